@@ -1,0 +1,36 @@
+# avwap: two commands on a fresh machine -- `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench lint install clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -m pip check && $(BIN)/python -c "import numpy, pandas, pyarrow, exchange_calendars, msgspec, typer"
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/avwap demo
+
+test: $(STAMP)
+	$(BIN)/python tests/run_tests.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var build src/*.egg-info

@@ -1,0 +1,100 @@
+"""Shared CLI output: ``--json`` prints canonical, sorted JSON; otherwise rich tables for people.
+
+Exit codes mean something (see :data:`EXIT_CODES`); every command maps errors through :func:`run_guarded`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from avwap.core.canonical import to_plain
+from avwap.core.config import Config, load_config
+from avwap.core.errors import (
+    AvwapError,
+    BrokerError,
+    ConfigurationError,
+    DataError,
+    LedgerIntegrityError,
+)
+
+EXIT_OK: Final = 0
+EXIT_PROBLEM: Final = 1  # the command ran and found a problem (failed check, stale watchlist, ...)
+EXIT_USAGE: Final = 2  # bad command line (typer's own code)
+EXIT_CONFIGURATION: Final = 3
+EXIT_DATA: Final = 4
+EXIT_LEDGER_INTEGRITY: Final = 5
+EXIT_BROKER: Final = 6
+EXIT_INTERNAL: Final = 70
+
+EXIT_CODES: Final = {
+    EXIT_OK: "success",
+    EXIT_PROBLEM: "the command ran and found a problem",
+    EXIT_USAGE: "bad command line",
+    EXIT_CONFIGURATION: "configuration error (the message names the variable)",
+    EXIT_DATA: "data error (missing or malformed input)",
+    EXIT_LEDGER_INTEGRITY: "ledger integrity error (execution fails closed)",
+    EXIT_BROKER: "broker error",
+    EXIT_INTERNAL: "internal error (a bug: please report it)",
+}
+
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+T = TypeVar("T")
+
+JSON_OPTION = typer.Option(
+    False, "--json", help="Print machine-readable JSON (sorted keys) instead of tables."
+)
+
+
+def load_cli_config(**overrides: Any) -> Config:
+    """The configuration for a CLI command: environment first, then AVWAP_CONFIG, then defaults."""
+    return load_config(os.environ, **{key: value for key, value in overrides.items() if value is not None})
+
+
+def print_json(data: Any) -> None:
+    """Stable JSON for scripts: sorted keys, two-space indent, one trailing newline."""
+    sys.stdout.write(json.dumps(to_plain(data), sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console.print(table)
+
+
+def fail(message: str, code: int = EXIT_PROBLEM) -> NoReturn:
+    error_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def exit_code_for(error: AvwapError) -> int:
+    if isinstance(error, ConfigurationError):
+        return EXIT_CONFIGURATION
+    if isinstance(error, LedgerIntegrityError):
+        return EXIT_LEDGER_INTEGRITY
+    if isinstance(error, DataError):
+        return EXIT_DATA
+    if isinstance(error, BrokerError):
+        return EXIT_BROKER
+    return EXIT_PROBLEM
+
+
+def run_guarded(action: Callable[[], T]) -> T:
+    """Run a command body; map avwap errors to a one-line message and a meaningful exit code."""
+    try:
+        return action()
+    except AvwapError as error:
+        fail(f"{type(error).__name__}: {error}", exit_code_for(error))

@@ -1,0 +1,257 @@
+"""The one configuration object, parsed once from the environment and an optional TOML file.
+
+Precedence: environment variable, then the file named by ``AVWAP_CONFIG`` (flat ``KEY = value`` pairs
+using the same UPPER_SNAKE names), then the default. A malformed value raises :class:`ConfigurationError`
+naming the variable; nothing is silently defaulted. Secrets are never part of
+:meth:`Config.config_hash` or of printed output. Operators of the earlier system know these names; keep them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Final
+
+from avwap.core.canonical import content_hash
+from avwap.core.errors import ConfigurationError
+
+
+class ExecutionMode(enum.StrEnum):
+    DRY_RUN = "DRY_RUN"
+    PAPER_SIM = "PAPER_SIM"
+    ALPACA_PAPER = "ALPACA_PAPER"
+    LIVE = "LIVE"
+    SCHWAB_401K_MANUAL = "SCHWAB_401K_MANUAL"
+
+
+TRUE_WORDS: Final = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS: Final = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_bool(variable: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ConfigurationError(variable, f"expected a boolean (1/0, true/false), got {raw!r}")
+
+
+def parse_int(variable: str, raw: object) -> int:
+    if isinstance(raw, bool):
+        raise ConfigurationError(variable, f"expected an integer, got {raw!r}")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ConfigurationError(variable, f"expected an integer, got {raw!r}") from None
+    if value < 0:
+        raise ConfigurationError(variable, f"must not be negative, got {value}")
+    return value
+
+
+def parse_decimal(variable: str, raw: object) -> Decimal:
+    if isinstance(raw, bool):
+        raise ConfigurationError(variable, f"expected a number, got {raw!r}")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ConfigurationError(variable, f"expected a number, got {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ConfigurationError(variable, f"expected a finite non-negative number, got {raw!r}")
+    return value
+
+
+def parse_date(variable: str, raw: object) -> dt.date | None:
+    text = str(raw).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(variable, f"expected a date YYYY-MM-DD, got {raw!r}") from None
+
+
+def parse_symbols(variable: str, raw: object) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    symbols = sorted({str(item).strip().upper() for item in items if str(item).strip()})
+    for symbol in symbols:
+        if not symbol.replace(".", "").replace("-", "").isalnum():
+            raise ConfigurationError(variable, f"not a ticker symbol: {symbol!r}")
+    return tuple(symbols)
+
+
+def parse_mode(variable: str, raw: object) -> ExecutionMode:
+    text = str(raw).strip().upper()
+    try:
+        return ExecutionMode(text)
+    except ValueError:
+        choices = ", ".join(mode.value for mode in ExecutionMode)
+        raise ConfigurationError(variable, f"expected one of {choices}, got {raw!r}") from None
+
+
+def parse_text(variable: str, raw: object) -> str:
+    if not isinstance(raw, str | int):
+        raise ConfigurationError(variable, f"expected text, got {raw!r}")
+    return str(raw).strip()
+
+
+def parse_optional_path(variable: str, raw: object) -> Path | None:
+    text = parse_text(variable, raw)
+    return Path(text) if text else None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Typed, frozen configuration. Build it with :func:`load_config`."""
+
+    home: Path = Path("var")
+    state_dir_override: Path | None = None
+    execution_mode: ExecutionMode = ExecutionMode.DRY_RUN
+    dry_run: bool = False
+    kill_switch: bool = False
+    live_trading: bool = False
+    live_confirm_token: str = field(default="", repr=False)
+    phase_c: bool = False
+    live_enable_date_ny: dt.date | None = None
+    allowlist_symbols: tuple[str, ...] = ()
+    max_orders_per_day: int = 5
+    max_positions: int = 5
+    max_gross_exposure: Decimal = Decimal("5000")
+    max_gross_exposure_pct: Decimal = Decimal("100")
+    max_notional_per_symbol: Decimal = Decimal("1000")
+    max_risk_per_trade: Decimal = Decimal("100")
+    max_risk_per_trade_pct: Decimal = Decimal("1")
+    universe_allow_network: bool = False
+    alpaca_api_key: str = field(default="", repr=False)
+    alpaca_secret_key: str = field(default="", repr=False)
+    alpaca_trading_url: str = ""
+    alpaca_data_url: str = ""
+    alpaca_data_feed: str = "iex"
+    slack_bot_token: str = field(default="", repr=False)
+    slack_channel: str = ""
+    slack_base_url: str = ""
+    demo_seed: int = 7
+    demo_sessions: int = 20
+
+    @property
+    def state_dir(self) -> Path:
+        return self.state_dir_override or self.home / "state"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def ledger_dir(self) -> Path:
+        return self.home / "ledger"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.home / "artifacts"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def effective_mode(self) -> ExecutionMode:
+        """``DRY_RUN=1`` always wins over ``EXECUTION_MODE`` (the live gate narrows further, elsewhere)."""
+        return ExecutionMode.DRY_RUN if self.dry_run else self.execution_mode
+
+    def public_values(self) -> dict[str, Any]:
+        """Every setting by its variable name, secrets replaced by whether they are set."""
+        values: dict[str, Any] = {}
+        for spec in SETTINGS:
+            value = getattr(self, spec.attribute)
+            values[spec.variable] = ("set" if value else "unset") if spec.secret else value
+        return values
+
+    def config_hash(self) -> str:
+        """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash."""
+        excluded = {spec.variable for spec in SETTINGS if spec.secret} | {"AVWAP_HOME", "AVWAP_STATE_DIR"}
+        public = {name: value for name, value in self.public_values().items() if name not in excluded}
+        return content_hash(public)
+
+
+@dataclass(frozen=True)
+class Setting:
+    variable: str
+    attribute: str
+    parse: Callable[[str, object], Any]
+    secret: bool = False
+    help: str = ""
+
+
+SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting("AVWAP_HOME", "home", parse_optional_path, help="home folder: data, ledger, artifacts, state"),
+    Setting("AVWAP_STATE_DIR", "state_dir_override", parse_optional_path, help="overrides <home>/state"),
+    Setting("EXECUTION_MODE", "execution_mode", parse_mode, help="DRY_RUN (default) | PAPER_SIM | ..."),
+    Setting("DRY_RUN", "dry_run", parse_bool, help="1 forces DRY_RUN whatever EXECUTION_MODE says"),
+    Setting("KILL_SWITCH", "kill_switch", parse_bool, help="1 blocks new entries (exits still run)"),
+    Setting("LIVE_TRADING", "live_trading", parse_bool, help="first of the three LIVE keys"),
+    Setting("LIVE_CONFIRM_TOKEN", "live_confirm_token", parse_text, secret=True),
+    Setting("PHASE_C", "phase_c", parse_bool, help="1 enables the Phase C single-symbol live day gate"),
+    Setting("LIVE_ENABLE_DATE_NY", "live_enable_date_ny", parse_date),
+    Setting("ALLOWLIST_SYMBOLS", "allowlist_symbols", parse_symbols, help="comma-separated; empty = all"),
+    Setting("MAX_ORDERS_PER_DAY", "max_orders_per_day", parse_int),
+    Setting("MAX_POSITIONS", "max_positions", parse_int),
+    Setting("MAX_GROSS_EXPOSURE", "max_gross_exposure", parse_decimal),
+    Setting("MAX_GROSS_EXPOSURE_PCT", "max_gross_exposure_pct", parse_decimal),
+    Setting("MAX_NOTIONAL_PER_SYMBOL", "max_notional_per_symbol", parse_decimal),
+    Setting("MAX_RISK_PER_TRADE", "max_risk_per_trade", parse_decimal),
+    Setting("MAX_RISK_PER_TRADE_PCT", "max_risk_per_trade_pct", parse_decimal),
+    Setting("UNIVERSE_ALLOW_NETWORK", "universe_allow_network", parse_bool),
+    Setting("ALPACA_API_KEY", "alpaca_api_key", parse_text, secret=True),
+    Setting("ALPACA_SECRET_KEY", "alpaca_secret_key", parse_text, secret=True),
+    Setting("ALPACA_TRADING_URL", "alpaca_trading_url", parse_text),
+    Setting("ALPACA_DATA_URL", "alpaca_data_url", parse_text),
+    Setting("ALPACA_DATA_FEED", "alpaca_data_feed", parse_text),
+    Setting("SLACK_BOT_TOKEN", "slack_bot_token", parse_text, secret=True),
+    Setting("SLACK_CHANNEL", "slack_channel", parse_text),
+    Setting("SLACK_BASE_URL", "slack_base_url", parse_text),
+    Setting("DEMO_SEED", "demo_seed", parse_int),
+    Setting("DEMO_SESSIONS", "demo_sessions", parse_int),
+)
+
+_KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigurationError("AVWAP_CONFIG", f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError("AVWAP_CONFIG", f"{path} is not valid TOML: {error}") from None
+    unknown = sorted(set(data) - _KNOWN_VARIABLES)
+    if unknown:
+        raise ConfigurationError(unknown[0], f"unknown setting in {path}")
+    return data
+
+
+def load_config(environ: Mapping[str, str], config_file: Path | None = None, **overrides: Any) -> Config:
+    """Parse the configuration once. ``overrides`` (by attribute name) win over everything (for tests/CLI)."""
+    file_path = config_file or parse_optional_path("AVWAP_CONFIG", environ.get("AVWAP_CONFIG", ""))
+    file_values = _read_file(file_path) if file_path else {}
+    values: dict[str, Any] = {}
+    for spec in SETTINGS:
+        if spec.variable in environ:
+            values[spec.attribute] = spec.parse(spec.variable, environ[spec.variable])
+        elif spec.variable in file_values:
+            values[spec.attribute] = spec.parse(spec.variable, file_values[spec.variable])
+    values.update(overrides)
+    if values.get("home") is None:
+        values.pop("home", None)
+    known_attributes = {item.name for item in fields(Config)}
+    for name in values:
+        if name not in known_attributes:
+            raise ConfigurationError(name, "unknown configuration attribute")
+    return Config(**values)

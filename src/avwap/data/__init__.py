@@ -1,0 +1,1 @@
+"""Market data: canonical bar frames, the Parquet bar store, CSV import, validation, synthetic market."""
