@@ -49,7 +49,7 @@ def normalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
     timestamps = pd.to_datetime(result["timestamp"])
     if timestamps.dt.tz is None:
         raise ValueError("bar timestamps must be timezone-aware")
-    result["timestamp"] = timestamps.dt.tz_convert(NEW_YORK).astype(f"datetime64[ns, {NEW_YORK}]")
+    result["timestamp"] = timestamps.dt.tz_convert(NEW_YORK).astype(pd.DatetimeTZDtype("ns", NEW_YORK))
     for column in (*PRICE_COLUMNS, "volume"):
         result[column] = result[column].astype("float64")
     return result.sort_values(["symbol", "timestamp"], kind="mergesort").reset_index(drop=True)
