@@ -1,0 +1,190 @@
+"""``avwap ledger``: verify hash chains (exit 5 on the first bad line) and show recorded events.
+
+``avwap ledger verify [PATH]`` checks a file, a book/stream folder or the whole ledger root (default
+``<home>/ledger``) without modifying anything; ``--repair`` quarantines torn tails first. Exit codes: 0 all
+good, 1 only torn tails (repairable), 5 an integrity failure (execution fails closed until repaired).
+``avwap ledger show`` lists records, filtered by book/stream, NY date and record type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from avwap.cli.output import (
+    EXIT_LEDGER_INTEGRITY,
+    EXIT_PROBLEM,
+    JSON_OPTION,
+    error_console,
+    load_cli_config,
+    print_json,
+    print_table,
+    run_guarded,
+)
+from avwap.core.errors import DataError
+from avwap.ledger.paths import ledger_date, list_ledger_files, list_ledger_names, validate_name
+from avwap.ledger.store import LedgerStore
+from avwap.ledger.verify import FileReport, FileStatus, verify_path
+
+HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (default: AVWAP_HOME or ./var).")
+PATH_ARGUMENT = typer.Argument(None, help="A ledger file or folder (default: <home>/ledger).")
+REPAIR_OPTION = typer.Option(False, "--repair", help="Quarantine torn last lines before verifying.")
+BOOK_OPTION = typer.Option(None, "--book", help="Book or stream name, e.g. PAPER_SIM.")
+DATE_OPTION = typer.Option(None, "--date", formats=["%Y-%m-%d"], help="Only this NY date, YYYY-MM-DD.")
+TYPE_OPTION = typer.Option(None, "--type", help="Only this record type, e.g. Fill.")
+SUMMARY_KEYS = (
+    "side",
+    "quantity",
+    "price",
+    "entry_price",
+    "stop_price",
+    "outcome",
+    "approved_quantity",
+    "kind",
+    "order_type",
+    "purpose",
+    "status",
+    "amount",
+    "level",
+    "code",
+    "reason_code",
+)
+
+
+def _ledger_root(home: Path | None) -> Path:
+    return load_cli_config(home=home).ledger_dir
+
+
+def _report_row(report: FileReport) -> dict[str, Any]:
+    return {
+        "path": report.path,
+        "status": report.status,
+        "records": report.records,
+        "last_seq": report.last_seq,
+        "last_hash": report.last_hash,
+        "bad_line": report.bad_line,
+        "reason": report.reason,
+    }
+
+
+def _verify(path: Path, repair: bool) -> list[FileReport]:
+    if not path.exists():
+        raise DataError(f"no ledger file or folder at {path}")
+    reports = verify_path(path)
+    if repair and any(report.status is FileStatus.TORN_TAIL for report in reports):
+        for report in reports:
+            if report.status is FileStatus.TORN_TAIL:
+                LedgerStore(Path(report.path)).repair()
+        reports = verify_path(path)
+    return reports
+
+
+def _print_verify(root: Path, reports: list[FileReport], as_json: bool) -> None:
+    problems = [report for report in reports if not report.ok]
+    if as_json:
+        first = _report_row(problems[0]) if problems else None
+        rows = [_report_row(report) for report in reports]
+        print_json({"root": str(root), "ok": not problems, "files": rows, "first_problem": first})
+        return
+    columns = ("file", "status", "records", "last seq", "bad line", "reason")
+    table = [
+        (_relative(r.path, root), r.status, r.records, r.last_seq, r.bad_line, r.reason) for r in reports
+    ]
+    print_table(f"Ledger verification of {root} ({len(reports)} files)", columns, table)
+
+
+def _relative(path: str, root: Path) -> str:
+    """Paths in tables are shown relative to the verified folder (full paths are in --json)."""
+    return Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
+
+
+def _summary(record: dict[str, Any]) -> str:
+    return " ".join(f"{key}={record[key]}" for key in SUMMARY_KEYS if record.get(key) is not None)
+
+
+def _show_rows(root: Path, book: str | None, day: dt.date | None, kind: str | None) -> list[dict[str, Any]]:
+    names = [validate_name(book)] if book else list_ledger_names(root)
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        for path in list_ledger_files(root, name):
+            file_day = ledger_date(path)
+            if day is not None and file_day != day:
+                continue
+            for envelope in LedgerStore(path).read_envelopes():
+                if kind is None or envelope.record.get("type") == kind:
+                    row = {"name": name, "date": file_day, "seq": envelope.seq, "hash": envelope.hash}
+                    rows.append({**row, "record": envelope.record})
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    ledger = typer.Typer(
+        help="Append-only ledgers: verify the hash chains, show records.", no_args_is_help=True
+    )
+    app.add_typer(ledger, name="ledger")
+
+    @ledger.command("verify")
+    def verify(
+        path: Path | None = PATH_ARGUMENT,
+        home: Path | None = HOME_OPTION,
+        repair: bool = REPAIR_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Verify hash chains, sequences and record contracts; report the first bad line of each file."""
+
+        def body() -> int:
+            target = path if path is not None else _ledger_root(home)
+            if path is None and not target.exists():
+                reports: list[FileReport] = []
+            else:
+                reports = _verify(target, repair)
+            _print_verify(target, reports, as_json)
+            failures = [report for report in reports if report.integrity_failure]
+            for report in failures[:1]:
+                error_console.print(f"[bold red]ledger integrity:[/] {report.location}: {report.reason}")
+            if failures:
+                return EXIT_LEDGER_INTEGRITY
+            return EXIT_PROBLEM if any(not report.ok for report in reports) else 0
+
+        code = run_guarded(body)
+        if code:
+            raise typer.Exit(code)
+
+    @ledger.command("show")
+    def show(
+        book: str | None = BOOK_OPTION,
+        date_ny: dt.datetime | None = DATE_OPTION,
+        record_type: str | None = TYPE_OPTION,
+        home: Path | None = HOME_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """List ledger records in canonical order (book/stream, date, line)."""
+
+        def body() -> None:
+            root = _ledger_root(home)
+            try:
+                rows = _show_rows(root, book, date_ny.date() if date_ny else None, record_type)
+            except ValueError as error:
+                raise DataError(str(error)) from None
+            if as_json:
+                print_json({"root": str(root), "records": rows})
+                return
+            columns = ("book/stream", "date", "seq", "type", "ts", "symbol", "summary")
+            table = [
+                (
+                    row["name"],
+                    row["date"],
+                    row["seq"],
+                    row["record"].get("type"),
+                    row["record"].get("ts"),
+                    row["record"].get("symbol"),
+                    _summary(row["record"]),
+                )
+                for row in rows
+            ]
+            print_table(f"Ledger records under {root} ({len(rows)})", columns, table)
+
+        run_guarded(body)

@@ -1,0 +1,117 @@
+"""Crash-safe whole-file writes for artifacts, snapshots and caches, each carrying a provenance block.
+
+:func:`atomic_write_bytes` writes a temporary file in the target's folder, fsyncs it, ``os.replace``-s it over
+the target and fsyncs the folder: after a crash at any point the target holds either the complete old or the
+complete new content. A temp file orphaned by a crash never collides with a later write (unique names).
+
+Public API::
+
+    atomic_write_bytes(path, data, *, hook=None) -> None
+    atomic_write_json(path, payload, provenance, *, hook=None) -> str   sorted JSON; returns the sha256
+    Provenance(code_version, config_hash, data_hash, as_of_date_ny)     frozen record
+    build_provenance(config_hash, data_hash, as_of_date_ny, *, code_version=None) -> Provenance
+    detect_code_version() -> str       ``<package version>+<git describe --always --dirty>``, computed once
+    TEMP_SUFFIX                        suffix of in-flight temporary files (``.tmp``)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from avwap import __version__
+from avwap.core.canonical import pretty_json, sha256_hex
+
+TEMP_SUFFIX: Final = ".tmp"
+STAGE_WRITTEN: Final = "written"  # temp file complete and fsynced, target untouched
+STAGE_REPLACED: Final = "replaced"  # target replaced, folder not yet fsynced
+
+Hook = Callable[[str, Path], None]
+
+
+class Provenance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Where an artifact came from: code, configuration, input data and the NY date it describes."""
+
+    code_version: str
+    config_hash: str
+    data_hash: str
+    as_of_date_ny: dt.date
+
+
+@functools.cache
+def detect_code_version() -> str:
+    """The package version plus ``git describe --always --dirty`` of the checkout, when there is one."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        described = ""  # not a checkout (installed wheel) or no git: the package version must do
+    return f"{__version__}+{described}" if described else __version__
+
+
+def build_provenance(
+    config_hash: str, data_hash: str, as_of_date_ny: dt.date, *, code_version: str | None = None
+) -> Provenance:
+    """A provenance block; pass ``code_version`` to pin it (tests, reproducible rebuilds)."""
+    version = detect_code_version() if code_version is None else code_version
+    return Provenance(version, config_hash, data_hash, as_of_date_ny)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, hook: Hook | None = None) -> None:
+    """Replace ``path`` with ``data`` atomically and durably.
+
+    ``hook(stage, path)`` is called at :data:`STAGE_WRITTEN` and :data:`STAGE_REPLACED`; it exists so that
+    tests can kill the process at those exact points.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    temp_path = Path(temp_name)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_path, 0o644)  # mkstemp creates 0600; artifacts are meant to be read
+        if hook is not None:
+            hook(STAGE_WRITTEN, target)
+        os.replace(temp_path, target)
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+    if hook is not None:
+        hook(STAGE_REPLACED, target)
+    _fsync_folder(target.parent)
+
+
+def atomic_write_json(
+    path: Path, payload: Mapping[str, Any], provenance: Provenance, *, hook: Hook | None = None
+) -> str:
+    """Write ``payload`` plus a ``provenance`` block as stable pretty JSON; return the file's sha256."""
+    if "provenance" in payload:
+        raise ValueError("payload already has a 'provenance' key; pass the provenance separately")
+    data = pretty_json({**payload, "provenance": provenance}).encode("utf-8")
+    atomic_write_bytes(path, data, hook=hook)
+    return sha256_hex(data)

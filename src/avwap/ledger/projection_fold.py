@@ -1,0 +1,271 @@
+"""The fold step of :mod:`avwap.ledger.projection`: one mutable accumulator, one small method per record type.
+
+Mutation stays inside :class:`FoldAccumulator`; callers only ever see frozen :class:`BookState` values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from avwap.ledger.projection_state import (
+    BookState,
+    DayCounters,
+    OpenOrder,
+    PositionState,
+    average_price,
+    release_basis,
+)
+from avwap.ledger.record_enums import STOP_SETTING_KINDS, CashMovementKind, OrderPurpose, OrderType, Side
+from avwap.ledger.records import (
+    CashMovement,
+    ExitEvent,
+    Fill,
+    OrderAcknowledged,
+    OrderCanceled,
+    OrderRejected,
+    OrderReplaced,
+    OrderSubmitted,
+    PositionOpened,
+    Record,
+    TradeIntent,
+)
+
+replace = msgspec.structs.replace
+
+
+class FoldAccumulator:
+    """Mutable working copy of a :class:`BookState` while records are folded in."""
+
+    def __init__(self, state: BookState) -> None:
+        self.book_id = state.book_id
+        self.records = state.records
+        self.cash = state.cash
+        self.realized_pnl = state.realized_pnl
+        self.commissions = state.commissions
+        self.positions = dict(state.positions)
+        self.pending_stops = dict(state.pending_stops)
+        self.open_orders = dict(state.open_orders)
+        self.day_counters = dict(state.day_counters)
+        self.closed_position_ids = set(state.closed_position_ids)
+        self.intent_ids = set(state.intent_ids)
+        self.client_order_ids = set(state.client_order_ids)
+        self.fill_ids = set(state.fill_ids)
+        self.movement_ids = set(state.movement_ids)
+
+    def freeze(self) -> BookState:
+        return BookState(
+            book_id=self.book_id,
+            records=self.records,
+            cash=self.cash,
+            realized_pnl=self.realized_pnl,
+            commissions=self.commissions,
+            positions={symbol: self.positions[symbol] for symbol in sorted(self.positions)},
+            pending_stops={key: self.pending_stops[key] for key in sorted(self.pending_stops)},
+            open_orders={key: self.open_orders[key] for key in sorted(self.open_orders)},
+            day_counters={day: self.day_counters[day] for day in sorted(self.day_counters)},
+            closed_position_ids=tuple(sorted(self.closed_position_ids)),
+            intent_ids=tuple(sorted(self.intent_ids)),
+            client_order_ids=tuple(sorted(self.client_order_ids)),
+            fill_ids=tuple(sorted(self.fill_ids)),
+            movement_ids=tuple(sorted(self.movement_ids)),
+        )
+
+    def apply(self, record: Record) -> None:
+        if record.book_id != self.book_id:
+            raise ValueError(f"a {record.book_id} record cannot fold into the {self.book_id} book")
+        self.records += 1
+        handler = _HANDLERS.get(type(record))
+        if handler is not None:  # decisions, closes, alerts and notes carry no state of their own
+            handler(self, record)
+
+    def count(self, date_ny: dt.date, **increments: int) -> None:
+        key = date_ny.isoformat()
+        counters = self.day_counters.get(key, DayCounters())
+        values = {name: getattr(counters, name) + step for name, step in increments.items()}
+        self.day_counters[key] = replace(counters, **values)
+
+    def on_intent(self, record: TradeIntent) -> None:
+        if record.intent_id not in self.intent_ids:
+            self.intent_ids.add(record.intent_id)
+            self.count(record.date_ny, intents=1)
+
+    def on_submitted(self, record: OrderSubmitted) -> None:
+        if record.client_order_id in self.client_order_ids:
+            return
+        self.client_order_ids.add(record.client_order_id)
+        self.count(
+            record.date_ny, orders_submitted=1, entries_submitted=int(record.purpose == OrderPurpose.ENTRY)
+        )
+        self.open_orders[record.client_order_id] = OpenOrder(
+            order_id=record.order_id,
+            client_order_id=record.client_order_id,
+            intent_id=record.intent_id,
+            strategy_id=record.strategy_id,
+            symbol=record.symbol,
+            side=str(record.side),
+            order_type=str(record.order_type),
+            purpose=str(record.purpose),
+            quantity=record.quantity,
+            filled_quantity=0,
+            limit_price=record.limit_price,
+            stop_price=record.stop_price,
+            position_id=record.position_id,
+            status="SUBMITTED",
+            date_ny=record.date_ny,
+            time_in_force=str(record.time_in_force),
+        )
+
+    def on_acknowledged(self, record: OrderAcknowledged) -> None:
+        order = self.open_orders.get(record.client_order_id)
+        if order is not None:
+            self.open_orders[record.client_order_id] = replace(
+                order, status=record.status, broker_order_id=record.broker_order_id
+            )
+
+    def on_rejected(self, record: OrderRejected) -> None:
+        if self.open_orders.pop(record.client_order_id, None) is not None:
+            self.count(record.date_ny, orders_rejected=1)
+
+    def on_canceled(self, record: OrderCanceled) -> None:
+        self.open_orders.pop(record.client_order_id, None)
+
+    def on_replaced(self, record: OrderReplaced) -> None:
+        order = self.open_orders.pop(record.client_order_id, None)
+        self.client_order_ids.add(record.new_client_order_id)
+        if order is None:
+            return
+        is_stop = order.order_type == OrderType.STOP
+        self.open_orders[record.new_client_order_id] = replace(
+            order,
+            order_id=record.new_order_id,
+            client_order_id=record.new_client_order_id,
+            quantity=order.quantity - order.filled_quantity,
+            filled_quantity=0,
+            limit_price=order.limit_price if is_stop else record.new_price,
+            stop_price=record.new_price if is_stop else order.stop_price,
+            status="REPLACED",
+            date_ny=record.date_ny,
+        )
+
+    def on_cash(self, record: CashMovement) -> None:
+        if record.movement_id in self.movement_ids:
+            return
+        self.movement_ids.add(record.movement_id)
+        self.cash += record.amount if record.kind == CashMovementKind.DEPOSIT else -record.amount
+
+    def on_position_opened(self, record: PositionOpened) -> None:
+        if record.initial_stop_price is not None:
+            self.set_stop(record.symbol, record.position_id, record.initial_stop_price, only_if_unset=True)
+
+    def on_exit_event(self, record: ExitEvent) -> None:
+        if record.kind in STOP_SETTING_KINDS and record.stop_price is not None:
+            self.set_stop(record.symbol, record.position_id, record.stop_price)
+
+    def set_stop(self, symbol: str, position_id: str, stop: Decimal, only_if_unset: bool = False) -> None:
+        position = self.positions.get(symbol)
+        if position is not None and position.position_id == position_id:
+            if not (only_if_unset and position.stop_price is not None):
+                self.positions[symbol] = replace(position, stop_price=stop)
+        elif position_id not in self.closed_position_ids and not (
+            only_if_unset and position_id in self.pending_stops
+        ):
+            self.pending_stops[position_id] = stop  # the position's first fill is still to come
+
+    def on_fill(self, record: Fill) -> None:
+        if record.fill_id in self.fill_ids:
+            return
+        self.fill_ids.add(record.fill_id)
+        self.count(record.date_ny, fills=1)
+        value = record.price * record.quantity
+        self.cash += -value if record.side == Side.BUY else value
+        self.cash -= record.commission
+        self.commissions += record.commission
+        self.advance_order(record)
+        signed = record.quantity if record.side == Side.BUY else -record.quantity
+        self.apply_to_position(record, signed)
+
+    def advance_order(self, record: Fill) -> None:
+        order = self.open_orders.get(record.client_order_id)
+        if order is None:
+            return
+        filled = order.filled_quantity + record.quantity
+        if filled >= order.quantity:
+            del self.open_orders[record.client_order_id]
+        else:
+            self.open_orders[record.client_order_id] = replace(
+                order, filled_quantity=filled, status="PARTIAL"
+            )
+
+    def apply_to_position(self, record: Fill, signed: int) -> None:
+        position = self.positions.get(record.symbol)
+        if position is None:
+            self.open_position(record, signed)
+            return
+        fill_ids = (*position.fill_ids, record.fill_id)
+        if (position.quantity > 0) == (signed > 0):  # adding to the position
+            basis = position.cost_basis + record.price * record.quantity
+            quantity = position.quantity + signed
+            self.positions[record.symbol] = replace(
+                position,
+                quantity=quantity,
+                cost_basis=basis,
+                average_price=average_price(basis, quantity),
+                fill_ids=fill_ids,
+            )
+            return
+        open_quantity = abs(position.quantity)
+        closed = min(open_quantity, record.quantity)
+        released = release_basis(position.cost_basis, closed, open_quantity)
+        proceeds = record.price * closed
+        realized = proceeds - released if position.quantity > 0 else released - proceeds
+        self.realized_pnl += realized
+        remaining = position.quantity + (closed if position.quantity < 0 else -closed)
+        if remaining == 0:
+            del self.positions[record.symbol]
+            self.closed_position_ids.add(position.position_id)
+        else:
+            basis = position.cost_basis - released
+            self.positions[record.symbol] = replace(
+                position,
+                quantity=remaining,
+                cost_basis=basis,
+                average_price=average_price(basis, remaining),
+                realized_pnl=position.realized_pnl + realized,
+                fill_ids=fill_ids,
+            )
+        excess = record.quantity - closed
+        if excess:  # the fill crossed zero: the rest opens the opposite side
+            self.open_position(record, excess if signed > 0 else -excess)
+
+    def open_position(self, record: Fill, signed: int) -> None:
+        basis = record.price * abs(signed)
+        self.positions[record.symbol] = PositionState(
+            symbol=record.symbol,
+            position_id=record.position_id,
+            strategy_id=record.strategy_id,
+            quantity=signed,
+            cost_basis=basis,
+            average_price=average_price(basis, signed),
+            stop_price=self.pending_stops.pop(record.position_id, None),
+            opened_date_ny=record.date_ny,
+            realized_pnl=Decimal("0"),
+            fill_ids=(record.fill_id,),
+        )
+
+
+_HANDLERS: dict[type[Any], Any] = {
+    TradeIntent: FoldAccumulator.on_intent,
+    OrderSubmitted: FoldAccumulator.on_submitted,
+    OrderAcknowledged: FoldAccumulator.on_acknowledged,
+    OrderRejected: FoldAccumulator.on_rejected,
+    OrderCanceled: FoldAccumulator.on_canceled,
+    OrderReplaced: FoldAccumulator.on_replaced,
+    CashMovement: FoldAccumulator.on_cash,
+    PositionOpened: FoldAccumulator.on_position_opened,
+    ExitEvent: FoldAccumulator.on_exit_event,
+    Fill: FoldAccumulator.on_fill,
+}

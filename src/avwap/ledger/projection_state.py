@@ -1,0 +1,101 @@
+"""Frozen state records of the ledger projection (see :mod:`avwap.ledger.projection`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
+
+import msgspec
+
+BASIS_PLACES: Final = Decimal("0.000001")
+
+
+class PositionState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An open position of one symbol in one book."""
+
+    symbol: str
+    position_id: str
+    strategy_id: str
+    quantity: int
+    cost_basis: Decimal
+    average_price: Decimal
+    stop_price: Decimal | None
+    opened_date_ny: dt.date
+    realized_pnl: Decimal
+    fill_ids: tuple[str, ...]
+
+
+class OpenOrder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An order that is still working as far as the ledger knows."""
+
+    order_id: str
+    client_order_id: str
+    intent_id: str
+    strategy_id: str
+    symbol: str
+    side: str
+    order_type: str
+    purpose: str
+    quantity: int
+    filled_quantity: int
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    position_id: str | None
+    status: str
+    date_ny: dt.date
+    time_in_force: str
+    broker_order_id: str | None = None
+
+
+class DayCounters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Per New York date counts (caps such as max orders per day read these)."""
+
+    intents: int = 0
+    entries_submitted: int = 0
+    orders_submitted: int = 0
+    orders_rejected: int = 0
+    fills: int = 0
+
+
+class BookState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Everything a book's ledger implies; ``*_ids`` are sorted idempotency keys."""
+
+    book_id: str
+    records: int = 0
+    cash: Decimal = Decimal("0")
+    realized_pnl: Decimal = Decimal("0")
+    commissions: Decimal = Decimal("0")
+    positions: dict[str, PositionState] = {}
+    pending_stops: dict[str, Decimal] = {}
+    open_orders: dict[str, OpenOrder] = {}
+    day_counters: dict[str, DayCounters] = {}
+    closed_position_ids: tuple[str, ...] = ()
+    intent_ids: tuple[str, ...] = ()
+    client_order_ids: tuple[str, ...] = ()
+    fill_ids: tuple[str, ...] = ()
+    movement_ids: tuple[str, ...] = ()
+
+    def counters(self, date_ny: dt.date) -> DayCounters:
+        """The counters of ``date_ny`` (zeros when nothing happened that day)."""
+        return self.day_counters.get(date_ny.isoformat(), DayCounters())
+
+    def working_orders(self, date_ny: dt.date) -> dict[str, OpenOrder]:
+        """Open orders that can still be working on ``date_ny``: DAY orders of earlier dates expired at
+        their close even when no cancel was recorded (DRY_RUN books never get one)."""
+        return {
+            key: order
+            for key, order in self.open_orders.items()
+            if order.time_in_force != "DAY" or order.date_ny >= date_ny
+        }
+
+
+def release_basis(cost_basis: Decimal, closed: int, open_quantity: int) -> Decimal:
+    """The part of ``cost_basis`` that ``closed`` of ``open_quantity`` shares carry (exact on full close)."""
+    if closed == open_quantity:
+        return cost_basis
+    return (cost_basis * closed / open_quantity).quantize(BASIS_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def average_price(cost_basis: Decimal, quantity: int) -> Decimal:
+    return (cost_basis / abs(quantity)).quantize(BASIS_PLACES, rounding=ROUND_HALF_EVEN)

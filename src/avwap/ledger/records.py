@@ -1,0 +1,380 @@
+"""Record contracts of book ledgers (Phase D0 + S0): frozen, strict, versioned, linked by stable ids.
+
+Every record is a frozen msgspec Struct tagged by a ``type`` field (the class name) and carries
+``schema_version`` (1), ``book_id``, ``date_ny`` (the New York trading date, which names the ledger file) and
+``ts`` (a UTC instant, encoded ISO-8601 with ``Z``). Trading records also carry ``strategy_id``. Money and
+prices are ``Decimal`` (encoded as strings; JSON numbers are refused so no float ever enters a ledger),
+quantities are ``int`` shares. Values are validated when a record is built *and* when it is decoded.
+
+The lifecycle, linked by ids built in :mod:`avwap.ledger.record_ids`::
+
+    TradeIntent ─► Decision ─► OrderSubmitted ─► OrderAcknowledged / OrderRejected / OrderCanceled /
+    OrderReplaced ─► Fill ─► PositionOpened … ExitEvent* … PositionClosed
+    CashMovement (funding), Alert / Note (recorded reasons that are not trades)
+
+Public API::
+
+    Record                             the tagged union of all record types; RECORD_TYPES maps tag -> class
+    encode_record(record) -> dict      JSON-ready plain values (what the ledger stores)
+    decode_record(data) -> Record      strict: unknown fields, wrong types, unknown ``type`` are refused
+    RecordValidationError              (DataError, ValueError) with a message naming the field
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final, TypeAlias
+
+import msgspec
+
+from avwap.core.canonical import to_plain
+from avwap.core.errors import DataError
+from avwap.ledger.record_enums import (
+    AlertLevel,
+    CashMovementKind,
+    DecisionOutcome,
+    ExitEventKind,
+    OrderPurpose,
+    OrderType,
+    Side,
+    StopBasis,
+    TimeInForce,
+)
+
+SCHEMA_VERSION: Final = 1
+
+_UPPER_SNAKE: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+_SYMBOL: Final = re.compile(r"^[A-Z][A-Z0-9.\-]{0,14}$")
+_ID_PREFIXES: Final = {
+    "intent_id": "int_",
+    "decision_id": "dec_",
+    "order_id": "ord_",
+    "new_order_id": "ord_",
+    "fill_id": "fil_",
+    "position_id": "pos_",
+    "exit_id": "exi_",
+    "movement_id": "evt_",
+}
+_POSITIVE_PRICES: Final = frozenset(
+    {
+        "entry_price",
+        "limit_price",
+        "stop_price",
+        "price",
+        "new_price",
+        "average_price",
+        "exit_price",
+        "amount",
+    }
+)
+
+
+class RecordValidationError(DataError, ValueError):
+    """A record does not satisfy its contract (message names the type and field)."""
+
+
+def _fail(record: object, message: str) -> None:
+    raise RecordValidationError(f"{type(record).__name__}: {message}")
+
+
+def _check_field(record: object, name: str, value: Any) -> None:
+    """Contract checks that depend only on a field's name and value (shared by every record type)."""
+    if value is None:
+        return
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            _fail(record, f"{name} must be a finite decimal, got {value}")
+        if name in _POSITIVE_PRICES and value <= 0:
+            _fail(record, f"{name} must be positive, got {value}")
+        if name == "commission" and value < 0:
+            _fail(record, f"commission must not be negative, got {value}")
+    elif name in ("book_id", "strategy_id", "code", "reason_code") and not _UPPER_SNAKE.fullmatch(value):
+        _fail(record, f"{name} must be UPPER_SNAKE, got {value!r}")
+    elif name == "symbol" and not _SYMBOL.fullmatch(value):
+        _fail(record, f"symbol must be an upper-case ticker, got {value!r}")
+    elif name in _ID_PREFIXES and not value.startswith(_ID_PREFIXES[name]):
+        _fail(record, f"{name} must start with {_ID_PREFIXES[name]!r}, got {value!r}")
+    elif name == "quantity" and value <= 0:
+        _fail(record, f"quantity must be a positive number of shares, got {value}")
+    elif name in ("approved_quantity", "stop_revision") and value < 0:
+        _fail(record, f"{name} must not be negative, got {value}")
+    elif name == "reason_codes" and not all(_UPPER_SNAKE.fullmatch(code) for code in value):
+        _fail(record, f"reason_codes must be UPPER_SNAKE, got {value!r}")
+    elif name == "fill_ids" and not all(item.startswith("fil_") for item in value):
+        _fail(record, f"fill_ids must start with 'fil_', got {value!r}")
+
+
+class RecordBase(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, tag_field="type"):
+    """Fields and checks shared by every record."""
+
+    schema_version: int = SCHEMA_VERSION
+    book_id: str
+    date_ny: dt.date
+    ts: dt.datetime
+
+    def __post_init__(self) -> None:
+        if self.schema_version != SCHEMA_VERSION:
+            _fail(
+                self, f"unsupported schema_version {self.schema_version} (this code reads {SCHEMA_VERSION})"
+            )
+        if isinstance(self.date_ny, dt.datetime):
+            _fail(self, "date_ny must be a date, not a datetime")
+        if self.ts.utcoffset() != dt.timedelta(0):
+            _fail(self, f"ts must be a timezone-aware UTC instant, got {self.ts.isoformat()}")
+        for name in self.__struct_fields__:
+            _check_field(self, name, getattr(self, name))
+        self.check()
+
+    def check(self) -> None:
+        """Type-specific rules; subclasses override."""
+
+
+class TradeIntent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A strategy's wish to trade, before the control plane decides."""
+
+    strategy_id: str
+    intent_id: str
+    symbol: str
+    side: Side
+    quantity: int
+    entry_price: Decimal
+    limit_price: Decimal | None = None
+    stop_price: Decimal
+    risk_per_share: Decimal
+    notional: Decimal
+    time_in_force: TimeInForce = TimeInForce.DAY
+    setup: str
+    reason: str = ""
+    thesis: str = ""
+    tags: tuple[str, ...] = ()
+    model_version: str
+    data_version: str
+
+
+class Decision(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """The control plane's verdict on one intent, with its ordered reason codes."""
+
+    strategy_id: str
+    decision_id: str
+    intent_id: str
+    symbol: str
+    outcome: DecisionOutcome
+    approved_quantity: int
+    reason_codes: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        if (self.outcome == DecisionOutcome.REJECT) != (self.approved_quantity == 0):
+            _fail(self, f"outcome {self.outcome} does not fit approved_quantity {self.approved_quantity}")
+        if self.outcome != DecisionOutcome.APPROVE and not self.reason_codes:
+            _fail(self, f"outcome {self.outcome} needs at least one reason code")
+
+
+class OrderEvent(RecordBase, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Fields shared by the order lifecycle records."""
+
+    strategy_id: str
+    order_id: str
+    client_order_id: str
+    symbol: str
+
+
+class OrderSubmitted(OrderEvent, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """An order sent (or, in DRY_RUN, that would have been sent) to the book's broker."""
+
+    intent_id: str
+    position_id: str | None = None
+    side: Side
+    order_type: OrderType
+    quantity: int
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    purpose: OrderPurpose
+    time_in_force: TimeInForce = TimeInForce.DAY
+
+    def check(self) -> None:
+        needs = {
+            OrderType.MARKET: (False, False),
+            OrderType.LIMIT: (True, False),
+            OrderType.STOP: (False, True),
+        }
+        if needs[self.order_type] != (self.limit_price is not None, self.stop_price is not None):
+            _fail(self, f"a {self.order_type} order has the wrong prices (limit/stop)")
+        if self.purpose != OrderPurpose.ENTRY and self.position_id is None:
+            _fail(self, f"a {self.purpose} order must name its position_id")
+
+
+class OrderAcknowledged(OrderEvent, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """The broker accepted the order."""
+
+    broker_order_id: str
+    status: str
+
+
+class OrderRejected(OrderEvent, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """The broker (or our pre-trade checks) refused the order."""
+
+    reason_code: str
+    broker_message: str = ""
+
+
+class OrderCanceled(OrderEvent, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """The order is no longer working."""
+
+    reason: str = ""
+
+
+class OrderReplaced(OrderEvent, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """The working order ``client_order_id`` was replaced by ``new_client_order_id`` at ``new_price``."""
+
+    new_order_id: str
+    new_client_order_id: str
+    new_price: Decimal
+
+
+class Fill(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """An execution (possibly partial) of an order."""
+
+    strategy_id: str
+    fill_id: str
+    order_id: str
+    client_order_id: str
+    position_id: str
+    symbol: str
+    side: Side
+    quantity: int
+    price: Decimal
+    commission: Decimal = Decimal("0")
+    broker_fill_id: str
+
+
+class PositionOpened(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A position came into being (its first entry fill)."""
+
+    strategy_id: str
+    position_id: str
+    intent_id: str
+    symbol: str
+    quantity: int
+    average_price: Decimal
+    initial_stop_price: Decimal | None = None
+    fill_ids: tuple[str, ...] = ()
+
+
+class PositionClosed(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A position went flat; ``realized_pnl`` is net of commissions."""
+
+    strategy_id: str
+    position_id: str
+    symbol: str
+    quantity: int
+    average_price: Decimal
+    exit_price: Decimal
+    realized_pnl: Decimal
+    fill_ids: tuple[str, ...] = ()
+
+
+class ExitEvent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """One step of exit management; ``stop_price`` is the stop in force after the event."""
+
+    strategy_id: str
+    exit_id: str
+    position_id: str
+    symbol: str
+    kind: ExitEventKind
+    stop_price: Decimal | None = None
+    basis: StopBasis | None = None
+    reason: str = ""
+    stop_revision: int = 0
+
+
+class CashMovement(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """Money in or out of the book (funding a paper book, a withdrawal)."""
+
+    strategy_id: str | None = None
+    movement_id: str
+    kind: CashMovementKind
+    amount: Decimal
+    reason: str = ""
+
+
+class Alert(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """Something an operator should see (a blocked gate, a reconciliation break, ...)."""
+
+    strategy_id: str | None = None
+    level: AlertLevel
+    code: str
+    message: str
+    symbol: str | None = None
+
+
+class Note(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A recorded reason or remark that is not a trade event."""
+
+    strategy_id: str | None = None
+    code: str
+    message: str
+
+
+Record: TypeAlias = (
+    TradeIntent
+    | Decision
+    | OrderSubmitted
+    | OrderAcknowledged
+    | OrderRejected
+    | OrderCanceled
+    | OrderReplaced
+    | Fill
+    | PositionOpened
+    | PositionClosed
+    | ExitEvent
+    | CashMovement
+    | Alert
+    | Note
+)
+RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
+
+
+@functools.cache
+def _decimal_fields(cls: type[RecordBase]) -> frozenset[str]:
+    def is_decimal(annotation: Any) -> bool:
+        return annotation is Decimal or (
+            isinstance(annotation, types.UnionType) and Decimal in typing.get_args(annotation)
+        )
+
+    return frozenset(field.name for field in msgspec.structs.fields(cls) if is_decimal(field.type))
+
+
+def encode_record(record: Record) -> dict[str, Any]:
+    """The record as plain JSON values (``type`` tag included), ready for canonical JSON."""
+    if not isinstance(record, RecordBase):
+        raise TypeError(f"not a ledger record: {type(record).__name__}")
+    plain = to_plain(msgspec.to_builtins(record))
+    assert isinstance(plain, dict)
+    return plain
+
+
+def decode_record(data: Mapping[str, Any]) -> Record:
+    """Build the typed record from plain values; anything off-contract raises RecordValidationError."""
+    if not isinstance(data, Mapping):
+        raise RecordValidationError(f"a record must be a JSON object, got {type(data).__name__}")
+    tag = data.get("type")
+    cls = RECORD_TYPES.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise RecordValidationError(f"unknown record type {tag!r}; known: {', '.join(sorted(RECORD_TYPES))}")
+    for name in sorted(_decimal_fields(cls)):
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise RecordValidationError(f"{tag}: {name} must be a decimal string, got {type(value).__name__}")
+    try:
+        return typing.cast(Record, msgspec.convert(dict(data), type=Record))
+    except msgspec.ValidationError as error:
+        message = str(error)  # our own checks already name the type
+        raise RecordValidationError(
+            message if message.startswith(f"{tag}:") else f"{tag}: {message}"
+        ) from None

@@ -1,0 +1,285 @@
+"""Append-only JSONL ledger files with a tamper-evident chain (see :mod:`avwap.ledger.chain`).
+
+Writing: the file is opened ``O_RDWR | O_APPEND | O_CREAT`` (read access lets the writer learn the tail from
+the very descriptor it locks and appends to), an exclusive ``flock`` is taken, the current tail is learned,
+the whole line goes out in one ``os.write``, then ``fsync``, then unlock. The tail is cached per file and
+validated under the lock by (device, inode, size): when another process appended meanwhile, only the new
+bytes are read and checked, so an append costs O(1) in the file length.
+
+Reading takes a shared ``flock``. A torn last line (a crash mid-write) is appended to
+``<name>.jsonl.quarantine`` next to the file, fsynced, then truncated away with a warning; a bad line in the
+middle, a sequence gap or a broken chain raises :class:`~avwap.core.errors.LedgerIntegrityError`.
+
+Public API::
+
+    LedgerStore(path)                                  one ledger file
+      .append(record) -> Envelope                      record: a typed Record or a JSON-ready mapping
+      .batch() -> context manager of LedgerBatch       lock held for the batch, one fsync at the end
+      .read_envelopes() -> list[Envelope]              file order; repairs a torn tail first
+      .read_records() -> list[dict]                    the plain records
+      .tail() -> ChainTail
+      .repair() -> bool                                quarantine a torn tail now; True if one was found
+    LedgerBatch.append(record) -> Envelope
+    peek_last_envelope(path) -> (size, Envelope) | None   O(1) look at the end of a file
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import msgspec
+
+from avwap.core.canonical import to_plain
+from avwap.ledger.chain import ChainScan, ChainTail, Envelope, scan, seal
+from avwap.ledger.paths import ledger_date, quarantine_path
+from avwap.ledger.records import encode_record
+
+logger = logging.getLogger(__name__)
+
+_READ_CHUNK = 1 << 20
+_PEEK_WINDOW = 1 << 16
+
+
+class _TailMark(NamedTuple):
+    device: int
+    inode: int
+    size: int
+    tail: ChainTail
+
+
+# Per-process cache of file tails, keyed by absolute path; trusted only after the (device, inode, size)
+# check made under the file lock, so a stale entry costs a re-read, never a wrong seq.
+_TAILS: dict[str, _TailMark] = {}
+
+
+def _read_from(descriptor: int, start: int) -> bytes:
+    chunks: list[bytes] = []
+    position = start
+    while chunk := os.pread(descriptor, _READ_CHUNK, position):
+        chunks.append(chunk)
+        position += len(chunk)
+    return b"".join(chunks)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _plain_record(record: Any) -> dict[str, Any]:
+    if isinstance(record, msgspec.Struct):
+        return encode_record(record)  # type: ignore[arg-type]
+    if isinstance(record, Mapping):
+        plain = to_plain(record)
+        assert isinstance(plain, dict)
+        return plain
+    raise TypeError(f"a ledger record must be a Record or a mapping, got {type(record).__name__}")
+
+
+class LedgerBatch:
+    """Appends lines while its :meth:`LedgerStore.batch` holds the lock; use only inside that block."""
+
+    def __init__(self, store: LedgerStore, descriptor: int, tail: ChainTail) -> None:
+        self._store = store
+        self._descriptor = descriptor
+        self.tail = tail
+        self.written = 0
+
+    def append(self, record: Any) -> Envelope:
+        """Append one record (a typed Record or a JSON-ready mapping) and return its envelope."""
+        plain = _plain_record(record)
+        self._store.check_date(plain)
+        envelope, line = seal(plain, self.tail)
+        view = memoryview(line)
+        while view:  # regular files take the whole line at once; the loop only guards a short write
+            view = view[os.write(self._descriptor, view) :]
+        self.tail = envelope.tail
+        self.written += 1
+        return envelope
+
+
+class LedgerStore:
+    """One append-only ledger file; cheap to create, safe to share between threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._key = str(self.path.absolute())
+        self._file_date = ledger_date(self.path)
+
+    def __repr__(self) -> str:
+        return f"LedgerStore({str(self.path)!r})"
+
+    def check_date(self, record: Mapping[str, Any]) -> None:
+        """Refuse a record whose ``date_ny`` is not this file's date (misrouting would split a day)."""
+        value = record.get("date_ny")
+        if self._file_date is not None and value is not None and value != self._file_date.isoformat():
+            raise ValueError(f"record date_ny {value} does not belong in {self.path} ({self._file_date})")
+
+    def append(self, record: Any) -> Envelope:
+        """Append one record durably (written and fsynced before returning)."""
+        with self.batch() as batch:
+            return batch.append(record)
+
+    @contextmanager
+    def batch(self) -> Iterator[LedgerBatch]:
+        """Hold the lock for several appends and fsync once at the end (also when the block raises)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            batch = LedgerBatch(self, descriptor, self._tail_under_lock(descriptor))
+            first_seq = batch.tail.seq + 1
+            try:
+                yield batch
+            except BaseException:
+                _TAILS.pop(self._key, None)  # a failed write may have left a partial line
+                raise
+            finally:
+                if batch.written:
+                    os.fsync(descriptor)
+                    if first_seq == 1:
+                        _fsync_folder(self.path.parent)  # make the new file's directory entry durable
+            self._remember(descriptor, batch.tail)
+        finally:
+            os.close(descriptor)  # closing releases the flock
+
+    def read_envelopes(self) -> list[Envelope]:
+        """Every envelope in file order; a torn tail is quarantined first. [] when the file is absent."""
+        result = self._read_shared()
+        if result is not None and result.torn is not None:
+            self.repair()
+            result = self._read_shared()
+        if result is None:
+            return []
+        if result.error is not None:
+            raise result.error
+        return result.envelopes
+
+    def read_records(self) -> list[dict[str, Any]]:
+        """The plain records in file order."""
+        return [envelope.record for envelope in self.read_envelopes()]
+
+    def tail(self) -> ChainTail:
+        """The current end of the chain (validated under the lock)."""
+        if not self.path.exists():
+            return ChainTail()
+        with self.batch() as batch:
+            return batch.tail
+
+    def repair(self) -> bool:
+        """Quarantine and truncate a torn last line now; True when there was one."""
+        if not self.path.exists():
+            return False
+        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            _TAILS.pop(self._key, None)
+            before = os.fstat(descriptor).st_size
+            tail = self._tail_under_lock(descriptor)
+            self._remember(descriptor, tail)
+            return os.fstat(descriptor).st_size != before
+        finally:
+            os.close(descriptor)
+
+    def _read_shared(self) -> ChainScan | None:
+        try:
+            descriptor = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+            result = scan(_read_from(descriptor, 0), path=str(self.path))
+            if result.torn is None and result.error is None:
+                self._remember(descriptor, result.tail)
+            return result
+        finally:
+            os.close(descriptor)
+
+    def _remember(self, descriptor: int, tail: ChainTail) -> None:
+        status = os.fstat(descriptor)
+        _TAILS[self._key] = _TailMark(status.st_dev, status.st_ino, status.st_size, tail)
+
+    def _tail_under_lock(self, descriptor: int) -> ChainTail:
+        """Learn the tail while holding LOCK_EX: cached, extended by new bytes, or re-read in full."""
+        status = os.fstat(descriptor)
+        mark = _TAILS.get(self._key)
+        same_file = mark is not None and (mark.device, mark.inode) == (status.st_dev, status.st_ino)
+        if mark is not None and same_file and mark.size == status.st_size:
+            return mark.tail
+        if mark is not None and same_file and mark.size < status.st_size:
+            start, tail = mark.size, mark.tail
+        else:
+            start, tail = 0, ChainTail()
+        result = scan(_read_from(descriptor, start), tail, path=str(self.path), offset=start, keep=False)
+        if result.error is not None:
+            _TAILS.pop(self._key, None)
+            raise result.error
+        if result.torn is not None:
+            self._quarantine(descriptor, start + result.valid_length, result)
+        self._remember(descriptor, result.tail)
+        return result.tail
+
+    def _quarantine(self, descriptor: int, keep_length: int, result: ChainScan) -> None:
+        torn = result.torn or b""
+        target = quarantine_path(self.path)
+        with target.open("ab") as handle:
+            handle.write(torn if torn.endswith(b"\n") else torn + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.ftruncate(descriptor, keep_length)
+        os.fsync(descriptor)
+        logger.warning(
+            "ledger %s: torn last line (%s, %d bytes) after seq %d moved to %s and truncated",
+            self.path,
+            result.torn_reason,
+            len(torn),
+            result.tail.seq,
+            target,
+        )
+
+
+def peek_last_envelope(path: Path) -> tuple[int, Envelope] | None:
+    """(file size, last envelope) read from the end of ``path`` in O(1), without walking the chain.
+
+    Meant for cheap "has this file changed?" checks (projection caches); the line's own hash is checked but
+    not its link to earlier lines. None when the file is absent, empty or does not end in a sound line.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
+        size = os.fstat(descriptor).st_size
+        window = _PEEK_WINDOW
+        while True:
+            start = max(0, size - window)
+            data = os.pread(descriptor, size - start, start)
+            cut = data.rfind(b"\n", 0, len(data) - 1)
+            if cut != -1 or start == 0:
+                break
+            window *= 4  # a record longer than the window: look further back
+    finally:
+        os.close(descriptor)
+    if not data.endswith(b"\n"):
+        return None
+    line = data[cut + 1 :]
+    try:
+        parsed = json.loads(line)
+        envelope = Envelope(parsed["seq"], parsed["prev_hash"], parsed["hash"], parsed["record"])
+        result = scan(line, ChainTail(envelope.seq - 1, envelope.prev_hash), path=str(path))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if result.error is not None or result.torn is not None:
+        return None
+    return size, envelope

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pytest
+from tests.unit.ledger import factories
+
+from avwap.core.canonical import canonical_json
+from avwap.ledger.record_enums import AlertLevel, DecisionOutcome, OrderPurpose, OrderType, Side
+from avwap.ledger.records import (
+    RECORD_TYPES,
+    Alert,
+    Decision,
+    Note,
+    OrderCanceled,
+    OrderRejected,
+    OrderReplaced,
+    OrderSubmitted,
+    Record,
+    RecordValidationError,
+    decode_record,
+    encode_record,
+)
+
+TS = dt.datetime(2026, 4, 1, 14, 0, tzinfo=dt.UTC)
+COMMON: dict[str, Any] = {"book_id": "PAPER_SIM", "date_ny": dt.date(2026, 4, 1), "ts": TS}
+ORDER: dict[str, Any] = {
+    **COMMON,
+    "strategy_id": "S1_AVWAP_CORE",
+    "order_id": "ord_1",
+    "client_order_id": "avw-int_1-entry",
+    "symbol": "AAPL",
+}
+
+
+def every_record_type() -> list[Record]:
+    samples: list[Record] = list(factories.round_trip())
+    samples += [
+        OrderRejected(**ORDER, reason_code="INSUFFICIENT_BUYING_POWER", broker_message="no"),
+        OrderCanceled(**ORDER, reason="end of day"),
+        OrderReplaced(
+            **ORDER, new_order_id="ord_2", new_client_order_id="avw-int_1-stop-r1", new_price=Decimal("99")
+        ),
+        Alert(
+            **COMMON,
+            level=AlertLevel.WARNING,
+            code="STALE_DATA",
+            message="bars are 2 days old",
+            symbol="MSFT",
+        ),
+        Note(**COMMON, code="OPERATOR_NOTE", message="paused for FOMC"),
+        Decision(
+            **COMMON,
+            strategy_id="S1_AVWAP_CORE",
+            decision_id="dec_1",
+            intent_id="int_1",
+            symbol="AAPL",
+            outcome=DecisionOutcome.RESIZE,
+            approved_quantity=5,
+            reason_codes=("MAX_NOTIONAL_PER_SYMBOL", "REGIME_RISK_MULTIPLIER"),
+        ),
+    ]
+    return samples
+
+
+def test_samples_cover_every_record_type() -> None:
+    assert {type(record).__name__ for record in every_record_type()} == set(RECORD_TYPES)
+
+
+@pytest.mark.parametrize("record", every_record_type(), ids=lambda record: type(record).__name__)
+def test_records_round_trip_through_json(record: Record) -> None:
+    plain = encode_record(record)
+    assert plain["type"] == type(record).__name__
+    assert plain["schema_version"] == 1
+    assert plain["ts"].endswith("Z")
+    text = canonical_json(plain)
+    decoded = decode_record(json.loads(text))
+    assert decoded == record
+    assert canonical_json(encode_record(decoded)) == text
+
+
+def test_money_is_a_decimal_string_and_keeps_its_digits() -> None:
+    plain = encode_record(factories.round_trip_parts().first)
+    assert plain["price"] == "100.00" and plain["commission"] == "1"
+    assert plain["quantity"] == 4
+
+
+def mutate(**changes: Any) -> dict[str, Any]:
+    plain = encode_record(factories.round_trip_parts().first)
+    plain.update(changes)
+    return plain
+
+
+@pytest.mark.parametrize(
+    ("plain", "message"),
+    [
+        (mutate(surprise=1), "unknown field `surprise`"),
+        (mutate(type="Trade"), "unknown record type 'Trade'"),
+        ({key: value for key, value in mutate().items() if key != "type"}, "unknown record type None"),
+        (mutate(quantity="4"), "Expected `int`, got `str`"),
+        (mutate(quantity=True), "Expected `int`, got `bool`"),
+        (mutate(quantity=4.0), "Expected `int`, got `float`"),
+        (mutate(quantity=0), "quantity must be a positive"),
+        (mutate(price=100.0), "price must be a decimal string, got float"),
+        (mutate(price=100), "price must be a decimal string, got int"),
+        (mutate(price="NaN"), "finite decimal"),
+        (mutate(price="-1"), "price must be positive"),
+        (mutate(commission="-0.5"), "commission must not be negative"),
+        (mutate(price="abc"), "Invalid decimal"),
+        (mutate(side="HOLD"), "Invalid enum value 'HOLD'"),
+        (mutate(ts="2026-04-01T10:00:00"), "timezone-aware UTC"),
+        (mutate(ts="2026-04-01T10:00:00-04:00"), "timezone-aware UTC"),
+        (mutate(date_ny="2026-04-01T00:00:00Z"), "Invalid RFC3339 encoded date"),
+        (mutate(schema_version=2), "unsupported schema_version 2"),
+        (mutate(book_id="paper sim"), "book_id must be UPPER_SNAKE"),
+        (mutate(strategy_id=None), "Expected `str`, got `null`"),
+        (mutate(symbol="aapl"), "symbol must be an upper-case ticker"),
+        (mutate(fill_id="ord_123"), "fill_id must start with 'fil_'"),
+        ({key: value for key, value in mutate().items() if key != "position_id"}, "missing required field"),
+        (["not", "a", "mapping"], "must be a JSON object"),
+    ],
+)
+def test_decode_rejects_off_contract_data(plain: Any, message: str) -> None:
+    with pytest.raises(RecordValidationError, match=re.escape(message)):
+        decode_record(plain)
+
+
+def test_rejections_are_data_errors_and_value_errors() -> None:
+    with pytest.raises(ValueError):
+        decode_record(mutate(quantity=-1))
+
+
+def test_construction_validates_too() -> None:
+    with pytest.raises(RecordValidationError, match="timezone-aware UTC"):
+        Note(
+            book_id="PAPER_SIM",
+            date_ny=dt.date(2026, 4, 1),
+            ts=dt.datetime(2026, 4, 1, 9),  # noqa: DTZ001
+            code="X",
+            message="",
+        )
+    with pytest.raises(RecordValidationError, match="date_ny must be a date"):
+        Note(book_id="PAPER_SIM", date_ny=TS, ts=TS, code="X", message="")
+    with pytest.raises(RecordValidationError, match="does not fit approved_quantity"):
+        Decision(
+            **COMMON,
+            strategy_id="S1_AVWAP_CORE",
+            decision_id="dec_1",
+            intent_id="int_1",
+            symbol="AAPL",
+            outcome=DecisionOutcome.REJECT,
+            approved_quantity=3,
+            reason_codes=("KILL_SWITCH",),
+        )
+    with pytest.raises(RecordValidationError, match="needs at least one reason code"):
+        Decision(
+            **COMMON,
+            strategy_id="S1_AVWAP_CORE",
+            decision_id="dec_1",
+            intent_id="int_1",
+            symbol="AAPL",
+            outcome=DecisionOutcome.REJECT,
+            approved_quantity=0,
+        )
+
+
+@pytest.mark.parametrize(
+    ("order_type", "limit_price", "stop_price", "purpose", "position_id", "message"),
+    [
+        (OrderType.LIMIT, None, None, OrderPurpose.ENTRY, None, "wrong prices"),
+        (OrderType.MARKET, Decimal("1"), None, OrderPurpose.ENTRY, None, "wrong prices"),
+        (OrderType.STOP, None, None, OrderPurpose.STOP, "pos_1", "wrong prices"),
+        (OrderType.STOP, None, Decimal("95"), OrderPurpose.STOP, None, "must name its position_id"),
+    ],
+)
+def test_order_contract(  # noqa: PLR0917
+    order_type: OrderType,
+    limit_price: Decimal | None,
+    stop_price: Decimal | None,
+    purpose: OrderPurpose,
+    position_id: str | None,
+    message: str,
+) -> None:
+    with pytest.raises(RecordValidationError, match=message):
+        OrderSubmitted(
+            **ORDER,
+            intent_id="int_1",
+            position_id=position_id,
+            side=Side.SELL,
+            order_type=order_type,
+            quantity=10,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            purpose=purpose,
+        )
+
+
+def test_records_are_frozen() -> None:
+    record = factories.deposit("1.00")
+    with pytest.raises(AttributeError):
+        record.amount = Decimal("2")  # type: ignore[misc]
+    assert msgspec.structs.replace(record, amount=Decimal("2")).amount == Decimal("2")
