@@ -137,6 +137,11 @@ class Config:
     slack_bot_token: str = field(default="", repr=False)
     slack_channel: str = ""
     slack_base_url: str = ""
+    starting_cash: Decimal = Decimal("100000")
+    entry_delay_max_seconds: int = 30
+    poll_seconds: int = 300
+    max_risk_per_share: Decimal = Decimal("3.00")
+    stop_buffer: Decimal = Decimal("0.10")
     demo_seed: int = 7
     demo_sessions: int = 20
 
@@ -216,6 +221,11 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("SLACK_BOT_TOKEN", "slack_bot_token", parse_text, secret=True),
     Setting("SLACK_CHANNEL", "slack_channel", parse_text),
     Setting("SLACK_BASE_URL", "slack_base_url", parse_text),
+    Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
+    Setting("ENTRY_DELAY_MAX_SECONDS", "entry_delay_max_seconds", parse_int, help="per-intent delay bound"),
+    Setting("POLL_SECONDS", "poll_seconds", parse_int, help="execution loop period"),
+    Setting("MAX_RISK_PER_SHARE", "max_risk_per_share", parse_decimal, help="sizing rejects wider stops"),
+    Setting("STOP_BUFFER", "stop_buffer", parse_decimal, help="dollars below a swing low for stops"),
     Setting("DEMO_SEED", "demo_seed", parse_int),
     Setting("DEMO_SESSIONS", "demo_sessions", parse_int),
 )

@@ -6,35 +6,27 @@ complete new content. A temp file orphaned by a crash never collides with a late
 
 Public API::
 
-    atomic_write_bytes(path, data, *, hook=None) -> None
+    atomic_write_bytes(path, data, *, hook=None) -> None                 (from avwap.core.files)
     atomic_write_json(path, payload, provenance, *, hook=None) -> str   sorted JSON; returns the sha256
     Provenance(code_version, config_hash, data_hash, as_of_date_ny)     frozen record
     build_provenance(config_hash, data_hash, as_of_date_ny, *, code_version=None) -> Provenance
     detect_code_version() -> str       ``<package version>+<git describe --always --dirty>``, computed once
-    TEMP_SUFFIX                        suffix of in-flight temporary files (``.tmp``)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import subprocess
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import msgspec
 
 from avwap import __version__
 from avwap.core.canonical import pretty_json, sha256_hex
-
-TEMP_SUFFIX: Final = ".tmp"
-STAGE_WRITTEN: Final = "written"  # temp file complete and fsynced, target untouched
-STAGE_REPLACED: Final = "replaced"  # target replaced, folder not yet fsynced
-
-Hook = Callable[[str, Path], None]
+from avwap.core.files import Hook, atomic_write_bytes
 
 
 class Provenance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -69,41 +61,6 @@ def build_provenance(
     """A provenance block; pass ``code_version`` to pin it (tests, reproducible rebuilds)."""
     version = detect_code_version() if code_version is None else code_version
     return Provenance(version, config_hash, data_hash, as_of_date_ny)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, hook: Hook | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically and durably.
-
-    ``hook(stage, path)`` is called at :data:`STAGE_WRITTEN` and :data:`STAGE_REPLACED`; it exists so that
-    tests can kill the process at those exact points.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
-    temp_path = Path(temp_name)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_path, 0o644)  # mkstemp creates 0600; artifacts are meant to be read
-        if hook is not None:
-            hook(STAGE_WRITTEN, target)
-        os.replace(temp_path, target)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
-    if hook is not None:
-        hook(STAGE_REPLACED, target)
-    _fsync_folder(target.parent)
 
 
 def atomic_write_json(

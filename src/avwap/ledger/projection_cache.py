@@ -23,7 +23,7 @@ from typing import Final
 import msgspec
 
 from avwap.core.canonical import canonical_json
-from avwap.ledger.atomic import atomic_write_bytes
+from avwap.core.files import atomic_write_bytes
 from avwap.ledger.chain import ChainTail
 from avwap.ledger.paths import list_ledger_files, validate_name
 from avwap.ledger.projection import fold_book

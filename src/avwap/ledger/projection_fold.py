@@ -184,9 +184,10 @@ class FoldAccumulator:
         self.cash += -value if record.side == Side.BUY else value
         self.cash -= record.commission
         self.commissions += record.commission
+        order = self.open_orders.get(record.client_order_id)
         self.advance_order(record)
         signed = record.quantity if record.side == Side.BUY else -record.quantity
-        self.apply_to_position(record, signed)
+        self.apply_to_position(record, signed, order.intent_id if order is not None else "")
 
     def advance_order(self, record: Fill) -> None:
         order = self.open_orders.get(record.client_order_id)
@@ -200,10 +201,10 @@ class FoldAccumulator:
                 order, filled_quantity=filled, status="PARTIAL"
             )
 
-    def apply_to_position(self, record: Fill, signed: int) -> None:
+    def apply_to_position(self, record: Fill, signed: int, intent_id: str = "") -> None:
         position = self.positions.get(record.symbol)
         if position is None:
-            self.open_position(record, signed)
+            self.open_position(record, signed, intent_id)
             return
         fill_ids = (*position.fill_ids, record.fill_id)
         if (position.quantity > 0) == (signed > 0):  # adding to the position
@@ -239,9 +240,9 @@ class FoldAccumulator:
             )
         excess = record.quantity - closed
         if excess:  # the fill crossed zero: the rest opens the opposite side
-            self.open_position(record, excess if signed > 0 else -excess)
+            self.open_position(record, excess if signed > 0 else -excess, intent_id)
 
-    def open_position(self, record: Fill, signed: int) -> None:
+    def open_position(self, record: Fill, signed: int, intent_id: str = "") -> None:
         basis = record.price * abs(signed)
         self.positions[record.symbol] = PositionState(
             symbol=record.symbol,
@@ -254,6 +255,7 @@ class FoldAccumulator:
             opened_date_ny=record.date_ny,
             realized_pnl=Decimal("0"),
             fill_ids=(record.fill_id,),
+            intent_id=intent_id,
         )
 
 

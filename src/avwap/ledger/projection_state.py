@@ -24,6 +24,7 @@ class PositionState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     opened_date_ny: dt.date
     realized_pnl: Decimal
     fill_ids: tuple[str, ...]
+    intent_id: str = ""  # the entry intent that opened it ("" when adopted from a broker)
 
 
 class OpenOrder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -11,21 +11,13 @@ import pytest
 
 from avwap import __version__
 from avwap.core.canonical import sha256_hex
-from avwap.ledger.atomic import (
-    STAGE_REPLACED,
-    STAGE_WRITTEN,
-    TEMP_SUFFIX,
-    Provenance,
-    atomic_write_bytes,
-    atomic_write_json,
-    build_provenance,
-    detect_code_version,
-)
+from avwap.core.files import STAGE_REPLACED, STAGE_WRITTEN, TEMP_SUFFIX, atomic_write_bytes
+from avwap.ledger.atomic import Provenance, atomic_write_json, build_provenance, detect_code_version
 
 KILLER = """
 import os, signal, sys
 from pathlib import Path
-from avwap.ledger.atomic import atomic_write_bytes
+from avwap.core.files import atomic_write_bytes
 
 target, stage = Path(sys.argv[1]), sys.argv[2]
 
