@@ -21,6 +21,8 @@ COMMAND_MODULES: Final = (
     "avwap.cli.demo_command",
     "avwap.cli.indicators_command",
     "avwap.cli.scan_command",
+    "avwap.cli.config_check_command",
+    "avwap.cli.market_command",
 )
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
