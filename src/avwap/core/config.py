@@ -142,6 +142,10 @@ class Config:
     poll_seconds: int = 300
     max_risk_per_share: Decimal = Decimal("3.00")
     stop_buffer: Decimal = Decimal("0.10")
+    sizing_base_risk_pct: Decimal = Decimal("2")
+    sizing_max_allocation_pct: Decimal = Decimal("10")
+    sizing_min_scale: Decimal = Decimal("0.25")
+    sizing_distance_scale_pct: Decimal = Decimal("6")
     demo_seed: int = 7
     demo_sessions: int = 20
 
@@ -226,6 +230,10 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("POLL_SECONDS", "poll_seconds", parse_int, help="execution loop period"),
     Setting("MAX_RISK_PER_SHARE", "max_risk_per_share", parse_decimal, help="sizing rejects wider stops"),
     Setting("STOP_BUFFER", "stop_buffer", parse_decimal, help="dollars below a swing low for stops"),
+    Setting("SIZING_BASE_RISK_PCT", "sizing_base_risk_pct", parse_decimal, help="% of equity per entry"),
+    Setting("SIZING_MAX_ALLOCATION_PCT", "sizing_max_allocation_pct", parse_decimal, help="cap, % of equity"),
+    Setting("SIZING_MIN_SCALE", "sizing_min_scale", parse_decimal, help="floor of the distance scale"),
+    Setting("SIZING_DISTANCE_SCALE_PCT", "sizing_distance_scale_pct", parse_decimal, help="distance % for 0"),
     Setting("DEMO_SEED", "demo_seed", parse_int),
     Setting("DEMO_SESSIONS", "demo_sessions", parse_int),
 )

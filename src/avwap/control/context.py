@@ -1,0 +1,138 @@
+"""What the control plane decides from: one frozen :class:`GateContext`, built at the edge, passed in whole.
+
+Nothing here reads a file, the clock or the environment: the caller computes the kill switch (env flag
+OR ``<state>/KILL_SWITCH``), resolves the mode (:func:`avwap.control.live_gate.resolve_mode`), folds the
+portfolio view from ledgers and the broker, and asks the calendar whether the market is open. The gates
+never trust those values' types: a missing or malformed value blocks new entries (fail closed) rather
+than raising.
+
+Percent caps are in percent units, as operators write them: ``MAX_RISK_PER_TRADE_PCT=1`` means 1 % of equity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any, Final
+
+from avwap.control.live_gate import ModeResolution
+from avwap.control.sizing import DEFAULT_MAX_RISK_PER_SHARE
+from avwap.core.config import Config
+
+BUY: Final = "buy"
+
+
+@dataclass(frozen=True)
+class EntryIntent:
+    """A long entry the strategy asks for; notional and risk follow from quantity and prices."""
+
+    symbol: str
+    quantity: int
+    entry_price: Decimal
+    stop_price: Decimal
+    side: str = BUY
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.entry_price
+
+    @property
+    def risk_per_share(self) -> Decimal:
+        return self.entry_price - self.stop_price
+
+    @property
+    def risk(self) -> Decimal:
+        return self.quantity * self.risk_per_share
+
+
+@dataclass(frozen=True)
+class PortfolioView:
+    """The book's state as folded from ledgers (and reconciled with the broker) at decision time.
+
+    ``positions`` maps each open symbol to its notional; ``entries_today`` counts entries submitted on
+    today's New York date (see :mod:`avwap.control.rollover`); ``equity`` is None when unknown.
+    """
+
+    positions: Mapping[str, Decimal] = field(default_factory=dict)
+    gross_exposure: Decimal = Decimal("0")
+    entries_today: int = 0
+    equity: Decimal | None = None
+    unknown_positions: bool = False
+    ledger_readable: bool = True
+    reconciliation_drift: bool = False
+    watchlist_fresh: bool = True
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """Market state at decision time: calendar, broker clock (None when the book has no broker), window."""
+
+    market_open: bool = False
+    in_entry_window: bool = False
+    broker_market_open: bool | None = None
+
+
+@dataclass(frozen=True)
+class GateRules:
+    """Caps and Phase C settings. ``None`` for a cap means *missing*, which blocks (never "unlimited")."""
+
+    phase_c: bool = False
+    live_enable_date_ny: dt.date | None = None
+    allowlist_symbols: tuple[str, ...] = ()
+    max_entries_per_day: int | None = 5
+    max_positions: int | None = 5
+    max_gross_exposure: Decimal | None = Decimal("5000")
+    max_gross_exposure_pct: Decimal | None = Decimal("100")
+    max_notional_per_symbol: Decimal | None = Decimal("1000")
+    max_risk_per_trade: Decimal | None = Decimal("100")
+    max_risk_per_trade_pct: Decimal | None = Decimal("1")
+    max_risk_per_share: Decimal | None = DEFAULT_MAX_RISK_PER_SHARE
+
+    @classmethod
+    def from_config(cls, config: Config) -> GateRules:
+        """The rules of ``config``; ``max_risk_per_share`` comes from the sizing settings once they exist."""
+        return cls(
+            phase_c=config.phase_c,
+            live_enable_date_ny=config.live_enable_date_ny,
+            allowlist_symbols=config.allowlist_symbols,
+            max_entries_per_day=config.max_orders_per_day,
+            max_positions=config.max_positions,
+            max_gross_exposure=config.max_gross_exposure,
+            max_gross_exposure_pct=config.max_gross_exposure_pct,
+            max_notional_per_symbol=config.max_notional_per_symbol,
+            max_risk_per_trade=config.max_risk_per_trade,
+            max_risk_per_trade_pct=config.max_risk_per_trade_pct,
+            max_risk_per_share=getattr(config, "max_risk_per_share", DEFAULT_MAX_RISK_PER_SHARE),
+        )
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """Everything one decision needs. ``kill_switch`` is the OR of the env flag and the state file."""
+
+    intent: EntryIntent
+    mode: ModeResolution
+    today_ny: dt.date
+    kill_switch: bool
+    portfolio: PortfolioView
+    session: SessionView
+    rules: GateRules
+
+    def with_quantity(self, quantity: int) -> GateContext:
+        """The same context with the intent resized (used to re-check a RESIZE)."""
+        return replace(self, intent=replace(self.intent, quantity=quantity))
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate's verdict. ``max_quantity`` is set by caps that a smaller quantity can satisfy."""
+
+    allowed: bool
+    reason: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    max_quantity: int | None = None
+
+
+PASS: Final = GateResult(allowed=True)

@@ -1,0 +1,149 @@
+"""Every reason code of the control plane, in the documented gate order.
+
+A reason code is a stable UPPER_SNAKE string: operators grep for it, ledgers store it, alerts quote it, so a
+code is never renamed or reused. :data:`REASONS` maps each code to its one-line description, in the order
+the gates run (see :mod:`avwap.control.plane`); when several codes apply to one decision they are sorted by
+that order (:func:`sort_reasons`) and the first is the primary reason. The docs table is generated from
+:data:`REASONS` by :func:`reason_table_markdown`, so code and documentation cannot drift apart.
+
+:data:`PREFLIGHT_CODES` holds the extra problem codes of ``avwap config-check`` (configuration-only
+findings that no single decision raises).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Final
+
+# -- kill switch and execution mode -----------------------------------------------------------------
+KILL_SWITCH_ACTIVE: Final = "KILL_SWITCH_ACTIVE"
+MODE_UNRESOLVED: Final = "MODE_UNRESOLVED"
+DRY_RUN_FORCED: Final = "DRY_RUN_FORCED"
+LIVE_NOT_CONFIRMED: Final = "LIVE_NOT_CONFIRMED"
+LIVE_TRADING_NOT_SET: Final = "LIVE_TRADING_NOT_SET"
+LIVE_TOKEN_MISSING: Final = "LIVE_TOKEN_MISSING"
+LIVE_TOKEN_FILE_MISSING: Final = "LIVE_TOKEN_FILE_MISSING"
+LIVE_TOKEN_FILE_EMPTY: Final = "LIVE_TOKEN_FILE_EMPTY"
+LIVE_TOKEN_MISMATCH: Final = "LIVE_TOKEN_MISMATCH"
+LIVE_ENDPOINT_NOT_LIVE: Final = "LIVE_ENDPOINT_NOT_LIVE"
+PAPER_MODE_LIVE_ENDPOINT: Final = "PAPER_MODE_LIVE_ENDPOINT"
+CLOCK_UNKNOWN: Final = "CLOCK_UNKNOWN"
+# -- Phase C ----------------------------------------------------------------------------------------
+PHASE_C_DATE_MISSING: Final = "PHASE_C_DATE_MISSING"
+PHASE_C_DATE_MISMATCH: Final = "PHASE_C_DATE_MISMATCH"
+PHASE_C_ALLOWLIST_NOT_SINGLE: Final = "PHASE_C_ALLOWLIST_NOT_SINGLE"
+PHASE_C_SYMBOL_NOT_ALLOWED: Final = "PHASE_C_SYMBOL_NOT_ALLOWED"
+# -- integrity of state -----------------------------------------------------------------------------
+LEDGER_UNREADABLE: Final = "LEDGER_UNREADABLE"
+UNKNOWN_POSITIONS: Final = "UNKNOWN_POSITIONS"
+RECONCILIATION_DRIFT: Final = "RECONCILIATION_DRIFT"
+# -- market session and data freshness --------------------------------------------------------------
+MARKET_CLOSED: Final = "MARKET_CLOSED"
+BROKER_CLOCK_UNKNOWN: Final = "BROKER_CLOCK_UNKNOWN"
+CALENDAR_BROKER_CLOCK_DISAGREE: Final = "CALENDAR_BROKER_CLOCK_DISAGREE"
+ENTRY_WINDOW_CLOSED: Final = "ENTRY_WINDOW_CLOSED"
+WATCHLIST_STALE: Final = "WATCHLIST_STALE"
+EQUITY_UNKNOWN: Final = "EQUITY_UNKNOWN"
+# -- the intent itself ------------------------------------------------------------------------------
+SYMBOL_NOT_ALLOWLISTED: Final = "SYMBOL_NOT_ALLOWLISTED"
+INVALID_INTENT: Final = "INVALID_INTENT"
+SIZED_TO_ZERO: Final = "SIZED_TO_ZERO"
+CAP_MISSING: Final = "CAP_MISSING"
+ALREADY_HOLDING: Final = "ALREADY_HOLDING"
+# -- caps -------------------------------------------------------------------------------------------
+MAX_ENTRIES_PER_DAY_REACHED: Final = "MAX_ENTRIES_PER_DAY_REACHED"
+MAX_POSITIONS_REACHED: Final = "MAX_POSITIONS_REACHED"
+MAX_RISK_PER_TRADE_EXCEEDED: Final = "MAX_RISK_PER_TRADE_EXCEEDED"
+MAX_RISK_PCT_EXCEEDED: Final = "MAX_RISK_PCT_EXCEEDED"
+MAX_NOTIONAL_PER_SYMBOL_EXCEEDED: Final = "MAX_NOTIONAL_PER_SYMBOL_EXCEEDED"
+MAX_GROSS_EXPOSURE_EXCEEDED: Final = "MAX_GROSS_EXPOSURE_EXCEEDED"
+MAX_GROSS_EXPOSURE_PCT_EXCEEDED: Final = "MAX_GROSS_EXPOSURE_PCT_EXCEEDED"
+# -- the plane itself -------------------------------------------------------------------------------
+GATE_ERROR: Final = "GATE_ERROR"
+
+REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        KILL_SWITCH_ACTIVE: "kill switch on (KILL_SWITCH=1 or the file <state>/KILL_SWITCH): no new entries",
+        MODE_UNRESOLVED: "the execution mode was not resolved by the live gate: no new entries",
+        DRY_RUN_FORCED: "DRY_RUN=1 overrides EXECUTION_MODE (informational; decisions are recorded only)",
+        LIVE_NOT_CONFIRMED: "LIVE requested without all three live keys: falls back to DRY_RUN and alerts",
+        LIVE_TRADING_NOT_SET: "LIVE requested but LIVE_TRADING is not 1",
+        LIVE_TOKEN_MISSING: "LIVE requested but LIVE_CONFIRM_TOKEN is empty",
+        LIVE_TOKEN_FILE_MISSING: "LIVE requested but <state>/live_confirm_token.txt is missing or unreadable",
+        LIVE_TOKEN_FILE_EMPTY: "LIVE requested but <state>/live_confirm_token.txt is empty or whitespace",
+        LIVE_TOKEN_MISMATCH: "LIVE_CONFIRM_TOKEN differs from the contents of the token file",
+        LIVE_ENDPOINT_NOT_LIVE: "LIVE requested but ALPACA_TRADING_URL is not the live Alpaca endpoint",
+        PAPER_MODE_LIVE_ENDPOINT: "ALPACA_PAPER requested with the live endpoint: falls back to DRY_RUN",
+        CLOCK_UNKNOWN: "today's New York date is missing or not a date",
+        PHASE_C_DATE_MISSING: "PHASE_C=1 in LIVE but LIVE_ENABLE_DATE_NY is unset or malformed",
+        PHASE_C_DATE_MISMATCH: "PHASE_C=1 in LIVE and LIVE_ENABLE_DATE_NY is not today's New York date",
+        PHASE_C_ALLOWLIST_NOT_SINGLE: "PHASE_C=1 in LIVE but ALLOWLIST_SYMBOLS is not exactly one symbol",
+        PHASE_C_SYMBOL_NOT_ALLOWED: "PHASE_C=1 in LIVE and the symbol is not the one allowlisted symbol",
+        LEDGER_UNREADABLE: "a ledger (or a counter folded from it) cannot be read: no new entries",
+        UNKNOWN_POSITIONS: "positions or exposure are unknown or malformed: no new entries",
+        RECONCILIATION_DRIFT: "ledger and broker positions disagree (or drift is unknown): no new entries",
+        MARKET_CLOSED: "the exchange calendar says the regular session is not open (or it is unknown)",
+        BROKER_CLOCK_UNKNOWN: "this book trades through a broker whose market clock is unknown",
+        CALENDAR_BROKER_CLOCK_DISAGREE: "the exchange calendar and the broker clock disagree on market open",
+        ENTRY_WINDOW_CLOSED: "outside the strategy's entry window (or the window state is unknown)",
+        WATCHLIST_STALE: "the candidates watchlist is not from today's scan (or its freshness is unknown)",
+        EQUITY_UNKNOWN: "account equity is unknown, zero, negative or malformed",
+        SYMBOL_NOT_ALLOWLISTED: "ALLOWLIST_SYMBOLS is set and does not contain the symbol",
+        INVALID_INTENT: "malformed intent (symbol, side, quantity, prices) or risk/share ≤ 0 or too large",
+        SIZED_TO_ZERO: "the sized allocation buys less than one share",
+        CAP_MISSING: "a cap or limit needed to decide is missing or malformed",
+        ALREADY_HOLDING: "a position in the symbol is already open",
+        MAX_ENTRIES_PER_DAY_REACHED: "MAX_ORDERS_PER_DAY entries already submitted on this New York date",
+        MAX_POSITIONS_REACHED: "MAX_POSITIONS positions already open",
+        MAX_RISK_PER_TRADE_EXCEEDED: "quantity × risk/share exceeds MAX_RISK_PER_TRADE (dollars)",
+        MAX_RISK_PCT_EXCEEDED: "quantity × risk/share exceeds MAX_RISK_PER_TRADE_PCT of equity",
+        MAX_NOTIONAL_PER_SYMBOL_EXCEEDED: "the symbol's notional after entry exceeds MAX_NOTIONAL_PER_SYMBOL",
+        MAX_GROSS_EXPOSURE_EXCEEDED: "gross exposure after entry exceeds MAX_GROSS_EXPOSURE (dollars)",
+        MAX_GROSS_EXPOSURE_PCT_EXCEEDED: "gross after entry exceeds MAX_GROSS_EXPOSURE_PCT of equity",
+        GATE_ERROR: "a gate raised an unexpected error (a bug): the entry is blocked",
+    }
+)
+
+# Configuration findings of `avwap config-check` that are not decisions (reason codes above are reused too).
+STATE_DIR_MISSING: Final = "STATE_DIR_MISSING"
+STATE_DIR_NOT_WRITABLE: Final = "STATE_DIR_NOT_WRITABLE"
+CAP_ZERO: Final = "CAP_ZERO"
+PHASE_C_OUTSIDE_LIVE: Final = "PHASE_C_OUTSIDE_LIVE"
+LIVE_KEYS_IGNORED: Final = "LIVE_KEYS_IGNORED"
+
+PREFLIGHT_CODES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        STATE_DIR_MISSING: "the state folder does not exist (or is not a folder)",
+        STATE_DIR_NOT_WRITABLE: "the state folder is not writable",
+        CAP_ZERO: "a cap is 0: every new entry would be rejected",
+        PHASE_C_OUTSIDE_LIVE: "PHASE_C=1 has no effect outside LIVE",
+        LIVE_KEYS_IGNORED: "DRY_RUN=1 wins: the live keys are not consulted",
+    }
+)
+
+_RANK: Final = {code: index for index, code in enumerate(REASONS)}
+
+
+def reason_rank(code: str) -> int:
+    """Position of ``code`` in the documented order; unknown codes sort last (and are a bug)."""
+    return _RANK.get(code, len(_RANK))
+
+
+def sort_reasons(codes: Iterable[str]) -> tuple[str, ...]:
+    """Distinct codes in the documented order (ties between unknown codes broken by name)."""
+    return tuple(sorted(set(codes), key=lambda code: (reason_rank(code), code)))
+
+
+def describe(code: str) -> str:
+    """The one-line description of a reason or preflight code."""
+    return REASONS.get(code) or PREFLIGHT_CODES.get(code) or "unknown reason code"
+
+
+def reason_table_markdown() -> str:
+    """The docs table of reason codes, in the documented order."""
+    lines = ["| # | code | meaning |", "|---|---|---|"]
+    lines += [f"| {rank + 1} | `{code}` | {text} |" for rank, (code, text) in enumerate(REASONS.items())]
+    lines += ["", "| config-check code | meaning |", "|---|---|"]
+    lines += [f"| `{code}` | {text} |" for code, text in PREFLIGHT_CODES.items()]
+    return "\n".join(lines) + "\n"

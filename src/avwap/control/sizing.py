@@ -1,0 +1,150 @@
+"""Position sizing (pure, Decimal): how many shares an entry may buy, and its initial stop.
+
+::
+
+    scale      = min(1, max(0.25, 1 − distance% / 6))
+    allocation = min(equity × 2 % × scale, equity × 10 %)      rounded down to the cent
+    shares     = floor(allocation / entry price)
+    stop       = latest confirmed daily swing low − $0.10      rounded down to a valid tick
+    reject when the stop is ≤ 0, or risk/share = entry − stop is ≤ 0 or > $3.00
+
+The scale is capped at 1 so a (rare) negative distance never sizes above the base risk. All arithmetic runs
+in one fixed Decimal context, so the result does not depend on the caller's ``decimal.getcontext()``.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any, Final
+
+from avwap.control import reasons
+from avwap.control.values import ARITHMETIC, finite_decimal, non_negative_amount, positive_amount, shown
+from avwap.core.money import CENT, round_price
+
+DEFAULT_BASE_RISK_PCT: Final = Decimal("2")
+DEFAULT_MAX_ALLOCATION_PCT: Final = Decimal("10")
+DEFAULT_MAX_RISK_PER_SHARE: Final = Decimal("3.00")
+DEFAULT_MIN_SCALE: Final = Decimal("0.25")
+DEFAULT_DISTANCE_SCALE_PCT: Final = Decimal("6")
+DEFAULT_STOP_BUFFER: Final = Decimal("0.10")
+
+HUNDRED: Final = Decimal("100")
+
+
+@dataclass(frozen=True)
+class SizingRules:
+    """Sizing parameters (percent units). Build from a Config with :meth:`from_config`."""
+
+    base_risk_pct: Decimal = DEFAULT_BASE_RISK_PCT
+    max_allocation_pct: Decimal = DEFAULT_MAX_ALLOCATION_PCT
+    max_risk_per_share: Decimal = DEFAULT_MAX_RISK_PER_SHARE
+    min_scale: Decimal = DEFAULT_MIN_SCALE
+    distance_scale_pct: Decimal = DEFAULT_DISTANCE_SCALE_PCT
+    stop_buffer: Decimal = DEFAULT_STOP_BUFFER
+
+    @classmethod
+    def from_config(cls, config: object) -> SizingRules:
+        """Read the SIZING_* settings when the Config has them; the defaults above otherwise."""
+        defaults = cls()
+        return cls(
+            base_risk_pct=getattr(config, "sizing_base_risk_pct", defaults.base_risk_pct),
+            max_allocation_pct=getattr(config, "sizing_max_allocation_pct", defaults.max_allocation_pct),
+            max_risk_per_share=getattr(config, "max_risk_per_share", defaults.max_risk_per_share),
+            min_scale=getattr(config, "sizing_min_scale", defaults.min_scale),
+            distance_scale_pct=getattr(config, "sizing_distance_scale_pct", defaults.distance_scale_pct),
+            stop_buffer=getattr(config, "stop_buffer", defaults.stop_buffer),
+        )
+
+
+@dataclass(frozen=True)
+class SizedEntry:
+    """An accepted size: shares > 0, stop below entry, risk/share within the limit."""
+
+    shares: int
+    entry_price: Decimal
+    stop_price: Decimal
+    scale: Decimal
+    allocation: Decimal
+    allocation_capped: bool
+
+    @property
+    def risk_per_share(self) -> Decimal:
+        return self.entry_price - self.stop_price
+
+    @property
+    def risk(self) -> Decimal:
+        return self.shares * self.risk_per_share
+
+    @property
+    def notional(self) -> Decimal:
+        return self.shares * self.entry_price
+
+
+@dataclass(frozen=True)
+class SizingRejection:
+    """Why no size: a reason code of :mod:`avwap.control.reasons` and the figures behind it."""
+
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def size_entry(
+    equity: object,
+    entry_price: object,
+    distance_pct: object,
+    swing_low: object,
+    rules: SizingRules | None = None,
+) -> SizedEntry | SizingRejection:
+    """Size a long entry at ``entry_price`` whose distance above its AVWAP is ``distance_pct`` percent."""
+    rules = rules or SizingRules()
+    equity_value, price, distance, low = (
+        finite_decimal(item) for item in (equity, entry_price, distance_pct, swing_low)
+    )
+    if not _rules_valid(rules):
+        return SizingRejection(reasons.CAP_MISSING, {"problem": "sizing rules", "rules": repr(rules)})
+    if equity_value is None or equity_value <= 0:
+        return SizingRejection(reasons.EQUITY_UNKNOWN, {"equity": shown(equity)})
+    if price is None or price <= 0:
+        return SizingRejection(
+            reasons.INVALID_INTENT, {"problem": "entry price", "entry_price": shown(entry_price)}
+        )
+    if distance is None:
+        return SizingRejection(
+            reasons.INVALID_INTENT, {"problem": "distance", "distance_pct": shown(distance_pct)}
+        )
+    if low is None or low <= 0:
+        return SizingRejection(
+            reasons.INVALID_INTENT, {"problem": "no confirmed swing low", "swing_low": shown(swing_low)}
+        )
+    with decimal.localcontext(ARITHMETIC):
+        stop = round_price(low - rules.stop_buffer, "down")
+        risk_per_share = price - stop
+        if stop <= 0 or risk_per_share <= 0 or risk_per_share > rules.max_risk_per_share:
+            detail = {"problem": "risk per share", "risk_per_share": risk_per_share, "stop_price": stop}
+            return SizingRejection(
+                reasons.INVALID_INTENT, {**detail, "max_risk_per_share": rules.max_risk_per_share}
+            )
+        scale = min(Decimal(1), max(rules.min_scale, 1 - distance / rules.distance_scale_pct))
+        wanted = equity_value * rules.base_risk_pct / HUNDRED * scale
+        ceiling = equity_value * rules.max_allocation_pct / HUNDRED
+        allocation = min(wanted, ceiling).quantize(CENT, rounding=ROUND_FLOOR)
+        shares = int(allocation // price)
+    if shares < 1:
+        return SizingRejection(reasons.SIZED_TO_ZERO, {"allocation": allocation, "entry_price": price})
+    return SizedEntry(shares, price, stop, scale, allocation, allocation_capped=wanted > ceiling)
+
+
+def _rules_valid(rules: SizingRules) -> bool:
+    """Every limit a finite Decimal; percents and the distance scale positive; buffer and floor ≥ 0."""
+    positive = (
+        rules.base_risk_pct,
+        rules.max_allocation_pct,
+        rules.max_risk_per_share,
+        rules.distance_scale_pct,
+    )
+    non_negative = (rules.min_scale, rules.stop_buffer)
+    return all(positive_amount(value) is not None for value in positive) and all(
+        non_negative_amount(value) is not None for value in non_negative
+    )
