@@ -1,0 +1,1 @@
+"""Execution: the broker protocol and its adapters (simulated, Alpaca), plus the cycle that drives them."""
