@@ -23,6 +23,8 @@ COMMAND_MODULES: Final = (
     "avwap.cli.scan_command",
     "avwap.cli.config_check_command",
     "avwap.cli.market_command",
+    "avwap.cli.exits_command",
+    "avwap.cli.sync_command",
 )
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
-from avwap.core.calendar import NEW_YORK, nyse
-from avwap.data.resample import closed_bars, resample_session
+from avwap.core.calendar import nyse
 
 TRIGGER_MINUTES: Final = 10
 WINDOW_START_AFTER_OPEN: Final = dt.timedelta(minutes=15)
@@ -40,6 +40,30 @@ def entry_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return session.open + WINDOW_START_AFTER_OPEN, session.close - WINDOW_END_BEFORE_CLOSE
 
 
+def ten_minute_closes(session_bars: pd.DataFrame, now: dt.datetime) -> tuple[np.ndarray, np.ndarray]:
+    """Closes and end instants (ns, UTC) of the closed 10-minute bars of one symbol-session.
+
+    Vectorized equivalent of ``closed_bars(resample_session(bars, 10), 10, now)``: bars are bucketed by
+    their offset from the session open; a bucket's close is its last bar's close; a bucket is closed when
+    its end (capped at the session close) is at or before ``now``.
+    """
+    stamps = session_bars["timestamp"].dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    day = session_bars["timestamp"].iloc[0].date()
+    session = nyse().session(day)
+    open_ns = _ns(session.open)
+    step = TRIGGER_MINUTES * 60 * 1_000_000_000
+    buckets = (stamps - open_ns) // step
+    last_of_bucket = np.flatnonzero(np.append(buckets[1:] != buckets[:-1], True))
+    closes = session_bars["close"].to_numpy(dtype=np.float64)[last_of_bucket]
+    ends = np.minimum(open_ns + (buckets[last_of_bucket] + 1) * step, _ns(session.close))
+    closed = ends <= _ns(now)
+    return closes[closed], ends[closed]
+
+
+def _ns(moment: dt.datetime) -> int:
+    return int(pd.Timestamp(moment).value)
+
+
 def find_entry(
     symbol: str, session_bars: pd.DataFrame, entry_level: float, now: dt.datetime
 ) -> EntrySignal | None:
@@ -47,28 +71,26 @@ def find_entry(
     that is confirmed by ``now`` inside the entry window, or None."""
     if session_bars.empty or not entry_level > 0:
         return None
-    bars = closed_bars(resample_session(session_bars, TRIGGER_MINUTES), TRIGGER_MINUTES, now)
-    if len(bars) < 2:
+    closes, ends = ten_minute_closes(session_bars, now)
+    if len(closes) < 2:
         return None
-    day = bars["timestamp"].iloc[0].date()
-    window_start, window_end = entry_window(day)
-    closes = bars["close"].to_numpy()
-    starts = bars["timestamp"].to_list()
-    for index in range(len(bars) - 1):
-        breakout, hold = closes[index], closes[index + 1]
-        hold_end = (starts[index + 1] + pd.Timedelta(minutes=TRIGGER_MINUTES)).to_pydatetime()
-        decided_at = min(hold_end, nyse().session_close(day).astimezone(NEW_YORK)).astimezone(dt.UTC)
-        if decided_at > window_end:
-            break
-        if decided_at < window_start:
-            continue
-        if breakout > entry_level and hold >= entry_level:
-            return EntrySignal(
-                symbol=symbol,
-                decided_at=decided_at,
-                entry_level=entry_level,
-                breakout_bar_start=starts[index].to_pydatetime().astimezone(dt.UTC),
-                breakout_close=float(breakout),
-                hold_close=float(hold),
-            )
-    return None
+    day = session_bars["timestamp"].iloc[0].date()
+    window_start, window_end = (_ns(moment) for moment in entry_window(day))
+    breakout = closes[:-1] > entry_level
+    hold = closes[1:] >= entry_level
+    confirmed = ends[1:]
+    eligible = breakout & hold & (confirmed >= window_start) & (confirmed <= window_end)
+    hits = np.flatnonzero(eligible)
+    if not hits.size:
+        return None
+    index = int(hits[0])
+    step = pd.Timedelta(minutes=TRIGGER_MINUTES)
+    breakout_end = pd.Timestamp(int(ends[index]), tz="UTC")
+    return EntrySignal(
+        symbol=symbol,
+        decided_at=pd.Timestamp(int(confirmed[index]), tz="UTC").to_pydatetime(),
+        entry_level=entry_level,
+        breakout_bar_start=(breakout_end - step).to_pydatetime(),
+        breakout_close=float(closes[index]),
+        hold_close=float(closes[index + 1]),
+    )

@@ -100,3 +100,17 @@ def test_registry() -> None:
     assert strategy(S1_AVWAP_CORE).risk_profile == "directional"
     with pytest.raises(ConfigurationError):
         strategy("S9_UNKNOWN")
+
+
+@pytest.mark.parametrize("minute_of_now", [0, 7, 35, 59])
+def test_vectorized_ten_minute_closes_equal_the_resampled_bars(minute_of_now: int) -> None:
+    from avwap.strategies.s1_trigger import ten_minute_closes
+
+    closes = [10 + 0.01 * ((index * 37) % 23) for index in range(78)]
+    bars = five_minute_bars(DAY, closes)
+    now = at(DAY, 12, minute_of_now)
+    expected = closed_bars(resample_session(bars, 10), 10, now)
+    fast_closes, fast_ends = ten_minute_closes(bars, now)
+    assert fast_closes.tolist() == expected["close"].tolist()
+    ends = (expected["timestamp"] + pd.Timedelta(minutes=10)).dt.tz_convert("UTC")
+    assert fast_ends.tolist() == [stamp.value for stamp in ends]

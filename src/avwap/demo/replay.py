@@ -1,0 +1,209 @@
+"""The demo replay: scan each morning, then trade each session bar by bar through the real cycle.
+
+Time is a :class:`~avwap.core.clock.SimulatedClock` that moves from bar close to bar close; the broker is the
+simulated broker, fed each 5-minute bar once the clock has reached its end (so nothing is seen early). The
+cycle, control plane, ledgers and artifacts are exactly those of production.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from avwap.analytics.portfolio import PortfolioSnapshot
+from avwap.core.calendar import nyse
+from avwap.core.clock import SimulatedClock
+from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.errors import DataError
+from avwap.data.bars import normalize_bars
+from avwap.data.resample import resample_session
+from avwap.data.store import BarStore
+from avwap.demo.snapshots import write_snapshot
+from avwap.execution.book import BookRecorder
+from avwap.execution.context import CycleDependencies
+from avwap.execution.cycle import CycleReport, run_cycle
+from avwap.execution.market_data import FrameMarketData
+from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
+from avwap.integrations.slack.notifier import RecordingNotifier
+from avwap.ledger import record_ids
+from avwap.ledger.atomic import build_provenance
+from avwap.ledger.paths import PAPER_SIM
+from avwap.ledger.record_enums import CashMovementKind
+from avwap.ledger.records import CashMovement
+from avwap.ledger.router import Ledger
+from avwap.signals.scan import scan
+from avwap.watchlist.artifact import write_candidates
+
+BAR_MINUTES: Final = 5
+PRE_OPEN: Final = dt.timedelta(hours=1)
+# Demo caps: paper money, sized so that the sizing rule (2 % of equity per entry) binds, not the live caps.
+DEMO_DEFAULTS: Final[Mapping[str, tuple[str, Any]]] = {
+    "MAX_NOTIONAL_PER_SYMBOL": ("max_notional_per_symbol", Decimal("5000")),
+    "MAX_GROSS_EXPOSURE": ("max_gross_exposure", Decimal("25000")),
+    "MAX_RISK_PER_TRADE": ("max_risk_per_trade", Decimal("250")),
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+def five_minute_bars(store: BarStore) -> pd.DataFrame:
+    """5-minute bars from the store; 1-minute bars are resampled (session-aligned) when no 5m exist."""
+    bars = store.read("5m")
+    if not bars.empty:
+        return bars
+    minutes = store.read("1m")
+    if minutes.empty:
+        return bars
+    days = minutes["timestamp"].dt.date
+    parts = [resample_session(frame, BAR_MINUTES) for _, frame in minutes.groupby([minutes["symbol"], days])]
+    return normalize_bars(pd.concat(parts, ignore_index=True))
+
+
+def demo_config(environ: Mapping[str, str], home: Path) -> Config:
+    """The demo runs PAPER_SIM in its own home; demo caps apply unless the environment sets them."""
+    overrides = {
+        attribute: value for name, (attribute, value) in DEMO_DEFAULTS.items() if name not in environ
+    }
+    return load_config(
+        environ,
+        home=home,
+        execution_mode=ExecutionMode.PAPER_SIM,
+        dry_run=False,
+        kill_switch=False,
+        **overrides,
+    )
+
+
+@dataclass
+class ReplayResult:
+    config: Config
+    sessions: list[dt.date]
+    snapshots: list[PortfolioSnapshot] = field(default_factory=list)
+    cycles: list[CycleReport] = field(default_factory=list)
+    candidates: dict[dt.date, list[str]] = field(default_factory=dict)
+    market: FrameMarketData | None = None
+
+
+class Replay:
+    """Drives one demo run over ``sessions`` with bars from ``data_root``."""
+
+    def __init__(
+        self, config: Config, data_root: Path, sessions: int, progress: Progress | None = None
+    ) -> None:
+        self.config = config
+        store = BarStore(data_root)
+        daily = store.read("1d")
+        intraday = five_minute_bars(store)
+        if daily.empty or intraday.empty:
+            raise DataError(
+                f"{data_root} needs daily (1d) and 5-minute (5m) or 1-minute (1m) bars for a demo"
+            )
+        days = sorted(set(intraday["timestamp"].dt.date))
+        self.sessions = [day for day in days if nyse().is_session(day)][-sessions:]
+        if not self.sessions:
+            raise DataError(f"no 5-minute bars on NYSE sessions in {data_root}")
+        self.daily = daily
+        self.market = FrameMarketData(daily, intraday, "5m")
+        self.bars_by_start = dict(iter(intraday.groupby("timestamp")))
+        self.data_hash = store.data_hash("1d")
+        self.progress = progress
+        first_open = nyse().session_open(self.sessions[0])
+        self.clock = SimulatedClock(first_open - PRE_OPEN - dt.timedelta(minutes=1))
+        self.broker = SimBroker(self.clock, SimBrokerSettings(starting_cash=config.starting_cash))
+        self.book = BookRecorder(Ledger(config.ledger_dir), PAPER_SIM)
+        self.deps = CycleDependencies(
+            config=config,
+            clock=self.clock,
+            book=self.book,
+            broker=self.broker,
+            market=self.market,
+            notifier=RecordingNotifier(),
+            artifacts_dir=config.artifacts_dir,
+            state_dir=config.state_dir,
+        )
+        self.result = ReplayResult(config=config, sessions=self.sessions, market=self.market)
+
+    def fund(self) -> None:
+        """Deposit the starting cash once (the broker starts with the same amount)."""
+        day, amount = self.sessions[0], self.config.starting_cash
+        movement = record_ids.cash_movement_id(
+            book_id=PAPER_SIM,
+            date_ny=day,
+            kind=CashMovementKind.DEPOSIT,
+            amount=amount,
+            reference="demo funding",
+        )
+        if movement in self.book.state.movement_ids:
+            return
+        self.book.record(
+            CashMovement(
+                book_id=PAPER_SIM,
+                date_ny=day,
+                ts=self.clock.now(),
+                movement_id=movement,
+                kind=CashMovementKind.DEPOSIT,
+                amount=amount,
+                reason="demo funding",
+            )
+        )
+
+    def morning_scan(self, day: dt.date) -> None:
+        """Write the candidates artifact for ``day`` from daily bars through the previous session."""
+        self.clock.set(nyse().session_open(day) - PRE_OPEN)
+        as_of = nyse().previous_session(day)
+        frame = self.daily.loc[self.daily["timestamp"].dt.date <= as_of]
+        result = scan(frame, as_of)
+        provenance = build_provenance(self.config.config_hash(), self.data_hash, day)
+        write_candidates(self.config.artifacts_dir, day, result, provenance)
+        self.result.candidates[day] = [candidate.symbol for candidate in result.candidates]
+
+    def watched(self, day: dt.date) -> set[str]:
+        """Symbols whose bars the broker needs: today's candidates, holdings and working orders."""
+        state = self.book.state
+        return (
+            set(self.result.candidates.get(day, ()))
+            | set(state.positions)
+            | {order.symbol for order in state.open_orders.values()}
+        )
+
+    def trade_session(self, day: dt.date) -> None:
+        step = dt.timedelta(minutes=BAR_MINUTES)
+        for start in nyse().bar_starts(day, BAR_MINUTES):
+            self.clock.set(start + step)
+            bars = self.bars_by_start.get(pd.Timestamp(start))
+            if bars is not None:
+                watched = bars.loc[bars["symbol"].isin(self.watched(day))]
+                self.broker.on_bar_frame(watched, step)
+            self.result.cycles.append(run_cycle(self.deps))
+        # One more cycle after the close: expired DAY orders and the last fills are recorded.
+        self.clock.set(nyse().session_close(day) + step)
+        self.result.cycles.append(run_cycle(self.deps))
+
+    def run(self) -> ReplayResult:
+        self.fund()
+        for index, day in enumerate(self.sessions, start=1):
+            self.morning_scan(day)
+            self.trade_session(day)
+            snapshot = write_snapshot(
+                self.deps,
+                day,
+                market=self.market,
+                earlier=self.result.snapshots,
+                data_hash=self.data_hash,
+                starting_equity=self.config.starting_cash,
+            )
+            self.result.snapshots.append(snapshot)
+            if self.progress is not None:
+                self.progress(day.isoformat(), index, len(self.sessions))
+        return self.result
+
+
+def environment() -> dict[str, str]:
+    return dict(os.environ)

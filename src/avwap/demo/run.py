@@ -1,0 +1,71 @@
+"""`avwap demo` end to end: home, market, replay, report, summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from avwap.core.canonical import to_plain
+from avwap.core.config import Config
+from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
+from avwap.demo.home import prepare_demo_home
+from avwap.demo.replay import Progress, Replay, ReplayResult, demo_config
+from avwap.demo.report import summary_figures, write_report
+from avwap.ledger.atomic import detect_code_version
+from avwap.ledger.router import Ledger
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    config: Config
+    result: ReplayResult
+    figures: dict[str, Any]
+    report: Path
+    market: str
+
+    def to_dict(self) -> dict[str, Any]:
+        home = self.config.home
+        return dict(
+            to_plain(
+                {
+                    **self.figures,
+                    "market": self.market,
+                    "files": {
+                        "home": home,
+                        "ledger": self.config.ledger_dir,
+                        "candidates": self.config.artifacts_dir / "candidates",
+                        "snapshots": self.config.artifacts_dir / "snapshots",
+                        "report": self.report,
+                    },
+                }
+            )
+        )
+
+
+def run_demo(
+    environ: dict[str, str],
+    home: Path,
+    *,
+    sessions: int | None = None,
+    data_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> DemoOutcome:
+    """Reset the demo home, make sure there is a market, replay, and write the report."""
+    config = demo_config(environ, prepare_demo_home(home))
+    if data_dir is None:
+        summary = ensure_market(SyntheticMarketSpec(seed=config.demo_seed), config.data_dir)
+        data_root = config.data_dir
+        market = f"synthetic (seed {config.demo_seed}, content {summary.content_hash[:12]})"
+    else:
+        data_root = Path(data_dir)
+        market = f"imported bars from {data_root}"
+    replay = Replay(config, data_root, sessions or config.demo_sessions, progress)
+    result = replay.run()
+    records = Ledger(config.ledger_dir).read_book(replay.book.book_id)
+    meta = (
+        f"{market}; sessions {result.sessions[0]} to {result.sessions[-1]}; "
+        f"code {detect_code_version()}; config {config.config_hash()[:12]}"
+    )
+    report = write_report(config.reports_dir / "demo.html", result, records, meta)
+    return DemoOutcome(config, result, summary_figures(result, records), report, market)

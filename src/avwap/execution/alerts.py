@@ -1,0 +1,84 @@
+"""Turn what a cycle did into operator alerts. Fail-open: a broken notifier never touches trading."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from avwap.execution.context import CycleFacts
+from avwap.integrations.slack.messages import AlertKind, alert_event
+from avwap.integrations.slack.notifier import Notifier
+
+LOGGER: Final = logging.getLogger("avwap.execution.alerts")
+
+
+def _event_alert(facts: CycleFacts, event: dict[str, Any]) -> Any:
+    kind = event["event"]
+    symbol = event.get("symbol")
+    if kind == "entry_submitted":
+        return alert_event(
+            AlertKind.ORDER_SUBMITTED,
+            f"Entry {symbol} x {event['quantity']}",
+            facts.today,
+            symbol=symbol,
+            fields={"quantity": event["quantity"]},
+        )
+    if kind == "decision" and event["outcome"] == "REJECT":
+        return alert_event(
+            AlertKind.ENTRY_BLOCKED,
+            f"Entry {symbol} blocked",
+            facts.today,
+            symbol=symbol,
+            reason_codes=event["reasons"],
+        )
+    if kind == "stop_missing":
+        return alert_event(
+            AlertKind.STOP_MISSING, f"{symbol} has no protective stop", facts.today, symbol=symbol
+        )
+    if kind in ("order_unresolved", "stop_replace_failed", "stop_cancel_failed"):
+        return alert_event(
+            AlertKind.ERROR, f"{kind.replace('_', ' ')}: {event.get('error', '')}", facts.today, symbol=symbol
+        )
+    return None
+
+
+def cycle_alerts(facts: CycleFacts) -> list[Any]:
+    """The alerts of one cycle, in a deterministic order."""
+    alerts = []
+    if facts.kill_switch:
+        alerts.append(alert_event(AlertKind.KILL_SWITCH, "Kill switch engaged: no new entries", facts.today))
+    if facts.mode.alerts:
+        alerts.append(
+            alert_event(
+                AlertKind.LIVE_FALLBACK,
+                "LIVE requested but not confirmed: DRY_RUN",
+                facts.today,
+                reason_codes=facts.mode.reasons,
+            )
+        )
+    elif facts.mode.live_confirmed:
+        alerts.append(alert_event(AlertKind.LIVE_ENABLED, "LIVE trading enabled", facts.today))
+    if facts.drift:
+        alerts.append(
+            alert_event(
+                AlertKind.RECONCILIATION_DRIFT,
+                "Broker and ledger disagree",
+                facts.today,
+                details=facts.drift,
+                reason_codes=("RECONCILIATION_DRIFT",),
+            )
+        )
+    alerts.extend(alert for alert in (_event_alert(facts, event) for event in facts.events) if alert)
+    return alerts
+
+
+def send_alerts(notifier: Notifier, facts: CycleFacts) -> int:
+    """Hand the cycle's alerts to the notifier; never raises."""
+    try:
+        alerts = cycle_alerts(facts)
+        for alert in alerts:
+            notifier.notify(alert)
+        return len(alerts)
+    except Exception:  # alerting is observability: it must never break a cycle
+        LOGGER.exception("alerting failed (trading continues)")
+        return 0

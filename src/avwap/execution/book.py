@@ -1,0 +1,126 @@
+"""One book's ledger and its live projection: every record is appended durably, then folded in.
+
+The cycle never keeps state of its own: :attr:`BookRecorder.state` is exactly what the ledger implies
+(rebuilt from the files on start, advanced record by record), so a crash and restart lands on the same state.
+A ledger that cannot be read leaves ``readable`` False and the state empty: the control plane then blocks
+new entries (LEDGER_UNREADABLE) while exits keep running from the broker's view.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Final
+
+from avwap.core.config import ExecutionMode
+from avwap.core.errors import LedgerIntegrityError
+from avwap.exits.position_state import ExitBook, fold_exit_positions
+from avwap.ledger.paths import ALPACA_LIVE, ALPACA_PAPER, PAPER_SIM, SCHWAB_401K_MANUAL
+from avwap.ledger.projection import BookState, fold_book
+from avwap.ledger.record_enums import OrderPurpose
+from avwap.ledger.records import (
+    Decision,
+    ExitEvent,
+    Fill,
+    Note,
+    OrderCanceled,
+    OrderRejected,
+    OrderReplaced,
+    OrderSubmitted,
+    PositionClosed,
+    PositionOpened,
+    Record,
+    TradeIntent,
+)
+from avwap.ledger.router import Ledger
+
+LOGGER: Final = logging.getLogger("avwap.execution")
+EXIT_RECORD_TYPES: Final = (
+    PositionOpened,
+    PositionClosed,
+    ExitEvent,
+    Fill,
+    OrderSubmitted,
+    OrderReplaced,
+    OrderCanceled,
+    OrderRejected,
+)
+DRY_RUN_BOOK: Final = "DRY_RUN"
+
+BOOK_FOR_MODE: Final = {
+    ExecutionMode.DRY_RUN: DRY_RUN_BOOK,
+    ExecutionMode.PAPER_SIM: PAPER_SIM,
+    ExecutionMode.ALPACA_PAPER: ALPACA_PAPER,
+    ExecutionMode.LIVE: ALPACA_LIVE,
+    ExecutionMode.SCHWAB_401K_MANUAL: SCHWAB_401K_MANUAL,
+}
+
+
+class BookRecorder:
+    """Appends typed records of one book and keeps the folded state current."""
+
+    def __init__(self, ledger: Ledger, book_id: str) -> None:
+        self.ledger = ledger
+        self.book_id = book_id
+        self.readable = True
+        self.problem = ""
+        self.state = BookState(book_id=book_id)
+        # Lifecycle progress of entry intents, for recovery after a crash between two records.
+        self.intents: dict[str, TradeIntent] = {}
+        self.decisions: dict[str, Decision] = {}
+        self.submitted: set[str] = set()
+        self.unsized: set[str] = set()  # would-be intent ids noted as unsizable (the note's first word)
+        self.position_commissions: dict[str, Decimal] = {}
+        self._counted_fills: set[str] = set()
+        self.last_skip: dict[str, tuple[str, str]] = {}  # position id -> last recorded stop skip
+        self._exit_records: list[Record] = []
+        self._exit_book: ExitBook | None = None
+        self.reload()
+
+    def reload(self) -> BookState:
+        """Rebuild the state from the ledger files (start-up, or after another writer)."""
+        self.intents, self.decisions, self.submitted, self.unsized = {}, {}, set(), set()
+        self.position_commissions, self._counted_fills = {}, set()
+        self._exit_records, self._exit_book = [], None
+        try:
+            records = self.ledger.read_book(self.book_id)
+            self.state = fold_book(records, self.book_id)
+            self.readable, self.problem = True, ""
+        except LedgerIntegrityError as error:
+            LOGGER.error("ledger of %s is unreadable: %s", self.book_id, error)
+            self.state = BookState(book_id=self.book_id)
+            self.readable, self.problem = False, str(error)
+            return self.state
+        for record in records:
+            self._track(record)
+        return self.state
+
+    def record(self, *records: Record) -> None:
+        """Append each record (durable on return) and fold it into the state."""
+        for record in records:
+            self.ledger.append(record)
+            self._track(record)
+        self.state = fold_book(records, self.book_id, self.state)
+
+    def exit_book(self) -> ExitBook:
+        """The stop policy's view of open positions, refolded only when exit records were added."""
+        if self._exit_book is None:
+            self._exit_book = fold_exit_positions(self._exit_records)
+        return self._exit_book
+
+    def _track(self, record: Record) -> None:
+        if isinstance(record, EXIT_RECORD_TYPES):
+            self._exit_records.append(record)
+            self._exit_book = None
+        if isinstance(record, TradeIntent):
+            self.intents.setdefault(record.intent_id, record)
+        elif isinstance(record, Decision):
+            self.decisions.setdefault(record.intent_id, record)
+        elif isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY:
+            self.submitted.add(record.intent_id)
+        elif isinstance(record, Note) and record.message.startswith("int_"):
+            self.unsized.add(record.message.split(" ", 1)[0])
+        elif isinstance(record, Fill) and record.fill_id not in self._counted_fills:
+            self._counted_fills.add(record.fill_id)
+            total = self.position_commissions.get(record.position_id, Decimal("0"))
+            self.position_commissions[record.position_id] = total + record.commission

@@ -1,0 +1,310 @@
+"""Bring the ledger up to date with the broker, and find where they disagree.
+
+Run at the start of every cycle (and so at start-up), before any decision:
+
+1. Recovery: an order recorded as submitted but never acknowledged (a crash between the ledger write and the
+   broker's answer) is looked up by its ``client_order_id``; found, it is acknowledged; not found, it is
+   submitted now under the *same* id. Never a new id, so never a duplicate.
+2. Fills: every broker fill of an order the ledger knows and has not recorded becomes a ``Fill`` (plus
+   ``PositionOpened`` / ``PositionClosed`` / ``EXIT_FILLED`` as it opens or closes a position).
+3. Order states: orders the broker canceled, expired or rejected after acceptance are closed in the ledger.
+4. Reconciliation: broker positions against the ledger projection; any difference, or a broker order the
+   ledger does not know, is drift: recorded as an alert, and new entries are blocked until it is resolved.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError
+from avwap.execution.broker import (
+    Broker,
+    BrokerFill,
+    BrokerOrder,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    submit_idempotent,
+)
+from avwap.execution.context import CycleDependencies, CycleFacts, Stamp
+from avwap.ledger import record_ids
+from avwap.ledger.projection import OpenOrder
+from avwap.ledger.record_enums import AlertLevel, ExitEventKind, OrderPurpose, Side
+from avwap.ledger.records import (
+    Alert,
+    ExitEvent,
+    Fill,
+    OrderAcknowledged,
+    OrderCanceled,
+    OrderRejected,
+    PositionClosed,
+    PositionOpened,
+    Record,
+)
+
+BROKER_REJECTED: str = "BROKER_REJECTED"
+
+
+def request_for(order: OpenOrder) -> OrderRequest:
+    """The broker request that a recorded submission stands for (same id, same terms)."""
+    return OrderRequest(
+        symbol=order.symbol,
+        side=OrderSide(order.side),
+        order_type=OrderType(order.order_type),
+        quantity=order.quantity,
+        client_order_id=order.client_order_id,
+        time_in_force=TimeInForce(order.time_in_force),
+        limit_price=order.limit_price,
+        stop_price=order.stop_price,
+    )
+
+
+def acknowledgement(
+    deps: CycleDependencies, facts: CycleFacts, order: OpenOrder, placed: BrokerOrder
+) -> OrderAcknowledged:
+    return OrderAcknowledged(
+        **facts.stamp(deps.book.book_id),
+        strategy_id=order.strategy_id,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        broker_order_id=placed.broker_order_id,
+        status=str(placed.status),
+    )
+
+
+def rejection(
+    deps: CycleDependencies, facts: CycleFacts, order: OpenOrder, code: str, message: str
+) -> OrderRejected:
+    return OrderRejected(
+        **facts.stamp(deps.book.book_id),
+        strategy_id=order.strategy_id,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        reason_code=code,
+        broker_message=message[:500],
+    )
+
+
+def send(deps: CycleDependencies, facts: CycleFacts, order: OpenOrder, broker: Broker) -> BrokerOrder | None:
+    """Submit a recorded order idempotently and record the broker's answer; None when it is unknown."""
+    try:
+        placed = submit_idempotent(broker, request_for(order))
+    except BrokerRejectedError as error:
+        deps.book.record(rejection(deps, facts, order, error.code or BROKER_REJECTED, str(error)))
+        facts.note(
+            "order_rejected", symbol=order.symbol, client_order_id=order.client_order_id, code=error.code
+        )
+        return None
+    except BrokerUnavailableError as error:  # outcome unknown: the next cycle looks it up again
+        facts.unresolved_orders += (order.client_order_id,)
+        facts.note("order_unresolved", client_order_id=order.client_order_id, error=str(error))
+        return None
+    deps.book.record(acknowledgement(deps, facts, order, placed))
+    return placed
+
+
+def recover_submissions(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> None:
+    """Resolve every submission the ledger recorded without the broker's answer."""
+    for order in list(deps.book.state.open_orders.values()):
+        if order.status != "SUBMITTED":
+            continue
+        try:
+            existing = broker.get_order(order.client_order_id)
+        except BrokerError as error:
+            facts.unresolved_orders += (order.client_order_id,)
+            facts.note("order_unresolved", client_order_id=order.client_order_id, error=str(error))
+            continue
+        if existing is not None:
+            deps.book.record(acknowledgement(deps, facts, order, existing))
+            facts.note("order_recovered", client_order_id=order.client_order_id, found=True)
+        else:
+            send(deps, facts, order, broker)
+            facts.note("order_recovered", client_order_id=order.client_order_id, found=False)
+
+
+def _position_id(deps: CycleDependencies, order: OpenOrder) -> str:
+    if order.position_id is not None:
+        return order.position_id
+    return record_ids.position_id(
+        book_id=deps.book.book_id,
+        strategy_id=order.strategy_id,
+        symbol=order.symbol,
+        intent_id=order.intent_id,
+    )
+
+
+def _fill_records(
+    deps: CycleDependencies, facts: CycleFacts, fill: BrokerFill, order: OpenOrder
+) -> list[Record]:
+    state = deps.book.state
+    book = deps.book.book_id
+    position_id = _position_id(deps, order)
+    before = state.positions.get(fill.symbol)
+    stamp = Stamp(book_id=book, date_ny=facts.today, ts=fill.timestamp)
+    record = Fill(
+        **stamp,
+        strategy_id=order.strategy_id,
+        fill_id=record_ids.fill_id(order_id=order.order_id, broker_fill_id=fill.fill_id),
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        position_id=position_id if before is None else before.position_id,
+        symbol=fill.symbol,
+        side=Side(str(fill.side)),
+        quantity=fill.quantity,
+        price=fill.price,
+        commission=fill.commission,
+        broker_fill_id=fill.fill_id,
+    )
+    records: list[Record] = [record]
+    if before is None and fill.side == OrderSide.BUY:
+        intent = deps.book.intents.get(order.intent_id)
+        records.append(
+            PositionOpened(
+                **stamp,
+                strategy_id=order.strategy_id,
+                position_id=position_id,
+                intent_id=order.intent_id,
+                symbol=fill.symbol,
+                quantity=fill.quantity,
+                average_price=fill.price,
+                initial_stop_price=intent.stop_price if intent is not None else None,
+                fill_ids=(record.fill_id,),
+            )
+        )
+    elif before is not None and fill.side == OrderSide.SELL and fill.quantity >= before.quantity:
+        commissions = deps.book.position_commissions.get(before.position_id, Decimal("0")) + fill.commission
+        gross = before.realized_pnl + (fill.price - before.average_price) * before.quantity
+        records.append(
+            PositionClosed(
+                **stamp,
+                strategy_id=before.strategy_id,
+                position_id=before.position_id,
+                symbol=fill.symbol,
+                quantity=before.quantity,
+                average_price=before.average_price,
+                exit_price=fill.price,
+                realized_pnl=(gross - commissions).quantize(Decimal("0.01")),
+                fill_ids=(*before.fill_ids, record.fill_id),
+            )
+        )
+        records.append(
+            _exit_filled(
+                deps,
+                stamp=stamp,
+                position_id=before.position_id,
+                strategy_id=before.strategy_id,
+                fill=fill,
+                order=order,
+            )
+        )
+    return records
+
+
+def _exit_filled(
+    deps: CycleDependencies,
+    *,
+    stamp: Stamp,
+    position_id: str,
+    strategy_id: str,
+    fill: BrokerFill,
+    order: OpenOrder,
+) -> ExitEvent:
+    return ExitEvent(
+        **stamp,
+        strategy_id=strategy_id,
+        exit_id=record_ids.exit_id(
+            position_id=position_id, kind=ExitEventKind.EXIT_FILLED, stop_revision=0, ts=fill.timestamp
+        ),
+        position_id=position_id,
+        symbol=fill.symbol,
+        kind=ExitEventKind.EXIT_FILLED,
+        stop_price=order.stop_price,
+        reason=f"{order.purpose} order {order.client_order_id} filled at {fill.price}",
+    )
+
+
+def ingest_fills(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> list[str]:
+    """Record every broker fill the ledger has not seen; returns the client ids the ledger does not know."""
+    unknown: set[str] = set()
+    for fill in sorted(broker.fills(None), key=lambda item: (item.timestamp, item.fill_id)):
+        state = deps.book.state
+        order = state.open_orders.get(fill.client_order_id)
+        if order is None:
+            if fill.client_order_id not in state.client_order_ids:
+                unknown.add(fill.client_order_id)
+            continue  # a fill of a fully recorded order: already in the ledger
+        fill_key = record_ids.fill_id(order_id=order.order_id, broker_fill_id=fill.fill_id)
+        if fill_key in state.fill_ids:
+            continue
+        deps.book.record(*_fill_records(deps, facts, fill, order))
+        facts.note("fill", symbol=fill.symbol, side=str(fill.side), quantity=fill.quantity, price=fill.price)
+    return sorted(unknown)
+
+
+def sync_order_states(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> list[str]:
+    """Close ledger orders the broker no longer works; returns broker open orders the ledger does not know."""
+    broker_open = {order.client_order_id: order for order in broker.open_orders()}
+    for order in list(deps.book.state.open_orders.values()):
+        if order.status == "SUBMITTED" or order.client_order_id in broker_open:
+            continue
+        current = broker.get_order(order.client_order_id)
+        if current is None or current.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
+            continue
+        if current.status == OrderStatus.REJECTED:
+            deps.book.record(
+                rejection(deps, facts, order, "REJECTED_AFTER_ACCEPTANCE", current.broker_status)
+            )
+        elif current.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REPLACED):
+            deps.book.record(
+                OrderCanceled(
+                    **facts.stamp(deps.book.book_id),
+                    strategy_id=order.strategy_id,
+                    order_id=order.order_id,
+                    client_order_id=order.client_order_id,
+                    symbol=order.symbol,
+                    reason=f"broker status {current.status}",
+                )
+            )
+    known = set(deps.book.state.client_order_ids)
+    return sorted(client_id for client_id in broker_open if client_id not in known)
+
+
+def reconcile_positions(deps: CycleDependencies, broker: Broker) -> tuple[list[str], bool]:
+    """Differences between broker and ledger positions, and whether the broker holds unknown symbols."""
+    ledger = {symbol: position.quantity for symbol, position in deps.book.state.positions.items()}
+    held = {position.symbol: position.quantity for position in broker.positions() if position.quantity}
+    differences = [
+        f"{symbol}: ledger {ledger.get(symbol, 0)} broker {held.get(symbol, 0)}"
+        for symbol in sorted(set(ledger) | set(held))
+        if ledger.get(symbol, 0) != held.get(symbol, 0)
+    ]
+    unknown = any(symbol not in ledger for symbol in held)
+    return differences, unknown
+
+
+def synchronize(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> None:
+    """Steps 1-4 of the module docstring; drift is left in ``facts`` and recorded as an alert."""
+    recover_submissions(deps, facts, broker)
+    unknown_fills = ingest_fills(deps, facts, broker)
+    unknown_orders = sync_order_states(deps, facts, broker)
+    differences, unknown_positions = reconcile_positions(deps, broker)
+    drift = [*differences, *(f"unknown broker order {client_id}" for client_id in unknown_orders)]
+    drift += [f"fill of unknown order {client_id}" for client_id in unknown_fills]
+    facts.drift = tuple(drift)
+    facts.unknown_positions = unknown_positions
+    if drift:
+        deps.book.record(
+            Alert(
+                **facts.stamp(deps.book.book_id),
+                level=AlertLevel.CRITICAL,
+                code="RECONCILIATION_DRIFT",
+                message="; ".join(drift)[:2000],
+            )
+        )
+
+
+__all__ = ["OrderPurpose", "synchronize"]

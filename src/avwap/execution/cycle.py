@@ -1,0 +1,111 @@
+"""One execution cycle, the same code in every mode and in the demo; only the seams differ.
+
+Each cycle, in order: establish the facts (clock, calendar, broker clock, live gate, kill switch, equity,
+watchlist freshness) → synchronize with the broker (recover in-flight submissions, record fills, close
+finished orders, reconcile positions) → maintain protective stops (never blocked) → entries through the
+control plane → alerts. Every decision is in the ledger before any side effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from avwap.control.live_gate import resolve_mode
+from avwap.control.state_files import kill_switch_active, read_token_file
+from avwap.core.calendar import ny_date, nyse
+from avwap.core.config import ExecutionMode
+from avwap.core.errors import BrokerError, CalendarError
+from avwap.execution.alerts import send_alerts
+from avwap.execution.broker_sync import synchronize
+from avwap.execution.context import CycleDependencies, CycleFacts
+from avwap.execution.entries import run_entries
+from avwap.execution.protective import maintain_stops
+from avwap.watchlist.artifact import check_freshness
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    now: dt.datetime
+    mode: str
+    events: tuple[dict[str, Any], ...]
+    drift: tuple[str, ...]
+    blocked_reasons: tuple[str, ...]
+    alerts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now,
+            "mode": self.mode,
+            "events": list(self.events),
+            "drift": list(self.drift),
+            "blocked_reasons": list(self.blocked_reasons),
+            "alerts": self.alerts,
+        }
+
+
+def establish_facts(deps: CycleDependencies) -> CycleFacts:
+    now = deps.clock.now()
+    today = ny_date(now)
+    calendar = nyse()
+    try:
+        is_session = calendar.is_session(today)
+    except CalendarError:
+        is_session = False
+    facts = CycleFacts(
+        now=now,
+        today=today,
+        is_session=is_session,
+        market_open=is_session and calendar.is_open(now),
+        mode=resolve_mode(deps.config, read_token_file(deps.state_dir), today),
+        kill_switch=kill_switch_active(deps.config.kill_switch, deps.state_dir),
+    )
+    facts.freshness = check_freshness(deps.artifacts_dir, today, is_session)
+    if deps.broker is None:
+        facts.equity = (
+            deps.config.starting_cash if facts.mode.effective_mode == ExecutionMode.DRY_RUN else None
+        )
+        return facts
+    try:
+        facts.broker_market_open = deps.broker.clock().is_open
+        facts.equity = deps.broker.account().equity
+    except BrokerError as error:  # unknown clock or equity: the gates fail closed
+        facts.note("broker_unavailable", error=str(error))
+    return facts
+
+
+def run_cycle(deps: CycleDependencies) -> CycleReport:
+    """Run one cycle at ``deps.clock.now()`` and report what happened."""
+    facts = establish_facts(deps)
+    if deps.broker is not None:
+        try:
+            synchronize(deps, facts, deps.broker)
+        except BrokerError as error:
+            facts.drift += (f"broker synchronization failed: {error}",)
+            facts.note("broker_unavailable", error=str(error))
+    maintain_stops(deps, facts)
+    run_entries(deps, facts)
+    alerts = send_alerts(deps.notifier, facts)
+    blocked = sorted(
+        {reason for event in facts.events if event["event"] == "decision" for reason in event["reasons"]}
+    )
+    return CycleReport(
+        now=facts.now,
+        mode=str(facts.mode.effective_mode),
+        events=tuple(facts.events),
+        drift=facts.drift,
+        blocked_reasons=tuple(blocked),
+        alerts=alerts,
+    )
+
+
+def equity_of(deps: CycleDependencies) -> Decimal | None:
+    """The book's equity as the broker reports it (None without a broker or when unreachable)."""
+    if deps.broker is None:
+        return None
+    try:
+        return deps.broker.account().equity
+    except BrokerError:
+        return None

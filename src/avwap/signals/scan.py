@@ -1,0 +1,197 @@
+"""The daily scan: bar frame in, ranked candidates and per-symbol diagnostics out.
+
+Pipeline (DESIGN §7): market gate → bar on the as-of session → history → price → liquidity → earnings window
+→ trend tier → ATR → ATR% → ATR% vs its median → trend score defined → an eligible anchor → top N. Every
+symbol of the frame ends up either a :class:`Candidate` or a :class:`Diagnostic` whose ``reason`` is the first
+failing check (``reasons`` lists them all). All work is vectorized over a :class:`BarPanel` built once;
+ordering is deterministic (tier, then score, then symbol).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from avwap.signals.anchors import AnchorBars, anchor_indices
+from avwap.signals.avwap import Engine, avwap_snapshot
+from avwap.signals.panel import BarPanel, build_panel, price_history_start
+from avwap.signals.scan_anchors import (
+    ELIGIBLE,
+    anchor_rejections,
+    anchor_scores,
+    best_anchor,
+    merged_priorities,
+)
+from avwap.signals.scan_checks import Check, measure, sessions_to_earnings, symbol_checks
+from avwap.signals.scan_output import SymbolContext, build_candidate, build_diagnostic
+from avwap.signals.scan_records import MarketGate, ScanResult
+from avwap.signals.scan_rules import ScanRules
+
+IntArray = npt.NDArray[np.int64]
+
+
+def market_gate(benchmark: pd.DataFrame | None, as_of: dt.date, rules: ScanRules) -> MarketGate:
+    """Open when the benchmark's as-of close is at or above its SMA; closed (fail-safe) when undecidable."""
+    symbol, bars = rules.benchmark_symbol, rules.market_gate_sma_bars
+
+    def unknown(detail: str) -> MarketGate:
+        return MarketGate(
+            is_open=False,
+            reason="MARKET_GATE_UNKNOWN",
+            benchmark_symbol=symbol,
+            benchmark_close=None,
+            benchmark_sma=None,
+            detail=detail,
+        )
+
+    if benchmark is None or benchmark.empty:
+        return unknown(f"no {symbol} bars given")
+    panel = build_panel(benchmark, as_of, bars)
+    if symbol not in panel.symbols:
+        return unknown(f"benchmark frame has no {symbol} bars")
+    row = panel.row(symbol)
+    if panel.last_date[row] != np.datetime64(as_of, "D"):
+        return unknown(f"{symbol} has no bar on {as_of.isoformat()} (last: {panel.last_date[row]})")
+    if panel.bar_count[row] < bars:
+        return unknown(f"{symbol} has {panel.bar_count[row]} bars, the gate needs {bars}")
+    close, average = round(float(panel.close[row, -1]), 6), round(float(panel.close[row].mean()), 6)
+    is_open = close >= average
+    relation = ">=" if is_open else "<"
+    return MarketGate(
+        is_open=is_open,
+        reason=None if is_open else "MARKET_GATE_CLOSED",
+        benchmark_symbol=symbol,
+        benchmark_close=close,
+        benchmark_sma=average,
+        detail=f"{symbol} close {close:.2f} {relation} SMA{bars} {average:.2f}",
+    )
+
+
+def earnings_anchor_bars(
+    panel: BarPanel, as_of: dt.date, earnings: Mapping[str, Sequence[dt.date]]
+) -> IntArray:
+    """Panel column of each known past earnings day (the first bar on or after it), −1 padded."""
+    starts = price_history_start(panel)
+    columns: list[list[int]] = []
+    for row, symbol in enumerate(panel.symbols):
+        days = sorted(np.datetime64(day, "D") for day in earnings.get(symbol, ()) if day <= as_of)
+        history = panel.dates[row, starts[row] :]
+        found = np.searchsorted(history, np.array(days, dtype="datetime64[D]")) if days else np.empty(0, int)
+        columns.append([int(index) + int(starts[row]) for index in found if index < history.size])
+    width = max((len(row) for row in columns), default=0)
+    result = np.full((len(columns), max(width, 1)), -1, dtype=np.int64)
+    for row, found_columns in enumerate(columns):
+        result[row, : len(found_columns)] = found_columns
+    return result
+
+
+def candidate_order(
+    rows: Sequence[int], tiers: Sequence[int], scores: Sequence[float], symbols: Sequence[str]
+) -> list[int]:
+    """``rows`` ranked: tier A (1) before B (2), then higher score, then symbol (a total, stable order)."""
+    keys = {
+        row: (tier, -score, symbol)
+        for row, tier, score, symbol in zip(rows, tiers, scores, symbols, strict=True)
+    }
+    return sorted(rows, key=keys.__getitem__)
+
+
+def _first_failures(checks: list[Check]) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    failed = np.stack([check.failed for check in checks])
+    first: IntArray = failed.argmax(axis=0).astype(np.int64)
+    return first, np.asarray(failed.any(axis=0), dtype=np.bool_)
+
+
+def scan_panel(
+    panel: BarPanel,
+    as_of: dt.date,
+    gate: MarketGate,
+    *,
+    rules: ScanRules | None = None,
+    earnings: Mapping[str, Sequence[dt.date]] | None = None,
+    future_sessions: Sequence[dt.date] | None = None,
+    engine: Engine = "numba",
+) -> ScanResult:
+    """Run the scan on a prepared panel (see :func:`scan` for the arguments)."""
+    chosen = rules or ScanRules()
+    earnings_map = earnings or {}
+    upcoming = sessions_to_earnings(panel.symbols, as_of, earnings_map, future_sessions)
+    measures = measure(panel, as_of, chosen, upcoming)
+    checks = symbol_checks(measures, gate, as_of, chosen)
+    first_check, any_failed = _first_failures(checks)
+    bars = AnchorBars(panel.dates, panel.open, panel.high, panel.low, panel.close, panel.volume)
+    earnings_bars = earnings_anchor_bars(panel, as_of, earnings_map)
+    indices = anchor_indices(bars, panel.width - 1, chosen.anchors, earnings_bars)
+    arrays = (panel.high, panel.low, panel.close, panel.volume)
+    snapshot = avwap_snapshot(*arrays, indices, slope_bars=chosen.avwap_slope_bars, engine=engine)
+    stops = measures.stop_base * chosen.stop_factor
+    reasons, values, thresholds = anchor_rejections(snapshot, stops, chosen)
+    priorities = merged_priorities(indices, chosen.anchors)
+    trend = measures.trend_score
+    scores = anchor_scores(priorities, trend, snapshot.distance, snapshot.reclaim, chosen)
+    rows = range(len(panel.symbols))
+    best = [best_anchor(scores[row], priorities[row], indices[row], reasons[row] == ELIGIBLE) for row in rows]
+    eligible = [row for row in rows if not any_failed[row] and best[row] >= 0]
+    tiers = [int(measures.tier[row]) for row in eligible]
+    best_scores = [float(scores[row, best[row]]) for row in eligible]
+    pool = candidate_order(eligible, tiers, best_scores, [panel.symbols[row] for row in eligible])
+    context = SymbolContext(
+        panel=panel,
+        as_of=as_of,
+        rules=chosen,
+        measures=measures,
+        snapshot=snapshot,
+        indices=indices,
+        priorities=priorities,
+        scores=scores,
+        stops=stops,
+        anchor_reasons=reasons,
+        anchor_values=values,
+        anchor_thresholds=thresholds,
+    )
+    selected = pool[: chosen.top_n]
+    candidates = tuple(build_candidate(context, row, best[row], rank) for rank, row in enumerate(selected, 1))
+    ranks = {row: rank for rank, row in enumerate(pool, 1)}
+    chosen_rows = set(selected)
+    diagnostics = tuple(
+        build_diagnostic(
+            context, row, checks, int(first_check[row]) if any_failed[row] else None, ranks.get(row)
+        )
+        for row in rows
+        if row not in chosen_rows
+    )
+    return ScanResult(as_of=as_of, market_gate=gate, candidates=candidates, diagnostics=diagnostics)
+
+
+def scan(
+    frame: pd.DataFrame,
+    as_of: dt.date,
+    *,
+    rules: ScanRules | None = None,
+    benchmark: pd.DataFrame | None = None,
+    earnings: Mapping[str, Sequence[dt.date]] | None = None,
+    future_sessions: Sequence[dt.date] | None = None,
+    engine: Engine = "numba",
+) -> ScanResult:
+    """Scan the daily bar frame ``frame`` (see :mod:`avwap.data.bars`) as of the session ``as_of``.
+
+    ``benchmark``: the benchmark's daily bars (default: the ``rules.benchmark_symbol`` rows of ``frame``;
+    without any, the gate fails closed). ``earnings``: known earnings dates per symbol (past ones become
+    anchors, those within 0-2 sessions skip the symbol). ``future_sessions``: trading sessions after
+    ``as_of``, to count sessions to earnings (weekdays when omitted, which ignores holidays).
+    """
+    chosen = rules or ScanRules()
+    panel = build_panel(frame, as_of, chosen.panel_bars)
+    if benchmark is None:
+        benchmark = frame[frame["symbol"] == chosen.benchmark_symbol]
+    gate = market_gate(benchmark, as_of, chosen)
+    return scan_panel(
+        panel, as_of, gate, rules=chosen, earnings=earnings, future_sessions=future_sessions, engine=engine
+    )
+
+
+__all__ = ["candidate_order", "earnings_anchor_bars", "market_gate", "scan", "scan_panel"]

@@ -1,0 +1,105 @@
+"""Anchor eligibility and scoring for the scan, vectorized over symbols × anchor types.
+
+An anchor is eligible when its AVWAP is defined, the close is above it (or reclaimed it), its 5-bar slope is
+at least −3% (reclaims exempt), the close is at most 6% above it, and the candidate stop lies at least one
+tick below it (otherwise R, and the R-multiple targets, would be meaningless). Score = priority + 1.5·trend
+score − |distance %| (+50 when 0.1% ≤ distance ≤ 1.5%, +40 on a reclaim).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from avwap.signals.anchors import ANCHOR_TYPES, NO_ANCHOR, AnchorRules
+from avwap.signals.avwap import AvwapSnapshot
+from avwap.signals.scan_rules import ScanRules
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+ANCHOR_REASONS: tuple[str, ...] = (
+    "AVWAP_UNAVAILABLE",
+    "CLOSE_BELOW_AVWAP",
+    "AVWAP_SLOPE_TOO_NEGATIVE",
+    "DISTANCE_TOO_FAR",
+    "STOP_NOT_BELOW_ENTRY",
+)
+ELIGIBLE = -1
+
+
+def tick_below(price: FloatArray) -> FloatArray:
+    """``price`` minus one price tick ($0.01 at or above $1, $0.0001 below)."""
+    return price - np.where(price >= 1.0, 0.01, 0.0001)
+
+
+def anchor_rejections(
+    snapshot: AvwapSnapshot, stop: FloatArray, rules: ScanRules
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """(reason index into :data:`ANCHOR_REASONS` or −1 when eligible, measured value, threshold) per anchor.
+
+    ``stop`` is the candidate stop per symbol (a column vector broadcast over anchors).
+    """
+    level, slope, distance, reclaim = snapshot.avwap, snapshot.slope, snapshot.distance, snapshot.reclaim
+    stops = np.broadcast_to(np.asarray(stop, dtype=np.float64).reshape(-1, 1), level.shape)
+    with np.errstate(invalid="ignore"):
+        failures = [
+            ~np.isfinite(level) | ~np.isfinite(slope),
+            ~((distance > 0.0) | reclaim),
+            (slope < rules.min_avwap_slope) & ~reclaim,
+            distance > rules.max_distance,
+            (
+                ~(stops <= tick_below(level))
+                if rules.require_stop_below_entry
+                else np.zeros(level.shape, bool)
+            ),
+        ]
+    values = [level, distance, slope, distance, stops]
+    limits = [
+        np.full(level.shape, limit) for limit in (np.nan, 0.0, rules.min_avwap_slope, rules.max_distance)
+    ]
+    limits.append(tick_below(level))
+    reason = np.select(failures, list(range(len(ANCHOR_REASONS))), default=ELIGIBLE).astype(np.int64)
+    value = np.select(failures, values, default=np.nan)
+    threshold = np.select(failures, limits, default=np.nan)
+    return reason, value, threshold
+
+
+def merged_priorities(indices: IntArray, rules: AnchorRules) -> IntArray:
+    """Priority of each anchor after merging: the highest priority of all types on the same bar."""
+    table = rules.priorities()
+    own = np.array([table[name] for name in ANCHOR_TYPES], dtype=np.int64)
+    same_bar = (indices[:, :, None] == indices[:, None, :]) & (indices[:, None, :] >= 0)
+    merged: IntArray = np.where(same_bar, own[None, None, :], -1).max(axis=2)
+    return merged
+
+
+def anchor_scores(
+    priority: npt.ArrayLike,
+    trend_score: npt.ArrayLike,
+    distance: npt.ArrayLike,
+    reclaim: npt.ArrayLike,
+    rules: ScanRules,
+) -> FloatArray:
+    """priority + w·trend score − |distance %| + near bonus + reclaim bonus (trend score per symbol)."""
+    distances = np.asarray(distance, dtype=np.float64)
+    trend = np.asarray(trend_score, dtype=np.float64)
+    trend = trend.reshape(-1, 1) if distances.ndim == 2 else trend
+    with np.errstate(invalid="ignore"):
+        near = (distances >= rules.near_distance_low) & (distances <= rules.near_distance_high)
+    return (
+        np.asarray(priority, dtype=np.float64)
+        + rules.trend_weight * trend
+        - np.abs(100.0 * distances)
+        + rules.near_bonus * near
+        + rules.reclaim_bonus * np.asarray(reclaim, dtype=bool)
+    )
+
+
+def best_anchor(scores: FloatArray, priorities: IntArray, indices: IntArray, eligible: BoolArray) -> int:
+    """Column of the best eligible anchor of one symbol (−1 when none): highest score, then priority, then
+    the most recent bar, then :data:`ANCHOR_TYPES` order (fully deterministic)."""
+    columns = [column for column in range(scores.size) if eligible[column]]
+    if not columns:
+        return NO_ANCHOR
+    return min(columns, key=lambda column: (-scores[column], -priorities[column], -indices[column], column))

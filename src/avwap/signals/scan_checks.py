@@ -1,0 +1,237 @@
+"""Symbol-level measures and filters of the daily scan, vectorized over a :class:`BarPanel`.
+
+:func:`measure` computes every number a filter needs at the panel's last bar; :func:`symbol_checks` turns them
+into ordered :class:`Check` masks (pipeline order = the order of :data:`REASON_CODES`). A check whose measure
+is NaN fails as ``INDICATOR_UNAVAILABLE``: an indicator that cannot be computed never lets a symbol through.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from avwap.signals.indicators import adx, atr, rolling_low, sma, trailing_median, trend_score_formula
+from avwap.signals.panel import BarPanel
+from avwap.signals.scan_records import MarketGate
+from avwap.signals.scan_rules import ScanRules
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+TIER_NAMES = {1: "A", 2: "B"}
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Per-symbol values at the as-of bar (arrays of length symbols; NaN where undefined)."""
+
+    close: FloatArray
+    has_bar: BoolArray
+    bar_count: FloatArray
+    avg_volume: FloatArray
+    avg_dollar_volume: FloatArray
+    sessions_to_earnings: FloatArray  # inf when no upcoming earnings date is known
+    sma_fast: FloatArray
+    sma_slow: FloatArray
+    sma_slow_slope_pct: FloatArray
+    adx: FloatArray
+    atr: FloatArray
+    atr_pct: FloatArray
+    atr_pct_median: FloatArray
+    stop_base: FloatArray  # min(SMA5, 5-day low)
+    tier: npt.NDArray[np.int64]  # 1 = A, 2 = B, 0 = filtered
+
+    @property
+    def atr_pct_ratio(self) -> FloatArray:
+        return self.atr_pct / self.atr_pct_median
+
+    @property
+    def trend_score(self) -> FloatArray:
+        return trend_score_formula(self.sma_slow_slope_pct, self.adx, self.atr_pct_ratio)
+
+
+def _last_sma(values: FloatArray, bars: int) -> FloatArray:
+    return sma(values[:, -bars:], bars)[:, -1]
+
+
+def sessions_until(as_of: dt.date, day: dt.date, future_sessions: Sequence[dt.date] | None) -> int:
+    """Trading sessions from ``as_of`` to ``day`` (0 = same day); weekdays when no session list is given."""
+    if future_sessions is None:
+        return int(np.busday_count(as_of, day))
+    return bisect.bisect_right(sorted(future_sessions), day) - bisect.bisect_right(
+        sorted(future_sessions), as_of
+    )
+
+
+def sessions_to_earnings(
+    symbols: Sequence[str],
+    as_of: dt.date,
+    earnings: Mapping[str, Sequence[dt.date]],
+    future_sessions: Sequence[dt.date] | None,
+) -> FloatArray:
+    """Sessions until each symbol's next earnings date on or after ``as_of`` (inf when none is known)."""
+    result = np.full(len(symbols), np.inf)
+    for row, symbol in enumerate(symbols):
+        upcoming = [day for day in earnings.get(symbol, ()) if day >= as_of]
+        if upcoming:
+            result[row] = sessions_until(as_of, min(upcoming), future_sessions)
+    return result
+
+
+def measure(panel: BarPanel, as_of: dt.date, rules: ScanRules, sessions_to_next: FloatArray) -> Measures:
+    """Every symbol-level number the filters and the score need, at the panel's last bar."""
+    high, low, close, volume = panel.high, panel.low, panel.close, panel.volume
+    slow_series = sma(close[:, -(rules.slow_sma_bars + rules.sma_slope_bars) :], rules.slow_sma_bars)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slow_slope = 100.0 * (slow_series[:, -1] / slow_series[:, -1 - rules.sma_slope_bars] - 1.0)
+        atr_series = atr(high, low, close, rules.atr_bars)
+        atr_pct_series = 100.0 * atr_series / close
+    median = trailing_median(atr_pct_series, rules.atr_pct_median_bars, rules.atr_pct_median_min_bars)
+    last_close = close[:, -1]
+    sma_fast, sma_slow = _last_sma(close, rules.fast_sma_bars), slow_series[:, -1]
+    with np.errstate(invalid="ignore"):
+        tier_a = (last_close > sma_fast) & (sma_fast >= sma_slow)
+        tier_b = (last_close > sma_slow) & (slow_slope > 0.0)
+    stop_low = rolling_low(low[:, -rules.stop_low_bars :], rules.stop_low_bars)[:, -1]
+    return Measures(
+        close=last_close,
+        has_bar=panel.last_date == np.datetime64(as_of, "D"),
+        bar_count=panel.bar_count.astype(np.float64),
+        avg_volume=_last_sma(volume, rules.liquidity_bars),
+        avg_dollar_volume=_last_sma(close * volume, rules.liquidity_bars),
+        sessions_to_earnings=sessions_to_next,
+        sma_fast=sma_fast,
+        sma_slow=sma_slow,
+        sma_slow_slope_pct=slow_slope,
+        adx=adx(high, low, close, rules.adx_bars)[:, -1],
+        atr=atr_series[:, -1],
+        atr_pct=atr_pct_series[:, -1],
+        atr_pct_median=median,
+        stop_base=np.fmin(_last_sma(close, rules.stop_sma_bars), stop_low),
+        tier=np.where(tier_a, 1, np.where(tier_b, 2, 0)).astype(np.int64),
+    )
+
+
+COMPARISONS: dict[str, Callable[[FloatArray, FloatArray], BoolArray]] = {
+    ">=": np.greater_equal,
+    "<=": np.less_equal,
+    ">": np.greater,
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One filter: which symbols fail it, the measured value against its threshold, and why (per symbol)."""
+
+    code: str
+    measure: str
+    comparison: str  # the condition a passing symbol meets: value <comparison> threshold
+    value: FloatArray
+    threshold: FloatArray
+    failed: BoolArray
+    unavailable: BoolArray  # failed because the measure is undefined (reported as INDICATOR_UNAVAILABLE)
+    explain: Callable[[int], str] | None = None
+
+    def detail(self, row: int) -> str:
+        """One line for a person: what was measured against what."""
+        if self.unavailable[row]:
+            return f"{self.measure} is undefined"
+        if self.explain is not None:
+            return self.explain(row)
+        return f"{self.measure} {self.value[row]:.6g} fails {self.comparison} {self.threshold[row]:.6g}"
+
+
+def threshold_check(
+    code: str, measure: str, value: FloatArray, comparison: str, threshold: float | FloatArray
+) -> Check:
+    """A check that passes where ``value <comparison> threshold``; NaN on either side fails as unavailable."""
+    limit = np.broadcast_to(np.asarray(threshold, dtype=np.float64), value.shape)
+    unavailable = np.isnan(value) | np.isnan(limit)
+    with np.errstate(invalid="ignore"):
+        passes = COMPARISONS[comparison](value, limit)
+    return Check(code, measure, comparison, value, limit, ~passes | unavailable, unavailable)
+
+
+def _flag_check(
+    code: str, failed: BoolArray, explain: Callable[[int], str], value: float | None = None
+) -> Check:
+    shape = failed.shape
+    number = np.full(shape, np.nan if value is None else value)
+    return Check(
+        code, code.lower(), "", number, np.full(shape, np.nan), failed, np.zeros(shape, bool), explain
+    )
+
+
+def _gate_check(gate: MarketGate, count: int) -> Check:
+    close = np.nan if gate.benchmark_close is None else gate.benchmark_close
+    average = np.nan if gate.benchmark_sma is None else gate.benchmark_sma
+    return Check(
+        code=gate.reason or "MARKET_GATE_CLOSED",
+        measure=f"{gate.benchmark_symbol} close",
+        comparison=">=",
+        value=np.full(count, close),
+        threshold=np.full(count, average),
+        failed=np.full(count, not gate.is_open),
+        unavailable=np.zeros(count, bool),
+        explain=lambda row: gate.detail,
+    )
+
+
+def _trend_check(m: Measures, rules: ScanRules) -> Check:
+    inputs_known = np.isfinite(m.close + m.sma_fast + m.sma_slow + m.sma_slow_slope_pct)
+    fast, slow = f"SMA{rules.fast_sma_bars}", f"SMA{rules.slow_sma_bars}"
+
+    def explain(row: int) -> str:
+        return (
+            f"close {m.close[row]:.6g}, {fast} {m.sma_fast[row]:.6g}, {slow} {m.sma_slow[row]:.6g}, "
+            f"{slow} {rules.sma_slope_bars}-bar slope {m.sma_slow_slope_pct[row]:.4g}%: neither tier A nor B"
+        )
+
+    return Check(
+        code="TREND_FILTERED",
+        measure="trend inputs",
+        comparison=">",
+        value=m.close,
+        threshold=m.sma_slow,
+        failed=(m.tier == 0) | ~inputs_known,
+        unavailable=~inputs_known,
+        explain=explain,
+    )
+
+
+def symbol_checks(measures: Measures, gate: MarketGate, as_of: dt.date, rules: ScanRules) -> list[Check]:
+    """The symbol-level filters, in pipeline order."""
+    m = measures
+    score = m.trend_score
+    return [
+        _gate_check(gate, m.close.shape[0]),
+        _flag_check("NO_BAR_AS_OF", ~m.has_bar, lambda row: f"no bar on {as_of.isoformat()}"),
+        threshold_check("INSUFFICIENT_HISTORY", "bars", m.bar_count, ">=", rules.min_bars),
+        threshold_check("PRICE_TOO_LOW", "close", m.close, ">=", rules.min_price),
+        threshold_check("AVG_VOLUME_TOO_LOW", "avg volume", m.avg_volume, ">=", rules.min_avg_volume),
+        threshold_check(
+            "DOLLAR_VOLUME_TOO_LOW",
+            "avg dollar volume",
+            m.avg_dollar_volume,
+            ">=",
+            rules.min_avg_dollar_volume,
+        ),
+        threshold_check(
+            "EARNINGS_WINDOW",
+            "sessions to earnings",
+            m.sessions_to_earnings,
+            ">",
+            rules.earnings_skip_sessions,
+        ),
+        _trend_check(m, rules),
+        threshold_check("ATR_TOO_SMALL", "ATR", m.atr, ">=", rules.min_atr),
+        threshold_check("ATR_PCT_TOO_HIGH", "ATR%", m.atr_pct, "<=", rules.max_atr_pct),
+        threshold_check(
+            "ATR_PCT_ABOVE_MEDIAN", "ATR%/median", m.atr_pct_ratio, "<=", rules.max_atr_pct_ratio
+        ),
+        _flag_check("INDICATOR_UNAVAILABLE", ~np.isfinite(score), lambda row: "trend score is undefined"),
+    ]

@@ -1,0 +1,75 @@
+"""The demo end to end: it trades, and two runs from scratch are byte-identical."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from avwap.cli.main import build_app
+from avwap.core.errors import ConfigurationError
+from avwap.demo.home import prepare_demo_home
+from avwap.demo.run import run_demo
+from avwap.ledger.verify import verify_path
+
+SESSIONS = 4
+
+
+def output_files(home: Path) -> dict[str, bytes]:
+    """Every ledger, artifact and report file of a demo home, by relative path."""
+    files = {}
+    for folder in ("ledger", "artifacts", "reports"):
+        for path in sorted((home / folder).rglob("*")):
+            if path.is_file():
+                files[path.relative_to(home).as_posix()] = path.read_bytes()
+    return files
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
+    first = tmp_path_factory.mktemp("demo-a") / "home"
+    second = tmp_path_factory.mktemp("demo-b") / "home"
+    outcome = run_demo({}, first, sessions=SESSIONS)
+    run_demo({}, second, sessions=SESSIONS)
+    return first, second, outcome
+
+
+def test_two_runs_from_scratch_are_byte_identical(two_runs) -> None:  # type: ignore[no-untyped-def]
+    first, second, _ = two_runs
+    files_a, files_b = output_files(first), output_files(second)
+    assert files_a.keys() == files_b.keys()
+    assert len(files_a) > 3 * SESSIONS  # ledgers, candidates (json+csv), snapshots, report
+    different = [name for name in files_a if files_a[name] != files_b[name]]
+    assert different == []
+
+
+def test_demo_trades_and_writes_every_output(two_runs) -> None:  # type: ignore[no-untyped-def]
+    home, _, outcome = two_runs
+    figures = outcome.figures
+    assert figures["sessions"] == SESSIONS
+    assert figures["decisions"].get("APPROVE", 0) > 0
+    assert figures["trades_closed"] + figures["open_positions"] > 0
+    assert len(list((home / "artifacts" / "candidates").glob("*.json"))) == SESSIONS
+    assert len(list((home / "artifacts" / "snapshots" / "PAPER_SIM").glob("*.json"))) == SESSIONS
+    report = (home / "reports" / "demo.html").read_text()
+    assert "Equity (end of day)" in report and "anchored VWAP" in report and report.count("<svg") >= 2
+    assert all(item.ok for item in verify_path(home / "ledger"))
+
+
+def test_demo_refuses_to_reset_a_folder_that_is_not_a_demo_home(tmp_path: Path) -> None:
+    real_home = tmp_path / "real"
+    (real_home / "ledger").mkdir(parents=True)
+    with pytest.raises(ConfigurationError, match="not a demo home"):
+        prepare_demo_home(real_home)
+    assert (real_home / "ledger").is_dir()
+
+
+def test_demo_command_json(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        build_app(), ["demo", "--home", str(tmp_path / "h"), "--sessions", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["sessions"] == 1 and data["files"]["report"].endswith("demo.html")
