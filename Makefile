@@ -11,6 +11,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -m pip check && $(BIN)/python -c "import numpy, pandas, pyarrow, exchange_calendars, msgspec, typer"
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m avwap.signals.warmup
 	touch $(STAMP)
 
 install: $(STAMP)
