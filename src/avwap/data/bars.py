@@ -45,7 +45,11 @@ def normalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"bar frame lacks columns {missing}")
     result = frame.loc[:, list(BAR_COLUMNS)].copy()
-    result["symbol"] = result["symbol"].astype(str).str.upper().astype(object)
+    symbols = result["symbol"].astype(str)
+    uniques = symbols.unique()
+    if any(symbol != symbol.upper() for symbol in uniques):  # map the few distinct names, not every row
+        symbols = symbols.map({symbol: symbol.upper() for symbol in uniques})
+    result["symbol"] = symbols.astype(object)
     timestamps = pd.to_datetime(result["timestamp"])
     if timestamps.dt.tz is None:
         raise ValueError("bar timestamps must be timezone-aware")

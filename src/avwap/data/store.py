@@ -130,9 +130,10 @@ class BarStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _partition_name(self, frequency: str, day: np.datetime64) -> str:
-        text = str(day)
-        return f"{text[:4]}.parquet" if frequency == "1d" else f"{text}.parquet"
+    def _partition_keys(self, frequency: str, timestamps: pd.Series) -> np.ndarray:
+        """Each bar's partition key: its NY year (daily) or NY date (intraday), as datetime64."""
+        days = partition_days(timestamps)
+        return days.astype("datetime64[Y]") if frequency == "1d" else days
 
     def write(self, frame: pd.DataFrame, frequency: str) -> list[Path]:
         """Upsert validated bars; returns the partition files whose bytes changed (sorted)."""
@@ -140,12 +141,12 @@ class BarStore:
         if not len(frame):
             return []
         bars = _checked(frame, frequency)
-        names = np.array([self._partition_name(frequency, day) for day in partition_days(bars["timestamp"])])
+        keys, inverse = np.unique(self._partition_keys(frequency, bars["timestamp"]), return_inverse=True)
         written = []
         with self._write_lock():
-            for name in sorted(set(names)):
-                path = folder / name
-                rows = bars.loc[names == name]
+            for index, key in enumerate(keys):
+                path = folder / f"{key}.parquet"
+                rows = bars.loc[inverse == index]
                 if path.exists():
                     merged = pd.concat([self._read_files([path]), rows], ignore_index=True)
                     keep = ~merged.duplicated(subset=["symbol", "timestamp"], keep="last").to_numpy()
