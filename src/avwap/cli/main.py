@@ -25,6 +25,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.market_command",
     "avwap.cli.exits_command",
     "avwap.cli.sync_command",
+    "avwap.cli.watchlist_command",
 )
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

@@ -1,0 +1,259 @@
+"""``avwap indicators avwap``: the anchored VWAP series of one CSV file, to check against any other tool.
+
+The file is imported like ``avwap data import`` does (bad rows quarantined, not fatal) with a preset, or with
+a spec detected from its header for simple files: a ``date`` (daily) or ``datetime``/``timestamp`` (intraday,
+New York time unless the values carry an offset) column plus ``open,high,low,close,volume`` in any case,
+and optionally ``symbol``. The frequency of intraday files is the smallest spacing of the first rows (1m, 5m,
+10m or 1h). The anchor bar is the first bar at or after ``--anchor`` (daily files compare dates). Output rows
+start at the anchor: close, AVWAP of the typical price (H+L+C)/3, its volume-weighted σ and ±1σ/±2σ bands.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import itertools
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import typer
+
+from avwap.cli.output import JSON_OPTION, print_json, print_table, run_guarded
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from avwap.data.import_spec import ImportSpec
+
+VALUE_NAMES: Final = ("open", "high", "low", "close", "volume")
+TIME_NAMES: Final = ("datetime", "timestamp", "date", "time")
+DATE_FORMATS: Final = ("%Y-%m-%d", "%m/%d/%Y")
+INTRADAY_FORMATS: Final = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
+SPACING_FREQUENCIES: Final = {1: "1m", 5: "5m", 10: "10m", 60: "1h"}
+SAMPLE_ROWS: Final = 200
+DIGITS: Final = 6
+OUTPUT_COLUMNS: Final = ("close", "avwap", "sigma", "lower_2", "lower_1", "upper_1", "upper_2")
+
+CSV_OPTION = typer.Option(..., "--csv", help="CSV file of bars.", exists=False)
+ANCHOR_OPTION = typer.Option(..., "--anchor", help="Anchor: 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' (New York).")
+PRESET_OPTION = typer.Option(None, "--preset", help="Import preset (default: detect simple files).")
+SYMBOL_OPTION = typer.Option(None, "--symbol", help="Symbol to use when the file holds several.")
+
+
+class EngineChoice(enum.StrEnum):
+    numpy = "numpy"
+    numba = "numba"
+
+
+ENGINE_OPTION = typer.Option(
+    EngineChoice.numpy, "--engine", help="AVWAP engine (numpy needs no compile step)."
+)
+
+
+def _sample(path: Path) -> tuple[list[str], list[list[str]]]:
+    from avwap.core.errors import DataError
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(itertools.islice(csv.reader(handle), SAMPLE_ROWS + 1))
+    except OSError as error:
+        raise DataError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(rows) < 2:
+        raise DataError(f"{path}: no bars (need a header line and at least one row)")
+    return [name.strip() for name in rows[0]], rows[1:]
+
+
+def _time_format(values: list[str], path: Path) -> str:
+    from avwap.core.errors import DataError
+
+    for pattern in (*DATE_FORMATS, *INTRADAY_FORMATS):
+        try:
+            for value in values:
+                dt.datetime.strptime(value.strip(), pattern)  # noqa: DTZ007 - format check only
+        except ValueError:
+            continue
+        return pattern
+    raise DataError(f"{path}: timestamps like {values[0]!r} match no known format; pass --preset NAME")
+
+
+def _frequency(values: list[str], pattern: str, path: Path) -> str:
+    from avwap.core.errors import DataError
+
+    if pattern in DATE_FORMATS:
+        return "1d"
+    # Naive wall times are fine here: only the spacing between neighbouring bars matters.
+    moments = sorted(dt.datetime.strptime(value.strip(), pattern) for value in values)  # noqa: DTZ007
+    gaps = [(later - earlier).total_seconds() / 60 for earlier, later in itertools.pairwise(moments)]
+    spacing = min((gap for gap in gaps if gap > 0), default=0.0)
+    if spacing not in SPACING_FREQUENCIES:
+        raise DataError(f"{path}: bar spacing of {spacing:g} minutes is not 1m/5m/10m/1h; pass --preset NAME")
+    return SPACING_FREQUENCIES[int(spacing)]
+
+
+def detect_spec(path: Path) -> ImportSpec:
+    """An import spec for a simple OHLCV file (see the module docstring); DataError for unknown columns."""
+    from avwap.core.errors import DataError
+    from avwap.data.import_spec import ImportSpec
+
+    header, rows = _sample(path)
+    by_name = {name.lower(): name for name in header}
+    time_name = next((by_name[name] for name in TIME_NAMES if name in by_name), None)
+    missing = [name for name in VALUE_NAMES if name not in by_name]
+    if time_name is None or missing:
+        raise DataError(
+            f"{path}: cannot detect the columns {header}: expected date or datetime plus "
+            f"{','.join(VALUE_NAMES)} (any case); pass --preset NAME (see `avwap data presets`)"
+        )
+    position = header.index(time_name)
+    values = [row[position] for row in rows if len(row) > position and row[position].strip()]
+    pattern = _time_format(values, path)
+    symbol_column = by_name.get("symbol")
+    stem = re.match(r"[A-Za-z0-9.]+", path.stem)
+    return ImportSpec(
+        name="detected",
+        frequency=_frequency(values, pattern, path),
+        columns={name: by_name[name] for name in VALUE_NAMES},
+        timestamp_columns=(time_name,),
+        timestamp_formats=(pattern,),
+        symbol_column=symbol_column,
+        symbol=None if symbol_column else (stem.group(0).upper() if stem else "CSV"),
+    )
+
+
+def _one_symbol(bars: pd.DataFrame, symbol: str | None, path: Path) -> tuple[str, pd.DataFrame]:
+    from avwap.core.errors import DataError
+
+    names = sorted(set(bars["symbol"]))
+    if symbol is not None:
+        wanted = symbol.strip().upper()
+        if wanted not in names:
+            raise DataError(
+                f"{path}: no bars for {wanted}; symbols in the file: {', '.join(names) or 'none'}"
+            )
+        return wanted, bars.loc[bars["symbol"] == wanted].reset_index(drop=True)
+    if len(names) != 1:
+        raise DataError(f"{path}: holds {len(names)} symbols ({', '.join(names[:10])}); pass --symbol")
+    return names[0], bars
+
+
+def anchor_index(timestamps: pd.Series, anchor: str, daily: bool) -> int:
+    """Index of the first bar at or after ``anchor`` (New York); DataError when there is none."""
+    import pandas as pd
+
+    from avwap.core.errors import DataError
+
+    text = anchor.strip()
+    try:
+        moment = pd.Timestamp(dt.datetime.fromisoformat(text)).tz_localize("America/New_York")
+    except ValueError:
+        raise DataError(f"--anchor: expected 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM', got {anchor!r}") from None
+    if daily:
+        moment = moment.normalize()
+    found = int(timestamps.searchsorted(moment, side="left"))
+    if found >= len(timestamps):
+        last = timestamps.iloc[-1].isoformat() if len(timestamps) else "none"
+        raise DataError(f"no bar at or after the anchor {text} (last bar: {last})")
+    return found
+
+
+def _rounded(value: float) -> float | None:
+    return round(float(value), DIGITS) if math.isfinite(value) else None
+
+
+def avwap_rows(bars: pd.DataFrame, start: int, engine: str) -> list[dict[str, Any]]:
+    """One row per bar from the anchor bar ``start`` on: timestamp, close, AVWAP, σ and the bands."""
+    from avwap.signals.avwap import avwap_series
+
+    high, low, close, volume = (
+        bars[column].to_numpy(dtype="float64")[None, :] for column in ("high", "low", "close", "volume")
+    )
+    series = avwap_series(
+        high, low, close, volume, [[start]], engine="numba" if engine == "numba" else "numpy"
+    )
+    level, sigma = series.avwap[0, 0], series.sigma[0, 0]
+    columns = {
+        "close": bars["close"].to_numpy(dtype="float64"),
+        "avwap": level,
+        "sigma": sigma,
+        "lower_2": level - 2 * sigma,
+        "lower_1": level - sigma,
+        "upper_1": level + sigma,
+        "upper_2": level + 2 * sigma,
+    }
+    stamps = bars["timestamp"]
+    return [
+        {
+            "timestamp": stamps.iloc[index].isoformat(),
+            **{key: _rounded(columns[key][index]) for key in columns},
+        }
+        for index in range(start, len(bars))
+    ]
+
+
+def compute(
+    path: Path, anchor: str, preset_name: str | None, symbol: str | None, engine: str
+) -> dict[str, Any]:
+    """The whole command as data (also what ``--json`` prints)."""
+    from avwap.data.csv_import import import_csv
+    from avwap.data.presets import preset
+
+    spec = preset(preset_name) if preset_name else detect_spec(path)
+    imported = import_csv(path, spec)
+    name, bars = _one_symbol(imported.bars, symbol, path)
+    start = anchor_index(bars["timestamp"], anchor, spec.is_daily)
+    return {
+        "symbol": name,
+        "file": path.as_posix(),
+        "spec": spec.name,
+        "frequency": spec.frequency,
+        "anchor": anchor.strip(),
+        "anchor_bar": bars["timestamp"].iloc[start].isoformat(),
+        "rows_imported": len(bars),
+        "rows_quarantined": imported.report.rows_quarantined,
+        "rows": avwap_rows(bars, start, engine),
+    }
+
+
+def register(app: typer.Typer) -> None:
+    indicators_app = typer.Typer(
+        name="indicators",
+        help="Indicator series for one CSV file (to compare with other tools).",
+        no_args_is_help=True,
+    )
+    app.add_typer(indicators_app, name="indicators")
+
+    @indicators_app.command("avwap")
+    def avwap_command(
+        *,
+        csv_file: Path = CSV_OPTION,
+        anchor: str = ANCHOR_OPTION,
+        preset_name: str | None = PRESET_OPTION,
+        symbol: str | None = SYMBOL_OPTION,
+        engine: EngineChoice = ENGINE_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Anchored VWAP with σ bands from the first bar at/after --anchor (exit 4: bad file or anchor)."""
+        result = run_guarded(lambda: compute(csv_file, anchor, preset_name, symbol, engine.value))
+        if as_json:
+            print_json(result)
+            return
+        title = (
+            f"AVWAP of {result['symbol']} ({result['frequency']}) anchored at {result['anchor_bar']}; "
+            f"{result['rows_quarantined']} rows quarantined"
+        )
+        print_table(title, ("bar", *OUTPUT_COLUMNS), table_rows(result))
+
+
+def table_rows(result: dict[str, Any]) -> list[list[str]]:
+    """Rows for people: the bar's date (daily) or New York date and time, numbers with 4 decimals."""
+    width = 10 if result["frequency"] == "1d" else 16
+    return [
+        [
+            row["timestamp"][:width].replace("T", " "),
+            *("" if row[key] is None else f"{row[key]:.4f}" for key in OUTPUT_COLUMNS),
+        ]
+        for row in result["rows"]
+    ]

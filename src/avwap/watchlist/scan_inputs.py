@@ -1,0 +1,127 @@
+"""Everything the daily scan reads, validated before anything is written.
+
+The watchlist for trading day ``D`` is built from daily bars through the previous NYSE session (``as_of``):
+nothing from ``D`` can leak in. Only the bars the scan can use are read: the last
+``rules.panel_bars + READ_MARGIN_SESSIONS`` sessions (the margin absorbs sessions a symbol did not trade, so
+each symbol still gets its full panel of bars); the bar store's yearly partitions make that two or three
+files (read by :func:`avwap.watchlist.bar_reader.read_daily`).
+
+Refusals (each a :class:`DataError` naming what to fix, raised before any artifact is written): ``D`` is not a
+session; the store has no daily bars; the universe is empty; the benchmark has no bars, or none on ``as_of``
+(stale data would silently close the market gate); no universe symbol has a bar on ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import pandas as pd
+
+from avwap.core.calendar import TradingCalendar
+from avwap.core.errors import CalendarError, DataError
+from avwap.data.store import BarStore
+from avwap.watchlist.bar_reader import DAILY, read_daily
+
+READ_MARGIN_SESSIONS: Final = 100
+EARNINGS_HORIZON_DAYS: Final = 45  # sessions after as_of counted for the earnings window (needs 2)
+
+
+@dataclass(frozen=True)
+class ScanInputs:
+    """Validated inputs of one scan. ``missing``: universe symbols without any bar in the read window."""
+
+    trading_date: dt.date
+    as_of: dt.date
+    read_start: dt.date
+    universe: tuple[str, ...]
+    bars: pd.DataFrame
+    benchmark: pd.DataFrame
+    missing: tuple[str, ...]
+    future_sessions: tuple[dt.date, ...]
+
+
+def scan_as_of(trading_date: dt.date, calendar: TradingCalendar) -> dt.date:
+    """The session whose close the watchlist of ``trading_date`` is built from (the previous session)."""
+    if not calendar.is_session(trading_date):
+        raise DataError(
+            f"{trading_date} is not an NYSE session (weekend or holiday): no watchlist to build for it"
+        )
+    return calendar.previous_session(trading_date)
+
+
+def universe_symbols(store: BarStore, universe: Iterable[str] | None, benchmark: str) -> tuple[str, ...]:
+    """The symbols to scan: ``universe`` normalized, or every stored daily symbol except the benchmark."""
+    if universe is None:
+        symbols = {symbol for symbol in store.symbols(DAILY) if symbol != benchmark}
+    else:
+        symbols = {symbol.strip().upper() for symbol in universe if symbol.strip()}
+    if not symbols:
+        where = "the universe given" if universe is not None else f"the bar store {store.root}"
+        raise DataError(f"the universe is empty: {where} has no symbols to scan")
+    return tuple(sorted(symbols))
+
+
+def _read_start(as_of: dt.date, sessions: int, calendar: TradingCalendar) -> dt.date:
+    try:
+        return calendar.sessions_back(as_of, sessions)
+    except CalendarError:
+        return calendar.first_date
+
+
+def _last_date(frame: pd.DataFrame) -> dt.date | None:
+    return None if frame.empty else frame["timestamp"].max().date()
+
+
+def _check_benchmark(benchmark: pd.DataFrame, symbol: str, as_of: dt.date, store: BarStore) -> None:
+    last = _last_date(benchmark)
+    if last is None:
+        raise DataError(
+            f"benchmark {symbol} has no daily bars in {store.root} up to {as_of}: import it first "
+            "(the market gate needs it)"
+        )
+    if last != as_of:
+        raise DataError(f"benchmark {symbol} has no bar on {as_of} (latest: {last}): the daily data is stale")
+
+
+def load_inputs(
+    store: BarStore,
+    trading_date: dt.date,
+    universe: Iterable[str] | None,
+    *,
+    benchmark_symbol: str,
+    panel_bars: int,
+    calendar: TradingCalendar,
+) -> ScanInputs:
+    """Read and validate the scan's inputs (see the module docstring for what is refused)."""
+    as_of = scan_as_of(trading_date, calendar)
+    if not store.partitions(DAILY):
+        raise DataError(f"no daily bars in the bar store {store.root}: import or sync data first")
+    symbols = universe_symbols(store, universe, benchmark_symbol)
+    start = _read_start(as_of, panel_bars + READ_MARGIN_SESSIONS, calendar)
+    frame = read_daily(store, [*symbols, benchmark_symbol], start=start, end=as_of)
+    names = frame["symbol"]
+    benchmark = frame.loc[names == benchmark_symbol].reset_index(drop=True)
+    _check_benchmark(benchmark, benchmark_symbol, as_of, store)
+    bars = frame.loc[names.isin(symbols)].reset_index(drop=True)
+    last = _last_date(bars)
+    if last != as_of:
+        latest = "none" if last is None else str(last)
+        raise DataError(
+            f"no universe symbol has a daily bar on {as_of} in {store.root} (latest: {latest}): "
+            "import or sync data through the previous session first"
+        )
+    present = set(bars["symbol"].unique())
+    horizon = min(as_of + dt.timedelta(days=EARNINGS_HORIZON_DAYS), calendar.last_date)
+    return ScanInputs(
+        trading_date=trading_date,
+        as_of=as_of,
+        read_start=start,
+        universe=symbols,
+        bars=bars,
+        benchmark=benchmark,
+        missing=tuple(symbol for symbol in symbols if symbol not in present),
+        future_sessions=tuple(calendar.sessions(as_of + dt.timedelta(days=1), horizon)),
+    )

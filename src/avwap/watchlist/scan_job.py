@@ -1,0 +1,206 @@
+"""The daily scan job: bar store in, the trading day's artifacts out.
+
+:func:`run_scan` for trading day ``D`` (an NYSE session) scans daily bars through the previous session and
+writes, atomically and byte-stably, each with the same provenance block (code version, config hash, data
+hash of the store's daily bars, as-of date = the data's last session):
+
+=====================================  =================================================================
+``<artifacts>/candidates/D.json|csv``  ranked candidates (:mod:`avwap.watchlist.artifact`); empty is valid
+``<artifacts>/diagnostics/D.json``     why every other symbol is not a candidate (:mod:`.diagnostics`)
+``<artifacts>/watchlists/D.txt``       TradingView watchlist (:mod:`.tradingview`)
+``<reports>/scan-D.html``              summary and one chart per candidate (:mod:`.scan_report`)
+=====================================  =================================================================
+
+Everything is computed before the first write, and the candidates JSON (what freshness checks read) is
+written last: a refused input (:mod:`.scan_inputs`) or a crash never leaves a fresh-looking artifact. A
+Slack summary then goes to the notifier (off unless configured); a Slack failure is logged, never raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import msgspec
+
+from avwap.core.calendar import nyse
+from avwap.core.canonical import content_hash
+from avwap.core.clock import Clock
+from avwap.core.config import Config
+from avwap.data.store import BarStore
+from avwap.integrations.slack import AlertEvent, Notifier, NullNotifier, build_notifier, scan_summary_event
+from avwap.ledger.atomic import Provenance, build_provenance
+from avwap.signals.avwap import Engine
+from avwap.signals.panel import build_panel
+from avwap.signals.scan import market_gate, scan_panel
+from avwap.signals.scan_records import Diagnostic, ScanResult
+from avwap.signals.scan_rules import ScanRules
+from avwap.watchlist.artifact import candidates_path, write_candidates
+from avwap.watchlist.bar_reader import DAILY
+from avwap.watchlist.check_details import failing_checks
+from avwap.watchlist.diagnostics import quarantined_bars, reason_counts, write_diagnostics
+from avwap.watchlist.scan_charts import candidate_chart
+from avwap.watchlist.scan_inputs import ScanInputs, load_inputs
+from avwap.watchlist.scan_report import render_scan_report, write_scan_report
+from avwap.watchlist.tradingview import write_tradingview
+
+LOGGER: Final = logging.getLogger("avwap.watchlist.scan")
+ScanProgress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``, called as the job advances: reading, scanning, charts, writing."""
+
+
+@dataclass(frozen=True)
+class ScanJobResult:
+    """What one scan decided and wrote (``files`` in write order; the candidates JSON is last)."""
+
+    trading_date: dt.date
+    as_of: dt.date
+    result: ScanResult
+    reason_counts: dict[str, int]
+    files: tuple[Path, ...]
+    provenance: Provenance
+    store_root: Path
+    summary_sent: bool
+
+    @property
+    def scanned(self) -> int:
+        return len(self.result.candidates) + len(self.result.diagnostics)
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _with_missing(result: ScanResult, inputs: ScanInputs) -> ScanResult:
+    """Add a NO_BAR_AS_OF diagnostic for universe symbols the store has no bars for (every symbol answers)."""
+    if not inputs.missing:
+        return result
+    detail = f"no daily bars in the store between {inputs.read_start} and {inputs.as_of}"
+    missing = [
+        Diagnostic(
+            symbol=symbol,
+            as_of=inputs.as_of,
+            reason="NO_BAR_AS_OF",
+            value=None,
+            threshold=None,
+            detail=detail,
+            reasons=("NO_BAR_AS_OF",),
+        )
+        for symbol in inputs.missing
+    ]
+    merged = tuple(sorted([*result.diagnostics, *missing], key=lambda item: item.symbol))
+    return msgspec.structs.replace(result, diagnostics=merged)
+
+
+def summary_event(trading_date: dt.date, result: ScanResult, counts: Mapping[str, int]) -> AlertEvent:
+    """The Slack scan summary of one scan."""
+    top = [
+        (item.symbol, item.score, f"{item.anchor_type} {item.anchor_date.isoformat()}", item.distance)
+        for item in sorted(result.candidates, key=lambda candidate: candidate.rank)
+    ]
+    scanned = len(result.candidates) + len(result.diagnostics)
+    return scan_summary_event(trading_date, scanned, len(result.candidates), top, counts)
+
+
+def send_summary(event: AlertEvent, config: Config, clock: Clock, notifier: Notifier | None) -> bool:
+    """Hand the summary to ``notifier`` (default: the configured one, closed afterwards); never raises.
+
+    Returns True when a real notifier accepted it (False when Slack is off or anything failed).
+    """
+    try:
+        target = build_notifier(config, clock) if notifier is None else notifier
+        target.notify(event)
+        if notifier is None:
+            target.close()
+        return not isinstance(target, NullNotifier)
+    except Exception as error:  # a Slack problem must never fail the scan
+        LOGGER.warning("scan_summary_not_sent: %s: %s", type(error).__name__, error)
+        return False
+
+
+def run_scan(
+    config: Config,
+    trading_date: dt.date,
+    *,
+    clock: Clock,
+    data_dir: Path | None = None,
+    universe: Iterable[str] | None = None,
+    earnings: Mapping[str, Sequence[dt.date]] | None = None,
+    notifier: Notifier | None = None,
+    rules: ScanRules | None = None,
+    engine: Engine = "numba",
+    progress: ScanProgress | None = None,
+    code_version: str | None = None,
+) -> ScanJobResult:
+    """Scan for trading day ``trading_date`` and write its artifacts (see the module docstring).
+
+    ``data_dir``: bar store root (default ``config.data_dir``). ``universe``: symbols to scan (default: every
+    stored daily symbol except the benchmark). ``earnings``: reaction sessions per symbol (anchors and the
+    earnings-window filter). ``code_version`` pins the provenance's code version (tests, rebuilds).
+    Raises :class:`~avwap.core.errors.DataError` (nothing written) for refused inputs.
+    """
+    chosen = rules or ScanRules()
+    report = progress or _silent
+    store = BarStore(Path(data_dir) if data_dir is not None else config.data_dir)
+    report("reading", 0, 1)
+    inputs = load_inputs(
+        store,
+        trading_date,
+        universe,
+        benchmark_symbol=chosen.benchmark_symbol,
+        panel_bars=chosen.panel_bars,
+        calendar=nyse(),
+    )
+    report("scanning", 0, 1)
+    as_of = inputs.as_of
+    panel = build_panel(inputs.bars, as_of, chosen.panel_bars)
+    gate = market_gate(inputs.benchmark, as_of, chosen)
+    sessions = inputs.future_sessions
+    scanned = scan_panel(
+        panel, as_of, gate, rules=chosen, earnings=earnings, future_sessions=sessions, engine=engine
+    )
+    result = _with_missing(scanned, inputs)
+    checks = failing_checks(panel, as_of, gate, chosen, earnings=earnings, future_sessions=sessions)
+    charts = []
+    for index, candidate in enumerate(sorted(result.candidates, key=lambda item: item.rank)):
+        report("charts", index, len(result.candidates))
+        charts.append(candidate_chart(panel, candidate, engine))
+    provenance = build_provenance(
+        config.config_hash(), store.data_hash(DAILY), as_of, code_version=code_version
+    )
+    counts = reason_counts(result)
+    html = render_scan_report(trading_date, result, counts, charts, provenance)
+    quarantined = quarantined_bars(store.quarantine(DAILY), inputs.universe)
+    rules_hash = content_hash(dataclasses.asdict(chosen))
+    report("writing", 0, 1)
+    artifacts = config.artifacts_dir
+    files = (
+        write_diagnostics(
+            artifacts,
+            trading_date,
+            result,
+            checks=checks,
+            quarantined=quarantined,
+            rules_hash=rules_hash,
+            provenance=provenance,
+        ),
+        write_tradingview(artifacts, trading_date, result.candidates),
+        write_scan_report(config.reports_dir, trading_date, html),
+        candidates_path(artifacts, trading_date, "csv"),
+        write_candidates(artifacts, trading_date, result, provenance),
+    )
+    LOGGER.info(
+        "scan %s (data through %s): %d candidates from %d symbols",
+        trading_date,
+        as_of,
+        len(result.candidates),
+        len(inputs.universe),
+    )
+    sent = send_summary(summary_event(trading_date, result, counts), config, clock, notifier)
+    report("writing", 1, 1)
+    return ScanJobResult(trading_date, as_of, result, counts, files, provenance, store.root, sent)
