@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 import pytest
+from tests.fakes.loopback import serving
 
 from avwap.core.calendar import nyse
 from avwap.data.alpaca_source import AlpacaDataSettings
@@ -213,16 +214,9 @@ class _FakeServer(ThreadingHTTPServer):
 def running_fake_alpaca_data(max_page_size: int = 10_000) -> Iterator[FakeAlpacaData]:
     """Start the fake on a free 127.0.0.1 port; stop it (and join its thread) on exit."""
     fake = FakeAlpacaData(max_page_size)
-    server = _FakeServer(fake)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+    with serving(_FakeServer(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert not fake.handler_errors, fake.handler_errors
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from tests.fakes.loopback import serving
 
 from avwap.core.calendar import NEW_YORK, ny_date, nyse
 from avwap.core.canonical import format_utc
@@ -543,16 +544,9 @@ def running_fake_alpaca(
 ) -> Iterator[FakeAlpaca]:
     """Start the fake on a free 127.0.0.1 port; stop it (and join handler threads) on exit."""
     fake = FakeAlpaca(clock, starting_cash)
-    server = _FakeServer(fake)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+    with serving(_FakeServer(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert not fake.handler_errors, fake.handler_errors
 
 
