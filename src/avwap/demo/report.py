@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from avwap.analytics.exit_report import exit_section
 from avwap.analytics.report import Section, Table, render_report
 from avwap.analytics.svg import Candles, Chart, LineSeries, Marker
-from avwap.analytics.trades import reconstruct_trades
+from avwap.analytics.trades import Trade, reconstruct_trades
+from avwap.core.calendar import nyse
 from avwap.core.files import atomic_write_bytes
-from avwap.demo.replay import ReplayResult
+from avwap.demo.replay import BAR_MINUTES, ReplayResult
 from avwap.execution.market_data import FrameMarketData
+from avwap.exits.bar_arrays import BarArrays, bar_arrays
 from avwap.ledger.records import Decision, ExitEvent, Fill, PositionClosed, Record, TradeIntent
 from avwap.signals.avwap import avwap_series
 
@@ -107,6 +111,19 @@ def _held_stops(changes: dict[int, float], markers: list[Marker], length: int) -
     return values
 
 
+def trade_bars(market: FrameMarketData, trades: list[Trade], sessions: list[dt.date]) -> dict[str, BarArrays]:
+    """Each trade's intraday bars, from its entry session through its exit session (or the last one)."""
+    bars: dict[str, BarArrays] = {}
+    for trade in trades:
+        last = trade.exit_date_ny or sessions[-1]
+        days = [day for day in sessions if trade.entry_date_ny <= day <= last]
+        frames = [market.session_bars(trade.symbol, day, nyse().session_close(day)) for day in days]
+        frames = [frame for frame in frames if not frame.empty]
+        if frames:
+            bars[trade.position_id] = bar_arrays(pd.concat(frames, ignore_index=True), trade.symbol)
+    return bars
+
+
 def write_report(path: Path, result: ReplayResult, records: list[Record], meta: str) -> Path:
     figures = summary_figures(result, records)
     trades = reconstruct_trades(records)
@@ -153,6 +170,7 @@ def write_report(path: Path, result: ReplayResult, records: list[Record], meta: 
         Section("Equity curve", charts=[equity]),
         Section("Trades", tables=[trade_table]),
         Section("Traded symbols", charts=charts),
+        exit_section(trades, records, trade_bars(market, trades, result.sessions), BAR_MINUTES),
     ]
     html = render_report("avwap demo: PAPER_SIM replay", meta, sections)
     atomic_write_bytes(path, html.encode("utf-8"))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+from avwap.control import reasons
 from avwap.execution.context import CycleFacts
-from avwap.integrations.slack.messages import AlertKind, alert_event
+from avwap.integrations.slack.messages import AlertEvent, AlertKind, Severity, alert_event
 from avwap.integrations.slack.notifier import Notifier
 
 LOGGER: Final = logging.getLogger("avwap.execution.alerts")
 
 
-def _event_alert(facts: CycleFacts, event: dict[str, Any]) -> Any:
+def _event_alert(facts: CycleFacts, event: dict[str, Any]) -> AlertEvent | None:
     kind = event["event"]
     symbol = event.get("symbol")
     if kind == "entry_submitted":
@@ -35,14 +36,50 @@ def _event_alert(facts: CycleFacts, event: dict[str, Any]) -> Any:
         return alert_event(
             AlertKind.STOP_MISSING, f"{symbol} has no protective stop", facts.today, symbol=symbol
         )
-    if kind in ("order_unresolved", "stop_replace_failed", "stop_cancel_failed"):
+    if kind in ("order_unresolved", "stop_replace_failed", "stop_cancel_failed", "broker_unavailable"):
         return alert_event(
             AlertKind.ERROR, f"{kind.replace('_', ' ')}: {event.get('error', '')}", facts.today, symbol=symbol
+        )
+    if kind == "entries_blocked":
+        return alert_event(
+            AlertKind.ENTRY_BLOCKED,
+            "Entries skipped this cycle",
+            facts.today,
+            reason_codes=tuple(event["reasons"]),
+            severity=Severity.CRITICAL,
         )
     return None
 
 
-def cycle_alerts(facts: CycleFacts) -> list[Any]:
+def _state_alerts(facts: CycleFacts) -> list[AlertEvent]:
+    """Alerts about the cycle's standing conditions (each throttled by its dedupe key downstream)."""
+    alerts = []
+    if facts.ledger_problem:
+        alerts.append(
+            alert_event(
+                AlertKind.ERROR,
+                "Ledger integrity failure: new entries blocked until repaired (exits keep running)",
+                facts.today,
+                severity=Severity.CRITICAL,
+                reason_codes=(reasons.LEDGER_UNREADABLE,),
+                details=(facts.ledger_problem[:500],),
+            )
+        )
+    freshness = facts.freshness
+    if facts.market_open and freshness is not None and not freshness.fresh:
+        alerts.append(
+            alert_event(
+                AlertKind.ENTRY_BLOCKED,
+                "No fresh watchlist: no new entries",
+                facts.today,
+                reason_codes=(reasons.WATCHLIST_STALE,),
+                details=(freshness.detail[:500],),
+            )
+        )
+    return alerts
+
+
+def cycle_alerts(facts: CycleFacts) -> list[AlertEvent]:
     """The alerts of one cycle, in a deterministic order."""
     alerts = []
     if facts.kill_switch:
@@ -68,6 +105,7 @@ def cycle_alerts(facts: CycleFacts) -> list[Any]:
                 reason_codes=("RECONCILIATION_DRIFT",),
             )
         )
+    alerts.extend(_state_alerts(facts))
     alerts.extend(alert for alert in (_event_alert(facts, event) for event in facts.events) if alert)
     return alerts
 

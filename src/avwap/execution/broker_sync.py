@@ -14,7 +14,10 @@ Run at the start of every cycle (and so at start-up), before any decision:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
+from typing import Final
 
 from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError
 from avwap.execution.broker import (
@@ -29,6 +32,12 @@ from avwap.execution.broker import (
     submit_idempotent,
 )
 from avwap.execution.context import CycleDependencies, CycleFacts, Stamp
+from avwap.execution.hooks import (
+    AFTER_ACK_WRITE,
+    AFTER_ORDER_RECORD_BEFORE_SUBMIT,
+    AFTER_SUBMIT_BEFORE_ACK_WRITE,
+    DURING_STOP_SUBMISSION,
+)
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder
 from avwap.ledger.record_enums import AlertLevel, ExitEventKind, OrderPurpose, Side
@@ -44,7 +53,16 @@ from avwap.ledger.records import (
     Record,
 )
 
-BROKER_REJECTED: str = "BROKER_REJECTED"
+BROKER_REJECTED: Final = "BROKER_REJECTED"
+REJECTED_AFTER_ACCEPTANCE: Final = "REJECTED_AFTER_ACCEPTANCE"
+# Codes this module writes into ledger records (besides the broker's own RejectCode in OrderRejected).
+LEDGER_CODES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        BROKER_REJECTED: "OrderRejected: the broker refused the order without a code we classify",
+        REJECTED_AFTER_ACCEPTANCE: "OrderRejected: the broker accepted the order, then rejected it",
+        "RECONCILIATION_DRIFT": "Alert: broker and ledger positions/orders disagree (entries blocked)",
+    }
+)
 
 
 def request_for(order: OpenOrder) -> OrderRequest:
@@ -91,6 +109,10 @@ def rejection(
 
 def send(deps: CycleDependencies, facts: CycleFacts, order: OpenOrder, broker: Broker) -> BrokerOrder | None:
     """Submit a recorded order idempotently and record the broker's answer; None when it is unknown."""
+    detail = {"purpose": order.purpose, "client_order_id": order.client_order_id, "symbol": order.symbol}
+    if order.purpose == OrderPurpose.STOP:
+        deps.hooks.reach(DURING_STOP_SUBMISSION, **detail)
+    deps.hooks.reach(AFTER_ORDER_RECORD_BEFORE_SUBMIT, **detail)
     try:
         placed = submit_idempotent(broker, request_for(order))
     except BrokerRejectedError as error:
@@ -103,7 +125,9 @@ def send(deps: CycleDependencies, facts: CycleFacts, order: OpenOrder, broker: B
         facts.unresolved_orders += (order.client_order_id,)
         facts.note("order_unresolved", client_order_id=order.client_order_id, error=str(error))
         return None
+    deps.hooks.reach(AFTER_SUBMIT_BEFORE_ACK_WRITE, **detail)
     deps.book.record(acknowledgement(deps, facts, order, placed))
+    deps.hooks.reach(AFTER_ACK_WRITE, **detail)
     return placed
 
 
@@ -255,9 +279,7 @@ def sync_order_states(deps: CycleDependencies, facts: CycleFacts, broker: Broker
         if current is None or current.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
             continue
         if current.status == OrderStatus.REJECTED:
-            deps.book.record(
-                rejection(deps, facts, order, "REJECTED_AFTER_ACCEPTANCE", current.broker_status)
-            )
+            deps.book.record(rejection(deps, facts, order, REJECTED_AFTER_ACCEPTANCE, current.broker_status))
         elif current.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REPLACED):
             deps.book.record(
                 OrderCanceled(

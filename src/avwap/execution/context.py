@@ -13,10 +13,11 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.execution.book import BookRecorder
 from avwap.execution.broker import Broker
+from avwap.execution.hooks import NO_HOOKS, CycleHooks
 from avwap.execution.market_data import MarketData
 from avwap.integrations.slack.notifier import Notifier
 from avwap.strategies.registry import S1_AVWAP_CORE
-from avwap.watchlist.artifact import Freshness
+from avwap.watchlist.artifact import Freshness, candidates_path, check_freshness
 
 
 class Stamp(TypedDict):
@@ -25,6 +26,38 @@ class Stamp(TypedDict):
     book_id: str
     date_ny: dt.date
     ts: dt.datetime
+
+
+class CycleCache:
+    """Memos that only save work. Each is keyed by everything its value depends on, so an empty cache (a
+    restart) gives the same decisions, only slower. Never persisted."""
+
+    def __init__(self) -> None:
+        self._freshness: tuple[tuple[Any, ...], Freshness] | None = None
+        # symbol -> the trigger inputs under which S1 found no entry (see entries.trigger_key), valid for
+        # the market data object in ``market`` only
+        self.no_signal: dict[str, tuple[Any, ...]] = {}
+        self.market: object | None = None
+        self.probes: dict[tuple[Any, ...], str] = {}  # would-be intent ids, by their inputs
+
+    def freshness(self, artifacts_dir: Path, today: dt.date, is_session: bool) -> Freshness:
+        """:func:`check_freshness`, re-read only when the artifact file changed (size, times, inode)."""
+        try:
+            status = candidates_path(artifacts_dir, today).stat()
+            file_key: tuple[Any, ...] = (
+                status.st_size,
+                status.st_mtime_ns,
+                status.st_ctime_ns,
+                status.st_ino,
+            )
+        except OSError:
+            file_key = ()
+        key = (str(artifacts_dir), today, is_session, file_key)
+        if file_key and self._freshness is not None and self._freshness[0] == key:
+            return self._freshness[1]
+        result = check_freshness(artifacts_dir, today, is_session)
+        self._freshness = (key, result) if file_key else None
+        return result
 
 
 @dataclass
@@ -40,6 +73,11 @@ class CycleDependencies:
     artifacts_dir: Path
     state_dir: Path
     strategy_id: str = S1_AVWAP_CORE
+    hooks: CycleHooks = NO_HOOKS
+    # Set by the runner when the start-up verification (or a cycle) found the ledger corrupt: new entries
+    # stay blocked (LEDGER_UNREADABLE) until an operator repairs it and restarts; exits keep running.
+    ledger_problem: str = ""
+    cache: CycleCache = field(default_factory=CycleCache)
 
 
 @dataclass
@@ -58,6 +96,9 @@ class CycleFacts:
     drift: tuple[str, ...] = ()
     unknown_positions: bool = False
     unresolved_orders: tuple[str, ...] = ()
+    # Why the entry half did not run at all this cycle (corrupt ledger, book of another mode): reason codes.
+    entries_blocked: tuple[str, ...] = ()
+    ledger_problem: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def stamp(self, book_id: str) -> Stamp:

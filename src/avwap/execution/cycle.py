@@ -23,7 +23,6 @@ from avwap.execution.broker_sync import synchronize
 from avwap.execution.context import CycleDependencies, CycleFacts
 from avwap.execution.entries import run_entries
 from avwap.execution.protective import maintain_stops
-from avwap.watchlist.artifact import check_freshness
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,20 @@ class CycleReport:
     drift: tuple[str, ...]
     blocked_reasons: tuple[str, ...]
     alerts: int
+    book_id: str = ""
+    entries_blocked: tuple[str, ...] = ()
+    ledger_problem: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "now": self.now,
             "mode": self.mode,
+            "book_id": self.book_id,
             "events": list(self.events),
             "drift": list(self.drift),
             "blocked_reasons": list(self.blocked_reasons),
+            "entries_blocked": list(self.entries_blocked),
+            "ledger_problem": self.ledger_problem,
             "alerts": self.alerts,
         }
 
@@ -61,8 +66,9 @@ def establish_facts(deps: CycleDependencies) -> CycleFacts:
         market_open=is_session and calendar.is_open(now),
         mode=resolve_mode(deps.config, read_token_file(deps.state_dir), today),
         kill_switch=kill_switch_active(deps.config.kill_switch, deps.state_dir),
+        ledger_problem=deps.ledger_problem or deps.book.problem,
     )
-    facts.freshness = check_freshness(deps.artifacts_dir, today, is_session)
+    facts.freshness = deps.cache.freshness(deps.artifacts_dir, today, is_session)
     if deps.broker is None:
         facts.equity = (
             deps.config.starting_cash if facts.mode.effective_mode == ExecutionMode.DRY_RUN else None
@@ -98,6 +104,9 @@ def run_cycle(deps: CycleDependencies) -> CycleReport:
         drift=facts.drift,
         blocked_reasons=tuple(blocked),
         alerts=alerts,
+        book_id=deps.book.book_id,
+        entries_blocked=facts.entries_blocked,
+        ledger_problem=facts.ledger_problem,
     )
 
 

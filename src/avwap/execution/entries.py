@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
+from avwap.control import reasons
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView
 from avwap.control.plane import Action, evaluate_entry
 from avwap.control.sizing import SizedEntry, SizingRules, size_entry
@@ -26,16 +28,25 @@ from avwap.core.calendar import nyse
 from avwap.core.config import ExecutionMode
 from avwap.core.ids import client_order_id
 from avwap.core.money import round_price
+from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
+from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent
 from avwap.signals.pivots import latest_confirmed_swing_low
 from avwap.signals.scan_records import Candidate
-from avwap.strategies.s1_trigger import EntrySignal, entry_window, find_entry
+from avwap.strategies.s1_trigger import (
+    TRIGGER_MINUTES,
+    WINDOW_START_AFTER_OPEN,
+    EntrySignal,
+    entry_window,
+    find_entry,
+)
 
 MODEL_VERSION = "S1_AVWAP_CORE/1"
+TRIGGER_STEP = dt.timedelta(minutes=TRIGGER_MINUTES)
 OUTCOME = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
 
@@ -68,7 +79,7 @@ def portfolio_view(deps: CycleDependencies, facts: CycleFacts) -> PortfolioView:
         entries_today=state.counters(facts.today).entries_submitted,
         equity=facts.equity,
         unknown_positions=facts.unknown_positions,
-        ledger_readable=deps.book.readable,
+        ledger_readable=deps.book.readable and not deps.ledger_problem,
         reconciliation_drift=bool(facts.drift),
         watchlist_fresh=bool(facts.freshness and facts.freshness.fresh),
     )
@@ -154,6 +165,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         reason_codes=verdict.reasons,
     )
     deps.book.record(record)
+    deps.hooks.reach(AFTER_DECISION_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)
     facts.note("decision", symbol=intent.symbol, outcome=str(outcome), reasons=list(verdict.reasons))
     return record
 
@@ -196,21 +208,66 @@ def complete_pending(deps: CycleDependencies, facts: CycleFacts) -> None:
             submit_entry(deps, facts, intent, decision)
 
 
+def trigger_key(deps: CycleDependencies, candidate: Candidate, facts: CycleFacts) -> tuple[Any, ...] | None:
+    """Everything :func:`find_entry` depends on, when the market data can say it cheaply (else None).
+
+    The trigger reads the bars that ended by ``now`` and which 10-minute buckets have closed; buckets close
+    on a fixed grid from the session open (capped at the close). So (day, level, visible bars, grid slots
+    passed) determines its answer, and a candidate that found no entry under the same key need not be
+    rescanned. The key is only valid for the same market data object (the cache is cleared when it changes).
+    """
+    count_visible = getattr(deps.market, "visible_count", None)
+    if count_visible is None or not facts.is_session:
+        return None
+    start, _ = entry_window(facts.today)
+    session_open = start - WINDOW_START_AFTER_OPEN
+    slots = (facts.now - session_open) // TRIGGER_STEP if facts.now >= session_open else -1
+    return (facts.today, candidate.avwap, count_visible(candidate.symbol, facts.today, facts.now), slots)
+
+
+def could_break_out(deps: CycleDependencies, candidate: Candidate, facts: CycleFacts) -> bool:
+    """False only when S1 cannot fire: no bar that ended by now closed above the entry level (a breakout
+    needs a 10-minute close above it, which is some 5-minute bar's close). A necessary condition, not a
+    second trigger: when it holds (or the market data cannot say), :func:`find_entry` decides."""
+    highest = getattr(deps.market, "visible_highest_close", None)
+    if highest is None:
+        return True
+    value = highest(candidate.symbol, facts.today, facts.now)
+    return value is not None and not value <= float(candidate.avwap)  # NaN: let find_entry decide
+
+
+def intent_probe(deps: CycleDependencies, facts: CycleFacts, candidate: Candidate) -> str:
+    """The id an entry intent for ``candidate`` would have today (memoized: hashing is not free)."""
+    key = (deps.book.book_id, deps.strategy_id, facts.today, candidate.symbol, setup_key(candidate))
+    probe = deps.cache.probes.get(key)
+    if probe is None:
+        probe = record_ids.intent_id(
+            book_id=deps.book.book_id,
+            strategy_id=deps.strategy_id,
+            date_ny=facts.today,
+            symbol=candidate.symbol,
+            side=Side.BUY,
+            setup=setup_key(candidate),
+        )
+        deps.cache.probes[key] = probe
+    return probe
+
+
 def consider(deps: CycleDependencies, facts: CycleFacts, candidate: Candidate) -> None:
     """One candidate: trigger, delay, sizing, intent, decision, order."""
-    probe = record_ids.intent_id(
-        book_id=deps.book.book_id,
-        strategy_id=deps.strategy_id,
-        date_ny=facts.today,
-        symbol=candidate.symbol,
-        side=Side.BUY,
-        setup=setup_key(candidate),
-    )
+    probe = intent_probe(deps, facts, candidate)
     if probe in deps.book.intents or probe in deps.book.unsized:
         return  # decided (or noted as unsizable) earlier today
-    bars = deps.market.session_bars(candidate.symbol, facts.today, facts.now)
-    signal = find_entry(candidate.symbol, bars, float(candidate.avwap), facts.now)
+    key = trigger_key(deps, candidate, facts)
+    if key is not None and deps.cache.no_signal.get(candidate.symbol) == key:
+        return  # nothing changed since S1 last found no entry
+    signal = None
+    if could_break_out(deps, candidate, facts):
+        bars = deps.market.session_bars(candidate.symbol, facts.today, facts.now)
+        signal = find_entry(candidate.symbol, bars, float(candidate.avwap), facts.now)
     if signal is None:
+        if key is not None:
+            deps.cache.no_signal[candidate.symbol] = key
         return
     if facts.now < signal.decided_at + entry_delay(probe, deps.config.entry_delay_max_seconds):
         return
@@ -235,13 +292,41 @@ def consider(deps: CycleDependencies, facts: CycleFacts, candidate: Candidate) -
         return
     intent = build_intent(deps, facts, candidate, signal, sized)
     deps.book.record(intent)
+    deps.hooks.reach(AFTER_INTENT_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)
     decision = decide(deps, facts, intent)
     if decision.outcome != DecisionOutcome.REJECT:
         submit_entry(deps, facts, intent, decision)
 
 
+def entry_blockers(deps: CycleDependencies, facts: CycleFacts) -> tuple[str, ...]:
+    """Reasons the entry half must not run at all (not even to record a REJECT).
+
+    A ledger the runner found corrupt is not written to for entries. A book of another mode than the one in
+    force (the live gate changed its mind since the runner built this book, e.g. LIVE fell back to DRY_RUN)
+    must not record orders: a recorded but unsent order would be sent by the next cycle in that mode. A
+    broker that did not answer this cycle (clock or equity unknown) defers entries instead of rejecting
+    them: a REJECT is final for the day, an outage of a few minutes should not be.
+    """
+    blockers = []
+    if deps.ledger_problem:
+        blockers.append(reasons.LEDGER_UNREADABLE)
+    if BOOK_FOR_MODE.get(facts.mode.effective_mode) != deps.book.book_id:
+        blockers.append(reasons.MODE_UNRESOLVED)
+    if deps.broker is not None and facts.broker_market_open is None:
+        blockers.append(reasons.BROKER_CLOCK_UNKNOWN)
+    if deps.broker is not None and facts.equity is None:
+        blockers.append(reasons.EQUITY_UNKNOWN)
+    return reasons.sort_reasons(blockers)
+
+
 def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
     """Complete pending intents, then consider every fresh candidate in rank order."""
+    facts.entries_blocked = entry_blockers(deps, facts)
+    if facts.entries_blocked:
+        facts.note("entries_blocked", reasons=list(facts.entries_blocked))
+        return
+    if deps.market is not deps.cache.market:  # trigger memos are only valid for the data they were made on
+        deps.cache.market, deps.cache.no_signal = deps.market, {}
     complete_pending(deps, facts)
     freshness = facts.freshness
     if freshness is None or freshness.watchlist is None or not facts.is_session:

@@ -1,8 +1,13 @@
 """What the execution cycle may see of the market: bars that have *closed* by the decision instant.
 
 :class:`MarketData` is the seam; :class:`FrameMarketData` serves canonical bar frames held in memory (the
-demo, the backtest and tests), :func:`from_store` loads them from the Parquet bar store. A bar is visible at
-``now`` only when ``start + length <= now``, so no consumer can look ahead.
+demo, the backtest, tests and the execution loop), :func:`from_store` loads them from the Parquet bar store. A
+bar is visible at ``now`` only when ``start + length <= now``, so no consumer can look ahead.
+
+Speed (a cycle asks for the same few hundred symbols every few minutes): per (symbol, day) the bar end
+instants are precomputed as int64 nanoseconds, so "bars that ended by now" is a binary search and a row
+slice, and the slice is reused until another bar becomes visible. Frames whose rows are not in time order
+fall back to a boolean mask, so the answer is always the same rows in the same order.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, cast
 
+import numpy as np
 import pandas as pd
 
+from avwap.core.calendar import ny_date
 from avwap.core.money import round_price
 from avwap.data.bars import FREQUENCY_MINUTES, empty_bars
+from avwap.exits.bar_arrays import BarArrays, bar_arrays
 
 
 class MarketData(Protocol):
@@ -32,39 +40,110 @@ class MarketData(Protocol):
         ...
 
 
+def _nanoseconds(moment: dt.datetime) -> int:
+    return int(pd.Timestamp(moment).value)
+
+
+class _Series:
+    """One symbol's bars of one day (intraday) or of all days (daily) with a sorted search key."""
+
+    def __init__(self, frame: pd.DataFrame, keys: np.ndarray) -> None:
+        self.frame = frame
+        self.keys = keys
+        self.ordered = bool(np.all(keys[1:] >= keys[:-1])) if len(keys) > 1 else True
+        # running maximum of the closes: "did any visible bar close above x?" in O(1)
+        self.highest_close = np.maximum.accumulate(frame["close"].to_numpy(dtype=np.float64))
+        self._slices: dict[int, pd.DataFrame] = {}
+        self._arrays: BarArrays | None = None
+
+    def prefix(self, count: int) -> pd.DataFrame:
+        """The first ``count`` rows (index 0..count-1), memoized by count."""
+        cached = self._slices.get(count)
+        if cached is None:
+            cached = self.frame.iloc[:count]
+            self._slices[count] = cached
+        return cached
+
+    def arrays(self, count: int, symbol: str) -> BarArrays:
+        """:func:`bar_arrays` of :meth:`prefix` (views into arrays built once)."""
+        if self._arrays is None:
+            self._arrays = bar_arrays(self.frame, symbol)
+        return self._arrays.window(0, count)
+
+
 class FrameMarketData:
     """Market data from in-memory canonical frames (daily + one intraday frequency)."""
 
     def __init__(self, daily: pd.DataFrame, intraday: pd.DataFrame, frequency: str = "5m") -> None:
         self.bar_length = pd.Timedelta(minutes=FREQUENCY_MINUTES[frequency])
-        self._daily = {str(symbol): frame.reset_index(drop=True) for symbol, frame in daily.groupby("symbol")}
-        self._intraday: dict[tuple[str, dt.date], pd.DataFrame] = {}
+        self._daily: dict[str, _Series] = {}
+        for symbol, frame in daily.groupby("symbol"):
+            rows = frame.reset_index(drop=True)
+            ordinals = np.array([day.toordinal() for day in rows["timestamp"].dt.date], dtype=np.int64)
+            self._daily[str(symbol)] = _Series(rows, ordinals)
+        self._intraday: dict[tuple[str, dt.date], _Series] = {}
         if not intraday.empty:
             days = intraday["timestamp"].dt.date
+            length = int(self.bar_length.value)
             for key, frame in intraday.groupby([intraday["symbol"], days]):
                 symbol, day = cast(tuple[str, dt.date], key)
-                self._intraday[(str(symbol), day)] = frame.reset_index(drop=True)
+                rows = frame.reset_index(drop=True)
+                ends = rows["timestamp"].dt.tz_convert("UTC").array.asi8 + length
+                self._intraday[(str(symbol), day)] = _Series(rows, np.asarray(ends, dtype=np.int64))
 
     def symbols(self) -> list[str]:
         return sorted(self._daily)
 
+    def visible_count(self, symbol: str, day: dt.date, now: dt.datetime) -> int:
+        """How many intraday bars of ``symbol`` on ``day`` have ended by ``now`` (a cheap change detector)."""
+        series = self._intraday.get((symbol, day))
+        if series is None:
+            return 0
+        if series.ordered:
+            return int(np.searchsorted(series.keys, _nanoseconds(now), side="right"))
+        return int(np.count_nonzero(series.keys <= _nanoseconds(now)))
+
+    def visible_highest_close(self, symbol: str, day: dt.date, now: dt.datetime) -> float | None:
+        """The highest close among the intraday bars of ``symbol`` on ``day`` that ended by ``now``."""
+        series = self._intraday.get((symbol, day))
+        if series is None or not series.ordered:
+            return None if series is None else float(np.max(series.frame["close"], initial=-np.inf))
+        count = self.visible_count(symbol, day, now)
+        return float(series.highest_close[count - 1]) if count else None
+
+    def session_arrays(self, symbol: str, day: dt.date, now: dt.datetime) -> BarArrays:
+        """:func:`bar_arrays` of :meth:`session_bars`, without rebuilding arrays every cycle."""
+        series = self._intraday.get((symbol, day))
+        if series is None or not series.ordered:
+            return bar_arrays(self.session_bars(symbol, day, now), symbol)
+        return series.arrays(self.visible_count(symbol, day, now), symbol)
+
+    def daily_arrays(self, symbol: str, before: dt.date) -> BarArrays:
+        """:func:`bar_arrays` of :meth:`daily_bars`, without rebuilding arrays every cycle."""
+        series = self._daily.get(symbol)
+        if series is None or not series.ordered:
+            return bar_arrays(self.daily_bars(symbol, before), symbol)
+        return series.arrays(int(np.searchsorted(series.keys, before.toordinal(), side="left")), symbol)
+
     def session_bars(self, symbol: str, day: dt.date, now: dt.datetime) -> pd.DataFrame:
-        frame = self._intraday.get((symbol, day))
-        if frame is None:
+        series = self._intraday.get((symbol, day))
+        if series is None:
             return empty_bars()
-        ends = frame["timestamp"] + self.bar_length
-        visible: pd.DataFrame = frame.loc[ends <= pd.Timestamp(now)].reset_index(drop=True)
-        return visible
+        if series.ordered:
+            return series.prefix(self.visible_count(symbol, day, now))
+        mask = series.keys <= _nanoseconds(now)
+        return series.frame.loc[mask].reset_index(drop=True)
 
     def daily_bars(self, symbol: str, before: dt.date) -> pd.DataFrame:
-        frame = self._daily.get(symbol)
-        if frame is None:
+        series = self._daily.get(symbol)
+        if series is None:
             return empty_bars()
-        return cast(pd.DataFrame, frame.loc[frame["timestamp"].dt.date < before].reset_index(drop=True))
+        if series.ordered:
+            return series.prefix(int(np.searchsorted(series.keys, before.toordinal(), side="left")))
+        mask = series.keys < before.toordinal()
+        return series.frame.loc[mask].reset_index(drop=True)
 
     def last_price(self, symbol: str, now: dt.datetime) -> Decimal | None:
-        from avwap.core.calendar import ny_date
-
         day = ny_date(now)
         intraday = self.session_bars(symbol, day, now)
         if not intraday.empty:
@@ -76,20 +155,56 @@ class FrameMarketData:
 
     def daily_close(self, symbol: str, day: dt.date) -> Decimal | None:
         """The official daily close of ``day`` (for end-of-day marks)."""
-        frame = self._daily.get(symbol)
-        if frame is None:
+        series = self._daily.get(symbol)
+        if series is None:
             return None
-        rows = frame.loc[frame["timestamp"].dt.date == day, "close"]
+        rows = series.frame.loc[series.keys == day.toordinal(), "close"]
         return round_price(float(rows.iloc[-1])) if len(rows) else None
 
 
 def from_store(
-    data_root: Path, start: dt.date, end: dt.date, intraday_frequency: str = "5m"
+    data_root: Path,
+    start: dt.date,
+    end: dt.date,
+    intraday_frequency: str = "5m",
+    *,
+    symbols: list[str] | None = None,
+    daily_start: dt.date | None = None,
 ) -> FrameMarketData:
-    """Load daily bars through ``end`` and intraday bars of ``start..end`` from the bar store."""
+    """Load daily bars through ``end`` (from ``daily_start`` when given) and intraday bars of
+    ``start..end`` from the bar store, for ``symbols`` (all when None)."""
     from avwap.data.store import BarStore
 
     store = BarStore(data_root)
-    daily = store.read("1d", end=end)
-    intraday = store.read(intraday_frequency, start=start, end=end)
+    daily = store.read("1d", symbols=symbols, start=daily_start, end=end)
+    intraday = store.read(intraday_frequency, symbols=symbols, start=start, end=end)
     return FrameMarketData(daily, intraday, intraday_frequency)
+
+
+class StoreMarketLoader:
+    """The execution loop's market data: the bar store, re-read every cycle for the symbols that matter.
+
+    Watched symbols are today's candidates plus every held or ordered symbol of the book. Daily bars
+    (``history_days`` calendar days back) are read once per NY date and symbol set; today's intraday bars are
+    re-read every cycle, so bars that ``avwap sync --frequency 5m`` wrote since the last cycle are seen.
+    """
+
+    def __init__(self, data_root: Path, frequency: str = "5m", history_days: int = 400) -> None:
+        self.data_root = Path(data_root)
+        self.frequency = frequency
+        self.history_days = history_days
+        self._daily: tuple[tuple[dt.date, tuple[str, ...]], pd.DataFrame] | None = None
+
+    def load(self, today: dt.date, symbols: list[str]) -> FrameMarketData:
+        from avwap.data.store import BarStore
+
+        wanted = tuple(sorted(set(symbols)))
+        if not wanted:
+            return FrameMarketData(empty_bars(), empty_bars(), self.frequency)
+        store = BarStore(self.data_root)
+        key = (today, wanted)
+        if self._daily is None or self._daily[0] != key:
+            start = today - dt.timedelta(days=self.history_days)
+            self._daily = (key, store.read("1d", symbols=wanted, start=start, end=today))
+        intraday = store.read(self.frequency, symbols=wanted, start=today, end=today)
+        return FrameMarketData(self._daily[1], intraday, self.frequency)

@@ -1,31 +1,95 @@
 """The exit half of a cycle: every open position's stop follows the stop policy, and its broker stop follows.
 
 Exits are never blocked: this step runs whatever the kill switch, caps or watchlist say. Each cycle, for each
-open position, the pure policy (:func:`avwap.exits.policy.resolve_stop`) decides the stop in force from bars
-closed by now; it only ever tightens. Its events (STOP_RESOLVED, STOP_RATCHET, STOP_SKIPPED_*) are recorded,
-a skip only when its reason or proposed level changes (one event per change, not one per cycle). Then the
-broker stop is made to match: submitted when missing, replaced (a derived ``client_order_id`` per revision)
-when its price or quantity differs, cancel-then-new when the broker refuses the replace. A position that had a
-stop and lost it is re-protected at once and alerted.
+open long position:
+
+1. The pure policy (:func:`avwap.exits.policy.resolve_stop`) decides the stop in force from bars closed by
+   now; it only ever tightens. Its events (``STOP_RESOLVED``, ``STOP_RATCHET``, ``STOP_SKIPPED_*``) are
+   recorded before any broker call; a skip only when its reason or proposed level changes.
+2. Once the stop is resolved, the broker stop is reconciled with it (docs/STOPS.md, "Execution"):
+
+   * a working stop whose quantity and price match is kept (nothing recorded);
+   * a higher stop price: replace (``replace_idempotent``, new ``client_order_id`` per order revision),
+     cancel-then-new when the broker refuses the replace; a lower one is never sent (no loosening);
+   * a different quantity (partial entry fills, a partial manual exit): cancel-then-new;
+   * other sell orders (e.g. a manual exit order) hold some shares: the stop covers the rest; when they
+     hold all of them nothing is submitted and ``STOP_SUBMIT_BLOCKED`` says why (once per change), as it
+     does for a broker ``INSUFFICIENT_QUANTITY`` refusal;
+   * a replace that finds the old stop no longer open (it filled, or was canceled, while we decided) does
+     nothing more: the next synchronization records its fate; never a second exit order.
+
+   A resolved position left without a working stop (it vanished, or could not be placed) is noted as
+   ``stop_missing`` (an operator alert). Working stops of positions that no longer exist are canceled.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
-from avwap.core.config import ExecutionMode
-from avwap.core.errors import BrokerError, BrokerRejectedError
+import pandas as pd
+
+from avwap.core.config import Config, ExecutionMode
+from avwap.core.errors import BrokerError, BrokerRejectedError, DataError
 from avwap.core.ids import client_order_id
-from avwap.execution.broker_sync import send
+from avwap.execution.broker import Broker, BrokerOrder, RejectCode, replace_idempotent
+from avwap.execution.broker_sync import ingest_fills, send
 from avwap.execution.context import CycleDependencies, CycleFacts
-from avwap.exits.bar_arrays import bar_arrays
+from avwap.exits.bar_arrays import BarArrays, bar_arrays_from_values, empty_arrays
+from avwap.exits.candidates import pivot_fields
 from avwap.exits.events import exit_events
 from avwap.exits.policy import StopDecision, resolve_stop
+from avwap.exits.position_state import ExitPosition
 from avwap.exits.rules import StopRules
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder, PositionState
 from avwap.ledger.record_enums import ExitEventKind, OrderPurpose, OrderType, Side, StopBasis, TimeInForce
 from avwap.ledger.records import ExitEvent, OrderCanceled, OrderReplaced, OrderSubmitted
+
+# Why a stop could not be placed (the first word of a STOP_SUBMIT_BLOCKED reason).
+SELL_ORDER_HOLDS_QUANTITY: Final = "SELL_ORDER_HOLDS_QUANTITY"
+INSUFFICIENT_QUANTITY: Final = str(RejectCode.INSUFFICIENT_QUANTITY)
+# A replace or cancel found the order no longer open: it filled or was canceled meanwhile.
+_GONE: Final = frozenset({RejectCode.ORDER_NOT_OPEN, RejectCode.ORDER_NOT_FOUND})
+# Suffixes of BookRecorder.last_skip keys (in-memory memos next to the policy's skip memo, by position id).
+_BLOCK_MEMO: Final = ":stop-blocked"  # the last STOP_SUBMIT_BLOCKED recorded
+_REFUSED_MEMO: Final = ":stop-refused"  # the last stop the broker refused, and when
+RETRY_REFUSED_AFTER: Final = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The broker stop a position should have, and what the execution events repeat of the policy's
+    decision: its revision, basis and pivot (so any stop-setting event says where the stop came from)."""
+
+    stop: Decimal
+    revision: int
+    resolved: bool
+    basis: StopBasis | None = None
+    pivot: tuple[str, str] | None = None  # (pivot_ts, pivot_price)
+
+    def reason(self, text: str) -> str:
+        """``text`` plus the pivot as ``key=value`` pairs (what ``parse_pivot`` reads back)."""
+        if self.pivot is None:
+            return text
+        return f"{text} pivot_ts={self.pivot[0]} pivot_price={self.pivot[1]}"
+
+
+def stop_prefix(position: PositionState) -> str:
+    return client_order_id(position.intent_id or position.position_id, "stop")
+
+
+def stop_client_id(position: PositionState, revision: int) -> str:
+    """``avw-<intent>-stop`` for order revision 0, ``avw-<intent>-stop-r<n>`` after."""
+    return client_order_id(position.intent_id or position.position_id, "stop", revision)
+
+
+def order_revision(deps: CycleDependencies, position: PositionState) -> int:
+    """The next order revision: how many stop client ids of this position the ledger already holds."""
+    prefix = stop_prefix(position)
+    return sum(1 for known in deps.book.state.client_order_ids if known.startswith(prefix))
 
 
 def working_stop(deps: CycleDependencies, position: PositionState) -> OpenOrder | None:
@@ -35,45 +99,97 @@ def working_stop(deps: CycleDependencies, position: PositionState) -> OpenOrder 
     return None
 
 
-def stop_revision(deps: CycleDependencies, position: PositionState) -> int:
-    """The next revision number: how many stop ids of this position the ledger already holds."""
-    prefix = client_order_id(position.intent_id or position.position_id, "stop")
-    return sum(1 for known in deps.book.state.client_order_ids if known.startswith(prefix))
+def policy_rules(config: Config) -> StopRules:
+    """The stop policy's rules in this configuration (also what the exit simulator must use for parity)."""
+    return StopRules(buffer=config.stop_buffer)
 
 
-def stop_client_id(position: PositionState, revision: int) -> str:
-    return client_order_id(position.intent_id or position.position_id, "stop", revision)
+def frame_arrays(frame: pd.DataFrame) -> BarArrays:
+    """:class:`BarArrays` of one symbol's time-ordered frame (what MarketData returns), without sorting:
+    this runs for every position every cycle (the order is still checked by ``bar_arrays_from_values``)."""
+    if frame.empty:
+        return empty_arrays()
+    starts = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view("int64")  # UTC instants
+    prices = (frame[name].to_numpy(dtype="float64") for name in ("open", "high", "low", "close"))
+    return bar_arrays_from_values(starts, *prices)
+
+
+# ------------------------------------------------------------------------------------------- records
 
 
 def exit_event(
     deps: CycleDependencies,
     facts: CycleFacts,
-    *,
     position: PositionState,
+    target: Target,
+    *,
     kind: ExitEventKind,
-    stop: Decimal | None,
-    revision: int,
     reason: str,
-    basis: StopBasis | None = None,
 ) -> ExitEvent:
+    """An execution-side exit event; ``stop_revision`` is the policy's (the order revision is in the id)."""
     return ExitEvent(
         **facts.stamp(deps.book.book_id),
         strategy_id=position.strategy_id,
         exit_id=record_ids.exit_id(
-            position_id=position.position_id, kind=kind, stop_revision=revision, ts=facts.now
+            position_id=position.position_id, kind=kind, stop_revision=target.revision, ts=facts.now
         ),
         position_id=position.position_id,
         symbol=position.symbol,
         kind=kind,
-        stop_price=stop,
-        basis=basis,
-        reason=reason,
-        stop_revision=revision,
+        stop_price=target.stop,
+        basis=target.basis,
+        reason=target.reason(reason) if kind != ExitEventKind.STOP_SUBMIT_BLOCKED else reason,
+        stop_revision=target.revision,
     )
 
 
-def submit_stop(deps: CycleDependencies, facts: CycleFacts, position: PositionState, stop: Decimal) -> None:
-    revision = stop_revision(deps, position)
+def _canceled(deps: CycleDependencies, facts: CycleFacts, order: OpenOrder, reason: str) -> OrderCanceled:
+    return OrderCanceled(
+        **facts.stamp(deps.book.book_id),
+        strategy_id=order.strategy_id,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        reason=reason,
+    )
+
+
+def _record_blocked(
+    deps: CycleDependencies, facts: CycleFacts, position: PositionState, target: Target, reason: str
+) -> None:
+    """One STOP_SUBMIT_BLOCKED per change of (reason, stop): a standing block is not re-recorded."""
+    memo = position.position_id + _BLOCK_MEMO
+    key = (reason, str(target.stop))
+    if deps.book.last_skip.get(memo) == key:
+        return
+    deps.book.last_skip[memo] = key
+    deps.book.record(
+        exit_event(
+            deps,
+            facts,
+            position,
+            target,
+            kind=ExitEventKind.STOP_SUBMIT_BLOCKED,
+            reason=f"{reason} stop={target.stop}",
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------ broker actions
+
+
+def submit_stop(
+    deps: CycleDependencies,
+    facts: CycleFacts,
+    position: PositionState,
+    target: Target,
+    *,
+    quantity: int,
+    why: str,
+) -> str | None:
+    """Record a new stop order (and its STOP_SUBMITTED event), then send it; returns the broker's refusal
+    code when it refused (None when accepted or still unresolved)."""
+    revision = order_revision(deps, position)
     client_id = stop_client_id(position, revision)
     order = OrderSubmitted(
         **facts.stamp(deps.book.book_id),
@@ -85,86 +201,220 @@ def submit_stop(deps: CycleDependencies, facts: CycleFacts, position: PositionSt
         position_id=position.position_id,
         side=Side.SELL,
         order_type=OrderType.STOP,
-        quantity=position.quantity,
-        stop_price=stop,
+        quantity=quantity,
+        stop_price=target.stop,
         purpose=OrderPurpose.STOP,
         time_in_force=TimeInForce.GTC,
     )
-    reason = f"protective stop for {position.quantity} shares"
+    reason = f"{why} client_order_id={client_id} quantity={quantity} order_revision={revision}"
     deps.book.record(
-        order,
-        exit_event(
-            deps,
-            facts,
-            position=position,
-            kind=ExitEventKind.STOP_SUBMITTED,
-            stop=stop,
-            revision=revision,
-            reason=reason,
-        ),
+        order, exit_event(deps, facts, position, target, kind=ExitEventKind.STOP_SUBMITTED, reason=reason)
     )
-    facts.note("stop_submitted", symbol=position.symbol, stop=stop, quantity=position.quantity)
-    if deps.broker is not None:
-        send(deps, facts, deps.book.state.open_orders[client_id], deps.broker)
+    facts.note("stop_submitted", symbol=position.symbol, stop=target.stop, quantity=quantity)
+    assert deps.broker is not None
+    send(deps, facts, deps.book.state.open_orders[client_id], deps.broker)
+    refusal = _refusal(facts, client_id)
+    if refusal == INSUFFICIENT_QUANTITY:
+        _record_blocked(deps, facts, position, target, INSUFFICIENT_QUANTITY)
+    return refusal
+
+
+def _refusal(facts: CycleFacts, client_id: str) -> str | None:
+    """The broker's refusal code for ``client_id`` in this cycle (``send`` notes it), if any."""
+    for event in reversed(facts.events):
+        if event["event"] == "order_rejected" and event.get("client_order_id") == client_id:
+            return str(event.get("code"))
+    return None
 
 
 def replace_stop(
-    deps: CycleDependencies, facts: CycleFacts, position: PositionState, current: OpenOrder, stop: Decimal
+    deps: CycleDependencies, facts: CycleFacts, position: PositionState, current: OpenOrder, target: Target
 ) -> None:
-    """Replace the working stop (new derived id); cancel-then-new when the broker refuses a replace."""
+    """Raise the working stop's price by replace; cancel-then-new when the broker refuses the replace."""
     broker = deps.broker
-    revision = stop_revision(deps, position)
+    assert broker is not None
+    revision = order_revision(deps, position)
     new_id = stop_client_id(position, revision)
-    stamp = facts.stamp(deps.book.book_id)
     try:
-        if broker is not None:
-            broker.replace_order(current.client_order_id, new_id, stop_price=stop, quantity=position.quantity)
-    except BrokerRejectedError:
-        try:
-            broker.cancel_order(current.client_order_id)  # type: ignore[union-attr]
-        except BrokerError as error:
-            facts.note("stop_cancel_failed", symbol=position.symbol, error=str(error))
+        replacement = replace_idempotent(broker, current.client_order_id, new_id, stop_price=target.stop)
+    except BrokerRejectedError as error:
+        if error.code in _GONE:
+            facts.note("stop_replace_raced", symbol=position.symbol, client_order_id=current.client_order_id)
+            return  # it filled or was canceled meanwhile: the next synchronization records what happened
+        if error.code == RejectCode.CLIENT_ORDER_ID_CONFLICT:
+            facts.note("stop_replace_failed", symbol=position.symbol, error=str(error))
             return
-        deps.book.record(
-            OrderCanceled(
-                **stamp,
-                strategy_id=position.strategy_id,
-                order_id=current.order_id,
-                client_order_id=current.client_order_id,
-                symbol=position.symbol,
-                reason="replace refused; cancel then new",
-            )
-        )
-        submit_stop(deps, facts, position, stop)
+        cancel_then_new(deps, facts, position, current, target, why=f"replace refused ({error.code})")
         return
-    except BrokerError as error:
+    except BrokerError as error:  # outcome unknown: the next cycle retries under the same new id
         facts.note("stop_replace_failed", symbol=position.symbol, error=str(error))
         return
+    if replacement.quantity != current.quantity - current.filled_quantity:
+        # The old stop sold shares the ledger has not seen: record those fills against it while the ledger
+        # still knows it as working, so the replacement takes over exactly the shares left.
+        ingest_fills(deps, facts, broker)
+    reason = (
+        f"client_order_id={new_id} replaces={current.client_order_id} "
+        f"stop {current.stop_price} -> {target.stop} order_revision={revision}"
+    )
     deps.book.record(
         OrderReplaced(
-            **stamp,
+            **facts.stamp(deps.book.book_id),
             strategy_id=position.strategy_id,
             order_id=current.order_id,
             client_order_id=current.client_order_id,
             symbol=position.symbol,
             new_order_id=record_ids.order_id(book_id=deps.book.book_id, client_order_id=new_id),
             new_client_order_id=new_id,
-            new_price=stop,
+            new_price=target.stop,
         ),
-        exit_event(
-            deps,
-            facts,
-            position=position,
-            kind=ExitEventKind.STOP_REPLACED,
-            stop=stop,
-            revision=revision,
-            reason=f"stop {current.stop_price} x {current.quantity} -> {stop} x {position.quantity}",
-        ),
+        exit_event(deps, facts, position, target, kind=ExitEventKind.STOP_REPLACED, reason=reason),
     )
+    facts.note("stop_replaced", symbol=position.symbol, stop=target.stop)
 
 
-def policy_rules(deps: CycleDependencies) -> StopRules:
-    return StopRules(buffer=deps.config.stop_buffer)
+def cancel_then_new(
+    deps: CycleDependencies,
+    facts: CycleFacts,
+    position: PositionState,
+    current: OpenOrder,
+    target: Target,
+    *,
+    why: str,
+) -> None:
+    """Cancel the working stop, bring fills up to date if it filled partly, then protect what is left."""
+    broker = deps.broker
+    assert broker is not None
+    try:
+        canceled = broker.cancel_order(current.client_order_id)
+    except BrokerRejectedError as error:
+        if error.code in _GONE:
+            facts.note("stop_replace_raced", symbol=position.symbol, client_order_id=current.client_order_id)
+            return
+        facts.note("stop_cancel_failed", symbol=position.symbol, error=str(error))
+        return
+    except BrokerError as error:
+        facts.note("stop_cancel_failed", symbol=position.symbol, error=str(error))
+        return
+    if canceled.filled_quantity > current.filled_quantity:
+        # It sold shares before the cancel: record those fills while the ledger still knows the order as
+        # working (fills of a closed order are not ingested), so the new stop covers exactly the rest.
+        ingest_fills(deps, facts, broker)
+    if current.client_order_id in deps.book.state.open_orders:
+        deps.book.record(_canceled(deps, facts, current, f"{why}; cancel then new"))
+    remaining = deps.book.state.positions.get(position.symbol)
+    if remaining is None or remaining.position_id != position.position_id or remaining.quantity <= 0:
+        return
+    quantity = remaining.quantity - sum(_other_sells(deps, remaining, None).values())
+    if quantity > 0:
+        submit_stop(deps, facts, remaining, target, quantity=quantity, why=why)
+
+
+def _other_sells(
+    deps: CycleDependencies, position: PositionState, broker_orders: list[BrokerOrder] | None
+) -> dict[str, int]:
+    """Open sell orders of the symbol that are not this position's stops: client id -> shares they hold."""
+    prefix = stop_prefix(position)
+    ledger = deps.book.state.open_orders
+    held = {
+        order.client_order_id: order.quantity - order.filled_quantity
+        for order in ledger.values()
+        if order.symbol == position.symbol
+        and order.side == Side.SELL
+        and not (order.purpose == OrderPurpose.STOP and order.position_id == position.position_id)
+    }
+    for order in broker_orders or ():
+        known = order.client_order_id in ledger or order.client_order_id.startswith(prefix)
+        is_sell = str(order.side) == Side.SELL
+        if order.symbol == position.symbol and is_sell and order.is_open and not known:
+            held[order.client_order_id] = order.remaining_quantity
+    return held
+
+
+# ------------------------------------------------------------------------------------ reconciliation
+
+
+def reconcile_stop(
+    deps: CycleDependencies, facts: CycleFacts, position: PositionState, target: Target
+) -> None:
+    """Make the position's working broker stop match ``target`` (see the module docstring)."""
+    current = working_stop(deps, position)
+    if current is not None and current.status == "SUBMITTED":
+        return  # its broker answer is still being resolved (broker_sync)
+    if current is not None:
+        quantity = position.quantity - sum(_other_sells(deps, position, None).values())
+        if current.quantity - current.filled_quantity != quantity and quantity > 0:
+            cancel_then_new(deps, facts, position, current, target, why="quantity changed")
+        elif current.stop_price is not None and target.stop > current.stop_price:
+            replace_stop(deps, facts, position, current, target)
+        _note_if_unprotected(deps, facts, position, target)
+        return
+    had_stop = order_revision(deps, position) > 0
+    if had_stop:
+        facts.note("stop_missing", symbol=position.symbol, reason="no working stop at the start of the cycle")
+    assert deps.broker is not None
+    try:
+        broker_orders: list[BrokerOrder] | None = deps.broker.open_orders()
+    except BrokerError:
+        broker_orders = None  # the ledger's view only; a broker refusal will tell the rest
+    holders = _other_sells(deps, position, broker_orders)
+    quantity = position.quantity - sum(holders.values())
+    if quantity <= 0:
+        held = ",".join(sorted(holders))
+        _record_blocked(deps, facts, position, target, f"{SELL_ORDER_HOLDS_QUANTITY} by={held}")
+    else:
+        attempt = f"{quantity}|{target.stop}|{','.join(sorted(holders))}"
+        if not _refused_recently(deps, facts, position, attempt):
+            why = "re-protect" if had_stop else "protect"
+            if submit_stop(deps, facts, position, target, quantity=quantity, why=why) is not None:
+                deps.book.last_skip[position.position_id + _REFUSED_MEMO] = (attempt, facts.now.isoformat())
+    _note_if_unprotected(deps, facts, position, target)
+
+
+def _refused_recently(
+    deps: CycleDependencies, facts: CycleFacts, position: PositionState, attempt: str
+) -> bool:
+    """True when the broker refused this very stop (quantity, price, other sells) less than
+    :data:`RETRY_REFUSED_AFTER` ago: a refusal is not re-sent every cycle, but retried once things change."""
+    memo = deps.book.last_skip.get(position.position_id + _REFUSED_MEMO)
+    if memo is None or memo[0] != attempt:
+        return False
+    return facts.now - dt.datetime.fromisoformat(memo[1]) < RETRY_REFUSED_AFTER
+
+
+def _note_if_unprotected(
+    deps: CycleDependencies, facts: CycleFacts, position: PositionState, target: Target
+) -> None:
+    still_open = deps.book.state.positions.get(position.symbol) is not None
+    noted = any(
+        event["event"] == "stop_missing" and event.get("symbol") == position.symbol for event in facts.events
+    )
+    if target.resolved and still_open and not noted and working_stop(deps, position) is None:
+        facts.note("stop_missing", symbol=position.symbol, reason="no working stop", stop=target.stop)
+
+
+def cancel_orphan_stops(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> None:
+    """Cancel working stops whose position is gone (closed by another order): they could only sell short."""
+    open_positions = {position.position_id for position in deps.book.state.positions.values()}
+    for order in list(deps.book.state.open_orders.values()):
+        if order.purpose != OrderPurpose.STOP or order.position_id in open_positions:
+            continue
+        if order.status == "SUBMITTED":
+            continue  # its answer is still being resolved
+        try:
+            broker.cancel_order(order.client_order_id)
+        except BrokerRejectedError as error:
+            if error.code not in _GONE:
+                facts.note("stop_cancel_failed", symbol=order.symbol, error=str(error))
+            continue  # gone already: the next synchronization records its fate
+        except BrokerError as error:
+            facts.note("stop_cancel_failed", symbol=order.symbol, error=str(error))
+            continue
+        deps.book.record(_canceled(deps, facts, order, "position closed"))
+        facts.note("stop_canceled", symbol=order.symbol, client_order_id=order.client_order_id)
+
+
+# ------------------------------------------------------------------------------------------ policy
 
 
 def _record_policy_events(
@@ -183,40 +433,46 @@ def _record_policy_events(
     facts.note("stop_policy", symbol=position.symbol, reason=str(decision.reason), stop=decision.stop_price)
 
 
+def decide_target(
+    deps: CycleDependencies, facts: CycleFacts, position: PositionState, exit_position: ExitPosition | None
+) -> Target | None:
+    """Run the policy (recording its events) and return the stop the broker should hold, if resolved."""
+    if exit_position is None:  # not folded (no exit records): keep whatever stop the ledger names
+        stop = position.stop_price
+        return None if stop is None else Target(stop, 0, resolved=False)
+    held_pivot = None
+    if exit_position.last_pivot_ts is not None and exit_position.last_pivot_price is not None:
+        held_pivot = (exit_position.last_pivot_ts, exit_position.last_pivot_price)
+    try:
+        intraday = frame_arrays(deps.market.session_bars(position.symbol, facts.today, facts.now))
+        daily = frame_arrays(deps.market.daily_bars(position.symbol, facts.today))
+        decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=policy_rules(deps.config))
+    except (DataError, ValueError) as error:  # bad bars never leave a position without its known stop
+        facts.note("stop_policy_failed", symbol=position.symbol, error=str(error))
+        decision = None
+    if decision is not None:
+        _record_policy_events(deps, facts, position, decision)
+        if decision.submit and decision.stop_price is not None:
+            pivot = pivot_fields(decision.candidate) if decision.candidate else held_pivot
+            return Target(decision.stop_price, decision.stop_revision, True, decision.basis, pivot)
+    if not exit_position.resolved or exit_position.stop_price is None:
+        return None  # not yet resolved: the policy's time gates are holding the first stop back
+    return Target(
+        exit_position.stop_price, exit_position.stop_revision, True, exit_position.stop_basis, held_pivot
+    )
+
+
 def maintain_stops(deps: CycleDependencies, facts: CycleFacts) -> None:
-    """Run the stop policy for every long position and make its broker stop match."""
-    if deps.broker is None or facts.mode.effective_mode == ExecutionMode.DRY_RUN:
+    """Run the stop policy for every long position and make its broker stop match; cancel orphan stops."""
+    broker = deps.broker
+    if broker is None or facts.mode.effective_mode == ExecutionMode.DRY_RUN:
         return  # a DRY_RUN book holds no positions
     exit_book = deps.book.exit_book()
-    rules = policy_rules(deps)
     for symbol in sorted(deps.book.state.positions):
         position = deps.book.state.positions[symbol]
         if position.quantity <= 0:
             continue
-        exit_position = exit_book.by_id.get(position.position_id)
-        stop = position.stop_price
-        if exit_position is not None:
-            intraday = bar_arrays(deps.market.session_bars(symbol, facts.today, facts.now), symbol)
-            daily = bar_arrays(deps.market.daily_bars(symbol, facts.today), symbol)
-            decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=rules)
-            _record_policy_events(deps, facts, position, decision)
-            if decision.submit and decision.stop_price is not None:
-                _protect(deps, facts, deps.book.state.positions[symbol], decision.stop_price)
-                continue
-            stop = exit_position.stop_price if exit_position.resolved else None
-        if stop is None:
-            continue  # not yet resolved: the policy's time gates are holding the first stop back
-        _protect(deps, facts, position, stop)
-
-
-def _protect(deps: CycleDependencies, facts: CycleFacts, position: PositionState, stop: Decimal) -> None:
-    """Make the position's working broker stop be ``stop`` for its full quantity."""
-    current = working_stop(deps, position)
-    if current is None:
-        if stop_revision(deps, position) > 0:
-            facts.note("stop_missing", symbol=position.symbol)  # it had one: canceled or expired
-        submit_stop(deps, facts, position, stop)
-    elif current.status == "SUBMITTED":
-        return  # its broker answer is still being resolved (broker_sync)
-    elif current.quantity - current.filled_quantity != position.quantity or current.stop_price != stop:
-        replace_stop(deps, facts, position, current, stop)
+        target = decide_target(deps, facts, position, exit_book.by_id.get(position.position_id))
+        if target is not None:
+            reconcile_stop(deps, facts, deps.book.state.positions[symbol], target)
+    cancel_orphan_stops(deps, facts, broker)

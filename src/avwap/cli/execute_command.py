@@ -1,0 +1,168 @@
+"""``avwap execute``: run the execution cycle once (``--once``, the default) or as a loop (``--loop``).
+
+The mode is whatever the live gate allows at each cycle (``avwap config-check`` shows it): DRY_RUN records
+decisions and would-be orders and calls no broker; ALPACA_PAPER and LIVE trade through Alpaca (LIVE only with
+all three live keys; anything less falls back to DRY_RUN and alerts). PAPER_SIM is refused here (it is the
+demo's and the backtest's replay book): the command exits 3 and says so.
+
+Exit codes (cli/output.py): 0 the run ended normally; 3 configuration error; 5 a ledger failed verification
+(new entries were blocked; exits kept running); 6 broker error; 70 an unexpected error. The loop ends on
+SIGTERM/SIGINT after the cycle in progress, after ``--max-cycles``, or after ``--max-failures`` failed
+cycles in a row (non-zero).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from avwap.cli.output import (
+    EXIT_INTERNAL,
+    EXIT_LEDGER_INTEGRITY,
+    EXIT_OK,
+    EXIT_USAGE,
+    JSON_OPTION,
+    exit_code_for,
+    fail,
+    load_cli_config,
+    run_guarded,
+)
+from avwap.core.canonical import to_plain
+from avwap.core.errors import AvwapError
+
+if TYPE_CHECKING:
+    from avwap.core.config import Config, ExecutionMode
+    from avwap.execution.broker import Broker
+    from avwap.execution.cycle import CycleReport
+    from avwap.execution.runner import LoopOutcome, LoopSettings
+
+ONCE_OPTION = typer.Option(False, "--once", help="Run one cycle and exit (the default).")
+LOOP_OPTION = typer.Option(False, "--loop", help="Run a cycle every --poll-seconds until stopped.")
+POLL_OPTION = typer.Option(None, "--poll-seconds", min=1, help="Seconds between cycle starts (POLL_SECONDS).")
+MAX_CYCLES_OPTION = typer.Option(None, "--max-cycles", min=1, help="Stop the loop after this many cycles.")
+MAX_FAILURES_OPTION = typer.Option(
+    5, "--max-failures", min=1, help="Exit non-zero after this many failed cycles in a row."
+)
+HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (overrides AVWAP_HOME).")
+
+
+def alpaca_factory(config: Config) -> object:
+    """Builds the Alpaca adapter for ALPACA_PAPER (paper endpoint) or LIVE (the live gate confirmed it)."""
+
+    def build(mode: ExecutionMode) -> Broker:
+        from avwap.core.config import ExecutionMode
+        from avwap.execution.alpaca_broker import AlpacaBroker, AlpacaSettings
+
+        return AlpacaBroker(AlpacaSettings.from_config(config, paper=mode is not ExecutionMode.LIVE))
+
+    return build
+
+
+def summary_line(report: CycleReport) -> str:
+    """One human line per cycle: time, mode, what happened."""
+    counts: dict[str, int] = {}
+    for event in report.events:
+        counts[event["event"]] = counts.get(event["event"], 0) + 1
+    happened = ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "nothing to do"
+    extras = [f"drift: {'; '.join(report.drift)}"] if report.drift else []
+    if report.entries_blocked:
+        extras.append(f"entries blocked: {', '.join(report.entries_blocked)}")
+    if report.blocked_reasons:
+        extras.append(f"rejections: {', '.join(report.blocked_reasons)}")
+    tail = f" [{' | '.join(extras)}]" if extras else ""
+    return (
+        f"{report.now.isoformat()} {report.mode}/{report.book_id}: {happened}; alerts {report.alerts}{tail}"
+    )
+
+
+def exit_code(outcome: LoopOutcome) -> int:
+    if outcome.error is not None:
+        return exit_code_for(outcome.error) if isinstance(outcome.error, AvwapError) else EXIT_INTERNAL
+    return EXIT_LEDGER_INTEGRITY if outcome.ledger_problem else EXIT_OK
+
+
+def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
+    from avwap.core.clock import SystemClock
+    from avwap.execution.market_data import StoreMarketLoader
+    from avwap.execution.runner import Assembly, EventSleeper, Runner, StopFlag, store_market_loader
+    from avwap.integrations.slack.notifier import build_notifier
+
+    clock = SystemClock()
+    notifier = build_notifier(config, clock)
+    assembly = Assembly(
+        config,
+        clock,
+        notifier,
+        broker_factory=alpaca_factory(config),  # type: ignore[arg-type]
+        market_loader=store_market_loader(StoreMarketLoader(config.data_dir)),
+    )
+    stop = StopFlag()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda received, frame: stop.request(signal.Signals(received).name))
+
+    def show(report: CycleReport) -> None:
+        if as_json:
+            sys.stdout.write(
+                json.dumps(to_plain(report.to_dict()), sort_keys=True, ensure_ascii=False) + "\n"
+            )
+        else:
+            sys.stdout.write(summary_line(report) + "\n")
+        sys.stdout.flush()
+
+    try:
+        assembly.dependencies()  # configuration problems end the run now, not after N failed cycles
+        outcome = Runner(assembly, settings, sleeper=EventSleeper(stop), stop=stop, on_report=show).run()
+    finally:
+        notifier.close()
+    logging.getLogger("avwap.execution").info(
+        "execute ended after %d cycles (%s)", outcome.cycles, outcome.stopped_by
+    )
+    if outcome.error is not None:
+        sys.stderr.write(f"error: {type(outcome.error).__name__}: {outcome.error}\n")
+    if outcome.ledger_problem:
+        sys.stderr.write(f"ledger integrity: {outcome.ledger_problem}\n")
+    return exit_code(outcome)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("execute")
+    def execute(  # noqa: PLR0917 (typer options)
+        once: bool = ONCE_OPTION,
+        loop: bool = LOOP_OPTION,
+        poll_seconds: int | None = POLL_OPTION,
+        max_cycles: int | None = MAX_CYCLES_OPTION,
+        max_failures: int = MAX_FAILURES_OPTION,
+        home: Path | None = HOME_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Run the execution cycle in the mode the live gate allows (one cycle, or a loop with --loop).
+
+        Each cycle: facts (calendar, broker clock, live gate, kill switch, watchlist) → broker sync and
+        reconciliation → protective stops → entries through the control plane → alerts. --json prints one
+        JSON object per cycle, one per line.
+        """
+        if once and loop:
+            fail("--once and --loop exclude each other", EXIT_USAGE)
+        logging.basicConfig(
+            level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+        def body() -> int:
+            config = load_cli_config(home=home)
+            from avwap.execution.runner import LoopSettings
+
+            settings = LoopSettings(
+                poll_seconds=float(poll_seconds if poll_seconds is not None else config.poll_seconds),
+                max_cycles=max_cycles if loop else None,
+                max_consecutive_failures=max_failures,
+                once=not loop,
+            )
+            return _execute(config, settings, as_json=as_json)
+
+        raise typer.Exit(run_guarded(body))
