@@ -96,9 +96,15 @@ class BookRecorder:
         return self.state
 
     def record(self, *records: Record) -> None:
-        """Append each record (durable on return) and fold it into the state."""
+        """Append the records (durable on return) and fold them into the state. Records passed together
+        (a fill and the position it opens or closes, an order and its exit event) are written with one
+        ``write`` so that a crash cannot keep one without the other."""
+        if len(records) > 1 and len({(record.book_id, record.date_ny) for record in records}) == 1:
+            self.ledger.append_together(list(records))  # related records: a crash keeps all or none
+        else:
+            for record in records:
+                self.ledger.append(record)
         for record in records:
-            self.ledger.append(record)
             self._track(record)
         self.state = fold_book(records, self.book_id, self.state)
 

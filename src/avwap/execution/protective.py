@@ -433,6 +433,17 @@ def _record_policy_events(
     facts.note("stop_policy", symbol=position.symbol, reason=str(decision.reason), stop=decision.stop_price)
 
 
+def policy_bars(deps: CycleDependencies, facts: CycleFacts, symbol: str) -> tuple[BarArrays, BarArrays]:
+    """Today's closed intraday bars and the daily history as arrays; market data that keeps arrays
+    (FrameMarketData) serves them without rebuilding them every cycle."""
+    session_arrays = getattr(deps.market, "session_arrays", None)
+    daily_arrays = getattr(deps.market, "daily_arrays", None)
+    if session_arrays is not None and daily_arrays is not None:
+        return session_arrays(symbol, facts.today, facts.now), daily_arrays(symbol, facts.today)
+    intraday = frame_arrays(deps.market.session_bars(symbol, facts.today, facts.now))
+    return intraday, frame_arrays(deps.market.daily_bars(symbol, facts.today))
+
+
 def decide_target(
     deps: CycleDependencies, facts: CycleFacts, position: PositionState, exit_position: ExitPosition | None
 ) -> Target | None:
@@ -444,8 +455,7 @@ def decide_target(
     if exit_position.last_pivot_ts is not None and exit_position.last_pivot_price is not None:
         held_pivot = (exit_position.last_pivot_ts, exit_position.last_pivot_price)
     try:
-        intraday = frame_arrays(deps.market.session_bars(position.symbol, facts.today, facts.now))
-        daily = frame_arrays(deps.market.daily_bars(position.symbol, facts.today))
+        intraday, daily = policy_bars(deps, facts, position.symbol)
         decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=policy_rules(deps.config))
     except (DataError, ValueError) as error:  # bad bars never leave a position without its known stop
         facts.note("stop_policy_failed", symbol=position.symbol, error=str(error))

@@ -5,6 +5,7 @@ Public API::
     Ledger(root)
       .store(book_or_stream, date_ny) -> LedgerStore
       .append(record) -> Envelope                      typed record, routed by its book_id and date_ny
+      .append_together(records) -> list[Envelope]      same book and date, one write: all or none
       .batch(book_or_stream, date_ny) -> context manager of LedgerBatch
       .append_stream(stream, date_ny, payload) -> Envelope   plain JSON payload to a non-book stream
       .read_book(book_id) -> list[Record]              canonical order (dates, then lines)
@@ -69,6 +70,16 @@ class Ledger:
     def append(self, record: Record) -> Envelope:
         """Append a typed record to its book's file for its ``date_ny`` (durable on return)."""
         return self.store(record.book_id, record.date_ny).append(record)
+
+    def append_together(self, records: list[Record]) -> list[Envelope]:
+        """Append records of one book and NY date with a single write (all or none survive a crash)."""
+        if not records:
+            return []
+        first = records[0]
+        if any(record.book_id != first.book_id or record.date_ny != first.date_ny for record in records):
+            raise ValueError("records appended together must share their book and NY date")
+        with self.store(first.book_id, first.date_ny).batch() as batch:
+            return batch.append_group(list(records))
 
     @contextmanager
     def batch(self, book_or_stream: str, date_ny: dt.date) -> Iterator[LedgerBatch]:

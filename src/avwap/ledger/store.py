@@ -20,6 +20,7 @@ Public API::
       .tail() -> ChainTail
       .repair() -> bool                                quarantine a torn tail now; True if one was found
     LedgerBatch.append(record) -> Envelope
+    LedgerBatch.append_group(records) -> list[Envelope]  one write for all: a crash keeps all or none
     peek_last_envelope(path) -> (size, Envelope) | None   O(1) look at the end of a file
 """
 
@@ -106,6 +107,26 @@ class LedgerBatch:
         self.tail = envelope.tail
         self.written += 1
         return envelope
+
+    def append_group(self, records: list[Any]) -> list[Envelope]:
+        """Append several records with ONE ``write``: a crash leaves all of them or none (records that only
+        make sense together, such as a fill and the position it opens)."""
+        envelopes: list[Envelope] = []
+        lines: list[bytes] = []
+        tail = self.tail
+        for record in records:
+            plain = _plain_record(record)
+            self._store.check_date(plain)
+            envelope, line = seal(plain, tail)
+            envelopes.append(envelope)
+            lines.append(line)
+            tail = envelope.tail
+        view = memoryview(b"".join(lines))
+        while view:
+            view = view[os.write(self._descriptor, view) :]
+        self.tail = tail
+        self.written += len(envelopes)
+        return envelopes
 
 
 class LedgerStore:
