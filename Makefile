@@ -1,14 +1,17 @@
 # avwap: two commands on a fresh machine -- `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock 2>&1 \
+		| { grep -v "is ignored: it is neither" || test $$? -eq 1; }
 	$(BIN)/python -m pip check && $(BIN)/python -c "import numpy, pandas, pyarrow, exchange_calendars, msgspec, typer"
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m avwap.signals.warmup
@@ -33,5 +36,6 @@ lint: $(STAMP)
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
+# Build outputs only: never ./var, which may hold real ledgers (AVWAP_HOME defaults to ./var).
 clean:
-	rm -rf $(VENV) var build src/*.egg-info
+	rm -rf $(VENV) build src/*.egg-info var/demo var/numba-cache

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from avwap.cli.output import JSON_OPTION, print_json, print_table, run_guarded
+from avwap.cli.output import EXIT_USAGE, JSON_OPTION, fail, print_json, print_table, run_guarded
 from avwap.core.calendar import Session, nyse
 from avwap.core.canonical import format_utc
 
@@ -40,6 +40,8 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             calendar = nyse()
             start, end = date_from.date(), date_to.date()
+            if end < start:
+                fail(f"--from {start} is after --to {end}", EXIT_USAGE)
             sessions = calendar.session_records(start, end)
             rows = [session_row(session) for session in sessions]
             holidays = [day.isoformat() for day in calendar.holidays(start, end)]

@@ -12,7 +12,7 @@ from typing import Final
 import typer
 
 from avwap import __version__
-from avwap.cli.output import EXIT_CODES
+from avwap.cli.output import EXIT_CODES, EXIT_INTERNAL
 
 COMMAND_MODULES: Final = (
     "avwap.cli.calendar_command",
@@ -73,7 +73,17 @@ def build_app() -> typer.Typer:
 
 
 def main() -> None:
-    build_app()(prog_name="avwap")
+    try:
+        build_app()(prog_name="avwap", standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception:  # a bug: keep the traceback for the report, say so in one line, exit 70
+        import sys
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.write("avwap: internal error (a bug); the traceback above helps us fix it\n")
+        raise SystemExit(EXIT_INTERNAL) from None
 
 
 if __name__ == "__main__":

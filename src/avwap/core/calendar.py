@@ -106,7 +106,9 @@ class TradingCalendar:
         return self.session(day).is_early_close
 
     def sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
-        """Session dates in ``[start, end]`` (inclusive), ascending."""
+        """Session dates in ``[start, end]`` (inclusive), ascending; both ends must be in range."""
+        self._check_range(start)
+        self._check_range(end)
         if end < start:
             return []
         low = bisect.bisect_left(self._dates, start)
@@ -118,6 +120,8 @@ class TradingCalendar:
 
     def holidays(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Weekdays in ``[start, end]`` on which the exchange is closed."""
+        self._check_range(start)
+        self._check_range(end)
         open_days = set(self.sessions(start, end))
         days = (start + dt.timedelta(days=offset) for offset in range((end - start).days + 1))
         return [day for day in days if day.weekday() < 5 and day not in open_days]

@@ -56,6 +56,13 @@ def parse_int(variable: str, raw: object) -> int:
     return value
 
 
+def parse_positive_int(variable: str, raw: object) -> int:
+    value = parse_int(variable, raw)
+    if value < 1:
+        raise ConfigurationError(variable, f"must be at least 1, got {value}")
+    return value
+
+
 def parse_decimal(variable: str, raw: object) -> Decimal:
     if isinstance(raw, bool):
         raise ConfigurationError(variable, f"expected a number, got {raw!r}")
@@ -235,7 +242,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("SIZING_MIN_SCALE", "sizing_min_scale", parse_decimal, help="floor of the distance scale"),
     Setting("SIZING_DISTANCE_SCALE_PCT", "sizing_distance_scale_pct", parse_decimal, help="distance % for 0"),
     Setting("DEMO_SEED", "demo_seed", parse_int),
-    Setting("DEMO_SESSIONS", "demo_sessions", parse_int),
+    Setting("DEMO_SESSIONS", "demo_sessions", parse_positive_int),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)

@@ -105,6 +105,8 @@ class Replay:
             raise DataError(
                 f"{data_root} needs daily (1d) and 5-minute (5m) or 1-minute (1m) bars for a demo"
             )
+        if sessions < 1:
+            raise DataError(f"a demo replays at least one session, not {sessions}")
         days = sorted(set(intraday["timestamp"].dt.date))
         self.sessions = [day for day in days if nyse().is_session(day)][-sessions:]
         if not self.sessions:

@@ -14,12 +14,14 @@ Run at the start of every cycle (and so at start-up), before any decision:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
 
-from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError
+from avwap.core.calendar import nyse
+from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError, CalendarError
 from avwap.execution.broker import (
     Broker,
     BrokerFill,
@@ -251,10 +253,28 @@ def _exit_filled(
     )
 
 
+FILL_LOOKBACK_SESSIONS = 5
+
+
+def fills_since(deps: CycleDependencies, facts: CycleFacts) -> dt.datetime:
+    """How far back to ask the broker for fills: the open of the session of the oldest order the ledger
+    still considers working, or of a few sessions ago when none is (enough to see a fill of an order the
+    ledger does not know, without reading the account's whole history every cycle)."""
+    calendar = nyse()
+    oldest = min((order.date_ny for order in deps.book.state.open_orders.values()), default=facts.today)
+    try:
+        start = calendar.sessions_back(min(oldest, facts.today), FILL_LOOKBACK_SESSIONS)
+        return calendar.session_open(start)
+    except CalendarError:
+        return dt.datetime.combine(oldest, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(days=7)
+
+
 def ingest_fills(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> list[str]:
     """Record every broker fill the ledger has not seen; returns the client ids the ledger does not know."""
     unknown: set[str] = set()
-    for fill in sorted(broker.fills(None), key=lambda item: (item.timestamp, item.fill_id)):
+    for fill in sorted(
+        broker.fills(fills_since(deps, facts)), key=lambda item: (item.timestamp, item.fill_id)
+    ):
         state = deps.book.state
         order = state.open_orders.get(fill.client_order_id)
         if order is None:

@@ -43,7 +43,7 @@ def detect_code_version() -> str:
     """The package version plus ``git describe --always --dirty`` of the checkout, when there is one."""
     try:
         described = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
+            ["git", "--no-optional-locks", "describe", "--always", "--dirty"],
             cwd=Path(__file__).resolve().parent,
             capture_output=True,
             text=True,

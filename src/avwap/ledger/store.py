@@ -109,8 +109,9 @@ class LedgerBatch:
         return envelope
 
     def append_group(self, records: list[Any]) -> list[Envelope]:
-        """Append several records with ONE ``write``: a crash leaves all of them or none (records that only
-        make sense together, such as a fill and the position it opens)."""
+        """Append several records with one ``write`` call (records that only make sense together, such as
+        a fill and the position it opens): a killed process leaves all of them or none. A power loss can
+        still tear the group; the torn last line is quarantined on open."""
         envelopes: list[Envelope] = []
         lines: list[bytes] = []
         tail = self.tail

@@ -118,3 +118,18 @@ def test_calendar_command_json() -> None:
 def test_calendar_command_rejects_bad_dates() -> None:
     result = CliRunner().invoke(build_app(), ["calendar", "--from", "2026-13-01", "--to", "2026-12-01"])
     assert result.exit_code == 2
+
+
+def test_ranges_outside_the_calendar_are_errors_not_empty_answers() -> None:
+    calendar = nyse()
+    with pytest.raises(CalendarError, match="outside"):
+        calendar.holidays(dt.date(1900, 1, 1), dt.date(1900, 1, 5))
+    with pytest.raises(CalendarError, match="outside"):
+        calendar.sessions(dt.date(2026, 1, 1), dt.date(2040, 1, 1))
+    runner = CliRunner()
+    assert (
+        runner.invoke(build_app(), ["calendar", "--from", "1900-01-01", "--to", "1900-01-05"]).exit_code == 4
+    )
+    assert (
+        runner.invoke(build_app(), ["calendar", "--from", "2026-12-05", "--to", "2026-12-01"]).exit_code == 2
+    )

@@ -131,3 +131,8 @@ def test_config_hash_ignores_secrets_and_paths() -> None:
     assert base.config_hash() == load_config({"ALPACA_API_KEY": "k", "AVWAP_HOME": "/x"}).config_hash()
     assert base.config_hash() != load_config({"MAX_POSITIONS": "2"}).config_hash()
     assert "sekrit-value" not in repr(load_config({"ALPACA_API_KEY": "sekrit-value"}))
+
+
+def test_demo_sessions_must_be_positive() -> None:
+    with pytest.raises(ConfigurationError, match="at least 1"):
+        load_config({"DEMO_SESSIONS": "0"})
