@@ -110,9 +110,11 @@ def test_universe_show_with_rules_on_stored_bars(home: Path, tmp_path: Path) -> 
     assert code == 0, errors
     shown = json.loads(output)
     assert shown["network_skipped"] is True
+    # Network disallowed (E1.3): nothing is filtered; what the stored metrics would reject is advisory.
     assert [(m["symbol"], m["kept"], m["reasons"], m["metrics_source"]) for m in shown["members"]] == [
-        ("AAA", False, ["PRICE_TOO_LOW"], "store"),  # ~$50 < $100
-        ("BBB", True, [], "none"),  # no stored bars: fail open
+        ("AAA", True, [], "store"),
+        ("BBB", True, [], "none"),
     ]
+    assert shown["members"][0]["advisory"] == ["PRICE_TOO_LOW"]  # ~$50 < $100
     code, output, _ = invoke("universe", "show", "--rules", str(tmp_path / "rules.toml"), "--home", str(home))
     assert code == 0 and "kept" in output

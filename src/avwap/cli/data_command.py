@@ -25,12 +25,18 @@ from avwap.cli.output import (
 
 if TYPE_CHECKING:
     from avwap.data.import_result import BatchImportResult
+    from avwap.data.import_reuse import ReuseScreen
     from avwap.data.import_spec import ImportSpec
 
 
 class LabelChoice(enum.StrEnum):
     start = "start"
     end = "end"
+
+
+class AdjustChoice(enum.StrEnum):
+    SPLIT = "split"  # upper-case names: ``split`` would shadow str.split
+    ALL = "all"
 
 
 class SessionChoice(enum.StrEnum):
@@ -52,6 +58,20 @@ SYMBOL_OPTION = typer.Option(None, "--symbol", help="Use this symbol for every r
 TIMEZONE_OPTION = typer.Option(None, "--tz", help="Time zone of naive intraday timestamps, e.g. UTC.")
 LABEL_OPTION = typer.Option(None, "--label", help="Timestamps mark the bar start or the bar end.")
 SESSION_OPTION = typer.Option(None, "--session", help="Keep only regular-session bars, or all bars.")
+MAP_FILES_OPTION = typer.Option(
+    None,
+    "--map-files",
+    help=(
+        "Lean map files folder (one CSV per issuer) used to tell issuers of a reused ticker apart in daily "
+        "imports; default: the gap heuristic."
+    ),
+)
+EVENTS_OPTION = typer.Option(
+    ..., "--events", help="Corporate actions CSV (symbol,ex_date,type,value or Lean events_derived.csv)."
+)
+MODE_OPTION = typer.Option(
+    AdjustChoice.SPLIT, "--mode", help="split: split-adjusted; all: split- and dividend-adjusted."
+)
 COVERAGE_FREQUENCY_OPTION = typer.Option(
     None, "--frequency", help="Only this frequency (default: all stored)."
 )
@@ -81,6 +101,33 @@ def _import_files(files: list[Path], spec: ImportSpec, show_progress: bool) -> B
         return import_many(files, spec, progress=advance)
 
 
+def _screen(
+    batch: BatchImportResult, spec: ImportSpec, map_files: Path | None
+) -> tuple[BatchImportResult, ReuseScreen]:
+    """Daily imports: drop earlier issuers of reused tickers (intraday imports are left as they are)."""
+    from avwap.data.import_reuse import ReuseScreen, screen_ticker_reuse
+
+    if spec.frequency != "1d":
+        return batch, ReuseScreen(batch, (), ())
+    screen = screen_ticker_reuse(batch, map_files)
+    return screen.batch, screen
+
+
+def _with_reuse(summary: dict[str, Any], reuse: ReuseScreen) -> dict[str, Any]:
+    """Batch totals with the earlier-issuer rows counted as quarantined (reason and flag TICKER_REUSED)."""
+    if not reuse.findings:
+        return summary
+    rows = len(reuse.records)
+    reasons = dict(sorted({**summary["quarantined_by_reason"], "TICKER_REUSED": rows}.items()))
+    flags = dict(sorted({**summary["flags"], "TICKER_REUSED": len(reuse.findings)}.items()))
+    return {
+        **summary,
+        "rows_quarantined": summary["rows_quarantined"] + rows,
+        "quarantined_by_reason": reasons,
+        "flags": flags,
+    }
+
+
 def _print_summary(summary: dict[str, Any], batch: BatchImportResult) -> None:
     rows: list[tuple[str, Any]] = [
         (key.replace("_", " "), summary[key])
@@ -95,6 +142,16 @@ def _print_summary(summary: dict[str, Any], batch: BatchImportResult) -> None:
     ]
     rows += [(f"quarantined: {code}", count) for code, count in summary["quarantined_by_reason"].items()]
     rows += [(f"flag: {flag}", count) for flag, count in summary["flags"].items()]
+    rows += [
+        (
+            f"{item['flag']}: {item['symbol']}",
+            "issuer change "
+            + "; ".join(f"{before} | {after}" for before, after in item["boundaries"])
+            + f" ({item['method']}); kept from {item['kept_from']}, "
+            + f"{item['rows_quarantined']} rows quarantined",
+        )
+        for item in summary["ticker_reuse"]
+    ]
     rows += [("partitions written", summary["partitions_written"]), ("data hash", summary["data_hash"][:16])]
     print_table(
         f"Import into {summary['store']} ({summary['preset']}, {summary['frequency']})",
@@ -124,7 +181,7 @@ def _print_summary(summary: dict[str, Any], batch: BatchImportResult) -> None:
 def register(app: typer.Typer) -> None:
     data_app = typer.Typer(
         name="data",
-        help="Market data: import CSV bars, list import presets, show store coverage.",
+        help="Market data: import CSV bars, adjust for corporate actions, list presets, show coverage.",
         no_args_is_help=True,
     )
     app.add_typer(data_app, name="data")
@@ -140,14 +197,17 @@ def register(app: typer.Typer) -> None:
         timezone: str | None = TIMEZONE_OPTION,
         label: LabelChoice | None = LABEL_OPTION,
         session: SessionChoice | None = SESSION_OPTION,
+        map_files: Path | None = MAP_FILES_OPTION,
         home: Path | None = HOME_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
-        """Import CSV bar files into the bar store; bad rows are quarantined with reasons, not fatal."""
+        """Import CSV bar files into the bar store; bad rows are quarantined with reasons, not fatal.
+        Daily imports keep only the current issuer of a reused ticker (flag TICKER_REUSED)."""
 
         def body() -> None:
             from avwap.core.errors import DataError
             from avwap.data.csv_import import expand_paths
+            from avwap.data.import_reuse import reuse_summary
             from avwap.data.import_spec import with_overrides
             from avwap.data.quarantine import quarantine_path
             from avwap.data.store import BarStore
@@ -163,14 +223,23 @@ def register(app: typer.Typer) -> None:
             files = expand_paths(paths)
             if not files:
                 raise DataError(f"no CSV files in {[str(path) for path in paths]}")
+            if map_files is not None and not map_files.is_dir():
+                raise DataError(f"map files folder not found: {map_files}")
             store = BarStore(load_cli_config(home=home).data_dir)
-            batch = _import_files(files, spec, show_progress=not as_json)
+            batch, reuse = _screen(_import_files(files, spec, show_progress=not as_json), spec, map_files)
             written = store.write(batch.bars, spec.frequency)
+            for finding in reuse.findings:  # earlier-issuer bars of an older import go too
+                store.remove_before(spec.frequency, finding.symbol, finding.kept_from)
             store.record_quarantine(
-                spec.frequency, [report.source for report in batch.reports], batch.quarantine_records()
+                spec.frequency,
+                [report.source for report in batch.reports],
+                sorted([*batch.quarantine_records(), *reuse.records], key=lambda record: record.sort_key()),
             )
+            findings = reuse_summary(reuse.findings)
+            store.record_symbol_flags(spec.frequency, {item["symbol"]: item for item in findings})
             summary = {
-                **batch.summary(),
+                **_with_reuse(batch.summary(), reuse),
+                "ticker_reuse": findings,
                 "store": store.root.as_posix(),
                 "preset": spec.name,
                 "frequency": spec.frequency,
@@ -182,6 +251,41 @@ def register(app: typer.Typer) -> None:
                 print_json({**summary, "files_detail": [report.summary() for report in batch.reports]})
             else:
                 _print_summary(summary, batch)
+
+        run_guarded(body)
+
+    @data_app.command("adjust")
+    def adjust_command(
+        events: Path = EVENTS_OPTION,
+        mode: AdjustChoice = MODE_OPTION,
+        home: Path | None = HOME_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Write split- (or split+dividend-) adjusted daily bars of the symbols in --events into the separate
+        store <data>/adjusted/<mode>/; the raw bars are only read (exit 4 on a bad events file)."""
+
+        def body() -> None:
+            from avwap.data.adjusted_store import write_adjusted
+            from avwap.data.corporate_actions import Adjustment, read_actions
+            from avwap.data.store import BarStore
+
+            actions = read_actions(events)
+            store = BarStore(load_cli_config(home=home).data_dir)
+            summary = write_adjusted(store, actions, Adjustment(mode.value)).summary()
+            if as_json:
+                print_json(summary)
+                return
+            rows = [
+                ("store", summary["store"]),
+                ("mode", summary["mode"]),
+                ("symbols adjusted", len(summary["symbols"])),
+                ("rows written", summary["rows_written"]),
+                ("partitions written", summary["partitions_written"]),
+                ("symbols without raw bars", len(summary["symbols_without_bars"])),
+                ("data hash", summary["data_hash"][:16]),
+            ]
+            print_table(f"Adjusted daily bars ({summary['mode']})", ("item", "value"), rows)
+            print_table("Events applied", ("symbol", "events"), sorted(summary["events_applied"].items()))
 
         run_guarded(body)
 

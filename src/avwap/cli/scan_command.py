@@ -40,7 +40,12 @@ AS_OF_OPTION = typer.Option(
     ),
 )
 UNIVERSE_OPTION = typer.Option(
-    None, "--universe", help="Holdings CSV (symbol,name,sector,weight); default: every stored daily symbol."
+    None,
+    "--universe",
+    help=(
+        "Holdings CSV (symbol,name,sector,weight), cached under <data>/universe/; when the file does not "
+        "exist: the cached copy, else the committed fallback. Default: every stored daily symbol."
+    ),
 )
 DATA_OPTION = typer.Option(None, "--data", help="Bar store folder (default: <home>/data).")
 EARNINGS_OPTION = typer.Option(
@@ -69,15 +74,16 @@ def today_ny() -> dt.date:
     return ny_date(SystemClock().now())
 
 
-def _universe(path: Path | None) -> tuple[str, ...] | None:
+def _universe(path: Path | None, data_dir: Path) -> tuple[str, ...] | None:
+    """Symbols of ``--universe`` through :func:`load_universe`: the file (then cached under the home data
+    folder ``data_dir``, not ``--data``, like `avwap universe show` and `avwap sync`), or,
+    when it does not exist, the cache, else the committed fallback. A malformed file raises DataError (exit 4)
+    before anything is written (the cache included)."""
     if path is None:
         return None
-    from avwap.core.errors import DataError
-    from avwap.data.universe import read_holdings
+    from avwap.data.universe import load_universe
 
-    if not path.is_file():
-        raise DataError(f"universe file not found: {path}")
-    return tuple(member.symbol for member in read_holdings(path))
+    return load_universe(path, data_dir).symbols
 
 
 def _earnings(path: Path | None) -> dict[str, tuple[dt.date, ...]] | None:
@@ -186,7 +192,7 @@ def _scan(
             day,
             clock=SystemClock(),
             data_dir=data,
-            universe=_universe(universe),
+            universe=_universe(universe, config.data_dir),
             earnings=_earnings(earnings),
             progress=advance,
         )

@@ -230,6 +230,7 @@ def register_universe(app: typer.Typer) -> None:
                         {
                             "kept": decisions[member.symbol].kept,
                             "reasons": list(decisions[member.symbol].reasons),
+                            "advisory": list(decisions[member.symbol].advisory),
                             "metrics_source": decisions[member.symbol].metrics_source,
                         }
                         if selection
@@ -248,7 +249,8 @@ def register_universe(app: typer.Typer) -> None:
                     {"source": universe.source, "origin": universe.origin, "members": members, **extra}
                 )
                 return
-            columns = ["symbol", "name", "sector", "weight", *(["kept", "reasons"] if selection else [])]
+            extra_columns = ["kept", "reasons", "advisory"] if selection else []
+            columns = ["symbol", "name", "sector", "weight", *extra_columns]
             print_table(
                 f"Universe ({universe.source}: {universe.origin}), {len(members)} members",
                 columns,

@@ -138,9 +138,23 @@ def _reports(
     return tuple(reports)
 
 
+def _origins(sources: Sequence[SourceRows], kept: pd.DataFrame) -> pd.DataFrame:
+    """Where each kept bar came from: ``symbol``, ``timestamp``, ``source`` (resolved path), ``line``."""
+    names = np.array([source.path.resolve().as_posix() for source in sources], dtype=object)
+    unique = kept.drop_duplicates(subset=["symbol", "timestamp"], keep="last")
+    return pd.DataFrame(
+        {
+            "symbol": unique["symbol"].to_numpy(),
+            "timestamp": unique["timestamp"].to_numpy(),
+            "source": names[unique[FILE_COLUMN].to_numpy(dtype=np.int64)],
+            "line": unique["line"].to_numpy(dtype=np.int64),
+        }
+    )
+
+
 def _batch(
     sources: Sequence[SourceRows], spec: ImportSpec
-) -> tuple[tuple[FileReport, ...], pd.DataFrame, int]:
+) -> tuple[tuple[FileReport, ...], pd.DataFrame, int, pd.DataFrame]:
     frame, bits = _combine(sources, spec)
     inside = np.ones(len(frame), dtype=bool)
     if spec.session_policy == "regular":
@@ -158,7 +172,7 @@ def _batch(
         losers = kept.duplicated(subset=["symbol", "timestamp"], keep="last").to_numpy()
         superseded = int(losers.sum())
         bars = normalize_bars(kept.loc[~losers, list(BAR_COLUMNS)])
-    return reports, bars, superseded
+    return reports, bars, superseded, _origins(sources, frame.loc[validation.kept])
 
 
 def import_many(
@@ -172,8 +186,8 @@ def import_many(
             progress(index + 1, len(paths), Path(path))
     if not sources:
         return BatchImportResult((), empty_bars())
-    reports, bars, superseded = _batch(sources, spec)
-    return BatchImportResult(reports, bars, superseded)
+    reports, bars, superseded, origins = _batch(sources, spec)
+    return BatchImportResult(reports, bars, superseded, origins)
 
 
 def import_csv(path: Path, spec: ImportSpec) -> ImportResult:

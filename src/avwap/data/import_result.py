@@ -138,12 +138,14 @@ class BatchImportResult:
     """Many files imported with one spec: a report per file and the combined canonical bars.
 
     When two files hold the same (symbol, timestamp), the later file wins (as separate upserts would);
-    ``rows_superseded`` counts the rows that lost.
+    ``rows_superseded`` counts the rows that lost. ``origins`` says which source line each bar came from
+    (what a later screen, like the ticker-reuse one, needs to quarantine rows by line).
     """
 
     reports: tuple[FileReport, ...]
     bars: pd.DataFrame
     rows_superseded: int = 0
+    origins: pd.DataFrame | None = None  # symbol, timestamp, source, line of every bar in ``bars``
 
     def quarantine_records(self) -> list[QuarantineRecord]:
         records = [record for report in self.reports for record in report.quarantine_records()]

@@ -5,6 +5,7 @@ Layout under ``root``::
     bars/1d/<YYYY>.parquet           daily bars, one file per year (all symbols)
     bars/<freq>/<YYYY-MM-DD>.parquet intraday bars, one file per New York session date (all symbols)
     quarantine/<freq>.jsonl          rows rejected by imports (see :mod:`avwap.data.quarantine`)
+    quarantine/<freq>.flags.json     per-symbol flags of imports, e.g. TICKER_REUSED with its boundaries
 
 Every file holds many symbols sorted by (symbol, timestamp). Writes upsert (a new bar replaces the stored bar
 with the same symbol and timestamp), touch only the affected partitions, and replace each file atomically.
@@ -18,10 +19,11 @@ import contextlib
 import datetime as dt
 import fcntl
 import io
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -30,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from avwap.core.canonical import content_hash, sha256_hex
+from avwap.core.canonical import canonical_json, content_hash, sha256_hex
 from avwap.core.errors import DataError
 from avwap.core.files import atomic_write_bytes
 from avwap.data.bar_time import instants_ns
@@ -236,6 +238,56 @@ class BarStore:
         """The quarantine records of ``frequency``, sorted by (source, line)."""
         _check_frequency(frequency)
         return read_quarantine(quarantine_path(self.root, frequency))
+
+    def flags_path(self, frequency: str) -> Path:
+        _check_frequency(frequency)
+        return self.root / "quarantine" / f"{frequency}.flags.json"
+
+    def symbol_flags(self, frequency: str) -> dict[str, dict[str, Any]]:
+        """Per-symbol import flags of ``frequency`` (symbol -> record with a ``flag`` code), sorted."""
+        path = self.flags_path(frequency)
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError) as error:
+            raise DataError(f"unreadable flags record {path}: {error}") from None
+        if not isinstance(data, dict):
+            raise DataError(f"{path}: a flags record is a JSON object keyed by symbol")
+        return dict(sorted(data.items()))
+
+    def record_symbol_flags(self, frequency: str, flags: Mapping[str, Mapping[str, Any]]) -> None:
+        """Add or replace the flags of the given symbols (others kept), atomically; canonical bytes."""
+        if not flags:
+            return
+        with self._write_lock():
+            merged = {**self.symbol_flags(frequency), **{key: dict(value) for key, value in flags.items()}}
+            atomic_write_bytes(self.flags_path(frequency), canonical_json(dict(sorted(merged.items()))))
+
+    def remove_before(self, frequency: str, symbol: str, first_kept: dt.date) -> int:
+        """Delete ``symbol``'s bars dated before ``first_kept`` (NY date); returns how many were removed.
+
+        Used when an import finds that those bars belong to an earlier issuer of the ticker.
+        """
+        removed = 0
+        with self._write_lock():
+            for path in self.partitions(frequency):
+                if frequency == "1d" and int(path.stem[:4]) > first_kept.year:
+                    continue
+                if frequency != "1d" and dt.date.fromisoformat(path.stem) >= first_kept:
+                    continue
+                rows = self._read_files([path])
+                days = partition_days(rows["timestamp"])
+                drop = (rows["symbol"] == symbol).to_numpy() & (days < np.datetime64(first_kept, "D"))
+                if not drop.any():
+                    continue
+                removed += int(drop.sum())
+                kept = rows.loc[~drop].reset_index(drop=True)
+                if len(kept):
+                    atomic_write_bytes(path, parquet_bytes(kept))
+                else:
+                    path.unlink()
+        return removed
 
 
 __all__ = ["BAR_COLUMNS", "PARQUET_OPTIONS", "SCHEMA", "BarStore", "Coverage", "parquet_bytes"]

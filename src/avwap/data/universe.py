@@ -14,9 +14,12 @@ Liquidity rules (:func:`select_universe`): metrics come first from the bar store
 Symbols the store cannot measure would need the network metrics provider (:mod:`avwap.data.universe_network`).
 ``UNIVERSE_ALLOW_NETWORK`` (environment first, then config; default off) decides:
 
-* off: the provider is skipped and its module is never imported; those symbols pass unfiltered (fail open,
-  E1.3) and one warning ``universe_network_disallowed`` is logged per call;
-* on: the provider measures them; if it fails, they pass unfiltered and ``universe_network_failed`` is logged.
+* off: the provider is skipped and its module is never imported, and the rules fail open: NOTHING is filtered
+  (E1.3; issue 3 "the rules fail open (nothing filtered)"). What the stored metrics would have rejected is
+  still reported, as ``advisory`` reasons of a kept decision. One warning ``universe_network_disallowed`` is
+  logged on every such call (exactly once per call, whether or not the store measured every symbol);
+* on: the provider measures the symbols the store cannot; the rules filter on all metrics; if the provider
+  fails, those symbols pass unfiltered and ``universe_network_failed`` is logged.
 
 Fail-open is right here because the universe only narrows what the scan looks at; the scan applies its own
 liquidity filter to the bars it reads (DESIGN §7).
@@ -233,12 +236,17 @@ REJECTION_REASONS: Final = ("PRICE_TOO_LOW", "VOLUME_TOO_LOW", "DOLLAR_VOLUME_TO
 
 @dataclass(frozen=True)
 class UniverseDecision:
-    """Whether ``symbol`` stays in the universe; ``metrics`` is None when nothing could measure it."""
+    """Whether ``symbol`` stays in the universe; ``metrics`` is None when nothing could measure it.
+
+    ``reasons``: the rules that removed it (empty when kept). ``advisory``: the rules it fails that were NOT
+    applied because the rules failed open (network disallowed); reported, never filtered on.
+    """
 
     symbol: str
     kept: bool
     reasons: tuple[str, ...]
     metrics: SymbolMetrics | None
+    advisory: tuple[str, ...] = ()
 
     @property
     def metrics_source(self) -> str:
@@ -290,6 +298,15 @@ def _network_metrics(
         return {}
 
 
+def _decision(
+    symbol: str, metrics: SymbolMetrics | None, rules: LiquidityRules, enforce: bool
+) -> UniverseDecision:
+    failed = () if metrics is None else rejection_reasons(metrics, rules)
+    if enforce:
+        return UniverseDecision(symbol, not failed, failed, metrics)
+    return UniverseDecision(symbol, True, (), metrics, advisory=failed)
+
+
 def select_universe(
     symbols: Sequence[str],
     rules: LiquidityRules,
@@ -302,26 +319,23 @@ def select_universe(
 ) -> UniverseSelection:
     """Apply ``rules`` to ``symbols`` at ``as_of``: offline metrics first, the network only when allowed.
 
-    A symbol without metrics is kept (fail open). When the network is disallowed and some symbol lacks
-    offline metrics, ``universe_network_disallowed`` is logged exactly once and no network code is imported.
+    With the network disallowed the rules fail open: every symbol is kept (would-be rejections are
+    ``advisory``), no network code is imported, and ``universe_network_disallowed`` is logged exactly once.
+    With it allowed, a symbol nothing could measure is kept (fail open) and the others are filtered.
     """
     wanted = sorted({symbol.strip().upper() for symbol in symbols})
     found = dict(offline.metrics(wanted, as_of, rules.lookback_days)) if offline is not None else {}
     missing = [symbol for symbol in wanted if symbol not in found]
-    skipped = bool(missing) and not allow_network
-    if skipped:
+    if not allow_network:
         LOGGER.warning(
-            "universe_network_disallowed: metrics provider skipped; %d symbol(s) without stored metrics "
-            "pass unfiltered (set %s=1 to measure them)",
+            "universe_network_disallowed: metrics provider skipped; liquidity rules fail open, %d symbol(s) "
+            "kept unfiltered (%d without stored metrics); set %s=1 to apply them",
+            len(wanted),
             len(missing),
             NETWORK_VARIABLE,
         )
     elif missing:
         network = _network_metrics(missing, as_of, rules, network_factory, config)
         found.update({symbol: network[symbol] for symbol in missing if symbol in network})
-    decisions = []
-    for symbol in wanted:
-        metrics = found.get(symbol)
-        reasons = () if metrics is None else rejection_reasons(metrics, rules)
-        decisions.append(UniverseDecision(symbol, not reasons, reasons, metrics))
-    return UniverseSelection(as_of, rules, tuple(decisions), allow_network, skipped)
+    decisions = tuple(_decision(symbol, found.get(symbol), rules, allow_network) for symbol in wanted)
+    return UniverseSelection(as_of, rules, decisions, allow_network, not allow_network)

@@ -1,10 +1,10 @@
 """The daily scan: bar frame in, ranked candidates and per-symbol diagnostics out.
 
-Pipeline (DESIGN §7): market gate → bar on the as-of session → history → price → liquidity → earnings window
-→ trend tier → ATR → ATR% → ATR% vs its median → trend score defined → an eligible anchor → top N. Every
-symbol of the frame ends up either a :class:`Candidate` or a :class:`Diagnostic` whose ``reason`` is the first
-failing check (``reasons`` lists them all). All work is vectorized over a :class:`BarPanel` built once;
-ordering is deterministic (tier, then score, then symbol).
+Pipeline (DESIGN §7, docs/SCAN.md): market gate → bar on the as-of session → history → price → liquidity →
+earnings window → weekly alignment → trend tier → ATR → ATR% → ATR% vs its median → trend score defined →
+an eligible anchor → top N. Every symbol of the frame ends up either a :class:`Candidate` or a
+:class:`Diagnostic` whose ``reason`` is the first failing check (``reasons`` lists them all). All work is
+vectorized over a :class:`BarPanel` built once; ordering is deterministic (tier, then score, then symbol).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from avwap.signals.avwap import Engine, avwap_snapshot
 from avwap.signals.panel import BarPanel, build_panel, price_history_start
 from avwap.signals.scan_anchors import (
     ELIGIBLE,
+    anchor_ages,
     anchor_rejections,
     anchor_scores,
     best_anchor,
@@ -114,12 +115,13 @@ def scan_panel(
     rules: ScanRules | None = None,
     earnings: Mapping[str, Sequence[dt.date]] | None = None,
     future_sessions: Sequence[dt.date] | None = None,
+    trading_date: dt.date | None = None,
     engine: Engine = "numba",
 ) -> ScanResult:
     """Run the scan on a prepared panel (see :func:`scan` for the arguments)."""
     chosen = rules or ScanRules()
     earnings_map = earnings or {}
-    upcoming = sessions_to_earnings(panel.symbols, as_of, earnings_map, future_sessions)
+    upcoming = sessions_to_earnings(panel.symbols, as_of, earnings_map, future_sessions, trading_date)
     measures = measure(panel, as_of, chosen, upcoming)
     checks = symbol_checks(measures, gate, as_of, chosen)
     first_check, any_failed = _first_failures(checks)
@@ -129,7 +131,8 @@ def scan_panel(
     arrays = (panel.high, panel.low, panel.close, panel.volume)
     snapshot = avwap_snapshot(*arrays, indices, slope_bars=chosen.avwap_slope_bars, engine=engine)
     stops = measures.stop_base * chosen.stop_factor
-    reasons, values, thresholds = anchor_rejections(snapshot, stops, chosen)
+    ages = anchor_ages(indices, panel.width - 1)
+    reasons, values, thresholds = anchor_rejections(snapshot, stops, chosen, ages)
     priorities = merged_priorities(indices, chosen.anchors)
     trend = measures.trend_score
     scores = anchor_scores(priorities, trend, snapshot.distance, snapshot.reclaim, chosen)
@@ -175,14 +178,17 @@ def scan(
     benchmark: pd.DataFrame | None = None,
     earnings: Mapping[str, Sequence[dt.date]] | None = None,
     future_sessions: Sequence[dt.date] | None = None,
+    trading_date: dt.date | None = None,
     engine: Engine = "numba",
 ) -> ScanResult:
     """Scan the daily bar frame ``frame`` (see :mod:`avwap.data.bars`) as of the session ``as_of``.
 
     ``benchmark``: the benchmark's daily bars (default: the ``rules.benchmark_symbol`` rows of ``frame``;
-    without any, the gate fails closed). ``earnings``: known earnings dates per symbol (past ones become
-    anchors, those within 0-2 sessions skip the symbol). ``future_sessions``: trading sessions after
-    ``as_of``, to count sessions to earnings (weekdays when omitted, which ignores holidays).
+    without any, the gate fails closed). ``earnings``: earnings reaction sessions per symbol (those at or
+    before ``as_of`` become anchors; one on the trading day D or the next 2 sessions skips the symbol).
+    ``future_sessions``: trading sessions after ``as_of``, to count sessions to earnings (weekdays when
+    omitted, which ignores holidays). ``trading_date``: the day D the watchlist is for (default: the first
+    session after ``as_of``, which is the data-through date D−1).
     """
     chosen = rules or ScanRules()
     panel = build_panel(frame, as_of, chosen.panel_bars)
@@ -190,7 +196,14 @@ def scan(
         benchmark = frame[frame["symbol"] == chosen.benchmark_symbol]
     gate = market_gate(benchmark, as_of, chosen)
     return scan_panel(
-        panel, as_of, gate, rules=chosen, earnings=earnings, future_sessions=future_sessions, engine=engine
+        panel,
+        as_of,
+        gate,
+        rules=chosen,
+        earnings=earnings,
+        future_sessions=future_sessions,
+        trading_date=trading_date,
+        engine=engine,
     )
 
 

@@ -1,6 +1,8 @@
 """Anchor eligibility and scoring for the scan, vectorized over symbols × anchor types.
 
-An anchor is eligible when its AVWAP is defined, the close is above it (or reclaimed it), its 5-bar slope is
+An anchor is eligible when it lies at least ``min_anchor_age_bars`` (1) bars before the as-of bar (an anchor
+on the as-of bar itself has σ = 0 and slope 0, and its AVWAP is just that bar's typical price), its AVWAP
+is defined, the close is above it (or reclaimed it), its 5-bar slope is
 at least −3% (reclaims exempt), the close is at most 6% above it, and the candidate stop lies at least one
 tick below it (otherwise R, and the R-multiple targets, would be meaningless). Score = priority + 1.5·trend
 score − |distance %| (+50 when 0.1% ≤ distance ≤ 1.5%, +40 on a reclaim).
@@ -19,6 +21,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 ANCHOR_REASONS: tuple[str, ...] = (
+    "ANCHOR_TOO_YOUNG",
     "AVWAP_UNAVAILABLE",
     "CLOSE_BELOW_AVWAP",
     "AVWAP_SLOPE_TOO_NEGATIVE",
@@ -33,17 +36,26 @@ def tick_below(price: FloatArray) -> FloatArray:
     return price - np.where(price >= 1.0, 0.01, 0.0001)
 
 
+def anchor_ages(indices: IntArray, as_of_column: int) -> FloatArray:
+    """Bars from each anchor to the as-of column (0 = the as-of bar itself); NaN where there is no anchor."""
+    ages: FloatArray = np.where(indices >= 0, as_of_column - indices, np.nan).astype(np.float64)
+    return ages
+
+
 def anchor_rejections(
-    snapshot: AvwapSnapshot, stop: FloatArray, rules: ScanRules
+    snapshot: AvwapSnapshot, stop: FloatArray, rules: ScanRules, ages: FloatArray | None = None
 ) -> tuple[IntArray, FloatArray, FloatArray]:
     """(reason index into :data:`ANCHOR_REASONS` or −1 when eligible, measured value, threshold) per anchor.
 
-    ``stop`` is the candidate stop per symbol (a column vector broadcast over anchors).
+    ``stop`` is the candidate stop per symbol (a column vector broadcast over anchors); ``ages`` the
+    :func:`anchor_ages` (None: every anchor counts as old enough).
     """
     level, slope, distance, reclaim = snapshot.avwap, snapshot.slope, snapshot.distance, snapshot.reclaim
     stops = np.broadcast_to(np.asarray(stop, dtype=np.float64).reshape(-1, 1), level.shape)
+    age = np.full(level.shape, np.inf) if ages is None else np.asarray(ages, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         failures = [
+            age < rules.min_anchor_age_bars,
             ~np.isfinite(level) | ~np.isfinite(slope),
             ~((distance > 0.0) | reclaim),
             (slope < rules.min_avwap_slope) & ~reclaim,
@@ -54,9 +66,10 @@ def anchor_rejections(
                 else np.zeros(level.shape, bool)
             ),
         ]
-    values = [level, distance, slope, distance, stops]
+    values = [age, level, distance, slope, distance, stops]
     limits = [
-        np.full(level.shape, limit) for limit in (np.nan, 0.0, rules.min_avwap_slope, rules.max_distance)
+        np.full(level.shape, limit)
+        for limit in (rules.min_anchor_age_bars, np.nan, 0.0, rules.min_avwap_slope, rules.max_distance)
     ]
     limits.append(tick_below(level))
     reason = np.select(failures, list(range(len(ANCHOR_REASONS))), default=ELIGIBLE).astype(np.int64)

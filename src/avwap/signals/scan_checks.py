@@ -19,6 +19,7 @@ from avwap.signals.indicators import adx, atr, rolling_low, sma, trailing_median
 from avwap.signals.panel import BarPanel
 from avwap.signals.scan_records import MarketGate
 from avwap.signals.scan_rules import ScanRules
+from avwap.signals.weekly import weekly_trend
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -43,6 +44,9 @@ class Measures:
     atr_pct: FloatArray
     atr_pct_median: FloatArray
     stop_base: FloatArray  # min(SMA5, 5-day low)
+    weekly_close: FloatArray  # close of the as-of (partial) ISO week
+    weekly_sma_fast: FloatArray
+    weekly_sma_slow: FloatArray
     tier: npt.NDArray[np.int64]  # 1 = A, 2 = B, 0 = filtered
 
     @property
@@ -67,18 +71,42 @@ def sessions_until(as_of: dt.date, day: dt.date, future_sessions: Sequence[dt.da
     )
 
 
+def trading_day_after(as_of: dt.date, future_sessions: Sequence[dt.date] | None) -> dt.date:
+    """The trading day a scan of data through ``as_of`` is for: the first session after it (next weekday
+    when no session list is given)."""
+    if future_sessions:
+        later = [day for day in future_sessions if day > as_of]
+        if later:
+            return min(later)
+    next_weekday: dt.date = np.busday_offset(as_of, 1, roll="backward").astype(object)
+    return next_weekday
+
+
+def sessions_from(trading_date: dt.date, day: dt.date, future_sessions: Sequence[dt.date] | None) -> int:
+    """Sessions in [``trading_date``, ``day``): 0 when ``day`` is the trading day (or a non-session day
+    before the next session), 1 the session after, … (weekdays when no session list is given)."""
+    if future_sessions is None:
+        return max(0, int(np.busday_count(trading_date, day)))
+    ordered = sorted(future_sessions)
+    return max(0, bisect.bisect_left(ordered, day) - bisect.bisect_left(ordered, trading_date))
+
+
 def sessions_to_earnings(
     symbols: Sequence[str],
     as_of: dt.date,
     earnings: Mapping[str, Sequence[dt.date]],
     future_sessions: Sequence[dt.date] | None,
+    trading_date: dt.date | None = None,
 ) -> FloatArray:
-    """Sessions until each symbol's next earnings date on or after ``as_of`` (inf when none is known)."""
+    """Sessions from the trading day ``D`` to each symbol's next earnings reaction session after ``as_of``
+    (inf when none is known). ``as_of`` is the data-through session (D−1); ``D`` defaults to the session
+    after it. Reactions at or before ``as_of`` are past (anchors), never in the window."""
+    day_d = trading_date or trading_day_after(as_of, future_sessions)
     result = np.full(len(symbols), np.inf)
     for row, symbol in enumerate(symbols):
-        upcoming = [day for day in earnings.get(symbol, ()) if day >= as_of]
+        upcoming = [day for day in earnings.get(symbol, ()) if day > as_of]
         if upcoming:
-            result[row] = sessions_until(as_of, min(upcoming), future_sessions)
+            result[row] = sessions_from(day_d, min(upcoming), future_sessions)
     return result
 
 
@@ -97,6 +125,7 @@ def measure(panel: BarPanel, as_of: dt.date, rules: ScanRules, sessions_to_next:
         tier_a = (last_close > sma_fast) & (sma_fast >= sma_slow)
         tier_b = (last_close > sma_slow) & (slow_slope > 0.0)
     stop_low = rolling_low(low[:, -rules.stop_low_bars :], rules.stop_low_bars)[:, -1]
+    weekly = weekly_trend(panel.dates, close, rules.weekly_fast_sma_bars, rules.weekly_slow_sma_bars)
     return Measures(
         close=last_close,
         has_bar=panel.last_date == np.datetime64(as_of, "D"),
@@ -112,6 +141,9 @@ def measure(panel: BarPanel, as_of: dt.date, rules: ScanRules, sessions_to_next:
         atr_pct=atr_pct_series[:, -1],
         atr_pct_median=median,
         stop_base=np.fmin(_last_sma(close, rules.stop_sma_bars), stop_low),
+        weekly_close=weekly[0],
+        weekly_sma_fast=weekly[1],
+        weekly_sma_slow=weekly[2],
         tier=np.where(tier_a, 1, np.where(tier_b, 2, 0)).astype(np.int64),
     )
 
@@ -181,6 +213,17 @@ def _gate_check(gate: MarketGate, count: int) -> Check:
     )
 
 
+def _weekly_checks(m: Measures, rules: ScanRules) -> list[Check]:
+    """WEEKLY_MISALIGNED as two legs, so the diagnostic names the leg that failed with its own numbers."""
+    fast, slow = f"weekly SMA{rules.weekly_fast_sma_bars}", f"weekly SMA{rules.weekly_slow_sma_bars}"
+    return [
+        threshold_check(
+            "WEEKLY_MISALIGNED", f"weekly close vs {fast}", m.weekly_close, ">", m.weekly_sma_fast
+        ),
+        threshold_check("WEEKLY_MISALIGNED", f"{fast} vs {slow}", m.weekly_sma_fast, ">=", m.weekly_sma_slow),
+    ]
+
+
 def _trend_check(m: Measures, rules: ScanRules) -> Check:
     inputs_known = np.isfinite(m.close + m.sma_fast + m.sma_slow + m.sma_slow_slope_pct)
     fast, slow = f"SMA{rules.fast_sma_bars}", f"SMA{rules.slow_sma_bars}"
@@ -222,11 +265,12 @@ def symbol_checks(measures: Measures, gate: MarketGate, as_of: dt.date, rules: S
         ),
         threshold_check(
             "EARNINGS_WINDOW",
-            "sessions to earnings",
+            "sessions from the trading day to earnings",
             m.sessions_to_earnings,
             ">",
             rules.earnings_skip_sessions,
         ),
+        *_weekly_checks(m, rules),
         _trend_check(m, rules),
         threshold_check("ATR_TOO_SMALL", "ATR", m.atr, ">=", rules.min_atr),
         threshold_check("ATR_PCT_TOO_HIGH", "ATR%", m.atr_pct, "<=", rules.max_atr_pct),

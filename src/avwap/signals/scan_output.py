@@ -79,7 +79,8 @@ def _setup_tags(context: SymbolContext, row: int, column: int) -> tuple[str, ...
         tags.append("RECLAIM")
     if rules.near_distance_low <= distance <= rules.near_distance_high:
         tags.append("NEAR_AVWAP")
-    if context.measures.close[row] > snapshot.upper_1[row, column]:
+    # with σ = 0 the band is the AVWAP itself: "above the band" would only repeat "above the AVWAP"
+    if snapshot.sigma[row, column] > 0.0 and context.measures.close[row] > snapshot.upper_1[row, column]:
         tags.append("ABOVE_UPPER_1")
     if len(context.merged_types(row, column)) > 1:
         tags.append("MERGED_ANCHOR")

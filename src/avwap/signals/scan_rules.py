@@ -13,6 +13,7 @@ from typing import Final
 from avwap.core.errors import ConfigurationError
 from avwap.signals.anchors import AnchorRules
 
+WEEKDAYS: Final = 5
 MIN_PANEL_BARS: Final = 260  # the YTD anchor needs the whole year in view (≤ 253 sessions)
 
 REASON_CODES: Final[dict[str, str]] = {
@@ -24,7 +25,14 @@ REASON_CODES: Final[dict[str, str]] = {
     "PRICE_TOO_LOW": "last close below the minimum price ($3)",
     "AVG_VOLUME_TOO_LOW": "20-day average volume below the minimum (750,000 shares)",
     "DOLLAR_VOLUME_TOO_LOW": "20-day average dollar volume below the minimum ($10M)",
-    "EARNINGS_WINDOW": "earnings within 0-2 sessions (today, next or the one after)",
+    "EARNINGS_WINDOW": (
+        "an earnings reaction session on the trading day D, D+1 or D+2 (0-2 sessions from D; the scan's data"
+        " ends at D-1, and reactions at or before D-1 are past: they may be anchors)"
+    ),
+    "WEEKLY_MISALIGNED": (
+        "weekly trend not aligned: weekly close <= weekly SMA10, or weekly SMA10 < weekly SMA20 (ISO weeks,"
+        " last close of each week; the as-of week counts with its partial close)"
+    ),
     "TREND_FILTERED": "neither tier A (close > SMA20 >= SMA50) nor tier B (close > SMA50, SMA50 rising)",
     "ATR_TOO_SMALL": "ATR(14) below the minimum ($0.50)",
     "ATR_PCT_TOO_HIGH": "ATR% above the maximum (6%)",
@@ -33,6 +41,7 @@ REASON_CODES: Final[dict[str, str]] = {
     "NO_ELIGIBLE_ANCHOR": "no anchor passes the eligibility rules (see anchor_rejections)",
     "RANK_BELOW_TOP_N": "eligible, but ranked below the top N (20) candidates",
     # anchor level (reported inside NO_ELIGIBLE_ANCHOR diagnostics)
+    "ANCHOR_TOO_YOUNG": "the anchor is fewer bars before the as-of bar than the minimum age (1): sigma = 0",
     "AVWAP_UNAVAILABLE": "the anchor's AVWAP or slope is undefined (no volume since the anchor)",
     "CLOSE_BELOW_AVWAP": "close is not above the AVWAP and did not reclaim it",
     "AVWAP_SLOPE_TOO_NEGATIVE": "5-bar AVWAP slope below -3% (reclaims exempt)",
@@ -41,7 +50,7 @@ REASON_CODES: Final[dict[str, str]] = {
 }
 
 SETUP_TAGS: Final[dict[str, str]] = {
-    "ABOVE_UPPER_1": "close above the anchor's AVWAP + 1σ band",
+    "ABOVE_UPPER_1": "close above the anchor's AVWAP + 1σ band (never set when σ = 0)",
     "MERGED_ANCHOR": "several anchor types fall on the chosen anchor bar",
     "NEAR_AVWAP": "close 0.1%-1.5% above the AVWAP (the +50 score bonus)",
     "RECLAIM": "previous close at or below the AVWAP, this close above it (the +40 score bonus)",
@@ -59,7 +68,9 @@ class ScanRules:
     liquidity_bars: int = 20
     min_avg_volume: float = 750_000.0
     min_avg_dollar_volume: float = 10_000_000.0
-    earnings_skip_sessions: int = 2
+    earnings_skip_sessions: int = 2  # skip when the reaction session is D .. D + this (D = trading day)
+    weekly_fast_sma_bars: int = 10  # weekly close > weekly SMA(fast) >= weekly SMA(slow)
+    weekly_slow_sma_bars: int = 20
     fast_sma_bars: int = 20
     slow_sma_bars: int = 50
     sma_slope_bars: int = 10
@@ -70,6 +81,7 @@ class ScanRules:
     max_atr_pct_ratio: float = 1.25
     atr_pct_median_bars: int = 120
     atr_pct_median_min_bars: int = 20  # short histories (80-133 bars) still get a median of what exists
+    min_anchor_age_bars: int = 1  # an anchor on the as-of bar itself (age 0) has sigma 0, slope 0
     avwap_slope_bars: int = 5
     min_avwap_slope: float = -0.03
     max_distance: float = 0.06
@@ -91,6 +103,14 @@ class ScanRules:
             raise ConfigurationError("ScanRules.panel_bars", f"must be at least {MIN_PANEL_BARS}")
         if self.panel_bars < self.market_gate_sma_bars:
             raise ConfigurationError("ScanRules.panel_bars", "must cover the market gate's SMA window")
+        if not 1 <= self.weekly_fast_sma_bars <= self.weekly_slow_sma_bars:
+            raise ConfigurationError(
+                "ScanRules.weekly_fast_sma_bars", "must be within 1..weekly_slow_sma_bars"
+            )
+        if self.weekly_slow_sma_bars * WEEKDAYS > self.panel_bars:
+            raise ConfigurationError("ScanRules.weekly_slow_sma_bars", "the panel must hold that many weeks")
+        if self.min_anchor_age_bars < 0:
+            raise ConfigurationError("ScanRules.min_anchor_age_bars", "must be at least 0")
         if self.top_n < 1:
             raise ConfigurationError("ScanRules.top_n", "must be at least 1")
         if not 1 <= self.atr_pct_median_min_bars <= self.atr_pct_median_bars:

@@ -27,6 +27,8 @@ from avwap.ledger.atomic import Provenance, atomic_write_json
 from avwap.signals.scan_records import Candidate, ScanResult
 
 ARTIFACT_SCHEMA_VERSION: Final = 1
+# Version-1 columns first, in their original order (positional readers keep working); the later columns are
+# appended. ``as_of`` is the data-through date (the session before ``trading_date``).
 CSV_COLUMNS: Final = (
     "rank",
     "symbol",
@@ -44,7 +46,19 @@ CSV_COLUMNS: Final = (
     "target_r2",
     "score",
     "reclaim",
+    "sigma",
+    "band_lower_2",
+    "band_lower_1",
+    "band_upper_1",
+    "band_upper_2",
+    "anchor_types",
+    "anchor_priority",
+    "tags",
+    "as_of",
+    "trading_date",
+    "schema_version",
 )
+LIST_SEPARATOR: Final = ";"  # joins anchor_types and tags inside one CSV cell (order kept)
 
 
 def candidates_path(artifacts_dir: Path, trading_date: dt.date, suffix: str = "json") -> Path:
@@ -89,18 +103,28 @@ def write_candidates(
     }
     # The JSON file is what freshness checks read: write it last, so that a crash part-way never leaves a
     # fresh-looking JSON next to a stale CSV.
-    atomic_write_bytes(candidates_path(artifacts_dir, trading_date, "csv"), candidates_csv(result.candidates))
+    atomic_write_bytes(
+        candidates_path(artifacts_dir, trading_date, "csv"), candidates_csv(result.candidates, trading_date)
+    )
     path = candidates_path(artifacts_dir, trading_date)
     atomic_write_json(path, payload, provenance)
     return path
 
 
-def candidates_csv(candidates: tuple[Candidate, ...]) -> bytes:
+def candidates_csv(candidates: tuple[Candidate, ...], trading_date: dt.date) -> bytes:
+    """The CSV artifact: :data:`CSV_COLUMNS`, rows in rank order, ``\\n`` line ends (byte-stable).
+
+    ``schema_version`` is the artifact schema version; list cells are joined with :data:`LIST_SEPARATOR`.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for candidate in sorted(candidates, key=lambda item: item.rank):
+    for candidate in sorted(candidates, key=lambda item: (item.rank, item.symbol)):
         plain = to_plain(candidate)
+        plain["schema_version"] = ARTIFACT_SCHEMA_VERSION
+        plain["trading_date"] = trading_date.isoformat()
+        for column in ("anchor_types", "tags"):
+            plain[column] = LIST_SEPARATOR.join(plain[column])
         writer.writerow(["" if plain[column] is None else plain[column] for column in CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8")
 

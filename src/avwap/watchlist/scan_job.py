@@ -18,7 +18,6 @@ Slack summary then goes to the notifier (off unless configured); a Slack failure
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,7 +28,6 @@ from typing import Final
 import msgspec
 
 from avwap.core.calendar import nyse
-from avwap.core.canonical import content_hash
 from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.data.store import BarStore
@@ -40,6 +38,7 @@ from avwap.signals.panel import build_panel
 from avwap.signals.scan import market_gate, scan_panel
 from avwap.signals.scan_records import Diagnostic, ScanResult
 from avwap.signals.scan_rules import ScanRules
+from avwap.signals.scan_rules_file import scan_rules_hash
 from avwap.watchlist.artifact import candidates_path, write_candidates
 from avwap.watchlist.bar_reader import DAILY
 from avwap.watchlist.check_details import failing_checks
@@ -66,6 +65,7 @@ class ScanJobResult:
     provenance: Provenance
     store_root: Path
     summary_sent: bool
+    rules_hash: str = ""  # :func:`~avwap.signals.scan_rules_file.scan_rules_hash` of the rules used
 
     @property
     def scanned(self) -> int:
@@ -141,7 +141,10 @@ def run_scan(
 
     ``data_dir``: bar store root (default ``config.data_dir``). ``universe``: symbols to scan (default: every
     stored daily symbol except the benchmark). ``earnings``: reaction sessions per symbol (anchors and the
-    earnings-window filter). ``code_version`` pins the provenance's code version (tests, rebuilds).
+    earnings-window filter, counted from ``trading_date``: see docs/SCAN.md). ``rules``: the scan rules
+    (default :class:`ScanRules`; :func:`~avwap.signals.scan_rules_file.load_scan_rules` reads a TOML file);
+    their hash is recorded in the diagnostics artifact and the result. ``code_version`` pins the
+    provenance's code version (tests, rebuilds).
     Raises :class:`~avwap.core.errors.DataError` (nothing written) for refused inputs.
     """
     chosen = rules or ScanRules()
@@ -161,8 +164,16 @@ def run_scan(
     panel = build_panel(inputs.bars, as_of, chosen.panel_bars)
     gate = market_gate(inputs.benchmark, as_of, chosen)
     sessions = inputs.future_sessions
+    # as_of is D−1 (data through); the earnings window counts from the trading day D itself
     scanned = scan_panel(
-        panel, as_of, gate, rules=chosen, earnings=earnings, future_sessions=sessions, engine=engine
+        panel,
+        as_of,
+        gate,
+        rules=chosen,
+        earnings=earnings,
+        future_sessions=sessions,
+        trading_date=trading_date,
+        engine=engine,
     )
     result = _with_missing(scanned, inputs)
     checks = failing_checks(panel, as_of, gate, chosen, earnings=earnings, future_sessions=sessions)
@@ -176,7 +187,7 @@ def run_scan(
     counts = reason_counts(result)
     html = render_scan_report(trading_date, result, counts, charts, provenance)
     quarantined = quarantined_bars(store.quarantine(DAILY), inputs.universe)
-    rules_hash = content_hash(dataclasses.asdict(chosen))
+    rules_hash = scan_rules_hash(chosen)
     report("writing", 0, 1)
     artifacts = config.artifacts_dir
     files = (
@@ -203,4 +214,4 @@ def run_scan(
     )
     sent = send_summary(summary_event(trading_date, result, counts), config, clock, notifier)
     report("writing", 1, 1)
-    return ScanJobResult(trading_date, as_of, result, counts, files, provenance, store.root, sent)
+    return ScanJobResult(trading_date, as_of, result, counts, files, provenance, store.root, sent, rules_hash)

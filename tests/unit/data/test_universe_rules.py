@@ -1,7 +1,8 @@
 """Universe liquidity rules on bar-store metrics, and the network guardrails (roadmap E1.2 and E1.3).
 
-With ``UNIVERSE_ALLOW_NETWORK`` off the metrics provider is never invoked (nor its module imported), symbols
-without offline metrics pass (fail open) and ``universe_network_disallowed`` is logged exactly once per call.
+With ``UNIVERSE_ALLOW_NETWORK`` off the metrics provider is never invoked (nor its module imported), the rules
+fail open (NOTHING is filtered; what stored metrics would reject is reported as advisory) and
+``universe_network_disallowed`` is logged exactly once per call.
 """
 
 from __future__ import annotations
@@ -102,38 +103,47 @@ def test_the_window_ends_at_the_last_session_on_or_before_as_of() -> None:
     assert metrics_from_bars(frame, AS_OF, 3) == {}  # a missing session: unknown, not illiquid
 
 
-def test_rules_filter_on_stored_metrics_with_ordered_reasons(store: BarStore) -> None:
+def test_rules_filter_on_stored_metrics_with_ordered_reasons_when_the_network_is_allowed(
+    store: BarStore,
+) -> None:
     provider = RecordingProvider()
     selection = select_universe(
-        ["liq", "PENNY", "THIN"], RULES, AS_OF, offline=StoreMetricsProvider(store), allow_network=False,
+        ["liq", "PENNY", "THIN"], RULES, AS_OF, offline=StoreMetricsProvider(store), allow_network=True,
         network_factory=lambda: provider,
     )  # fmt: skip
-    assert [(item.symbol, item.kept, item.reasons) for item in selection.decisions] == [
-        ("LIQ", True, ()),
-        ("PENNY", False, ("PRICE_TOO_LOW",)),
-        ("THIN", False, ("VOLUME_TOO_LOW", "DOLLAR_VOLUME_TOO_LOW")),
+    assert [(item.symbol, item.kept, item.reasons, item.advisory) for item in selection.decisions] == [
+        ("LIQ", True, (), ()),
+        ("PENNY", False, ("PRICE_TOO_LOW",), ()),
+        ("THIN", False, ("VOLUME_TOO_LOW", "DOLLAR_VOLUME_TOO_LOW"), ()),
     ]
     assert selection.kept_symbols == ("LIQ",)
     assert not selection.network_skipped
-    assert provider.calls == []
+    assert provider.calls == []  # the store measured everything
 
 
-def test_network_disallowed_skips_the_provider_and_fails_open(
+def test_network_disallowed_skips_the_provider_and_filters_nothing(
     store: BarStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     provider = RecordingProvider()
     with caplog.at_level(logging.WARNING):
         selection = select_universe(
-            ["LIQ", "NEWCO", "GHOST", "THIN"], RULES, AS_OF, offline=StoreMetricsProvider(store),
+            ["LIQ", "NEWCO", "GHOST", "THIN", "PENNY"], RULES, AS_OF, offline=StoreMetricsProvider(store),
             allow_network=False, network_factory=lambda: provider,
         )  # fmt: skip
     assert provider.calls == []  # E1.3: never invoked offline
     assert network_messages(caplog) == ["universe_network_disallowed"]  # exactly once per call
-    assert "2 symbol(s)" in caplog.records[0].getMessage()
+    assert "5 symbol(s) kept unfiltered (2 without stored metrics)" in caplog.records[0].getMessage()
+    assert selection.kept_symbols == ("GHOST", "LIQ", "NEWCO", "PENNY", "THIN")  # fail open: nothing filtered
+    assert [(item.symbol, item.reasons, item.advisory) for item in selection.decisions] == [
+        ("GHOST", (), ()),
+        ("LIQ", (), ()),
+        ("NEWCO", (), ()),
+        ("PENNY", (), ("PRICE_TOO_LOW",)),  # would-be rejections are advisory only
+        ("THIN", (), ("VOLUME_TOO_LOW", "DOLLAR_VOLUME_TOO_LOW")),
+    ]
     decisions = {item.symbol: item for item in selection.decisions}
-    assert decisions["NEWCO"].kept and decisions["GHOST"].kept  # fail open: unknown is not filtered
     assert decisions["NEWCO"].metrics_source == "none"
-    assert not decisions["THIN"].kept  # stored metrics still apply: they are offline
+    assert decisions["THIN"].metrics_source == "store"
     assert selection.network_skipped and not selection.network_allowed
 
 
@@ -145,11 +155,23 @@ def test_without_any_offline_metrics_nothing_is_filtered(caplog: pytest.LogCaptu
     assert network_messages(caplog) == ["universe_network_disallowed"] * 2  # once per call
 
 
-def test_no_warning_when_the_store_measures_everything(
+def test_the_warning_is_logged_on_every_disallowed_call_even_when_the_store_measures_everything(
     store: BarStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        select_universe(["LIQ"], RULES, AS_OF, offline=StoreMetricsProvider(store), allow_network=False)
+        for _ in range(2):
+            selection = select_universe(
+                ["LIQ", "THIN"], RULES, AS_OF, offline=StoreMetricsProvider(store), allow_network=False
+            )
+    assert network_messages(caplog) == ["universe_network_disallowed"] * 2
+    assert selection.kept_symbols == ("LIQ", "THIN")
+
+
+def test_no_warning_when_the_network_is_allowed_and_the_store_measures_everything(
+    store: BarStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        select_universe(["LIQ"], RULES, AS_OF, offline=StoreMetricsProvider(store), allow_network=True)
     assert network_messages(caplog) == []
 
 

@@ -85,13 +85,18 @@ BROKEN_RULES = [
     ("740k average volume", trending_bars("GOOD", volume=7.4e5), {}, "AVG_VOLUME_TOO_LOW"),
     ("$8M dollar volume", trending_bars("GOOD", start=5.0, volume=8e5), {}, "DOLLAR_VOLUME_TOO_LOW"),
     (
-        "earnings next session",
+        "earnings on the trading day D",
         trending_bars("GOOD"),
         {"earnings": {"GOOD": [NEXT_MONDAY]}},
         "EARNINGS_WINDOW",
     ),
-    ("earnings today", trending_bars("GOOD"), {"earnings": {"GOOD": [AS_OF]}}, "EARNINGS_WINDOW"),
-    ("downtrend", downtrend(), {}, "TREND_FILTERED"),
+    (
+        "earnings on D+2",
+        trending_bars("GOOD"),
+        {"earnings": {"GOOD": [dt.date(2024, 6, 19)]}},
+        "EARNINGS_WINDOW",
+    ),
+    ("downtrend", downtrend(), {}, "WEEKLY_MISALIGNED"),  # then TREND_FILTERED: see below
     ("tiny range", trending_bars("GOOD", range_pct=0.004, drift=0.0005), {}, "ATR_TOO_SMALL"),
     ("wild range", trending_bars("GOOD", range_pct=0.08), {}, "ATR_PCT_TOO_HIGH"),
     ("volatility expanding", accelerating_volatility(), {}, "ATR_PCT_ABOVE_MEDIAN"),
@@ -149,7 +154,8 @@ def test_the_anchor_rejections_explain_no_eligible_anchor() -> None:
     diagnostic = only_diagnostic(trending_bars("GOOD", drift=0.015, close_location=0.0))
     rejections = {item.anchor_type: item for item in diagnostic.anchor_rejections}
     assert rejections["YTD"].reason == "DISTANCE_TOO_FAR" and rejections["YTD"].threshold == 0.06
-    assert rejections["HIGH_20"].reason == "CLOSE_BELOW_AVWAP"  # closed at the low of its own anchor bar
+    # the 20-bar high is the as-of bar itself: too young to anchor (σ = 0, slope 0)
+    assert (rejections["HIGH_20"].reason, rejections["HIGH_20"].value) == ("ANCHOR_TOO_YOUNG", 0.0)
     assert "no eligible anchor" in diagnostic.detail
 
 
@@ -186,10 +192,15 @@ def test_the_benchmark_can_come_from_the_frame_itself() -> None:
     assert result.market_gate.is_open and {item.symbol for item in result.candidates} == {"GOOD", "SPY"}
 
 
+def test_a_downtrend_fails_the_weekly_filter_and_the_trend_tiers_in_order() -> None:
+    assert only_diagnostic(downtrend()).reasons[:2] == ("WEEKLY_MISALIGNED", "TREND_FILTERED")
+
+
 def test_earnings_three_sessions_away_do_not_skip_and_sessions_can_be_given() -> None:
-    earnings = {"GOOD": [dt.date(2024, 6, 19)]}  # Wednesday: 3 weekdays ahead
+    # as of Friday June 14 the trading day D is Monday June 17: Thursday June 20 is D+3
+    earnings = {"GOOD": [dt.date(2024, 6, 20)]}
     assert run(trending_bars("GOOD"), earnings=earnings).candidates
-    # If Monday June 17 were a holiday, Wednesday would be only 2 sessions ahead: skipped.
+    # If Monday June 17 were a holiday, D would be Tuesday and Thursday D+2: skipped.
     holiday_aware = [dt.date(2024, 6, 18), dt.date(2024, 6, 19), dt.date(2024, 6, 20)]
     assert only_diagnostic(
         trending_bars("GOOD"), earnings=earnings, future_sessions=holiday_aware
@@ -205,8 +216,8 @@ def test_past_earnings_become_an_anchor() -> None:
 
 def test_ordering_tier_then_score_then_symbol() -> None:
     tier_b = trending_bars("AAB", drift=0.003)
-    for column in ("open", "high", "low", "close"):  # a 5% gap down: under SMA20 (−2.9%), over SMA50 (−7.3%)
-        tier_b = scale_last(tier_b, 1, column, 0.95)
+    for column in ("open", "high", "low", "close"):  # a 5% gap down a bar before the as-of bar (an anchor
+        tier_b = scale_last(tier_b, 2, column, 0.95)  # old enough): under SMA20, over a rising SMA50
     frames = [trending_bars("ZZZ"), trending_bars("MMM"), trending_bars("AAA", drift=0.002), tier_b]
     result = run(pd.concat(frames, ignore_index=True))
     tiers = {item.symbol: item.trend_tier for item in result.candidates}

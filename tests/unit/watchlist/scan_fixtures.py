@@ -2,8 +2,8 @@
 
 The synthetic market (40 stocks, SPY, IWM; daily bars 2025-06-02..2026-11-30) has an open market gate on
 the last sessions. Hand-made symbols with known outcomes: ``GOODA`` and ``GOODB`` trend up 0.3% a session
-on 2M shares (tier A, calm; their last bar is their 20-bar high, whose AVWAP is that bar's typical price just
-under the close: candidates on a HIGH_20 anchor); ``LOWVOL`` trends up on 500,000 shares a day (fails only
+on 2M shares and gap up 5% three sessions before the as-of date (tier A, calm: candidates on that GAP
+anchor, whose AVWAP sits just under the close); ``LOWVOL`` trends up on 500,000 shares a day (fails only
 AVG_VOLUME_TOO_LOW); ``PENNY`` trends up from $1.20 on 10M shares (fails PRICE_TOO_LOW, then ATR_TOO_SMALL).
 Last closes are computed here from the same formula the bars use.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -40,9 +40,14 @@ HAND_MADE = {
 }
 
 
+GAP_UP: Final = 1.05  # GOODA/GOODB gap up 5% three sessions before the as-of date (a GAP anchor)
+GAP_SESSIONS: Final = 3
+
+
 def last_close(symbol: str) -> float:
     start, drift, _ = HAND_MADE[symbol]
-    return float(start * (1.0 + drift) ** (len(SESSIONS) - 1))
+    lift = GAP_UP if symbol.startswith("GOOD") else 1.0
+    return float(start * (1.0 + drift) ** (len(SESSIONS) - 1) * lift)
 
 
 def trend_bars(symbol: str, sessions: list[dt.date] = SESSIONS) -> pd.DataFrame:
@@ -53,7 +58,7 @@ def trend_bars(symbol: str, sessions: list[dt.date] = SESSIONS) -> pd.DataFrame:
     highs = lows + 0.02 * closes
     opens = np.concatenate([[closes[0]], closes[:-1]])
     stamps = pd.DatetimeIndex([pd.Timestamp(day) for day in sessions]).tz_localize("America/New_York")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "symbol": symbol,
             "timestamp": stamps,
@@ -64,6 +69,9 @@ def trend_bars(symbol: str, sessions: list[dt.date] = SESSIONS) -> pd.DataFrame:
             "volume": np.full(len(sessions), volume),
         }
     )
+    if symbol.startswith("GOOD"):  # the whole last bars move up: the gap is open vs previous close
+        frame.loc[frame.index[-GAP_SESSIONS:], ["open", "high", "low", "close"]] *= GAP_UP
+    return frame
 
 
 def build_store(root: Path) -> Path:

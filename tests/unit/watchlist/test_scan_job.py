@@ -13,10 +13,13 @@ import pytest
 from tests.unit.watchlist.scan_fixtures import (
     AS_OF,
     CODE_VERSION,
+    GAP_SESSIONS,
+    SESSIONS,
     TRADING_DATE,
     last_close,
     make_config,
     scan_into,
+    trend_bars,
     written_files,
 )
 
@@ -51,17 +54,17 @@ def test_writes_the_five_files_with_the_candidates_json_last(scanned: tuple[Path
 
 
 @pytest.mark.parametrize("symbol", ["GOODA", "GOODB"])
-def test_hand_made_trends_are_candidates_on_their_20_bar_high(
+def test_hand_made_trends_are_candidates_on_their_gap_anchor(
     scanned: tuple[Path, ScanJobResult], symbol: str
 ) -> None:
     _, job = scanned
     candidate = next(item for item in job.result.candidates if item.symbol == symbol)
-    close = last_close(symbol)
-    # last bar: low = close - 1.2%, high = close + 0.8%, so its typical price is close x 2.996 / 3
-    typical = close * 2.996 / 3.0
-    assert (candidate.anchor_type, candidate.anchor_date) == ("HIGH_20", AS_OF)
+    bars = trend_bars(symbol).tail(GAP_SESSIONS)
+    # equal volumes: the AVWAP from the gap bar is the plain mean of the three typical prices
+    typical = float(((bars["high"] + bars["low"] + bars["close"]) / 3.0).mean())
+    assert (candidate.anchor_type, candidate.anchor_date) == ("GAP", SESSIONS[-GAP_SESSIONS])
     assert candidate.avwap == round_price(typical)
-    assert candidate.distance == pytest.approx(3.0 / 2.996 - 1.0, abs=1e-6)
+    assert candidate.distance == pytest.approx(last_close(symbol) / typical - 1.0, abs=1e-6)
     assert candidate.trend_tier == "A" and "NEAR_AVWAP" in candidate.tags
 
 
