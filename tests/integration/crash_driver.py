@@ -164,7 +164,7 @@ def write_watchlist(
         diagnostics=(),
     )
     provenance = build_provenance("config", "data", day, code_version="test")
-    return write_candidates(artifacts_dir, day, result, provenance)
+    return write_candidates(artifacts_dir, day, result, provenance, rules_hash="test-rules")
 
 
 def paper_config(home: Path, url: str, **overrides: Any) -> Config:

@@ -186,7 +186,8 @@ def stale_watchlist(artifacts_dir: Path) -> None:
         is_open=True, reason=None, benchmark_symbol="SPY", benchmark_close=None, benchmark_sma=None, detail=""
     )
     result = ScanResult(as_of=previous, market_gate=gate, candidates=(), diagnostics=())
-    write_candidates(artifacts_dir, previous, result, build_provenance("c", "d", previous, code_version="t"))
+    provenance = build_provenance("c", "d", previous, code_version="t")
+    write_candidates(artifacts_dir, previous, result, provenance, rules_hash="test-rules")
 
 
 def test_the_kill_switch_and_a_stale_watchlist_never_block_stops(tmp_path: Path) -> None:

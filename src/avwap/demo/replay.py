@@ -39,9 +39,12 @@ from avwap.ledger.record_enums import CashMovementKind
 from avwap.ledger.records import CashMovement
 from avwap.ledger.router import Ledger
 from avwap.signals.scan import scan
+from avwap.signals.scan_rules import ScanRules
+from avwap.signals.scan_rules_file import scan_rules_hash
 from avwap.watchlist.artifact import write_candidates
 
 BAR_MINUTES: Final = 5
+RULES_HASH: Final = scan_rules_hash(ScanRules())  # the demo scans with the default rules
 PRE_OPEN: Final = dt.timedelta(hours=1)
 # Demo caps: paper money, sized so that the sizing rule (2 % of equity per entry) binds, not the live caps.
 DEMO_DEFAULTS: Final[Mapping[str, tuple[str, Any]]] = {
@@ -163,7 +166,7 @@ class Replay:
         frame = self.daily.loc[self.daily["timestamp"].dt.date <= as_of]
         result = scan(frame, as_of)
         provenance = build_provenance(self.config.config_hash(), self.data_hash, day)
-        write_candidates(self.config.artifacts_dir, day, result, provenance)
+        write_candidates(self.config.artifacts_dir, day, result, provenance, rules_hash=RULES_HASH)
         self.result.candidates[day] = [candidate.symbol for candidate in result.candidates]
 
     def watched(self, day: dt.date) -> set[str]:

@@ -88,9 +88,16 @@ def latest_trading_date(artifacts_dir: Path) -> dt.date:
 
 
 def write_candidates(
-    artifacts_dir: Path, trading_date: dt.date, result: ScanResult, provenance: Provenance
+    artifacts_dir: Path,
+    trading_date: dt.date,
+    result: ScanResult,
+    provenance: Provenance,
+    *,
+    rules_hash: str,
 ) -> Path:
-    """Write the JSON and CSV candidates artifacts for ``trading_date``; returns the JSON path."""
+    """Write the JSON and CSV candidates artifacts for ``trading_date``; returns the JSON path.
+
+    ``rules_hash`` identifies the scan rules in force (they are not part of the config hash)."""
     payload = {
         "schema_version": ARTIFACT_SCHEMA_VERSION,
         "kind": "candidates",
@@ -100,6 +107,7 @@ def write_candidates(
         "candidates": list(result.candidates),
         "candidate_count": len(result.candidates),
         "scanned_symbols": len(result.candidates) + len(result.diagnostics),
+        "rules_hash": rules_hash,
     }
     # The JSON file is what freshness checks read: write it last, so that a crash part-way never leaves a
     # fresh-looking JSON next to a stale CSV.

@@ -203,7 +203,7 @@ def run_scan(
         write_tradingview(artifacts, trading_date, result.candidates),
         write_scan_report(config.reports_dir, trading_date, html),
         candidates_path(artifacts, trading_date, "csv"),
-        write_candidates(artifacts, trading_date, result, provenance),
+        write_candidates(artifacts, trading_date, result, provenance, rules_hash=rules_hash),
     )
     LOGGER.info(
         "scan %s (data through %s): %d candidates from %d symbols",

@@ -79,7 +79,7 @@ def test_write_candidates_writes_the_csv_with_the_trading_date(tmp_path: Path) -
     )
     result = ScanResult(as_of=AS_OF, market_gate=gate, candidates=(candidate("AAA", 1),), diagnostics=())
     provenance = Provenance("test", "c" * 64, "d" * 64, TRADING_DATE)
-    write_candidates(tmp_path, TRADING_DATE, result, provenance)
+    write_candidates(tmp_path, TRADING_DATE, result, provenance, rules_hash="test-rules")
     payload = candidates_path(tmp_path, TRADING_DATE, "csv").read_bytes()
     assert payload == candidates_csv(result.candidates, TRADING_DATE)
     assert rows(payload)[0]["trading_date"] == "2026-11-30"

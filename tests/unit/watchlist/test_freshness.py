@@ -27,7 +27,7 @@ GATE = MarketGate(
 def write_day(artifacts: Path, trading_date: dt.date, as_of: dt.date) -> Path:
     result = ScanResult(as_of=as_of, market_gate=GATE, candidates=(), diagnostics=())
     provenance = build_provenance("c" * 64, "d" * 64, as_of, code_version="test")
-    return write_candidates(artifacts, trading_date, result, provenance)
+    return write_candidates(artifacts, trading_date, result, provenance, rules_hash="test-rules")
 
 
 @pytest.fixture
@@ -124,3 +124,10 @@ def test_watchlist_check_defaults_to_todays_new_york_date(
 def test_watchlist_check_rejects_a_bad_date(artifacts: Path) -> None:
     assert check(artifacts.parent, "--date", "30/11/2026")[0] == 2
     assert check(artifacts.parent, "--date", "1980-01-02")[0] == 4  # outside the calendar: a data error
+
+
+def test_candidates_artifact_names_the_rules_in_force(tmp_path: Path) -> None:
+    import json
+
+    path = write_day(tmp_path, dt.date(2026, 11, 30), dt.date(2026, 11, 27))
+    assert json.loads(path.read_text())["rules_hash"] == "test-rules"
