@@ -62,6 +62,7 @@ MEANINGS: Mapping[str, str] = {
     "MISALIGNED_TIMESTAMP": "a bar start not on the frequency's grid",
     "UNPARSEABLE_VALUE": "a price or volume that is not a number",
     "MISSING_VALUE": "a price or volume is empty",
+    "NON_FINITE_VALUE": "a price or the volume is infinite",
     "NON_POSITIVE_PRICE": "a price at or below zero",
     "HIGH_BELOW_LOW": "high below low",
     "OPEN_OUTSIDE_RANGE": "open outside [low, high]",

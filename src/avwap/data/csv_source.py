@@ -88,7 +88,10 @@ def _read_table(path: Path, spec: ImportSpec) -> tuple[pa.Table, np.ndarray, tup
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise DataError(f"cannot read {path} as CSV for import spec {spec.name!r}: {error}") from None
-    table = table.rename_columns([name.strip() for name in table.column_names])
+    try:
+        table = table.rename_columns([name.strip() for name in table.column_names])
+    except UnicodeDecodeError as error:  # column names are decoded lazily: a non-UTF-8 header lands here
+        raise DataError(f"{path}: the header is not UTF-8 text ({error})") from None
     missing = [column for column in spec.required_columns() if column not in table.column_names]
     if missing:
         raise DataError(

@@ -14,6 +14,7 @@ AMBIGUOUS_LOCAL_TIME     the local wall time does not exist or occurs twice in t
 MISALIGNED_TIMESTAMP     an intraday bar start that is not on the frequency's grid (set by the importer)
 UNPARSEABLE_VALUE        a price or volume text that is not a number (set by the importer)
 MISSING_VALUE            symbol, timestamp, open, high, low, close or volume is empty
+NON_FINITE_VALUE         a price or the volume is infinite (``inf``, ``1e400``): never a real bar
 NON_POSITIVE_PRICE       open, high, low or close <= 0
 HIGH_BELOW_LOW           high < low
 OPEN_OUTSIDE_RANGE       open > high or open < low
@@ -45,6 +46,7 @@ REASON_CODES: Final = (
     "MISALIGNED_TIMESTAMP",
     "UNPARSEABLE_VALUE",
     "MISSING_VALUE",
+    "NON_FINITE_VALUE",
     "NON_POSITIVE_PRICE",
     "HIGH_BELOW_LOW",
     "OPEN_OUTSIDE_RANGE",
@@ -101,6 +103,7 @@ def reason_masks(frame: pd.DataFrame, duplicate_scope: Sequence[str] = ()) -> np
     open_, high, low, close = (values[column] for column in PRICE_COLUMNS)
     rules = (
         ("MISSING_VALUE", _missing(frame)),
+        ("NON_FINITE_VALUE", np.logical_or.reduce([np.isinf(array) for array in values.values()])),
         ("NON_POSITIVE_PRICE", (open_ <= 0) | (high <= 0) | (low <= 0) | (close <= 0)),
         ("HIGH_BELOW_LOW", high < low),
         ("OPEN_OUTSIDE_RANGE", (open_ > high) | (open_ < low)),

@@ -169,3 +169,43 @@ def test_validation_never_raises_and_kept_rows_are_sane(rows: list[tuple[float, 
     assert (kept["volume"] >= 0).all()
     assert not kept.duplicated(["symbol", "timestamp"]).any()
     assert all(len(reasons) > 0 for reasons in result.quarantined["reasons"])
+
+
+def test_infinite_values_are_quarantined_not_imported() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from avwap.data.validation import validate_bars
+
+    frame = pd.DataFrame(
+        {
+            "symbol": ["AAA", "AAA", "AAA"],
+            "timestamp": pd.to_datetime(["2026-11-02", "2026-11-03", "2026-11-04"]).tz_localize(
+                "America/New_York"
+            ),
+            "open": [10.0, np.inf, 10.0],
+            "high": [11.0, np.inf, 11.0],
+            "low": [9.0, 9.0, 9.0],
+            "close": [10.5, 10.5, 10.5],
+            "volume": [100.0, 100.0, np.inf],
+        }
+    )
+    result = validate_bars(frame)
+    assert len(result.bars) == 1
+    assert [tuple(reasons) for reasons in result.quarantined["reasons"]] == [
+        ("NON_FINITE_VALUE",),
+        ("NON_FINITE_VALUE",),
+    ]
+
+
+def test_a_non_utf8_header_is_a_data_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from avwap.core.errors import DataError
+    from avwap.data.csv_import import import_csv
+    from avwap.data.presets import preset
+
+    path = tmp_path / "BAD.csv"
+    path.write_bytes(b"d\xffate,open,high,low,close,volume\n2013-10-02,1,2,1,1.5,100\n")
+    with pytest.raises(DataError, match="not UTF-8"):
+        import_csv(path, preset("lean_daily"))
