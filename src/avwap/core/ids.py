@@ -15,6 +15,7 @@ ID_PREFIXES: Final = frozenset(
     {"int", "dec", "ord", "fil", "pos", "exi", "stp", "snp", "cand", "run", "evt", "tkt", "cnf"}
 )
 DIGEST_LENGTH: Final = 32
+CLIENT_ORDER_ID_PREFIX: Final = "avw-"  # every order avwap places carries it; anything else is foreign
 
 
 def stable_id(prefix: str, fields: Mapping[str, Any]) -> str:
@@ -33,7 +34,7 @@ def client_order_id(intent_id: str, purpose: str = "entry", revision: int = 0) -
     if not intent_id:
         raise ValueError("client_order_id needs an intent id")
     suffix = purpose if revision == 0 else f"{purpose}-r{revision}"
-    value = f"avw-{intent_id}-{suffix}"
+    value = f"{CLIENT_ORDER_ID_PREFIX}{intent_id}-{suffix}"
     if len(value) > 128:
         raise ValueError(f"client_order_id too long ({len(value)} > 128)")
     return value

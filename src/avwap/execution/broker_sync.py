@@ -22,6 +22,7 @@ from typing import Final
 
 from avwap.core.calendar import nyse
 from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError, CalendarError
+from avwap.core.ids import CLIENT_ORDER_ID_PREFIX, stable_id
 from avwap.execution.broker import (
     Broker,
     BrokerFill,
@@ -43,6 +44,8 @@ from avwap.execution.hooks import (
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder
 from avwap.ledger.record_enums import AlertLevel, ExitEventKind, OrderPurpose, Side
+from avwap.ledger.record_enums import OrderType as LedgerOrderType
+from avwap.ledger.record_enums import TimeInForce as LedgerTimeInForce
 from avwap.ledger.records import (
     Alert,
     ExitEvent,
@@ -50,6 +53,7 @@ from avwap.ledger.records import (
     OrderAcknowledged,
     OrderCanceled,
     OrderRejected,
+    OrderSubmitted,
     PositionClosed,
     PositionOpened,
     Record,
@@ -315,6 +319,64 @@ def sync_order_states(deps: CycleDependencies, facts: CycleFacts, broker: Broker
     return sorted(client_id for client_id in broker_open if client_id not in known)
 
 
+ADOPTED_STRATEGY = "ADOPTED"
+ADOPTABLE_TYPES = {
+    OrderType.MARKET: LedgerOrderType.MARKET,
+    OrderType.LIMIT: LedgerOrderType.LIMIT,
+    OrderType.STOP: LedgerOrderType.STOP,
+}
+
+
+def adopt_orders(deps: CycleDependencies, facts: CycleFacts, broker: Broker, client_ids: list[str]) -> None:
+    """Record broker orders the ledger does not know, so that their fills are tracked (and flag them).
+
+    An adopted order gets a derived intent id and the strategy ``ADOPTED``; a buy is an ENTRY (its fills
+    open a position, which the stop policy then protects), a sell an EXIT of the position held. An order that
+    cannot be represented (a sell with no position, an order type avwap never places) stays unknown: drift.
+    Orders with avwap's own id prefix are never adopted: they are ours, and the submission and stop
+    recovery re-record them under the id the broker already has.
+    """
+    for client_id in client_ids:
+        if client_id.startswith(CLIENT_ORDER_ID_PREFIX):
+            continue
+        order = broker.get_order(client_id)
+        if order is None or order.order_type not in ADOPTABLE_TYPES:
+            continue
+        held = deps.book.state.positions.get(order.symbol)
+        if order.side == OrderSide.SELL and held is None:
+            continue
+        intent = stable_id("int", {"adopted_client_order_id": client_id, "book_id": deps.book.book_id})
+        submitted = OrderSubmitted(
+            **facts.stamp(deps.book.book_id),
+            strategy_id=ADOPTED_STRATEGY,
+            order_id=record_ids.order_id(book_id=deps.book.book_id, client_order_id=client_id),
+            client_order_id=client_id,
+            symbol=order.symbol,
+            intent_id=intent,
+            position_id=held.position_id if held is not None else None,
+            side=Side(str(order.side)),
+            order_type=ADOPTABLE_TYPES[order.order_type],
+            quantity=order.quantity,
+            limit_price=order.limit_price if order.order_type == OrderType.LIMIT else None,
+            stop_price=order.stop_price if order.order_type == OrderType.STOP else None,
+            purpose=OrderPurpose.ENTRY if order.side == OrderSide.BUY else OrderPurpose.EXIT,
+            time_in_force=LedgerTimeInForce.GTC if order.time_in_force == "GTC" else LedgerTimeInForce.DAY,
+        )
+        message = f"adopted broker order {client_id} ({order.side} {order.quantity} {order.symbol})"
+        deps.book.record(
+            submitted,
+            Alert(
+                **facts.stamp(deps.book.book_id),
+                level=AlertLevel.WARNING,
+                code="ORDER_ADOPTED",
+                message=message,
+                symbol=order.symbol,
+            ),
+        )
+        deps.book.record(acknowledgement(deps, facts, deps.book.state.open_orders[client_id], order))
+        facts.note("order_adopted", symbol=order.symbol, client_order_id=client_id)
+
+
 def reconcile_positions(deps: CycleDependencies, broker: Broker) -> tuple[list[str], bool]:
     """Differences between broker and ledger positions, and whether the broker holds unknown symbols."""
     ledger = {symbol: position.quantity for symbol, position in deps.book.state.positions.items()}
@@ -333,6 +395,8 @@ def synchronize(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> N
     recover_submissions(deps, facts, broker)
     unknown_fills = ingest_fills(deps, facts, broker)
     unknown_orders = sync_order_states(deps, facts, broker)
+    adopt_orders(deps, facts, broker, unknown_orders)
+    unknown_fills += ingest_fills(deps, facts, broker)  # fills of orders adopted just now
     differences, unknown_positions = reconcile_positions(deps, broker)
     drift = [*differences, *(f"unknown broker order {client_id}" for client_id in unknown_orders)]
     drift += [f"fill of unknown order {client_id}" for client_id in unknown_fills]

@@ -231,3 +231,21 @@ def test_a_book_of_another_mode_is_never_written_for_entries(scenario: SimScenar
     assert report.mode == "DRY_RUN" and report.entries_blocked == (reasons.MODE_UNRESOLVED,)
     assert scenario.records() == []
     assert scenario.broker.open_orders() == []
+
+
+def test_an_order_placed_behind_the_ledgers_back_is_adopted_flagged_and_then_tracked(
+    scenario: SimScenario,
+) -> None:
+    scenario.feed_until(ny(10, 0))
+    request = OrderRequest("AAA", OrderSide.BUY, OrderType.LIMIT, 3, "manual-2", limit_price=D("1.00"))
+    scenario.broker.submit_order(request)  # far below the market: stays working
+    report = scenario.run_at(ny(10, 5))
+    assert any("unknown broker order manual-2" in line for line in report.drift)  # flagged this cycle
+    adopted = [
+        order for order in of_type(scenario.records(), OrderSubmitted) if order.client_order_id == "manual-2"
+    ]
+    assert [(order.strategy_id, order.purpose, order.quantity) for order in adopted] == [
+        ("ADOPTED", OrderPurpose.ENTRY, 3)
+    ]
+    assert "manual-2" in scenario.deps.book.state.open_orders  # known from now on
+    assert not scenario.run_at(ny(10, 10)).drift  # and no longer drift
