@@ -8,7 +8,6 @@ cycle, control plane, ledgers and artifacts are exactly those of production.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -208,7 +207,3 @@ class Replay:
             if self.progress is not None:
                 self.progress(day.isoformat(), index, len(self.sessions))
         return self.result
-
-
-def environment() -> dict[str, str]:
-    return dict(os.environ)

@@ -327,15 +327,16 @@ ADOPTABLE_TYPES = {
 }
 
 
-def adopt_orders(deps: CycleDependencies, facts: CycleFacts, broker: Broker, client_ids: list[str]) -> None:
+def adopt_orders(deps: CycleDependencies, facts: CycleFacts, broker: Broker, client_ids: list[str]) -> int:
     """Record broker orders the ledger does not know, so that their fills are tracked (and flag them).
 
     An adopted order gets a derived intent id and the strategy ``ADOPTED``; a buy is an ENTRY (its fills
     open a position, which the stop policy then protects), a sell an EXIT of the position held. An order that
     cannot be represented (a sell with no position, an order type avwap never places) stays unknown: drift.
     Orders with avwap's own id prefix are never adopted: they are ours, and the submission and stop
-    recovery re-record them under the id the broker already has.
+    recovery re-record them under the id the broker already has. Returns how many were adopted.
     """
+    adopted = 0
     for client_id in client_ids:
         if client_id.startswith(CLIENT_ORDER_ID_PREFIX):
             continue
@@ -375,6 +376,8 @@ def adopt_orders(deps: CycleDependencies, facts: CycleFacts, broker: Broker, cli
         )
         deps.book.record(acknowledgement(deps, facts, deps.book.state.open_orders[client_id], order))
         facts.note("order_adopted", symbol=order.symbol, client_order_id=client_id)
+        adopted += 1
+    return adopted
 
 
 def reconcile_positions(deps: CycleDependencies, broker: Broker) -> tuple[list[str], bool]:
@@ -395,8 +398,8 @@ def synchronize(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> N
     recover_submissions(deps, facts, broker)
     unknown_fills = ingest_fills(deps, facts, broker)
     unknown_orders = sync_order_states(deps, facts, broker)
-    adopt_orders(deps, facts, broker, unknown_orders)
-    unknown_fills += ingest_fills(deps, facts, broker)  # fills of orders adopted just now
+    if adopt_orders(deps, facts, broker, unknown_orders):
+        unknown_fills += ingest_fills(deps, facts, broker)  # fills of the orders adopted just now
     differences, unknown_positions = reconcile_positions(deps, broker)
     drift = [*differences, *(f"unknown broker order {client_id}" for client_id in unknown_orders)]
     drift += [f"fill of unknown order {client_id}" for client_id in unknown_fills]
@@ -411,6 +414,3 @@ def synchronize(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> N
                 message="; ".join(drift)[:2000],
             )
         )
-
-
-__all__ = ["OrderPurpose", "synchronize"]

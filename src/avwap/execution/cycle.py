@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from avwap.control.live_gate import resolve_mode
@@ -108,13 +107,3 @@ def run_cycle(deps: CycleDependencies) -> CycleReport:
         entries_blocked=facts.entries_blocked,
         ledger_problem=facts.ledger_problem,
     )
-
-
-def equity_of(deps: CycleDependencies) -> Decimal | None:
-    """The book's equity as the broker reports it (None without a broker or when unreachable)."""
-    if deps.broker is None:
-        return None
-    try:
-        return deps.broker.account().equity
-    except BrokerError:
-        return None

@@ -24,7 +24,6 @@ from avwap.control import reasons
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView
 from avwap.control.plane import Action, evaluate_entry
 from avwap.control.sizing import SizedEntry, SizingRules, size_entry
-from avwap.core.calendar import nyse
 from avwap.core.config import ExecutionMode
 from avwap.core.ids import client_order_id
 from avwap.core.money import round_price
@@ -337,6 +336,3 @@ def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
     for candidate in sorted(freshness.watchlist.candidates, key=lambda item: item.rank):
         if candidate.symbol not in held:
             consider(deps, facts, candidate)
-
-
-__all__ = ["entry_delay", "nyse", "run_entries"]
