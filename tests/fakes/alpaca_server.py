@@ -7,7 +7,8 @@ API (alpaca-py's models parse it). Behaviour worth testing against:
 * ``client_order_id`` is unique across all orders: 422 ``client_order_id must be unique``.
 * A cash account: buys need buying power (cash − open buy orders; 403), sells need unreserved shares
   (403, no shorting); sub-penny prices and qty ≤ 0 are refused (422); a symbol needs a price (set_price).
-* Every request is counted per route (``request_count("POST /v2/orders")``).
+* Every request is counted per route (``request_count("POST /v2/orders")``) and logged with its method
+  (``requests``, ``request_methods()``).
 * Scripted faults, a FIFO queue per route (:class:`Fault`): answer 504 after processing, sleep after
   processing (client timeout), 429 with Retry-After, 403/422/500 refusals, accept-then-reject.
 * Test helpers: ``fill_order`` (full or partial), ``reject_order``, ``set_price``.
@@ -163,6 +164,7 @@ class FakeAlpaca:
         self.holdings: dict[str, tuple[int, Decimal]] = {}
         self.activities: list[dict[str, Any]] = []
         self.counts: collections.Counter[str] = collections.Counter()
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in arrival order
         self.faults: dict[str, collections.deque[Fault]] = collections.defaultdict(collections.deque)
         self.handler_errors: list[str] = []
         self._lock = threading.RLock()
@@ -178,6 +180,11 @@ class FakeAlpaca:
     def request_count(self, route: str) -> int:
         with self._lock:
             return self.counts[route]
+
+    def request_methods(self) -> set[str]:
+        """The HTTP methods of every request received so far."""
+        with self._lock:
+            return {method for method, _ in self.requests}
 
     def set_price(self, symbol: str, price: Decimal | str) -> None:
         with self._lock:
@@ -217,6 +224,7 @@ class FakeAlpaca:
         route, order_id = self._route(method, parts.path)
         with self._lock:
             self.counts[route] += 1
+            self.requests.append((method, parts.path))
             fault = self.faults[route].popleft() if self.faults[route] else None
         if headers.get("apca-api-key-id") != API_KEY or headers.get("apca-api-secret-key") != SECRET_KEY:
             return _error(401, 40110000, "request is not authorized")
@@ -518,7 +526,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout) before we answered: exactly what the fault wanted
 
-    do_GET = do_POST = do_PATCH = do_DELETE = _serve
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging."""

@@ -230,6 +230,97 @@ def to_broker_order(order: alpaca_models.Order) -> BrokerOrder:
     )
 
 
+def to_broker_account(raw: object) -> BrokerAccount:
+    """Translate the answer of ``GET /v2/account`` (parsed as alpaca-py's ``TradeAccount``)."""
+    if not isinstance(raw, alpaca_models.TradeAccount):
+        raise BrokerUnavailableError("Alpaca returned no account")
+    return BrokerAccount(
+        equity=_decimal(raw.equity, "equity"),
+        cash=_decimal(raw.cash, "cash"),
+        buying_power=_decimal(raw.buying_power, "buying_power"),
+        status=raw.status.value,
+        currency=raw.currency or "USD",
+    )
+
+
+def to_broker_positions(raw: object) -> list[BrokerPosition]:
+    """Translate the answer of ``GET /v2/positions``: non-zero positions, sorted by symbol."""
+    if not isinstance(raw, list):
+        raise BrokerUnavailableError("Alpaca returned no position list")
+    result = []
+    for item in raw:
+        shares = _shares(item.qty, "position qty")
+        sign = -1 if item.side == alpaca_enums.PositionSide.SHORT and shares > 0 else 1
+        result.append(
+            BrokerPosition(
+                symbol=item.symbol,
+                quantity=sign * shares,
+                average_entry_price=_decimal(item.avg_entry_price, "avg_entry_price"),
+                cost_basis=_decimal(item.cost_basis, "cost_basis"),
+                market_value=_optional_decimal(item.market_value, "market_value"),
+                current_price=_optional_decimal(item.current_price, "current_price"),
+            )
+        )
+    return sorted((position for position in result if position.quantity), key=lambda item: item.symbol)
+
+
+def open_orders_query(limit: int) -> alpaca_requests.GetOrdersRequest:
+    """The query for every open order, oldest first, at most ``limit`` of them."""
+    return alpaca_requests.GetOrdersRequest(
+        status=alpaca_enums.QueryOrderStatus.OPEN, limit=limit, direction=Sort.ASC
+    )
+
+
+def checked_open_orders(raw: object, limit: int) -> list[alpaca_models.Order]:
+    """The open-order list, refused when Alpaca may have cut it at ``limit``."""
+    if not isinstance(raw, list):
+        raise BrokerUnavailableError("Alpaca returned no order list")
+    if len(raw) >= limit:
+        # Fail closed: a truncated list would hide working orders from reconciliation and caps.
+        raise BrokerUnavailableError(f"Alpaca reports {len(raw)}+ open orders; cannot list them all")
+    return raw
+
+
+def read_fill_activities(
+    get: Callable[[str, dict[str, Any]], object], since: dt.datetime | None, page_size: int
+) -> list[dict[str, Any]]:
+    """Every FILL activity at or after ``since`` (a second early; filter exactly afterwards), page by page.
+
+    ``get(path, query)`` performs one GET under the trading API's version prefix."""
+    query: dict[str, Any] = {"direction": "asc", "page_size": page_size}
+    if since is not None:
+        # Alpaca's ``after`` is exclusive; step back a second and filter exactly afterwards.
+        query["after"] = _utc(since - dt.timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
+    collected: list[dict[str, Any]] = []
+    while True:
+        page = get("/account/activities/FILL", dict(query))
+        if not isinstance(page, list):
+            raise BrokerUnavailableError("Alpaca returned no activity list")
+        collected.extend(page)
+        if len(page) < page_size:
+            return collected
+        query["page_token"] = page[-1]["id"]
+
+
+def to_broker_fill(activity: dict[str, Any], client_order_id_of: Callable[[str], str]) -> BrokerFill:
+    """Translate one raw FILL activity; ``client_order_id_of`` resolves Alpaca's order id to ours."""
+    try:
+        broker_order_id = str(activity["order_id"])
+        timestamp = dt.datetime.fromisoformat(str(activity["transaction_time"]).replace("Z", "+00:00"))
+        return BrokerFill(
+            fill_id=str(activity["id"]),
+            client_order_id=client_order_id_of(broker_order_id),
+            broker_order_id=broker_order_id,
+            symbol=str(activity["symbol"]),
+            side=OrderSide(str(activity["side"]).upper()),
+            quantity=_shares(activity["qty"], "fill qty"),
+            price=_decimal(activity["price"], "fill price"),
+            timestamp=_utc(timestamp),
+        )
+    except (KeyError, ValueError) as error:
+        raise BrokerUnavailableError(f"Alpaca sent an unreadable FILL activity: {error}") from error
+
+
 def to_alpaca_request(request: OrderRequest) -> alpaca_requests.OrderRequest:
     """Translate our request into alpaca-py's typed request model."""
     common: dict[str, Any] = {
@@ -342,51 +433,18 @@ class AlpacaBroker:
 
     def open_orders(self) -> list[BrokerOrder]:
         limit = self._settings.open_orders_limit
-        query = alpaca_requests.GetOrdersRequest(
-            status=alpaca_enums.QueryOrderStatus.OPEN, limit=limit, direction=Sort.ASC
-        )
-        raw = self._call(lambda: self._client.get_orders(query))
-        if not isinstance(raw, list):
-            raise BrokerUnavailableError("Alpaca returned no order list")
-        if len(raw) >= limit:
-            # Fail closed: a truncated list would hide working orders from reconciliation and caps.
-            raise BrokerUnavailableError(f"Alpaca reports {len(raw)}+ open orders; cannot list them all")
+        query = open_orders_query(limit)
+        raw = checked_open_orders(self._call(lambda: self._client.get_orders(query)), limit)
         orders = [self._order(item) for item in raw]
         return sorted(orders, key=lambda order: (order.submitted_at, order.client_order_id))
 
     # --------------------------------------------------------------- account
 
     def positions(self) -> list[BrokerPosition]:
-        raw = self._call(self._client.get_all_positions)
-        if not isinstance(raw, list):
-            raise BrokerUnavailableError("Alpaca returned no position list")
-        result = []
-        for item in raw:
-            shares = _shares(item.qty, "position qty")
-            sign = -1 if item.side == alpaca_enums.PositionSide.SHORT and shares > 0 else 1
-            result.append(
-                BrokerPosition(
-                    symbol=item.symbol,
-                    quantity=sign * shares,
-                    average_entry_price=_decimal(item.avg_entry_price, "avg_entry_price"),
-                    cost_basis=_decimal(item.cost_basis, "cost_basis"),
-                    market_value=_optional_decimal(item.market_value, "market_value"),
-                    current_price=_optional_decimal(item.current_price, "current_price"),
-                )
-            )
-        return sorted((position for position in result if position.quantity), key=lambda item: item.symbol)
+        return to_broker_positions(self._call(self._client.get_all_positions))
 
     def account(self) -> BrokerAccount:
-        raw = self._call(self._client.get_account)
-        if not isinstance(raw, alpaca_models.TradeAccount):
-            raise BrokerUnavailableError("Alpaca returned no account")
-        return BrokerAccount(
-            equity=_decimal(raw.equity, "equity"),
-            cash=_decimal(raw.cash, "cash"),
-            buying_power=_decimal(raw.buying_power, "buying_power"),
-            status=raw.status.value,
-            currency=raw.currency or "USD",
-        )
+        return to_broker_account(self._call(self._client.get_account))
 
     def clock(self) -> BrokerClock:
         raw = self._call(self._client.get_clock)
@@ -406,37 +464,13 @@ class AlpacaBroker:
         return sorted(selected, key=lambda fill: (fill.timestamp, fill.fill_id))
 
     def _fill_activities(self, since: dt.datetime | None) -> list[dict[str, Any]]:
-        page_size = self._settings.fills_page_size
-        query: dict[str, Any] = {"direction": "asc", "page_size": page_size}
-        if since is not None:
-            # Alpaca's ``after`` is exclusive; step back a second and filter exactly afterwards.
-            query["after"] = _utc(since - dt.timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
-        collected: list[dict[str, Any]] = []
-        while True:
-            page = self._call(lambda: self._client.get("/account/activities/FILL", dict(query)))
-            if not isinstance(page, list):
-                raise BrokerUnavailableError("Alpaca returned no activity list")
-            collected.extend(page)
-            if len(page) < page_size:
-                return collected
-            query["page_token"] = page[-1]["id"]
+        def get(path: str, query: dict[str, Any]) -> object:
+            return self._call(lambda: self._client.get(path, query))
+
+        return read_fill_activities(get, since, self._settings.fills_page_size)
 
     def _to_fill(self, activity: dict[str, Any]) -> BrokerFill:
-        try:
-            broker_order_id = str(activity["order_id"])
-            timestamp = dt.datetime.fromisoformat(str(activity["transaction_time"]).replace("Z", "+00:00"))
-            return BrokerFill(
-                fill_id=str(activity["id"]),
-                client_order_id=self._client_order_id(broker_order_id),
-                broker_order_id=broker_order_id,
-                symbol=str(activity["symbol"]),
-                side=OrderSide(str(activity["side"]).upper()),
-                quantity=_shares(activity["qty"], "fill qty"),
-                price=_decimal(activity["price"], "fill price"),
-                timestamp=_utc(timestamp),
-            )
-        except (KeyError, ValueError) as error:
-            raise BrokerUnavailableError(f"Alpaca sent an unreadable FILL activity: {error}") from error
+        return to_broker_fill(activity, self._client_order_id)
 
     def _client_order_id(self, broker_order_id: str) -> str:
         known = self._client_ids.get(broker_order_id)
