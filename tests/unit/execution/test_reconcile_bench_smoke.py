@@ -1,4 +1,4 @@
-"""The reconciliation benchmark runs at its smoke size (no timing asserted: performance lives in benchmarks/)."""
+"""The reconciliation benchmark runs at its smoke size (no timing asserted: that is for benchmarks/)."""
 
 from __future__ import annotations
 
