@@ -4,10 +4,11 @@
 Sources, in the order of the document: the control plane (:data:`avwap.control.reasons.REASONS` and the
 config-check codes), watchlist freshness, the execution cycle's ledger codes, broker refusals
 (:class:`avwap.execution.broker.RejectCode`), the stop policy (:class:`avwap.exits.reasons.StopReason`), the
-daily scan (:data:`avwap.signals.scan_rules.REASON_CODES`) and bar validation
-(:data:`avwap.data.validation.REASON_CODES`). Where the code keeps a code without a description (enums,
-tuples), the one-line meaning lives in :data:`MEANINGS` below, and :func:`missing_meanings` (tested) makes
-sure no code is left undocumented.
+daily scan (:data:`avwap.signals.scan_rules.REASON_CODES`), bar validation
+(:data:`avwap.data.validation.REASON_CODES`) and reconciliation drift
+(:data:`avwap.execution.reconcile_schema.DRIFT_MEANINGS`). Where the code keeps a code without a
+description (enums, tuples), the one-line meaning lives in :data:`MEANINGS` below, and
+:func:`missing_meanings` (tested) makes sure no code is left undocumented.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from avwap.control.reasons import reason_table_markdown
 from avwap.data import validation
 from avwap.execution.broker import RejectCode
 from avwap.execution.broker_sync import LEDGER_CODES
+from avwap.execution.reconcile_schema import DRIFT_MEANINGS, INCOMPLETE_MEANINGS
 from avwap.exits.reasons import GATE_KINDS, StopReason
 from avwap.signals import scan_rules
 
@@ -130,6 +132,14 @@ def render() -> str:
         "## Bar validation (quarantined rows)",
         "",
         *_table((code, MEANINGS[code]) for code in (*validation.REASON_CODES, *validation.FLAG_CODES)),
+        "",
+        "## Reconciliation drift (`DriftItem.code`, in report order; see docs/PORTFOLIO.md)",
+        "",
+        *_table((str(code), text) for code, text in DRIFT_MEANINGS.items()),
+        "",
+        "Incomplete reconciliation reports (`ReconciliationReport.incomplete_code`):",
+        "",
+        *_table((str(code), text) for code, text in INCOMPLETE_MEANINGS.items()),
         "",
     ]
     return "\n".join(lines)

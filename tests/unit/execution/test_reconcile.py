@@ -25,6 +25,8 @@ from tests.unit.execution.reconcile_factories import (
 from avwap.core.canonical import canonical_json
 from avwap.execution.reconcile import reconcile
 from avwap.execution.reconcile_schema import (
+    DRIFT_MEANINGS,
+    INCOMPLETE_MEANINGS,
     BrokerSnapshot,
     DriftCode,
     IncompleteCode,
@@ -299,3 +301,8 @@ def test_decoding_rejects_unknown_fields_and_reads_money_as_decimal() -> None:
 def test_tolerances_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match="cash"):
         ReconciliationTolerances(cash=D("-0.01"))
+
+
+def test_every_code_has_a_documented_meaning() -> None:
+    assert set(DRIFT_MEANINGS) == set(DriftCode) and all(DRIFT_MEANINGS.values())
+    assert set(INCOMPLETE_MEANINGS) == set(IncompleteCode) and all(INCOMPLETE_MEANINGS.values())
