@@ -265,5 +265,5 @@ def _cash_drift(
             ("", "cash"),
             expectation.cash,
             snapshot.account.cash,
-            f"broker cash exceeds the ledger's by {difference} (tolerance {tolerances.cash})",
+            f"broker cash minus ledger cash is {difference} (tolerance {tolerances.cash})",
         )

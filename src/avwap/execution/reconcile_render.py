@@ -40,7 +40,9 @@ def inputs_hash(expectation: LedgerExpectation, snapshot: BrokerSnapshot | Snaps
     return content_hash({"ledger": expectation, "broker": snapshot})
 
 
-def write_report(artifacts_dir: Path, report: ReconciliationReport, provenance: Provenance) -> tuple[Path, str]:
+def write_report(
+    artifacts_dir: Path, report: ReconciliationReport, provenance: Provenance
+) -> tuple[Path, str]:
     """Write the report atomically; returns its path and the file's sha256."""
     if provenance.as_of_date_ny != report.date_ny:
         raise ValueError(f"provenance is dated {provenance.as_of_date_ny}, the report {report.date_ny}")
