@@ -127,7 +127,6 @@ class AlpacaSettings:
         return cls(config.alpaca_api_key, config.alpaca_secret_key, paper=paper, url_override=url)
 
 
-
 def classify_rejection(status: int, message: str) -> str:
     """Our stable ``code`` for an Alpaca 4xx refusal."""
     text = message.lower()

@@ -30,6 +30,7 @@ from avwap.core.money import round_price
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
+from avwap.execution.events import EntriesBlocked, EntryDecision, EntrySubmitted
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
@@ -165,7 +166,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
     )
     deps.book.record(record)
     deps.hooks.reach(AFTER_DECISION_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)
-    facts.note("decision", symbol=intent.symbol, outcome=str(outcome), reasons=list(verdict.reasons))
+    facts.note(EntryDecision(intent.symbol, str(outcome), tuple(verdict.reasons)))
     return record
 
 
@@ -192,7 +193,7 @@ def submit_entry(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent
         time_in_force=TimeInForce.DAY,
     )
     deps.book.record(order)
-    facts.note("entry_submitted", symbol=intent.symbol, quantity=decision.approved_quantity)
+    facts.note(EntrySubmitted(intent.symbol, decision.approved_quantity))
     if deps.broker is not None and facts.mode.effective_mode != ExecutionMode.DRY_RUN:
         send(deps, facts, deps.book.state.open_orders[client_id], deps.broker)
 
@@ -322,7 +323,7 @@ def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
     """Complete pending intents, then consider every fresh candidate in rank order."""
     facts.entries_blocked = entry_blockers(deps, facts)
     if facts.entries_blocked:
-        facts.note("entries_blocked", reasons=list(facts.entries_blocked))
+        facts.note(EntriesBlocked(tuple(facts.entries_blocked)))
         return
     if deps.market is not deps.cache.market:  # trigger memos are only valid for the data they were made on
         deps.cache.market, deps.cache.no_signal = deps.market, {}

@@ -28,6 +28,7 @@ from avwap.core.config import ExecutionMode
 from avwap.core.errors import BrokerRejectedError, BrokerUnavailableError, DataError
 from avwap.execution.broker import OrderRequest, OrderSide, OrderType, RejectCode, TimeInForce
 from avwap.execution.cycle import establish_facts
+from avwap.execution.events import CycleEvent
 from avwap.execution.protective import (
     Target,
     frame_arrays,
@@ -51,8 +52,8 @@ def working(home: Path, until: dt.datetime | None = None) -> StopScenario:
     return scenario
 
 
-def events(scenario: StopScenario, kind: str) -> list[dict[str, Any]]:
-    return [event for report in scenario.reports for event in report.events if event["event"] == kind]
+def events(scenario: StopScenario, kind: str) -> list[CycleEvent]:
+    return [event for report in scenario.reports for event in report.events if event.kind == kind]
 
 
 def test_frame_arrays_equal_the_general_conversion() -> None:
