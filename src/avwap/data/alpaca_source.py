@@ -147,7 +147,6 @@ def to_bar_frame(raw: Mapping[str, Sequence[Mapping[str, Any]]], frequency: str)
     return frame[[*BAR_COLUMNS, "line"]]
 
 
-
 class AlpacaBarSource:
     """Bars for many symbols per request from Alpaca's ``/v2/stocks/bars``."""
 

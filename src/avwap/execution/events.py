@@ -9,7 +9,7 @@ is its output form, ``{"event": kind, field: value, ...}`` in field order, canon
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -22,7 +22,7 @@ class CycleEvent:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"event": kind, **fields}`` (values as they are; the writer canonicalizes them)."""
-        return {"event": self.kind, **{item.name: getattr(self, item.name) for item in fields(self)}}
+        return {"event": self.kind, **asdict(self)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from avwap.execution.events import (
     StopSubmitted,
     SubmissionRejected,
 )
+from avwap.execution.market_views import keeps_arrays
 from avwap.exits.bar_arrays import BarArrays, bar_arrays_from_values, empty_arrays
 from avwap.exits.candidates import pivot_fields
 from avwap.exits.events import exit_events
@@ -444,12 +445,10 @@ def _record_policy_events(
 
 
 def policy_bars(deps: CycleDependencies, facts: CycleFacts, symbol: str) -> tuple[BarArrays, BarArrays]:
-    """Today's closed intraday bars and the daily history as arrays; market data that keeps arrays
-    (FrameMarketData) serves them without rebuilding them every cycle."""
-    session_arrays = getattr(deps.market, "session_arrays", None)
-    daily_arrays = getattr(deps.market, "daily_arrays", None)
-    if session_arrays is not None and daily_arrays is not None:
-        return session_arrays(symbol, facts.today, facts.now), daily_arrays(symbol, facts.today)
+    """Today's closed intraday bars and the daily history as arrays (kept arrays when the data has them)."""
+    market = deps.market
+    if keeps_arrays(market):
+        return market.session_arrays(symbol, facts.today, facts.now), market.daily_arrays(symbol, facts.today)
     intraday = frame_arrays(deps.market.session_bars(symbol, facts.today, facts.now))
     return intraday, frame_arrays(deps.market.daily_bars(symbol, facts.today))
 
