@@ -107,7 +107,7 @@ def test_a_replace_racing_the_stops_fill_makes_no_second_exit(alpaca: AlpacaStop
     # The 10:30 ratchet (99.70) reaches the broker just after the old stop filled at 98.30.
     alpaca.broker.before["replace_order"] = lambda: alpaca.fake.fill_order(first_stop, 10, "98.30")
     report = alpaca.scenario.run_at(ny(10, 30))
-    assert any(event["event"] == "stop_replace_raced" for event in report.events)
+    assert any(event.kind == "stop_replace_raced" for event in report.events)
     alpaca.scenario.run_every(ny(10, 35), ny(11, 0))
     records = alpaca.scenario.records()
     sells = [item for item in of_type(records, Fill) if item.side == "SELL"]

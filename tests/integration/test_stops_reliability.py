@@ -117,7 +117,7 @@ def test_a_large_entry_filling_over_several_bars_is_protected_share_for_share(
     held: list[tuple[int, int]] = []  # (position, working stop quantity) after each cycle
     for minutes in range(0, 65, 5):
         report = scenario.run_at(ny(10, 0) + dt.timedelta(minutes=minutes))
-        assert not [event for event in report.events if event["event"] == "order_rejected"]
+        assert not [event for event in report.events if event.kind == "order_rejected"]
         position = scenario.deps.book.state.positions[SYMBOL].quantity
         stops = [o for o in scenario.broker.open_orders() if o.order_type == OrderType.STOP]
         held.append((position, stops[0].remaining_quantity if stops else 0))
@@ -295,7 +295,7 @@ def test_a_crash_between_the_brokers_replace_and_its_record_heals_after_restart(
     orders = stop_orders(records)
     assert [item[1] for item in orders] == [Decimal("98.30"), Decimal("99.70")]
     assert orders[1][0].endswith("-stop-r1")  # recorded under the id the broker already has: no duplicate
-    assert any(event["event"] == "stop_missing" for event in healed.events)
+    assert any(event.kind == "stop_missing" for event in healed.events)
     scenario.run_at(ny(10, 40))
     assert not scenario.reports[-1].drift
     assert_one_working_stop(scenario, 10, Decimal("99.70"))

@@ -68,7 +68,7 @@ def summary_line(report: CycleReport) -> str:
     """One human line per cycle: time, mode, what happened."""
     counts: dict[str, int] = {}
     for event in report.events:
-        counts[event["event"]] = counts.get(event["event"], 0) + 1
+        counts[event.kind] = counts.get(event.kind, 0) + 1
     happened = ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "nothing to do"
     extras = [f"drift: {'; '.join(report.drift)}"] if report.drift else []
     if report.entries_blocked:

@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import Final
 
 from avwap.control import reasons
-from avwap.control.context import BUY, GateContext, GateResult
+from avwap.control.context import BUY, EntryIntent, GateContext, GateResult
 from avwap.control.values import count, non_negative_amount, position_notionals, positive_amount, shown
 
 SYMBOL_PATTERN: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:[.\-][A-Z0-9]+)*$")
 HUNDRED: Final = Decimal("100")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IntentFigures:
     """The validated numbers of an entry intent."""
 
@@ -32,15 +32,15 @@ class IntentFigures:
     risk_per_share: Decimal
 
 
-def intent_figures(intent: object) -> IntentFigures | str:
+def intent_figures(intent: EntryIntent) -> IntentFigures | str:
     """The intent's validated figures, or a short description of what is wrong with it."""
-    symbol = getattr(intent, "symbol", None)
-    quantity = count(getattr(intent, "quantity", None))
-    price = positive_amount(getattr(intent, "entry_price", None))
-    stop = positive_amount(getattr(intent, "stop_price", None))
+    symbol = intent.symbol
+    quantity = count(intent.quantity)
+    price = positive_amount(intent.entry_price)
+    stop = positive_amount(intent.stop_price)
     if not isinstance(symbol, str) or not SYMBOL_PATTERN.fullmatch(symbol):
         return "symbol"
-    if getattr(intent, "side", None) != BUY:
+    if intent.side != BUY:
         return "side (entries are buys)"
     if quantity is None or quantity == 0:
         return "quantity"
@@ -82,7 +82,7 @@ def intent_gate(context: GateContext) -> GateResult:
 def already_holding_gate(context: GateContext) -> GateResult:
     """ALREADY_HOLDING when a position in the symbol is open."""
     figures = intent_figures(context.intent)
-    positions = position_notionals(getattr(context.portfolio, "positions", None))
+    positions = position_notionals(context.portfolio.positions)
     if isinstance(figures, str):
         return _invalid(context, figures)
     if positions is None:
@@ -95,15 +95,13 @@ def already_holding_gate(context: GateContext) -> GateResult:
 def entries_per_day_gate(context: GateContext) -> GateResult:
     """MAX_ENTRIES_PER_DAY_REACHED when today's entries already reach MAX_ORDERS_PER_DAY."""
     cap = count(context.rules.max_entries_per_day)
-    entries = count(getattr(context.portfolio, "entries_today", None))
+    entries = count(context.portfolio.entries_today)
     if cap is None:
         return _block(
             reasons.CAP_MISSING, cap="max_entries_per_day", value=shown(context.rules.max_entries_per_day)
         )
     if entries is None:
-        return _block(
-            reasons.LEDGER_UNREADABLE, entries_today=shown(getattr(context.portfolio, "entries_today", None))
-        )
+        return _block(reasons.LEDGER_UNREADABLE, entries_today=shown(context.portfolio.entries_today))
     detail = {"entries_today": entries, "max_entries_per_day": cap}
     return GateResult(
         allowed=entries < cap,
@@ -115,7 +113,7 @@ def entries_per_day_gate(context: GateContext) -> GateResult:
 def max_positions_gate(context: GateContext) -> GateResult:
     """MAX_POSITIONS_REACHED when open positions already reach MAX_POSITIONS."""
     cap = count(context.rules.max_positions)
-    positions = position_notionals(getattr(context.portfolio, "positions", None))
+    positions = position_notionals(context.portfolio.positions)
     if cap is None:
         return _block(reasons.CAP_MISSING, cap="max_positions", value=shown(context.rules.max_positions))
     if positions is None:
@@ -139,20 +137,21 @@ def _fit(
     return GateResult(allowed=False, reason=code, detail=figures, max_quantity=max_quantity)
 
 
-def _cap(context: GateContext, name: str) -> Decimal | GateResult:
-    value = non_negative_amount(getattr(context.rules, name, None))
-    if value is None:
-        return _block(reasons.CAP_MISSING, cap=name, value=shown(getattr(context.rules, name, None)))
-    return value
+def _cap(name: str, value: object) -> Decimal | GateResult:
+    """The cap ``name`` (its value from the rules) as an amount ≥ 0, or a CAP_MISSING block."""
+    amount = non_negative_amount(value)
+    if amount is None:
+        return _block(reasons.CAP_MISSING, cap=name, value=shown(value))
+    return amount
 
 
-def _percent_of_equity(context: GateContext, name: str) -> Decimal | GateResult:
-    percent = _cap(context, name)
-    equity = positive_amount(getattr(context.portfolio, "equity", None))
+def _percent_of_equity(context: GateContext, name: str, value: object) -> Decimal | GateResult:
+    percent = _cap(name, value)
+    equity = positive_amount(context.portfolio.equity)
     if isinstance(percent, GateResult):
         return percent
     if equity is None:
-        return _block(reasons.EQUITY_UNKNOWN, equity=shown(getattr(context.portfolio, "equity", None)))
+        return _block(reasons.EQUITY_UNKNOWN, equity=shown(context.portfolio.equity))
     return equity * percent / HUNDRED
 
 
@@ -161,7 +160,7 @@ def risk_per_trade_gate(context: GateContext) -> GateResult:
     figures = intent_figures(context.intent)
     if isinstance(figures, str):
         return _invalid(context, figures)
-    limit = _cap(context, "max_risk_per_trade")
+    limit = _cap("max_risk_per_trade", context.rules.max_risk_per_trade)
     if isinstance(limit, GateResult):
         return limit
     return _fit(
@@ -174,7 +173,7 @@ def risk_pct_gate(context: GateContext) -> GateResult:
     figures = intent_figures(context.intent)
     if isinstance(figures, str):
         return _invalid(context, figures)
-    limit = _percent_of_equity(context, "max_risk_per_trade_pct")
+    limit = _percent_of_equity(context, "max_risk_per_trade_pct", context.rules.max_risk_per_trade_pct)
     if isinstance(limit, GateResult):
         return limit
     return _fit(reasons.MAX_RISK_PCT_EXCEEDED, figures.quantity, figures.risk_per_share, Decimal(0), limit)
@@ -183,10 +182,10 @@ def risk_pct_gate(context: GateContext) -> GateResult:
 def notional_per_symbol_gate(context: GateContext) -> GateResult:
     """MAX_NOTIONAL_PER_SYMBOL_EXCEEDED when the symbol's notional after the entry exceeds the cap."""
     figures = intent_figures(context.intent)
-    positions = position_notionals(getattr(context.portfolio, "positions", None))
+    positions = position_notionals(context.portfolio.positions)
     if isinstance(figures, str):
         return _invalid(context, figures)
-    limit = _cap(context, "max_notional_per_symbol")
+    limit = _cap("max_notional_per_symbol", context.rules.max_notional_per_symbol)
     if isinstance(limit, GateResult):
         return limit
     if positions is None:
@@ -197,7 +196,7 @@ def notional_per_symbol_gate(context: GateContext) -> GateResult:
 
 def _gross_gate(context: GateContext, code: str, limit: Decimal | GateResult) -> GateResult:
     figures = intent_figures(context.intent)
-    gross = non_negative_amount(getattr(context.portfolio, "gross_exposure", None))
+    gross = non_negative_amount(context.portfolio.gross_exposure)
     if isinstance(figures, str):
         return _invalid(context, figures)
     if isinstance(limit, GateResult):
@@ -205,17 +204,18 @@ def _gross_gate(context: GateContext, code: str, limit: Decimal | GateResult) ->
     if gross is None:
         return _block(
             reasons.UNKNOWN_POSITIONS,
-            gross_exposure=shown(getattr(context.portfolio, "gross_exposure", None)),
+            gross_exposure=shown(context.portfolio.gross_exposure),
         )
     return _fit(code, figures.quantity, figures.price, gross, limit)
 
 
 def gross_exposure_gate(context: GateContext) -> GateResult:
     """MAX_GROSS_EXPOSURE_EXCEEDED when gross exposure after the entry exceeds the dollar cap."""
-    return _gross_gate(context, reasons.MAX_GROSS_EXPOSURE_EXCEEDED, _cap(context, "max_gross_exposure"))
+    limit = _cap("max_gross_exposure", context.rules.max_gross_exposure)
+    return _gross_gate(context, reasons.MAX_GROSS_EXPOSURE_EXCEEDED, limit)
 
 
 def gross_exposure_pct_gate(context: GateContext) -> GateResult:
     """MAX_GROSS_EXPOSURE_PCT_EXCEEDED when gross exposure after the entry exceeds that percent of equity."""
-    limit = _percent_of_equity(context, "max_gross_exposure_pct")
+    limit = _percent_of_equity(context, "max_gross_exposure_pct", context.rules.max_gross_exposure_pct)
     return _gross_gate(context, reasons.MAX_GROSS_EXPOSURE_PCT_EXCEEDED, limit)

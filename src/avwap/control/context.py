@@ -2,9 +2,12 @@
 
 Nothing here reads a file, the clock or the environment: the caller computes the kill switch (env flag
 OR ``<state>/KILL_SWITCH``), resolves the mode (:func:`avwap.control.live_gate.resolve_mode`), folds the
-portfolio view from ledgers and the broker, and asks the calendar whether the market is open. The gates
-never trust those values' types: a missing or malformed value blocks new entries (fail closed) rather
-than raising.
+portfolio view from ledgers and the broker, and asks the calendar whether the market is open.
+
+The views are typed records and the gates read their fields directly. The gates still never trust a field's
+*value* (it was assembled at the edge from ledgers, the broker and the environment): a missing or malformed
+value blocks new entries (fail closed) rather than raising. A view of the wrong type altogether (a bug at the
+edge) is replaced by its ``UNKNOWN_*`` twin by :func:`well_formed`, whose every field blocks.
 
 Percent caps are in percent units, as operators write them: ``MAX_RISK_PER_TRADE_PCT=1`` means 1 % of equity.
 """
@@ -19,12 +22,12 @@ from typing import Any, Final
 
 from avwap.control.live_gate import ModeResolution
 from avwap.control.sizing import DEFAULT_MAX_RISK_PER_SHARE
-from avwap.core.config import Config
+from avwap.core.config import Config, ExecutionMode
 
 BUY: Final = "buy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryIntent:
     """A long entry the strategy asks for; notional and risk follow from quantity and prices."""
 
@@ -47,7 +50,7 @@ class EntryIntent:
         return self.quantity * self.risk_per_share
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PortfolioView:
     """The book's state as folded from ledgers (and reconciled with the broker) at decision time.
 
@@ -65,7 +68,7 @@ class PortfolioView:
     watchlist_fresh: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionView:
     """Market state at decision time: calendar, broker clock (None when the book has no broker), window."""
 
@@ -74,7 +77,7 @@ class SessionView:
     broker_market_open: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GateRules:
     """Caps and Phase C settings. ``None`` for a cap means *missing*, which blocks (never "unlimited")."""
 
@@ -104,11 +107,11 @@ class GateRules:
             max_notional_per_symbol=config.max_notional_per_symbol,
             max_risk_per_trade=config.max_risk_per_trade,
             max_risk_per_trade_pct=config.max_risk_per_trade_pct,
-            max_risk_per_share=getattr(config, "max_risk_per_share", DEFAULT_MAX_RISK_PER_SHARE),
+            max_risk_per_share=config.max_risk_per_share,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GateContext:
     """Everything one decision needs. ``kill_switch`` is the OR of the env flag and the state file."""
 
@@ -125,7 +128,7 @@ class GateContext:
         return replace(self, intent=replace(self.intent, quantity=quantity))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GateResult:
     """One gate's verdict. ``max_quantity`` is set by caps that a smaller quantity can satisfy."""
 
@@ -136,3 +139,34 @@ class GateResult:
 
 
 PASS: Final = GateResult(allowed=True)
+
+# The views that stand in for a view of the wrong type: every field blocks what it can.
+UNKNOWN_INTENT: Final = EntryIntent(
+    symbol="", quantity=0, entry_price=Decimal(0), stop_price=Decimal(0), side=""
+)
+UNKNOWN_PORTFOLIO: Final = PortfolioView(
+    equity=None,
+    unknown_positions=True,
+    ledger_readable=False,
+    reconciliation_drift=True,
+    watchlist_fresh=False,
+)
+UNKNOWN_SESSION: Final = SessionView(market_open=False, in_entry_window=False, broker_market_open=None)
+
+
+def well_formed(context: GateContext) -> GateContext:
+    """``context`` with each view of the wrong type replaced by its blocking ``UNKNOWN_*`` twin."""
+    intent = context.intent if isinstance(context.intent, EntryIntent) else UNKNOWN_INTENT
+    portfolio = context.portfolio if isinstance(context.portfolio, PortfolioView) else UNKNOWN_PORTFOLIO
+    session = context.session if isinstance(context.session, SessionView) else UNKNOWN_SESSION
+    if intent is context.intent and portfolio is context.portfolio and session is context.session:
+        return context
+    return replace(context, intent=intent, portfolio=portfolio, session=session)
+
+
+def effective_mode(context: GateContext) -> ExecutionMode | None:
+    """The resolved execution mode, or None when the context carries no well-formed resolution."""
+    mode = context.mode
+    if isinstance(mode, ModeResolution) and isinstance(mode.effective_mode, ExecutionMode):
+        return mode.effective_mode
+    return None

@@ -1,7 +1,9 @@
 """Condition gates: may *anything* be entered right now? (The size of the entry is :mod:`avwap.control.caps`.)
 
 Each gate is a small pure function ``(GateContext) -> GateResult`` that fails closed: a value that is
-missing, of the wrong type or out of range blocks with the gate's reason code. Every check is written as
+missing, of the wrong type or out of range blocks with the gate's reason code. Gates read the typed views'
+fields directly; :func:`avwap.control.plane.run_gates` hands them a :func:`~avwap.control.context.well_formed`
+context, so a view of the wrong type arrives as its blocking ``UNKNOWN_*`` twin. Every check is written as
 "passes only when exactly the good value is present" (``is True``, ``is False``), never the reverse, so that
 an unexpected value can only ever block.
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 from avwap.control import reasons
-from avwap.control.context import PASS, GateContext, GateResult
+from avwap.control.context import PASS, GateContext, GateResult, effective_mode
 from avwap.control.live_gate import ModeResolution, phase_c_failures
 from avwap.control.values import (
     is_plain_date,
@@ -65,8 +67,7 @@ def clock_gate(context: GateContext) -> GateResult:
 
 def phase_c_applies(context: GateContext) -> bool:
     """Phase C applies in LIVE unless PHASE_C is exactly False (any malformed value applies it)."""
-    effective = getattr(context.mode, "effective_mode", None)
-    return context.rules.phase_c is not False and effective is ExecutionMode.LIVE
+    return context.rules.phase_c is not False and effective_mode(context) is ExecutionMode.LIVE
 
 
 def _phase_c_gate(context: GateContext, codes: tuple[str, ...]) -> GateResult:
@@ -100,7 +101,7 @@ def phase_c_symbol_gate(context: GateContext) -> GateResult:
     if not phase_c_applies(context):
         return PASS
     allowed = symbol_set(context.rules.allowlist_symbols) or frozenset()
-    symbol = getattr(context.intent, "symbol", None)
+    symbol = context.intent.symbol
     if isinstance(symbol, str) and symbol in allowed:
         return PASS
     return _block(reasons.PHASE_C_SYMBOL_NOT_ALLOWED, symbol=shown(symbol), allowlist=sorted(allowed))
@@ -109,8 +110,8 @@ def phase_c_symbol_gate(context: GateContext) -> GateResult:
 def ledger_gate(context: GateContext) -> GateResult:
     """LEDGER_UNREADABLE unless the ledger was read and today's entry counter is a count."""
     portfolio = context.portfolio
-    readable = getattr(portfolio, "ledger_readable", None)
-    entries = getattr(portfolio, "entries_today", None)
+    readable = portfolio.ledger_readable
+    entries = portfolio.entries_today
     if readable is True and isinstance(entries, int) and not isinstance(entries, bool) and entries >= 0:
         return PASS
     return _block(reasons.LEDGER_UNREADABLE, ledger_readable=shown(readable), entries_today=shown(entries))
@@ -119,37 +120,37 @@ def ledger_gate(context: GateContext) -> GateResult:
 def positions_gate(context: GateContext) -> GateResult:
     """UNKNOWN_POSITIONS unless positions are known and well-formed and gross exposure is an amount ≥ 0."""
     portfolio = context.portfolio
-    unknown = getattr(portfolio, "unknown_positions", None)
-    positions = position_notionals(getattr(portfolio, "positions", None))
-    gross = non_negative_amount(getattr(portfolio, "gross_exposure", None))
+    unknown = portfolio.unknown_positions
+    positions = position_notionals(portfolio.positions)
+    gross = non_negative_amount(portfolio.gross_exposure)
     if unknown is False and positions is not None and gross is not None:
         return PASS
     return _block(
         reasons.UNKNOWN_POSITIONS,
         unknown_positions=shown(unknown),
         positions_valid=positions is not None,
-        gross_exposure=shown(getattr(portfolio, "gross_exposure", None)),
+        gross_exposure=shown(portfolio.gross_exposure),
     )
 
 
 def reconciliation_gate(context: GateContext) -> GateResult:
     """RECONCILIATION_DRIFT unless drift is exactly False."""
-    drift = getattr(context.portfolio, "reconciliation_drift", None)
+    drift = context.portfolio.reconciliation_drift
     return PASS if drift is False else _block(reasons.RECONCILIATION_DRIFT, reconciliation_drift=shown(drift))
 
 
 def market_hours_gate(context: GateContext) -> GateResult:
     """MARKET_CLOSED unless the calendar says the regular session is open."""
-    market_open = getattr(context.session, "market_open", None)
+    market_open = context.session.market_open
     return PASS if market_open is True else _block(reasons.MARKET_CLOSED, market_open=shown(market_open))
 
 
 def broker_clock_gate(context: GateContext) -> GateResult:
     """The broker clock must be known for broker books and, when known, agree with the calendar."""
-    calendar_open = getattr(context.session, "market_open", None)
-    broker_open = getattr(context.session, "broker_market_open", None)
-    effective = getattr(context.mode, "effective_mode", None)
-    needs_broker = not isinstance(effective, ExecutionMode) or effective in BROKER_CLOCK_MODES
+    calendar_open = context.session.market_open
+    broker_open = context.session.broker_market_open
+    effective = effective_mode(context)
+    needs_broker = effective is None or effective in BROKER_CLOCK_MODES
     if broker_open is None and not needs_broker:
         return PASS
     if not isinstance(broker_open, bool):
@@ -167,19 +168,19 @@ def broker_clock_gate(context: GateContext) -> GateResult:
 
 def entry_window_gate(context: GateContext) -> GateResult:
     """ENTRY_WINDOW_CLOSED unless the strategy's entry window is open."""
-    window = getattr(context.session, "in_entry_window", None)
+    window = context.session.in_entry_window
     return PASS if window is True else _block(reasons.ENTRY_WINDOW_CLOSED, in_entry_window=shown(window))
 
 
 def watchlist_gate(context: GateContext) -> GateResult:
     """WATCHLIST_STALE unless the watchlist is from today's scan."""
-    fresh = getattr(context.portfolio, "watchlist_fresh", None)
+    fresh = context.portfolio.watchlist_fresh
     return PASS if fresh is True else _block(reasons.WATCHLIST_STALE, watchlist_fresh=shown(fresh))
 
 
 def equity_gate(context: GateContext) -> GateResult:
     """EQUITY_UNKNOWN unless equity is a positive finite amount."""
-    equity = getattr(context.portfolio, "equity", None)
+    equity = context.portfolio.equity
     return (
         PASS if positive_amount(equity) is not None else _block(reasons.EQUITY_UNKNOWN, equity=shown(equity))
     )
@@ -188,7 +189,7 @@ def equity_gate(context: GateContext) -> GateResult:
 def allowlist_gate(context: GateContext) -> GateResult:
     """SYMBOL_NOT_ALLOWLISTED when ALLOWLIST_SYMBOLS is set (or malformed) without the symbol; empty: all."""
     allowed = symbol_set(context.rules.allowlist_symbols)
-    symbol = getattr(context.intent, "symbol", None)
+    symbol = context.intent.symbol
     if allowed is not None and (not allowed or (isinstance(symbol, str) and symbol in allowed)):
         return PASS
     return _block(

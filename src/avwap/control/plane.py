@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from avwap.control import caps, gates, reasons
-from avwap.control.context import GateContext, GateResult
+from avwap.control.context import EntryIntent, GateContext, GateResult, PortfolioView, well_formed
 from avwap.control.values import ARITHMETIC, count, shown
 from avwap.core.canonical import to_plain
 
@@ -94,7 +94,7 @@ class TradingState(enum.StrEnum):
     HALTED = "HALTED"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GateOutcome:
     """One gate's result, named, as recorded in a decision."""
 
@@ -105,7 +105,7 @@ class GateOutcome:
     max_quantity: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The plane's answer to an entry: APPROVE, RESIZE (to ``quantity``) or REJECT (``quantity`` 0)."""
 
@@ -126,7 +126,7 @@ class Decision:
         return dict(to_plain({**asdict(self), "primary_reason": self.primary_reason}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExitDecision:
     """Exits and cancels always pass; ``would_block`` lists the entry conditions that would have applied."""
 
@@ -141,12 +141,13 @@ class ExitDecision:
         return dict(to_plain(asdict(self)))
 
 
-def trading_state(kill_switch: object, portfolio: object) -> TradingState:
+def trading_state(kill_switch: object, portfolio: PortfolioView) -> TradingState:
     """HALTED when the book's state cannot be trusted; REDUCING under the kill switch; ACTIVE otherwise."""
     trusted = (
-        getattr(portfolio, "ledger_readable", None) is True
-        and getattr(portfolio, "unknown_positions", None) is False
-        and getattr(portfolio, "reconciliation_drift", None) is False
+        isinstance(portfolio, PortfolioView)
+        and portfolio.ledger_readable is True
+        and portfolio.unknown_positions is False
+        and portfolio.reconciliation_drift is False
     )
     if not trusted:
         return TradingState.HALTED
@@ -171,7 +172,8 @@ def run_gates(
     context: GateContext, chain: tuple[tuple[str, Gate], ...] = ENTRY_GATES
 ) -> tuple[GateOutcome, ...]:
     """Run every gate of ``chain`` in order (none is skipped, so the audit trail is complete)."""
-    return tuple(_run(name, gate, context) for name, gate in chain)
+    checked = well_formed(context)
+    return tuple(_run(name, gate, checked) for name, gate in chain)
 
 
 def _failing_codes(outcomes: tuple[GateOutcome, ...]) -> tuple[str, ...]:
@@ -186,7 +188,7 @@ def _resized_quantity(context: GateContext, outcomes: tuple[GateOutcome, ...]) -
     if not failing or any(outcome.max_quantity is None for outcome in failing):
         return 0
     target = min(outcome.max_quantity or 0 for outcome in failing)
-    if target < 1 or target >= (count(getattr(context.intent, "quantity", None)) or 0):
+    if target < 1 or target >= (count(context.intent.quantity) or 0):
         return 0
     try:
         recheck = run_gates(context.with_quantity(target))
@@ -197,12 +199,15 @@ def _resized_quantity(context: GateContext, outcomes: tuple[GateOutcome, ...]) -
 
 def evaluate_entry(context: GateContext) -> Decision:
     """Run every entry gate in the documented order and decide APPROVE, RESIZE or REJECT."""
+    if not isinstance(context, GateContext):  # a bug at the edge must still come out as a REJECT
+        return Decision(Action.REJECT, None, None, 0, (reasons.GATE_ERROR,), TradingState.HALTED, ())
+    intent = context.intent if isinstance(context.intent, EntryIntent) else None
+    requested = intent.quantity if intent is not None else None
+    symbol = shown(intent.symbol) if intent is not None else None
+    context = well_formed(context)
     outcomes = run_gates(context)
     codes = _failing_codes(outcomes)
-    intent = getattr(context, "intent", None)  # a malformed context must still come out as a REJECT
-    requested = getattr(intent, "quantity", None)
-    state = trading_state(getattr(context, "kill_switch", None), getattr(context, "portfolio", None))
-    symbol = shown(getattr(intent, "symbol", None))
+    state = trading_state(context.kill_switch, context.portfolio)
     if not codes and isinstance(requested, int):
         return Decision(Action.APPROVE, symbol, requested, requested, (), state, outcomes)
     resized = _resized_quantity(context, outcomes)
@@ -223,5 +228,5 @@ def evaluate_exit(context: GateContext, kind: str = "EXIT") -> ExitDecision:
     except Exception as error:  # the audit must never stand between a position and its exit
         note = GateOutcome("audit", False, reasons.GATE_ERROR, {"error": f"{type(error).__name__}: {error}"})
         return ExitDecision(str(kind), None, TradingState.HALTED, (reasons.GATE_ERROR,), (note,))
-    symbol = shown(getattr(context.intent, "symbol", None))
+    symbol = shown(context.intent.symbol) if isinstance(context.intent, EntryIntent) else None
     return ExitDecision(str(kind), symbol, state, _failing_codes(outcomes), outcomes)

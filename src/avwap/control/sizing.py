@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from avwap.control import reasons
 from avwap.control.values import ARITHMETIC, finite_decimal, non_negative_amount, positive_amount, shown
+from avwap.core.config import Config
 from avwap.core.money import CENT, round_price
 
 DEFAULT_BASE_RISK_PCT: Final = Decimal("2")
@@ -45,16 +46,15 @@ class SizingRules:
     stop_buffer: Decimal = DEFAULT_STOP_BUFFER
 
     @classmethod
-    def from_config(cls, config: object) -> SizingRules:
-        """Read the SIZING_* settings when the Config has them; the defaults above otherwise."""
-        defaults = cls()
+    def from_config(cls, config: Config) -> SizingRules:
+        """The SIZING_* settings, MAX_RISK_PER_SHARE and STOP_BUFFER of ``config``."""
         return cls(
-            base_risk_pct=getattr(config, "sizing_base_risk_pct", defaults.base_risk_pct),
-            max_allocation_pct=getattr(config, "sizing_max_allocation_pct", defaults.max_allocation_pct),
-            max_risk_per_share=getattr(config, "max_risk_per_share", defaults.max_risk_per_share),
-            min_scale=getattr(config, "sizing_min_scale", defaults.min_scale),
-            distance_scale_pct=getattr(config, "sizing_distance_scale_pct", defaults.distance_scale_pct),
-            stop_buffer=getattr(config, "stop_buffer", defaults.stop_buffer),
+            base_risk_pct=config.sizing_base_risk_pct,
+            max_allocation_pct=config.sizing_max_allocation_pct,
+            max_risk_per_share=config.max_risk_per_share,
+            min_scale=config.sizing_min_scale,
+            distance_scale_pct=config.sizing_distance_scale_pct,
+            stop_buffer=config.stop_buffer,
         )
 
 

@@ -36,7 +36,6 @@ from typing import Any, Final
 import pandas as pd
 import pydantic
 import requests
-from requests.adapters import HTTPAdapter
 
 with warnings.catch_warnings():
     # alpaca.data imports alpaca.trading, whose websocket stream imports the deprecated websockets.legacy;
@@ -50,6 +49,7 @@ with warnings.catch_warnings():
 
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError, BrokerUnavailableError, ConfigurationError, DataError
+from avwap.core.http import mount_timeout
 from avwap.data.bars import BAR_COLUMNS, NEW_YORK, PRICE_COLUMNS
 
 TIMEFRAMES: Final = {
@@ -147,19 +147,6 @@ def to_bar_frame(raw: Mapping[str, Sequence[Mapping[str, Any]]], frequency: str)
     return frame[[*BAR_COLUMNS, "line"]]
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """Applies a default timeout to every request and never retries at the transport level."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__(max_retries=0)
-        self._timeout = timeout
-
-    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        return super().send(request, **kwargs)
-
-
 class AlpacaBarSource:
     """Bars for many symbols per request from Alpaca's ``/v2/stocks/bars``."""
 
@@ -175,9 +162,7 @@ class AlpacaBarSource:
         client._retry = settings.retry_attempts
         client._retry_wait = settings.retry_wait_seconds  # type: ignore[assignment]
         client._retry_codes = list(settings.retry_codes)
-        adapter = _TimeoutAdapter(settings.timeout_seconds)
-        client._session.mount("http://", adapter)
-        client._session.mount("https://", adapter)
+        mount_timeout(client._session, settings.timeout_seconds)
         self._client = client
 
     @property

@@ -3,49 +3,57 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import Final
 
 from avwap.control import reasons
 from avwap.execution.context import CycleFacts
+from avwap.execution.events import (
+    FAILURES,
+    CycleEvent,
+    EntriesBlocked,
+    EntryDecision,
+    EntrySubmitted,
+    StopCancelFailed,
+    StopMissing,
+    StopReplaceFailed,
+)
 from avwap.integrations.slack.messages import AlertEvent, AlertKind, Severity, alert_event
 from avwap.integrations.slack.notifier import Notifier
 
 LOGGER: Final = logging.getLogger("avwap.execution.alerts")
 
 
-def _event_alert(facts: CycleFacts, event: dict[str, Any]) -> AlertEvent | None:
-    kind = event["event"]
-    symbol = event.get("symbol")
-    if kind == "entry_submitted":
+def _event_alert(facts: CycleFacts, event: CycleEvent) -> AlertEvent | None:
+    if isinstance(event, EntrySubmitted):
         return alert_event(
             AlertKind.ORDER_SUBMITTED,
-            f"Entry {symbol} x {event['quantity']}",
+            f"Entry {event.symbol} x {event.quantity}",
             facts.today,
-            symbol=symbol,
-            fields={"quantity": event["quantity"]},
+            symbol=event.symbol,
+            fields={"quantity": event.quantity},
         )
-    if kind == "decision" and event["outcome"] == "REJECT":
+    if isinstance(event, EntryDecision) and event.outcome == "REJECT":
         return alert_event(
             AlertKind.ENTRY_BLOCKED,
-            f"Entry {symbol} blocked",
+            f"Entry {event.symbol} blocked",
             facts.today,
-            symbol=symbol,
-            reason_codes=event["reasons"],
+            symbol=event.symbol,
+            reason_codes=event.reasons,
         )
-    if kind == "stop_missing":
+    if isinstance(event, StopMissing):
         return alert_event(
-            AlertKind.STOP_MISSING, f"{symbol} has no protective stop", facts.today, symbol=symbol
+            AlertKind.STOP_MISSING, f"{event.symbol} has no protective stop", facts.today, symbol=event.symbol
         )
-    if kind in ("order_unresolved", "stop_replace_failed", "stop_cancel_failed", "broker_unavailable"):
-        return alert_event(
-            AlertKind.ERROR, f"{kind.replace('_', ' ')}: {event.get('error', '')}", facts.today, symbol=symbol
-        )
-    if kind == "entries_blocked":
+    if isinstance(event, FAILURES):
+        symbol = event.symbol if isinstance(event, StopReplaceFailed | StopCancelFailed) else None
+        title = f"{event.kind.replace('_', ' ')}: {event.error}"
+        return alert_event(AlertKind.ERROR, title, facts.today, symbol=symbol)
+    if isinstance(event, EntriesBlocked):
         return alert_event(
             AlertKind.ENTRY_BLOCKED,
             "Entries skipped this cycle",
             facts.today,
-            reason_codes=tuple(event["reasons"]),
+            reason_codes=event.reasons,
             severity=Severity.CRITICAL,
         )
     return None

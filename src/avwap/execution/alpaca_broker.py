@@ -34,7 +34,6 @@ from typing import Any, TypeVar
 
 import pydantic
 import requests
-from requests.adapters import HTTPAdapter
 
 with warnings.catch_warnings():
     # alpaca.trading/__init__ imports its websocket stream, which imports the deprecated websockets.legacy;
@@ -49,6 +48,7 @@ with warnings.catch_warnings():
 
 from avwap.core.config import Config
 from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError, ConfigurationError
+from avwap.core.http import mount_timeout
 from avwap.execution.broker import (
     BrokerAccount,
     BrokerClock,
@@ -125,19 +125,6 @@ class AlpacaSettings:
                 raise ConfigurationError(variable, "required for the Alpaca books")
         url = config.alpaca_trading_url or None
         return cls(config.alpaca_api_key, config.alpaca_secret_key, paper=paper, url_override=url)
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """Applies a default timeout to every request (``requests`` has none)."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__(max_retries=0)
-        self._timeout = timeout
-
-    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        return super().send(request, **kwargs)
 
 
 def classify_rejection(status: int, message: str) -> str:
@@ -355,9 +342,7 @@ class AlpacaBroker:
         client._retry = settings.retry_attempts
         client._retry_wait = settings.retry_wait_seconds  # type: ignore[assignment]
         client._retry_codes = list(settings.retry_codes)
-        adapter = _TimeoutAdapter(settings.timeout_seconds)
-        client._session.mount("http://", adapter)
-        client._session.mount("https://", adapter)
+        mount_timeout(client._session, settings.timeout_seconds)
         self._client = client
         self._client_ids: dict[str, str] = {}  # broker order id -> client order id (for fills)
 

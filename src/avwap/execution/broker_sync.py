@@ -35,6 +35,13 @@ from avwap.execution.broker import (
     submit_idempotent,
 )
 from avwap.execution.context import CycleDependencies, CycleFacts, Stamp
+from avwap.execution.events import (
+    FillRecorded,
+    OrderAdopted,
+    OrderRecovered,
+    OrderUnresolved,
+    SubmissionRejected,
+)
 from avwap.execution.hooks import (
     AFTER_ACK_WRITE,
     AFTER_ORDER_RECORD_BEFORE_SUBMIT,
@@ -123,13 +130,11 @@ def send(deps: CycleDependencies, facts: CycleFacts, order: OpenOrder, broker: B
         placed = submit_idempotent(broker, request_for(order))
     except BrokerRejectedError as error:
         deps.book.record(rejection(deps, facts, order, error.code or BROKER_REJECTED, str(error)))
-        facts.note(
-            "order_rejected", symbol=order.symbol, client_order_id=order.client_order_id, code=error.code
-        )
+        facts.note(SubmissionRejected(order.symbol, order.client_order_id, error.code))
         return None
     except BrokerUnavailableError as error:  # outcome unknown: the next cycle looks it up again
         facts.unresolved_orders += (order.client_order_id,)
-        facts.note("order_unresolved", client_order_id=order.client_order_id, error=str(error))
+        facts.note(OrderUnresolved(order.client_order_id, str(error)))
         return None
     deps.hooks.reach(AFTER_SUBMIT_BEFORE_ACK_WRITE, **detail)
     deps.book.record(acknowledgement(deps, facts, order, placed))
@@ -146,14 +151,14 @@ def recover_submissions(deps: CycleDependencies, facts: CycleFacts, broker: Brok
             existing = broker.get_order(order.client_order_id)
         except BrokerError as error:
             facts.unresolved_orders += (order.client_order_id,)
-            facts.note("order_unresolved", client_order_id=order.client_order_id, error=str(error))
+            facts.note(OrderUnresolved(order.client_order_id, str(error)))
             continue
         if existing is not None:
             deps.book.record(acknowledgement(deps, facts, order, existing))
-            facts.note("order_recovered", client_order_id=order.client_order_id, found=True)
+            facts.note(OrderRecovered(order.client_order_id, found=True))
         else:
             send(deps, facts, order, broker)
-            facts.note("order_recovered", client_order_id=order.client_order_id, found=False)
+            facts.note(OrderRecovered(order.client_order_id, found=False))
 
 
 def _position_id(deps: CycleDependencies, order: OpenOrder) -> str:
@@ -289,7 +294,7 @@ def ingest_fills(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> 
         if fill_key in state.fill_ids:
             continue
         deps.book.record(*_fill_records(deps, facts, fill, order))
-        facts.note("fill", symbol=fill.symbol, side=str(fill.side), quantity=fill.quantity, price=fill.price)
+        facts.note(FillRecorded(fill.symbol, str(fill.side), fill.quantity, fill.price))
     return sorted(unknown)
 
 
@@ -375,7 +380,7 @@ def adopt_orders(deps: CycleDependencies, facts: CycleFacts, broker: Broker, cli
             ),
         )
         deps.book.record(acknowledgement(deps, facts, deps.book.state.open_orders[client_id], order))
-        facts.note("order_adopted", symbol=order.symbol, client_order_id=client_id)
+        facts.note(OrderAdopted(order.symbol, client_id))
         adopted += 1
     return adopted
 

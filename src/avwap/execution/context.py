@@ -13,6 +13,7 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.execution.book import BookRecorder
 from avwap.execution.broker import Broker
+from avwap.execution.events import CycleEvent
 from avwap.execution.hooks import NO_HOOKS, CycleHooks
 from avwap.execution.market_data import MarketData
 from avwap.integrations.slack.notifier import Notifier
@@ -99,11 +100,11 @@ class CycleFacts:
     # Why the entry half did not run at all this cycle (corrupt ledger, book of another mode): reason codes.
     entries_blocked: tuple[str, ...] = ()
     ledger_problem: str = ""
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[CycleEvent] = field(default_factory=list)
 
     def stamp(self, book_id: str) -> Stamp:
         """The common fields of every record written in this cycle."""
         return Stamp(book_id=book_id, date_ny=self.today, ts=self.now)
 
-    def note(self, kind: str, **detail: Any) -> None:
-        self.events.append({"event": kind, **detail})
+    def note(self, event: CycleEvent) -> None:
+        self.events.append(event)

@@ -21,6 +21,7 @@ from avwap.execution.alerts import send_alerts
 from avwap.execution.broker_sync import synchronize
 from avwap.execution.context import CycleDependencies, CycleFacts
 from avwap.execution.entries import run_entries
+from avwap.execution.events import BrokerUnavailable, CycleEvent, EntryDecision
 from avwap.execution.protective import maintain_stops
 
 
@@ -28,7 +29,7 @@ from avwap.execution.protective import maintain_stops
 class CycleReport:
     now: dt.datetime
     mode: str
-    events: tuple[dict[str, Any], ...]
+    events: tuple[CycleEvent, ...]
     drift: tuple[str, ...]
     blocked_reasons: tuple[str, ...]
     alerts: int
@@ -41,7 +42,7 @@ class CycleReport:
             "now": self.now,
             "mode": self.mode,
             "book_id": self.book_id,
-            "events": list(self.events),
+            "events": [event.to_dict() for event in self.events],
             "drift": list(self.drift),
             "blocked_reasons": list(self.blocked_reasons),
             "entries_blocked": list(self.entries_blocked),
@@ -77,7 +78,7 @@ def establish_facts(deps: CycleDependencies) -> CycleFacts:
         facts.broker_market_open = deps.broker.clock().is_open
         facts.equity = deps.broker.account().equity
     except BrokerError as error:  # unknown clock or equity: the gates fail closed
-        facts.note("broker_unavailable", error=str(error))
+        facts.note(BrokerUnavailable(str(error)))
     return facts
 
 
@@ -89,12 +90,12 @@ def run_cycle(deps: CycleDependencies) -> CycleReport:
             synchronize(deps, facts, deps.broker)
         except BrokerError as error:
             facts.drift += (f"broker synchronization failed: {error}",)
-            facts.note("broker_unavailable", error=str(error))
+            facts.note(BrokerUnavailable(str(error)))
     maintain_stops(deps, facts)
     run_entries(deps, facts)
     alerts = send_alerts(deps.notifier, facts)
     blocked = sorted(
-        {reason for event in facts.events if event["event"] == "decision" for reason in event["reasons"]}
+        {reason for event in facts.events if isinstance(event, EntryDecision) for reason in event.reasons}
     )
     return CycleReport(
         now=facts.now,

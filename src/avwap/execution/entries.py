@@ -30,7 +30,9 @@ from avwap.core.money import round_price
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
+from avwap.execution.events import EntriesBlocked, EntryDecision, EntrySubmitted
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
+from avwap.execution.market_views import sees_visible_bars
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent
@@ -165,7 +167,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
     )
     deps.book.record(record)
     deps.hooks.reach(AFTER_DECISION_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)
-    facts.note("decision", symbol=intent.symbol, outcome=str(outcome), reasons=list(verdict.reasons))
+    facts.note(EntryDecision(intent.symbol, str(outcome), tuple(verdict.reasons)))
     return record
 
 
@@ -192,7 +194,7 @@ def submit_entry(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent
         time_in_force=TimeInForce.DAY,
     )
     deps.book.record(order)
-    facts.note("entry_submitted", symbol=intent.symbol, quantity=decision.approved_quantity)
+    facts.note(EntrySubmitted(intent.symbol, decision.approved_quantity))
     if deps.broker is not None and facts.mode.effective_mode != ExecutionMode.DRY_RUN:
         send(deps, facts, deps.book.state.open_orders[client_id], deps.broker)
 
@@ -215,23 +217,24 @@ def trigger_key(deps: CycleDependencies, candidate: Candidate, facts: CycleFacts
     passed) determines its answer, and a candidate that found no entry under the same key need not be
     rescanned. The key is only valid for the same market data object (the cache is cleared when it changes).
     """
-    count_visible = getattr(deps.market, "visible_count", None)
-    if count_visible is None or not facts.is_session:
+    market = deps.market
+    if not sees_visible_bars(market) or not facts.is_session:
         return None
     start, _ = entry_window(facts.today)
     session_open = start - WINDOW_START_AFTER_OPEN
     slots = (facts.now - session_open) // TRIGGER_STEP if facts.now >= session_open else -1
-    return (facts.today, candidate.avwap, count_visible(candidate.symbol, facts.today, facts.now), slots)
+    visible = market.visible_count(candidate.symbol, facts.today, facts.now)
+    return (facts.today, candidate.avwap, visible, slots)
 
 
 def could_break_out(deps: CycleDependencies, candidate: Candidate, facts: CycleFacts) -> bool:
     """False only when S1 cannot fire: no bar that ended by now closed above the entry level (a breakout
     needs a 10-minute close above it, which is some 5-minute bar's close). A necessary condition, not a
     second trigger: when it holds (or the market data cannot say), :func:`find_entry` decides."""
-    highest = getattr(deps.market, "visible_highest_close", None)
-    if highest is None:
+    market = deps.market
+    if not sees_visible_bars(market):
         return True
-    value = highest(candidate.symbol, facts.today, facts.now)
+    value = market.visible_highest_close(candidate.symbol, facts.today, facts.now)
     return value is not None and not value <= float(candidate.avwap)  # NaN: let find_entry decide
 
 
@@ -322,7 +325,7 @@ def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
     """Complete pending intents, then consider every fresh candidate in rank order."""
     facts.entries_blocked = entry_blockers(deps, facts)
     if facts.entries_blocked:
-        facts.note("entries_blocked", reasons=list(facts.entries_blocked))
+        facts.note(EntriesBlocked(tuple(facts.entries_blocked)))
         return
     if deps.market is not deps.cache.market:  # trigger memos are only valid for the data they were made on
         deps.cache.market, deps.cache.no_signal = deps.market, {}

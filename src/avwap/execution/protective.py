@@ -37,6 +37,19 @@ from avwap.core.ids import client_order_id
 from avwap.execution.broker import Broker, BrokerOrder, RejectCode, replace_idempotent
 from avwap.execution.broker_sync import ingest_fills, send
 from avwap.execution.context import CycleDependencies, CycleFacts
+from avwap.execution.events import (
+    StopCanceled,
+    StopCancelFailed,
+    StopMissing,
+    StopPolicy,
+    StopPolicyFailed,
+    StopReplaced,
+    StopReplaceFailed,
+    StopReplaceRaced,
+    StopSubmitted,
+    SubmissionRejected,
+)
+from avwap.execution.market_views import keeps_arrays
 from avwap.exits.bar_arrays import BarArrays, bar_arrays_from_values, empty_arrays
 from avwap.exits.candidates import pivot_fields
 from avwap.exits.events import exit_events
@@ -210,7 +223,7 @@ def submit_stop(
     deps.book.record(
         order, exit_event(deps, facts, position, target, kind=ExitEventKind.STOP_SUBMITTED, reason=reason)
     )
-    facts.note("stop_submitted", symbol=position.symbol, stop=target.stop, quantity=quantity)
+    facts.note(StopSubmitted(position.symbol, target.stop, quantity))
     assert deps.broker is not None
     send(deps, facts, deps.book.state.open_orders[client_id], deps.broker)
     refusal = _refusal(facts, client_id)
@@ -222,8 +235,8 @@ def submit_stop(
 def _refusal(facts: CycleFacts, client_id: str) -> str | None:
     """The broker's refusal code for ``client_id`` in this cycle (``send`` notes it), if any."""
     for event in reversed(facts.events):
-        if event["event"] == "order_rejected" and event.get("client_order_id") == client_id:
-            return str(event.get("code"))
+        if isinstance(event, SubmissionRejected) and event.client_order_id == client_id:
+            return str(event.code)
     return None
 
 
@@ -239,15 +252,15 @@ def replace_stop(
         replacement = replace_idempotent(broker, current.client_order_id, new_id, stop_price=target.stop)
     except BrokerRejectedError as error:
         if error.code in _GONE:
-            facts.note("stop_replace_raced", symbol=position.symbol, client_order_id=current.client_order_id)
+            facts.note(StopReplaceRaced(position.symbol, current.client_order_id))
             return  # it filled or was canceled meanwhile: the next synchronization records what happened
         if error.code == RejectCode.CLIENT_ORDER_ID_CONFLICT:
-            facts.note("stop_replace_failed", symbol=position.symbol, error=str(error))
+            facts.note(StopReplaceFailed(position.symbol, str(error)))
             return
         cancel_then_new(deps, facts, position, current, target, why=f"replace refused ({error.code})")
         return
     except BrokerError as error:  # outcome unknown: the next cycle retries under the same new id
-        facts.note("stop_replace_failed", symbol=position.symbol, error=str(error))
+        facts.note(StopReplaceFailed(position.symbol, str(error)))
         return
     if replacement.quantity != current.quantity - current.filled_quantity:
         # The old stop sold shares the ledger has not seen: record those fills against it while the ledger
@@ -270,7 +283,7 @@ def replace_stop(
         ),
         exit_event(deps, facts, position, target, kind=ExitEventKind.STOP_REPLACED, reason=reason),
     )
-    facts.note("stop_replaced", symbol=position.symbol, stop=target.stop)
+    facts.note(StopReplaced(position.symbol, target.stop))
 
 
 def cancel_then_new(
@@ -289,12 +302,12 @@ def cancel_then_new(
         canceled = broker.cancel_order(current.client_order_id)
     except BrokerRejectedError as error:
         if error.code in _GONE:
-            facts.note("stop_replace_raced", symbol=position.symbol, client_order_id=current.client_order_id)
+            facts.note(StopReplaceRaced(position.symbol, current.client_order_id))
             return
-        facts.note("stop_cancel_failed", symbol=position.symbol, error=str(error))
+        facts.note(StopCancelFailed(position.symbol, str(error)))
         return
     except BrokerError as error:
-        facts.note("stop_cancel_failed", symbol=position.symbol, error=str(error))
+        facts.note(StopCancelFailed(position.symbol, str(error)))
         return
     if canceled.filled_quantity > current.filled_quantity:
         # It sold shares before the cancel: record those fills while the ledger still knows the order as
@@ -351,7 +364,7 @@ def reconcile_stop(
         return
     had_stop = order_revision(deps, position) > 0
     if had_stop:
-        facts.note("stop_missing", symbol=position.symbol, reason="no working stop at the start of the cycle")
+        facts.note(StopMissing(position.symbol, "no working stop at the start of the cycle"))
     assert deps.broker is not None
     try:
         broker_orders: list[BrokerOrder] | None = deps.broker.open_orders()
@@ -386,11 +399,9 @@ def _note_if_unprotected(
     deps: CycleDependencies, facts: CycleFacts, position: PositionState, target: Target
 ) -> None:
     still_open = deps.book.state.positions.get(position.symbol) is not None
-    noted = any(
-        event["event"] == "stop_missing" and event.get("symbol") == position.symbol for event in facts.events
-    )
+    noted = any(isinstance(event, StopMissing) and event.symbol == position.symbol for event in facts.events)
     if target.resolved and still_open and not noted and working_stop(deps, position) is None:
-        facts.note("stop_missing", symbol=position.symbol, reason="no working stop", stop=target.stop)
+        facts.note(StopMissing(position.symbol, "no working stop", target.stop))
 
 
 def cancel_orphan_stops(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> None:
@@ -405,13 +416,13 @@ def cancel_orphan_stops(deps: CycleDependencies, facts: CycleFacts, broker: Brok
             broker.cancel_order(order.client_order_id)
         except BrokerRejectedError as error:
             if error.code not in _GONE:
-                facts.note("stop_cancel_failed", symbol=order.symbol, error=str(error))
+                facts.note(StopCancelFailed(order.symbol, str(error)))
             continue  # gone already: the next synchronization records its fate
         except BrokerError as error:
-            facts.note("stop_cancel_failed", symbol=order.symbol, error=str(error))
+            facts.note(StopCancelFailed(order.symbol, str(error)))
             continue
         deps.book.record(_canceled(deps, facts, order, "position closed"))
-        facts.note("stop_canceled", symbol=order.symbol, client_order_id=order.client_order_id)
+        facts.note(StopCanceled(order.symbol, order.client_order_id))
 
 
 # ------------------------------------------------------------------------------------------ policy
@@ -430,16 +441,14 @@ def _record_policy_events(
             return
         deps.book.last_skip[position.position_id] = key
     deps.book.record(*events)
-    facts.note("stop_policy", symbol=position.symbol, reason=str(decision.reason), stop=decision.stop_price)
+    facts.note(StopPolicy(position.symbol, str(decision.reason), decision.stop_price))
 
 
 def policy_bars(deps: CycleDependencies, facts: CycleFacts, symbol: str) -> tuple[BarArrays, BarArrays]:
-    """Today's closed intraday bars and the daily history as arrays; market data that keeps arrays
-    (FrameMarketData) serves them without rebuilding them every cycle."""
-    session_arrays = getattr(deps.market, "session_arrays", None)
-    daily_arrays = getattr(deps.market, "daily_arrays", None)
-    if session_arrays is not None and daily_arrays is not None:
-        return session_arrays(symbol, facts.today, facts.now), daily_arrays(symbol, facts.today)
+    """Today's closed intraday bars and the daily history as arrays (kept arrays when the data has them)."""
+    market = deps.market
+    if keeps_arrays(market):
+        return market.session_arrays(symbol, facts.today, facts.now), market.daily_arrays(symbol, facts.today)
     intraday = frame_arrays(deps.market.session_bars(symbol, facts.today, facts.now))
     return intraday, frame_arrays(deps.market.daily_bars(symbol, facts.today))
 
@@ -458,7 +467,7 @@ def decide_target(
         intraday, daily = policy_bars(deps, facts, position.symbol)
         decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=policy_rules(deps.config))
     except (DataError, ValueError) as error:  # bad bars never leave a position without its known stop
-        facts.note("stop_policy_failed", symbol=position.symbol, error=str(error))
+        facts.note(StopPolicyFailed(position.symbol, str(error)))
         decision = None
     if decision is not None:
         _record_policy_events(deps, facts, position, decision)

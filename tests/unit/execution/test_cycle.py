@@ -17,6 +17,7 @@ from avwap.core.calendar import NEW_YORK
 from avwap.core.config import ExecutionMode
 from avwap.execution.book import DRY_RUN_BOOK, BookRecorder
 from avwap.execution.broker import OrderRequest, OrderSide, OrderType
+from avwap.execution.events import StopSubmitted
 from avwap.integrations.slack.messages import AlertKind
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose
 from avwap.ledger.records import Decision, Fill, OrderSubmitted, PositionOpened, TradeIntent
@@ -86,7 +87,7 @@ def test_the_kill_switch_rejects_entries_while_stops_still_run(home: Path, switc
     report = killed.run_at(ny(11, 30))
     bbb = decisions(killed)["BBB"]
     assert bbb.outcome == DecisionOutcome.REJECT and bbb.reason_codes[0] == reasons.KILL_SWITCH_ACTIVE
-    assert any(event["event"] == "stop_submitted" and event["symbol"] == "AAA" for event in report.events)
+    assert any(isinstance(event, StopSubmitted) and event.symbol == "AAA" for event in report.events)
     assert {alert.kind for alert in killed.notifier.events} >= {
         AlertKind.KILL_SWITCH,
         AlertKind.ENTRY_BLOCKED,
@@ -200,7 +201,7 @@ def test_a_broker_that_is_down_is_recorded_blocks_entries_and_does_not_crash(sce
     down = DownBroker()
     scenario.deps.broker = down  # type: ignore[assignment]
     report = scenario.run_at(ny(10, 30))
-    assert any(event["event"] == "broker_unavailable" for event in report.events)
+    assert any(event.kind == "broker_unavailable" for event in report.events)
     assert report.entries_blocked == (reasons.BROKER_CLOCK_UNKNOWN, reasons.EQUITY_UNKNOWN)
     assert scenario.records() == []  # nothing decided: the candidates are considered again next cycle
     assert down.calls["submit_order"] == 0

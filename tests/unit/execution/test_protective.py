@@ -28,11 +28,20 @@ from avwap.core.config import ExecutionMode
 from avwap.core.errors import BrokerRejectedError, BrokerUnavailableError, DataError
 from avwap.execution.broker import OrderRequest, OrderSide, OrderType, RejectCode, TimeInForce
 from avwap.execution.cycle import establish_facts
+from avwap.execution.events import CycleEvent
+from avwap.execution.market_data import FrameMarketData
+from avwap.execution.market_views import (
+    ArrayMarketData,
+    VisibleBarsMarketData,
+    keeps_arrays,
+    sees_visible_bars,
+)
 from avwap.execution.protective import (
     Target,
     frame_arrays,
     maintain_stops,
     order_revision,
+    policy_bars,
     reconcile_stop,
     stop_client_id,
 )
@@ -51,8 +60,8 @@ def working(home: Path, until: dt.datetime | None = None) -> StopScenario:
     return scenario
 
 
-def events(scenario: StopScenario, kind: str) -> list[dict[str, Any]]:
-    return [event for report in scenario.reports for event in report.events if event["event"] == kind]
+def events(scenario: StopScenario, kind: str) -> list[CycleEvent]:
+    return [event for report in scenario.reports for event in report.events if event.kind == kind]
 
 
 def test_frame_arrays_equal_the_general_conversion() -> None:
@@ -216,3 +225,38 @@ def test_execution_events_repeat_the_basis_and_pivot_so_the_fold_keeps_them(tmp_
     )
     scenario.restart()  # the same, from the files
     assert scenario.deps.book.exit_book().positions[SYMBOL] == position
+
+
+class FramesOnly:
+    """Market data without kept arrays: the policy must convert its frames."""
+
+    def __init__(self, inner: FrameMarketData) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def session_bars(self, symbol: str, day: dt.date, now: dt.datetime) -> Any:
+        self.calls.append("session_bars")
+        return self.inner.session_bars(symbol, day, now)
+
+    def daily_bars(self, symbol: str, before: dt.date) -> Any:
+        self.calls.append("daily_bars")
+        return self.inner.daily_bars(symbol, before)
+
+    def last_price(self, symbol: str, now: dt.datetime) -> Any:
+        return self.inner.last_price(symbol, now)
+
+
+def test_kept_arrays_are_found_by_type_and_frames_are_converted_otherwise(tmp_path: Path) -> None:
+    scenario = working(tmp_path / "home")
+    market = scenario.market
+    assert isinstance(market, FrameMarketData) and isinstance(market, ArrayMarketData)
+    assert isinstance(market, VisibleBarsMarketData) and keeps_arrays(market) and sees_visible_bars(market)
+    facts = establish_facts(scenario.deps)
+    fast = policy_bars(scenario.deps, facts, SYMBOL)
+    frames_only = FramesOnly(market)
+    assert not isinstance(frames_only, ArrayMarketData | VisibleBarsMarketData)
+    assert not keeps_arrays(frames_only) and not sees_visible_bars(frames_only)
+    general = policy_bars(dataclasses.replace(scenario.deps, market=frames_only), facts, SYMBOL)
+    assert frames_only.calls == ["session_bars", "daily_bars"]
+    for kept, converted in zip(fast, general, strict=True):
+        assert np.array_equal(kept.start_ns, converted.start_ns) and np.array_equal(kept.low, converted.low)
