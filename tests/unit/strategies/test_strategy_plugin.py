@@ -165,3 +165,22 @@ def test_execution_does_not_import_strategy_internals() -> None:
                 if name.startswith("avwap.strategies") and name not in allowed
             ]
     assert offenders == []
+
+
+def test_a_plan_to_sell_short_is_refused() -> None:
+    from avwap.ledger.record_enums import Side
+    from avwap.strategies.protocol import EntryPlan
+
+    with pytest.raises(ValueError, match="long entries only"):
+        EntryPlan(
+            strategy_id="T_TINY",
+            symbol="AAA",
+            setup="x",
+            entry_price=Decimal("10"),
+            initial_stop=Decimal("11"),
+            distance_pct=Decimal("0"),
+            decided_at=dt.datetime(2026, 4, 1, 14, 30, tzinfo=dt.UTC),
+            model_version="T_TINY/3",
+            reason="short",
+            side=Side.SELL,
+        )
