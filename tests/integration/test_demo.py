@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from avwap.cli.main import build_app
+from avwap.core.calendar import nyse
 from avwap.core.errors import ConfigurationError
 from avwap.demo.home import prepare_demo_home
 from avwap.demo.run import run_demo
@@ -56,6 +57,25 @@ def test_demo_trades_and_writes_every_output(two_runs) -> None:  # type: ignore[
     report = (home / "reports" / "demo.html").read_text()
     assert "Equity (end of day)" in report and "anchored VWAP" in report and report.count("<svg") >= 2
     assert all(item.ok for item in verify_path(home / "ledger"))
+
+
+def test_the_morning_scan_is_the_production_scan_job(two_runs) -> None:  # type: ignore[no-untyped-def]
+    """Each morning runs `avwap scan`'s job: every artifact it writes exists, stamped as it stamps them."""
+    home, _, outcome = two_runs
+    sessions = outcome.result.sessions
+    for day in sessions:
+        name = day.isoformat()
+        for path in (
+            home / "artifacts" / "diagnostics" / f"{name}.json",
+            home / "artifacts" / "watchlists" / f"{name}.txt",
+            home / "reports" / f"scan-{name}.html",
+        ):
+            assert path.is_file(), path
+        artifact = json.loads((home / "artifacts" / "candidates" / f"{name}.json").read_text())
+        # the scan job's provenance: as of the data's last session (the previous one), rules named
+        assert artifact["provenance"]["as_of_date_ny"] == nyse().previous_session(day).isoformat()
+        assert artifact["rules_hash"]
+        assert "SPY" not in outcome.result.candidates[day]  # the benchmark is not in the scan universe
 
 
 def test_demo_refuses_to_reset_a_folder_that_is_not_a_demo_home(tmp_path: Path) -> None:

@@ -30,8 +30,8 @@ from tests.integration.test_stops_harness import (
 from avwap.analytics.exit_metrics import DivergenceCause, exit_parity
 from avwap.analytics.trades import reconstruct_trades
 from avwap.core.clock import SimulatedClock
-from avwap.execution.protective import policy_rules
 from avwap.exits.bar_arrays import bar_arrays
+from avwap.exits.rules import stop_rules
 from avwap.exits.simulator import SimulatedEntry, simulate_intraday
 
 GAP_DAY: list[float | Bar | None] = [*EXAMPLE_LOWS, GAP_BAR, *[99.50] * 10]
@@ -75,7 +75,7 @@ def trade_and_compare(
         entry,
         bar_arrays(alpaca.scenario.intraday),
         bar_arrays(alpaca.scenario.daily),
-        policy_rules(alpaca.scenario.config),
+        stop_rules(alpaca.scenario.config),
     )
     report = exit_parity(trades, [simulated])
     assert report.compared == 1 and report.matched == int(report.ok)

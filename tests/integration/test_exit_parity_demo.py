@@ -27,9 +27,8 @@ from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 from avwap.demo.home import prepare_demo_home
 from avwap.demo.replay import BAR_MINUTES, Replay, ReplayResult, demo_config, five_minute_bars
 from avwap.demo.report import trade_bars, write_report
-from avwap.execution.protective import policy_rules
 from avwap.exits.bar_arrays import bar_arrays
-from avwap.exits.rules import StopRules
+from avwap.exits.rules import StopRules, stop_rules
 from avwap.exits.simulator import OPEN, STOPPED, SimulatedEntry, SimulatedExit, simulate_intraday
 from avwap.ledger.records import OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
@@ -68,7 +67,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     records = Ledger(config.ledger_dir).read_book("PAPER_SIM")
     store = BarStore(config.data_dir)
     intraday, daily = five_minute_bars(store), store.read("1d")
-    rules = policy_rules(config)
+    rules = stop_rules(config)
     trades = reconstruct_trades(records)
     simulated = {trade.position_id: simulate(trade, intraday, daily, rules) for trade in trades}
     return Replayed(trades, simulated, records, home, result)

@@ -24,6 +24,8 @@ from avwap.control.preflight import PreflightReport, build_preflight, report_dat
 from avwap.control.state_files import read_state_files
 from avwap.core.calendar import ny_date
 from avwap.core.clock import SystemClock
+from avwap.exits.rules import stop_rules
+from avwap.strategies.registry import enabled_strategies
 
 TODAY_OPTION = typer.Option(
     None, "--today", formats=["%Y-%m-%d"], help="Check as of this New York date (default: today in New York)."
@@ -79,6 +81,9 @@ def register(app: typer.Typer) -> None:
 
         def body() -> int:
             config = load_cli_config()
+            # what `avwap execute` resolves at start-up: a bad STOP_* or ENABLED_STRATEGIES stops here too
+            stop_rules(config)
+            enabled_strategies(config)
             files = read_state_files(config.state_dir)
             today_ny = today.date() if today is not None else ny_date(SystemClock().now())
             report = build_preflight(config, files, today_ny)

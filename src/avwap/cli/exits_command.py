@@ -9,6 +9,7 @@ through the stop policy and exits 1 when real and simulated exits diverge.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,11 +131,12 @@ def _simulate(home: Path | None, book: str, first: dt.date, last: dt.date, as_js
     from avwap.analytics.exit_metrics import exit_parity
     from avwap.data.store import BarStore
     from avwap.exits.bar_arrays import bar_arrays, empty_arrays
-    from avwap.exits.rules import StopRules
+    from avwap.exits.rules import stop_rules
     from avwap.exits.simulator import SimulatedEntry, simulate_intraday
     from avwap.exits.simulator_daily import simulate_daily_position
 
     config = load_cli_config(home=home)
+    rules = stop_rules(config)  # the rules the cycle traded with, or the comparison is meaningless
     store = BarStore(config.data_dir)
     trades = _closed_trades(config, book, first, last)
     simulated = []
@@ -151,9 +153,10 @@ def _simulate(home: Path | None, book: str, first: dt.date, last: dt.date, as_js
             bar_arrays(daily_frame) if daily_frame is not None and not daily_frame.empty else empty_arrays()
         )
         if minutes is not None:
-            simulated.append(simulate_intraday(entry, bars, daily, StopRules(bar_minutes=minutes)))
+            intraday_rules = dataclasses.replace(rules, bar_minutes=minutes)
+            simulated.append(simulate_intraday(entry, bars, daily, intraday_rules))
         else:
-            simulated.append(simulate_daily_position(entry, daily))
+            simulated.append(simulate_daily_position(entry, daily, rules=rules))
     report = exit_parity(trades, simulated, time_tolerance=dt.timedelta(minutes=5))
     if as_json:
         print_json({"book": book, "from": first, "to": last, "ok": report.ok, "report": report})

@@ -6,7 +6,7 @@ Pure code: every input (mode, kill switch, portfolio, session, caps) arrives in 
 Public API::
 
     live_gate.resolve_mode(config, token_file_text, today_ny) -> ModeResolution
-    sizing.size_entry(equity, entry_price, distance_pct, swing_low, rules) -> SizedEntry | SizingRejection
+    sizing.size_entry(equity, entry_price, distance_pct, initial_stop, rules) -> SizedEntry | SizingRejection
     plane.evaluate_entry(context) -> Decision              APPROVE / RESIZE / REJECT with ordered reasons
     plane.evaluate_exit(context, kind) -> ExitDecision     always allowed; records what would have blocked
     plane.trading_state(kill_switch, portfolio) -> TradingState   ACTIVE / REDUCING / HALTED

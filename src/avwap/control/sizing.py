@@ -5,7 +5,7 @@
     scale      = min(1, max(0.25, 1 − distance% / 6))
     allocation = min(equity × 2 % × scale, equity × 10 %)      rounded down to the cent
     shares     = floor(allocation / entry price)
-    stop       = latest confirmed daily swing low − $0.10      rounded down to a valid tick
+    stop       = the plan's initial stop (the stop rules' daily swing low − buffer), rounded down to a tick
     reject when the stop is ≤ 0, or risk/share = entry − stop is ≤ 0 or > $3.00
 
 The scale is capped at 1 so a (rare) negative distance never sizes above the base risk. All arithmetic runs
@@ -29,7 +29,6 @@ DEFAULT_MAX_ALLOCATION_PCT: Final = Decimal("10")
 DEFAULT_MAX_RISK_PER_SHARE: Final = Decimal("3.00")
 DEFAULT_MIN_SCALE: Final = Decimal("0.25")
 DEFAULT_DISTANCE_SCALE_PCT: Final = Decimal("6")
-DEFAULT_STOP_BUFFER: Final = Decimal("0.10")
 
 HUNDRED: Final = Decimal("100")
 
@@ -43,7 +42,6 @@ class SizingRules:
     max_risk_per_share: Decimal = DEFAULT_MAX_RISK_PER_SHARE
     min_scale: Decimal = DEFAULT_MIN_SCALE
     distance_scale_pct: Decimal = DEFAULT_DISTANCE_SCALE_PCT
-    stop_buffer: Decimal = DEFAULT_STOP_BUFFER
 
     @classmethod
     def from_config(cls, config: Config) -> SizingRules:
@@ -54,7 +52,6 @@ class SizingRules:
             max_risk_per_share=config.max_risk_per_share,
             min_scale=config.sizing_min_scale,
             distance_scale_pct=config.sizing_distance_scale_pct,
-            stop_buffer=config.stop_buffer,
         )
 
 
@@ -94,13 +91,15 @@ def size_entry(
     equity: object,
     entry_price: object,
     distance_pct: object,
-    swing_low: object,
+    initial_stop: object,
     rules: SizingRules | None = None,
 ) -> SizedEntry | SizingRejection:
-    """Size a long entry at ``entry_price`` whose distance above its AVWAP is ``distance_pct`` percent."""
+    """Size a long entry at ``entry_price`` whose distance above its AVWAP is ``distance_pct`` percent and
+    whose stop is ``initial_stop`` (computed by :func:`avwap.exits.candidates.daily_stop` under the stop
+    rules, the same computation as every later stop: sizing never adds a buffer of its own)."""
     rules = rules or SizingRules()
     equity_value, price, distance, low = (
-        finite_decimal(item) for item in (equity, entry_price, distance_pct, swing_low)
+        finite_decimal(item) for item in (equity, entry_price, distance_pct, initial_stop)
     )
     if not _rules_valid(rules):
         return SizingRejection(reasons.CAP_MISSING, {"problem": "sizing rules", "rules": repr(rules)})
@@ -116,10 +115,10 @@ def size_entry(
         )
     if low is None or low <= 0:
         return SizingRejection(
-            reasons.INVALID_INTENT, {"problem": "no confirmed swing low", "swing_low": shown(swing_low)}
+            reasons.INVALID_INTENT, {"problem": "no initial stop", "initial_stop": shown(initial_stop)}
         )
     with decimal.localcontext(ARITHMETIC):
-        stop = round_price(low - rules.stop_buffer, "down")
+        stop = round_price(low, "down")
         risk_per_share = price - stop
         if stop <= 0 or risk_per_share <= 0 or risk_per_share > rules.max_risk_per_share:
             detail = {"problem": "risk per share", "risk_per_share": risk_per_share, "stop_price": stop}
@@ -144,7 +143,7 @@ def _rules_valid(rules: SizingRules) -> bool:
         rules.max_risk_per_share,
         rules.distance_scale_pct,
     )
-    non_negative = (rules.min_scale, rules.stop_buffer)
+    non_negative = (rules.min_scale,)
     return all(positive_amount(value) is not None for value in positive) and all(
         non_negative_amount(value) is not None for value in non_negative
     )

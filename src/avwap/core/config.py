@@ -75,6 +75,20 @@ def parse_decimal(variable: str, raw: object) -> Decimal:
     return value
 
 
+def parse_optional_decimal(variable: str, raw: object) -> Decimal | None:
+    """Empty text means "not set" (None); anything else must be a finite non-negative number."""
+    if isinstance(raw, str) and not raw.strip():
+        return None
+    return parse_decimal(variable, raw)
+
+
+def parse_fraction(variable: str, raw: object) -> Decimal:
+    value = parse_decimal(variable, raw)
+    if value >= 1:
+        raise ConfigurationError(variable, f"expected a fraction in [0, 1), got {raw!r}")
+    return value
+
+
 def parse_date(variable: str, raw: object) -> dt.date | None:
     text = str(raw).strip()
     if not text:
@@ -92,6 +106,17 @@ def parse_symbols(variable: str, raw: object) -> tuple[str, ...]:
         if not symbol.replace(".", "").replace("-", "").isalnum():
             raise ConfigurationError(variable, f"not a ticker symbol: {symbol!r}")
     return tuple(symbols)
+
+
+def parse_strategy_ids(variable: str, raw: object) -> tuple[str, ...]:
+    """Strategy ids in the order given, without duplicates (whether each is registered is checked by
+    :func:`avwap.strategies.registry.enabled_strategies`, which core cannot import)."""
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    ids = tuple(dict.fromkeys(str(item).strip().upper() for item in items if str(item).strip()))
+    for strategy_id in ids:
+        if not strategy_id.replace("_", "").isalnum():
+            raise ConfigurationError(variable, f"not a strategy id: {strategy_id!r}")
+    return ids
 
 
 def parse_mode(variable: str, raw: object) -> ExecutionMode:
@@ -149,6 +174,22 @@ class Config:
     poll_seconds: int = 300
     max_risk_per_share: Decimal = Decimal("3.00")
     stop_buffer: Decimal = Decimal("0.10")
+    # The stop rules (avwap.exits.rules.StopRules, one set for the initial and the trailing stop).
+    stop_daily_left_bars: int = 2
+    stop_daily_right_bars: int = 2
+    stop_intraday_left_bars: int = 2
+    stop_intraday_right_bars: int = 2
+    stop_daily_lookback: int = 120
+    stop_buffer_atr_fraction: Decimal | None = None
+    stop_atr_period: int = 14
+    stop_min_distance_fraction: Decimal = Decimal("0.003")
+    stop_submit_after_open_minutes: int = 5
+    stop_min_delay_after_entry_minutes: int = 5
+    stop_min_bars_after_entry: int = 2
+    stop_open_noise_minutes: int = 15
+    stop_early_trend_minutes: int = 60
+    stop_close_protect_minutes: int = 30
+    enabled_strategies: tuple[str, ...] = ("S1_AVWAP_CORE",)
     sizing_base_risk_pct: Decimal = Decimal("2")
     sizing_max_allocation_pct: Decimal = Decimal("10")
     sizing_min_scale: Decimal = Decimal("0.25")
@@ -237,6 +278,23 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("POLL_SECONDS", "poll_seconds", parse_int, help="execution loop period"),
     Setting("MAX_RISK_PER_SHARE", "max_risk_per_share", parse_decimal, help="sizing rejects wider stops"),
     Setting("STOP_BUFFER", "stop_buffer", parse_decimal, help="dollars below a swing low for stops"),
+    Setting("STOP_DAILY_LEFT_BARS", "stop_daily_left_bars", parse_positive_int, help="daily swing low shape"),
+    Setting("STOP_DAILY_RIGHT_BARS", "stop_daily_right_bars", parse_int, help="bars confirming a daily low"),
+    Setting("STOP_INTRADAY_LEFT_BARS", "stop_intraday_left_bars", parse_positive_int),
+    Setting("STOP_INTRADAY_RIGHT_BARS", "stop_intraday_right_bars", parse_int),
+    Setting("STOP_DAILY_LOOKBACK", "stop_daily_lookback", parse_positive_int, help="daily bars searched"),
+    Setting(
+        "STOP_BUFFER_ATR_FRACTION", "stop_buffer_atr_fraction", parse_optional_decimal, help="ATR buffer"
+    ),
+    Setting("STOP_ATR_PERIOD", "stop_atr_period", parse_positive_int),
+    Setting("STOP_MIN_DISTANCE_FRACTION", "stop_min_distance_fraction", parse_fraction),
+    Setting("STOP_SUBMIT_AFTER_OPEN_MINUTES", "stop_submit_after_open_minutes", parse_int),
+    Setting("STOP_MIN_DELAY_AFTER_ENTRY_MINUTES", "stop_min_delay_after_entry_minutes", parse_int),
+    Setting("STOP_MIN_BARS_AFTER_ENTRY", "stop_min_bars_after_entry", parse_int),
+    Setting("STOP_OPEN_NOISE_MINUTES", "stop_open_noise_minutes", parse_int),
+    Setting("STOP_EARLY_TREND_MINUTES", "stop_early_trend_minutes", parse_int),
+    Setting("STOP_CLOSE_PROTECT_MINUTES", "stop_close_protect_minutes", parse_int),
+    Setting("ENABLED_STRATEGIES", "enabled_strategies", parse_strategy_ids, help="comma-separated ids"),
     Setting("SIZING_BASE_RISK_PCT", "sizing_base_risk_pct", parse_decimal, help="% of equity per entry"),
     Setting("SIZING_MAX_ALLOCATION_PCT", "sizing_max_allocation_pct", parse_decimal, help="cap, % of equity"),
     Setting("SIZING_MIN_SCALE", "sizing_min_scale", parse_decimal, help="floor of the distance scale"),

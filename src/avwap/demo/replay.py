@@ -32,18 +32,13 @@ from avwap.execution.market_data import FrameMarketData
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.integrations.slack.notifier import RecordingNotifier
 from avwap.ledger import record_ids
-from avwap.ledger.atomic import build_provenance
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.record_enums import CashMovementKind
 from avwap.ledger.records import CashMovement
 from avwap.ledger.router import Ledger
-from avwap.signals.scan import scan
-from avwap.signals.scan_rules import ScanRules
-from avwap.signals.scan_rules_file import scan_rules_hash
-from avwap.watchlist.artifact import write_candidates
+from avwap.watchlist.scan_job import run_scan
 
 BAR_MINUTES: Final = 5
-RULES_HASH: Final = scan_rules_hash(ScanRules())  # the demo scans with the default rules
 PRE_OPEN: Final = dt.timedelta(hours=1)
 # Demo caps: paper money, sized so that the sizing rule (2 % of equity per entry) binds, not the live caps.
 DEMO_DEFAULTS: Final[Mapping[str, tuple[str, Any]]] = {
@@ -113,7 +108,7 @@ class Replay:
         self.sessions = [day for day in days if nyse().is_session(day)][-sessions:]
         if not self.sessions:
             raise DataError(f"no 5-minute bars on NYSE sessions in {data_root}")
-        self.daily = daily
+        self.data_root = Path(data_root)
         self.market = FrameMarketData(daily, intraday, "5m")
         self.bars_by_start = dict(iter(intraday.groupby("timestamp")))
         self.data_hash = store.data_hash("1d")
@@ -159,14 +154,14 @@ class Replay:
         )
 
     def morning_scan(self, day: dt.date) -> None:
-        """Write the candidates artifact for ``day`` from daily bars through the previous session."""
+        """Run the production scan job (what ``avwap scan`` runs) for ``day`` an hour before the open: it
+        writes the day's candidates, diagnostics, watchlist and scan report from daily bars through the
+        previous session, and sends its summary to the demo's notifier."""
         self.clock.set(nyse().session_open(day) - PRE_OPEN)
-        as_of = nyse().previous_session(day)
-        frame = self.daily.loc[self.daily["timestamp"].dt.date <= as_of]
-        result = scan(frame, as_of)
-        provenance = build_provenance(self.config.config_hash(), self.data_hash, day)
-        write_candidates(self.config.artifacts_dir, day, result, provenance, rules_hash=RULES_HASH)
-        self.result.candidates[day] = [candidate.symbol for candidate in result.candidates]
+        job = run_scan(
+            self.config, day, clock=self.clock, data_dir=self.data_root, notifier=self.deps.notifier
+        )
+        self.result.candidates[day] = [candidate.symbol for candidate in job.result.candidates]
 
     def watched(self, day: dt.date) -> set[str]:
         """Symbols whose bars the broker needs: today's candidates, holdings and working orders."""

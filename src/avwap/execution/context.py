@@ -16,8 +16,10 @@ from avwap.execution.broker import Broker
 from avwap.execution.events import CycleEvent
 from avwap.execution.hooks import NO_HOOKS, CycleHooks
 from avwap.execution.market_data import MarketData
+from avwap.exits.rules import StopRules, stop_rules
 from avwap.integrations.slack.notifier import Notifier
-from avwap.strategies.registry import S1_AVWAP_CORE
+from avwap.strategies.protocol import Strategy
+from avwap.strategies.registry import enabled_strategies
 from avwap.watchlist.artifact import Freshness, candidates_path, check_freshness
 
 
@@ -35,11 +37,14 @@ class CycleCache:
 
     def __init__(self) -> None:
         self._freshness: tuple[tuple[Any, ...], Freshness] | None = None
-        # symbol -> the trigger inputs under which S1 found no entry (see entries.trigger_key), valid for
-        # the market data object in ``market`` only
-        self.no_signal: dict[str, tuple[Any, ...]] = {}
+        # strategy id -> that strategy's memo (StrategyInputs.memo), valid for the market data object in
+        # ``market`` only
+        self.memos: dict[str, dict[str, Any]] = {}
         self.market: object | None = None
         self.probes: dict[tuple[Any, ...], str] = {}  # would-be intent ids, by their inputs
+
+    def memo(self, strategy_id: str) -> dict[str, Any]:
+        return self.memos.setdefault(strategy_id, {})
 
     def freshness(self, artifacts_dir: Path, today: dt.date, is_session: bool) -> Freshness:
         """:func:`check_freshness`, re-read only when the artifact file changed (size, times, inode)."""
@@ -73,12 +78,19 @@ class CycleDependencies:
     notifier: Notifier
     artifacts_dir: Path
     state_dir: Path
-    strategy_id: str = S1_AVWAP_CORE
     hooks: CycleHooks = NO_HOOKS
     # Set by the runner when the start-up verification (or a cycle) found the ledger corrupt: new entries
     # stay blocked (LEDGER_UNREADABLE) until an operator repairs it and restarts; exits keep running.
     ledger_problem: str = ""
     cache: CycleCache = field(default_factory=CycleCache)
+    # Resolved once from the config (ENABLED_STRATEGIES, STOP_*) when the dependencies are built, so a bad
+    # value stops start-up with a ConfigurationError naming it, not a cycle.
+    strategies: tuple[Strategy, ...] = ()
+    stop_rules: StopRules = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.strategies = self.strategies or enabled_strategies(self.config)
+        self.stop_rules = stop_rules(self.config)
 
 
 @dataclass

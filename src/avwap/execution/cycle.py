@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from avwap.control.live_gate import resolve_mode
+from avwap.control.live_gate import ModeResolution, resolve_mode
 from avwap.control.state_files import kill_switch_active, read_token_file
 from avwap.core.calendar import ny_date, nyse
 from avwap.core.config import ExecutionMode
@@ -51,7 +51,10 @@ class CycleReport:
         }
 
 
-def establish_facts(deps: CycleDependencies) -> CycleFacts:
+def establish_facts(deps: CycleDependencies, mode: ModeResolution | None = None) -> CycleFacts:
+    """The facts of a cycle at ``deps.clock.now()``. ``mode``: the live gate's answer for this cycle when
+    the caller already resolved it (the runner picks the book by it); resolved here otherwise. Either way
+    it is resolved once per cycle, so the book, the stops and the entries all see the same mode."""
     now = deps.clock.now()
     today = ny_date(now)
     calendar = nyse()
@@ -64,7 +67,7 @@ def establish_facts(deps: CycleDependencies) -> CycleFacts:
         today=today,
         is_session=is_session,
         market_open=is_session and calendar.is_open(now),
-        mode=resolve_mode(deps.config, read_token_file(deps.state_dir), today),
+        mode=mode or resolve_mode(deps.config, read_token_file(deps.state_dir), today),
         kill_switch=kill_switch_active(deps.config.kill_switch, deps.state_dir),
         ledger_problem=deps.ledger_problem or deps.book.problem,
     )
@@ -82,9 +85,9 @@ def establish_facts(deps: CycleDependencies) -> CycleFacts:
     return facts
 
 
-def run_cycle(deps: CycleDependencies) -> CycleReport:
-    """Run one cycle at ``deps.clock.now()`` and report what happened."""
-    facts = establish_facts(deps)
+def run_cycle(deps: CycleDependencies, mode: ModeResolution | None = None) -> CycleReport:
+    """Run one cycle at ``deps.clock.now()`` and report it (``mode``: see :func:`establish_facts`)."""
+    facts = establish_facts(deps, mode)
     if deps.broker is not None:
         try:
             synchronize(deps, facts, deps.broker)

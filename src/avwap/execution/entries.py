@@ -1,4 +1,9 @@
-"""The entry half of a cycle: candidates → S1 trigger → sizing → intent → control plane → order.
+"""The entry half of a cycle: every enabled strategy's entry plans → sizing → intent → control plane → order.
+
+Strategies (:mod:`avwap.strategies.protocol`) are asked in ``ENABLED_STRATEGIES`` order, each inside its own
+entry window; their plans all take the same path, recorded under the plan's ``strategy_id``. One position per
+symbol and book: a symbol held, or claimed by an entry order of this cycle or earlier today, is not planned
+again by another strategy.
 
 Order of writes, each durable before the next step (what makes a crash anywhere recoverable):
 ``TradeIntent`` → ``Decision`` → ``OrderSubmitted`` → broker → ``OrderAcknowledged`` / ``OrderRejected``.
@@ -16,9 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal
-from typing import Any
-
-import numpy as np
+from typing import Final
 
 from avwap.control import reasons
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView
@@ -26,29 +29,18 @@ from avwap.control.plane import Action, evaluate_entry
 from avwap.control.sizing import SizedEntry, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
 from avwap.core.ids import client_order_id
-from avwap.core.money import round_price
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
 from avwap.execution.events import EntriesBlocked, EntryDecision, EntrySubmitted
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
-from avwap.execution.market_views import sees_visible_bars
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent
-from avwap.signals.pivots import latest_confirmed_swing_low
-from avwap.signals.scan_records import Candidate
-from avwap.strategies.s1_trigger import (
-    TRIGGER_MINUTES,
-    WINDOW_START_AFTER_OPEN,
-    EntrySignal,
-    entry_window,
-    find_entry,
-)
+from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
+from avwap.strategies.registry import REGISTRY, load_strategy
 
-MODEL_VERSION = "S1_AVWAP_CORE/1"
-TRIGGER_STEP = dt.timedelta(minutes=TRIGGER_MINUTES)
-OUTCOME = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
+OUTCOME: Final = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
 
 def entry_delay(intent_id: str, maximum_seconds: int) -> dt.timedelta:
@@ -57,10 +49,6 @@ def entry_delay(intent_id: str, maximum_seconds: int) -> dt.timedelta:
         return dt.timedelta(0)
     digest = int.from_bytes(hashlib.sha256(intent_id.encode()).digest()[:8], "big")
     return dt.timedelta(seconds=digest % (maximum_seconds + 1))
-
-
-def setup_key(candidate: Candidate) -> str:
-    return f"{candidate.anchor_type}:{candidate.anchor_date.isoformat()}"
 
 
 def portfolio_view(deps: CycleDependencies, facts: CycleFacts) -> PortfolioView:
@@ -86,53 +74,43 @@ def portfolio_view(deps: CycleDependencies, facts: CycleFacts) -> PortfolioView:
     )
 
 
-def session_view(facts: CycleFacts) -> SessionView:
+def session_view(facts: CycleFacts, strategy: Strategy | None) -> SessionView:
+    """The session as the gates see it for an intent of ``strategy`` (its entry window; None: a strategy
+    no longer registered, whose window is unknown, so the ENTRY_WINDOW gate fails closed)."""
     in_window = False
-    if facts.is_session:
-        start, end = entry_window(facts.today)
+    if facts.is_session and strategy is not None:
+        start, end = strategy.entry_window(facts.today)
         in_window = start <= facts.now <= end
     return SessionView(
         market_open=facts.market_open, in_entry_window=in_window, broker_market_open=facts.broker_market_open
     )
 
 
-def swing_low(deps: CycleDependencies, symbol: str, today: dt.date) -> Decimal | None:
-    """The latest daily swing low confirmed before today (the initial stop's anchor), on a valid tick."""
-    daily = deps.market.daily_bars(symbol, today)
-    if daily.empty:
-        return None
-    lows = daily["low"].to_numpy(dtype=np.float64)
-    pivot = latest_confirmed_swing_low(lows, len(lows) - 1)
-    return None if pivot is None else round_price(float(pivot.price), "down")
+def strategy_of(strategy_id: str) -> Strategy | None:
+    """A registered strategy by id, enabled or not (an intent recorded before a restart with other
+    ENABLED_STRATEGIES still completes through its own entry window)."""
+    return load_strategy(strategy_id) if strategy_id in REGISTRY else None
 
 
 def build_intent(
-    deps: CycleDependencies, facts: CycleFacts, candidate: Candidate, signal: EntrySignal, sized: SizedEntry
+    deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan, sized: SizedEntry, identifier: str
 ) -> TradeIntent:
-    identifier = record_ids.intent_id(
-        book_id=deps.book.book_id,
-        strategy_id=deps.strategy_id,
-        date_ny=facts.today,
-        symbol=candidate.symbol,
-        side=Side.BUY,
-        setup=setup_key(candidate),
-    )
     return TradeIntent(
         **facts.stamp(deps.book.book_id),
-        strategy_id=deps.strategy_id,
+        strategy_id=plan.strategy_id,
         intent_id=identifier,
-        symbol=candidate.symbol,
-        side=Side.BUY,
+        symbol=plan.symbol,
+        side=plan.side,
         quantity=sized.shares,
         entry_price=sized.entry_price,
         stop_price=sized.stop_price,
         risk_per_share=sized.risk_per_share,
         notional=sized.notional,
-        setup=setup_key(candidate),
-        reason=f"breakout-and-hold above {candidate.avwap} confirmed {signal.decided_at.isoformat()}",
-        thesis=f"rank {candidate.rank} score {candidate.score} tier {candidate.trend_tier}",
-        tags=tuple(sorted({*candidate.tags, candidate.anchor_type})),
-        model_version=MODEL_VERSION,
+        setup=plan.setup,
+        reason=plan.reason,
+        thesis=plan.thesis,
+        tags=plan.tags,
+        model_version=plan.model_version,
         data_version=str(deps.artifacts_dir.name),
     )
 
@@ -145,7 +123,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         today_ny=facts.today,
         kill_switch=facts.kill_switch,
         portfolio=portfolio_view(deps, facts),
-        session=session_view(facts),
+        session=session_view(facts, strategy_of(intent.strategy_id)),
         rules=GateRules.from_config(deps.config),
     )
     verdict = evaluate_entry(context)
@@ -209,95 +187,84 @@ def complete_pending(deps: CycleDependencies, facts: CycleFacts) -> None:
             submit_entry(deps, facts, intent, decision)
 
 
-def trigger_key(deps: CycleDependencies, candidate: Candidate, facts: CycleFacts) -> tuple[Any, ...] | None:
-    """Everything :func:`find_entry` depends on, when the market data can say it cheaply (else None).
-
-    The trigger reads the bars that ended by ``now`` and which 10-minute buckets have closed; buckets close
-    on a fixed grid from the session open (capped at the close). So (day, level, visible bars, grid slots
-    passed) determines its answer, and a candidate that found no entry under the same key need not be
-    rescanned. The key is only valid for the same market data object (the cache is cleared when it changes).
-    """
-    market = deps.market
-    if not sees_visible_bars(market) or not facts.is_session:
-        return None
-    start, _ = entry_window(facts.today)
-    session_open = start - WINDOW_START_AFTER_OPEN
-    slots = (facts.now - session_open) // TRIGGER_STEP if facts.now >= session_open else -1
-    visible = market.visible_count(candidate.symbol, facts.today, facts.now)
-    return (facts.today, candidate.avwap, visible, slots)
-
-
-def could_break_out(deps: CycleDependencies, candidate: Candidate, facts: CycleFacts) -> bool:
-    """False only when S1 cannot fire: no bar that ended by now closed above the entry level (a breakout
-    needs a 10-minute close above it, which is some 5-minute bar's close). A necessary condition, not a
-    second trigger: when it holds (or the market data cannot say), :func:`find_entry` decides."""
-    market = deps.market
-    if not sees_visible_bars(market):
-        return True
-    value = market.visible_highest_close(candidate.symbol, facts.today, facts.now)
-    return value is not None and not value <= float(candidate.avwap)  # NaN: let find_entry decide
-
-
-def intent_probe(deps: CycleDependencies, facts: CycleFacts, candidate: Candidate) -> str:
-    """The id an entry intent for ``candidate`` would have today (memoized: hashing is not free)."""
-    key = (deps.book.book_id, deps.strategy_id, facts.today, candidate.symbol, setup_key(candidate))
+def intent_probe(
+    deps: CycleDependencies, facts: CycleFacts, strategy_id: str, symbol: str, setup: str
+) -> str:
+    """The id an entry intent for this setup would have today (memoized: hashing is not free)."""
+    key = (deps.book.book_id, strategy_id, facts.today, symbol, setup)
     probe = deps.cache.probes.get(key)
     if probe is None:
         probe = record_ids.intent_id(
             book_id=deps.book.book_id,
-            strategy_id=deps.strategy_id,
+            strategy_id=strategy_id,
             date_ny=facts.today,
-            symbol=candidate.symbol,
+            symbol=symbol,
             side=Side.BUY,
-            setup=setup_key(candidate),
+            setup=setup,
         )
         deps.cache.probes[key] = probe
     return probe
 
 
-def consider(deps: CycleDependencies, facts: CycleFacts, candidate: Candidate) -> None:
-    """One candidate: trigger, delay, sizing, intent, decision, order."""
-    probe = intent_probe(deps, facts, candidate)
+def consider(deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan) -> bool:
+    """One plan: delay, sizing, intent, decision, order. True when an entry order was recorded."""
+    probe = intent_probe(deps, facts, plan.strategy_id, plan.symbol, plan.setup)
     if probe in deps.book.intents or probe in deps.book.unsized:
-        return  # decided (or noted as unsizable) earlier today
-    key = trigger_key(deps, candidate, facts)
-    if key is not None and deps.cache.no_signal.get(candidate.symbol) == key:
-        return  # nothing changed since S1 last found no entry
-    signal = None
-    if could_break_out(deps, candidate, facts):
-        bars = deps.market.session_bars(candidate.symbol, facts.today, facts.now)
-        signal = find_entry(candidate.symbol, bars, float(candidate.avwap), facts.now)
-    if signal is None:
-        if key is not None:
-            deps.cache.no_signal[candidate.symbol] = key
-        return
-    if facts.now < signal.decided_at + entry_delay(probe, deps.config.entry_delay_max_seconds):
-        return
-    entry_price = round_price(signal.hold_close)
-    distance_pct = (entry_price - candidate.avwap) / candidate.avwap * 100
+        return False  # decided (or noted as unsizable) earlier today
+    if facts.now < plan.decided_at + entry_delay(probe, deps.config.entry_delay_max_seconds):
+        return False
     rules = SizingRules.from_config(deps.config)
-    sized = size_entry(
-        facts.equity, entry_price, distance_pct, swing_low(deps, candidate.symbol, facts.today), rules
-    )
+    sized = size_entry(facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
     if not isinstance(sized, SizedEntry):
         # Not an intent (no valid size): a note whose first word is the would-be intent id, so the
         # book knows (also after a restart) that this setup was already considered today.
-        message = f"{probe} {candidate.symbol}: no size ({sized.detail})"
+        message = f"{probe} {plan.symbol}: no size ({sized.detail})"
         deps.book.record(
             Note(
                 **facts.stamp(deps.book.book_id),
-                strategy_id=deps.strategy_id,
+                strategy_id=plan.strategy_id,
                 code=sized.reason,
                 message=message,
             )
         )
-        return
-    intent = build_intent(deps, facts, candidate, signal, sized)
+        return False
+    intent = build_intent(deps, facts, plan, sized, probe)
     deps.book.record(intent)
     deps.hooks.reach(AFTER_INTENT_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)
     decision = decide(deps, facts, intent)
-    if decision.outcome != DecisionOutcome.REJECT:
-        submit_entry(deps, facts, intent, decision)
+    if decision.outcome == DecisionOutcome.REJECT:
+        return False
+    submit_entry(deps, facts, intent, decision)
+    return True
+
+
+def claimed_symbols(deps: CycleDependencies, facts: CycleFacts) -> set[str]:
+    """Symbols no strategy may enter now: held, or with a working entry order (one position per symbol)."""
+    state = deps.book.state
+    working = state.working_orders(facts.today).values()
+    return set(state.positions) | {order.symbol for order in working if order.purpose == OrderPurpose.ENTRY}
+
+
+def strategy_inputs(
+    deps: CycleDependencies, facts: CycleFacts, strategy: Strategy, held: set[str]
+) -> StrategyInputs:
+    strategy_id = strategy.metadata.strategy_id
+
+    def considered(symbol: str, setup: str) -> bool:
+        probe = intent_probe(deps, facts, strategy_id, symbol, setup)
+        return probe in deps.book.intents or probe in deps.book.unsized
+
+    assert facts.freshness is not None and facts.freshness.watchlist is not None
+    return StrategyInputs(
+        market=deps.market,
+        candidates=tuple(sorted(facts.freshness.watchlist.candidates, key=lambda item: item.rank)),
+        held=frozenset(held),
+        considered=considered,
+        now=facts.now,
+        today=facts.today,
+        stop_rules=deps.stop_rules,
+        memo=deps.cache.memo(strategy_id),
+    )
 
 
 def entry_blockers(deps: CycleDependencies, facts: CycleFacts) -> tuple[str, ...]:
@@ -322,20 +289,21 @@ def entry_blockers(deps: CycleDependencies, facts: CycleFacts) -> tuple[str, ...
 
 
 def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
-    """Complete pending intents, then consider every fresh candidate in rank order."""
+    """Complete pending intents, then ask every enabled strategy (inside its entry window) for its plans."""
     facts.entries_blocked = entry_blockers(deps, facts)
     if facts.entries_blocked:
         facts.note(EntriesBlocked(tuple(facts.entries_blocked)))
         return
-    if deps.market is not deps.cache.market:  # trigger memos are only valid for the data they were made on
-        deps.cache.market, deps.cache.no_signal = deps.market, {}
+    if deps.market is not deps.cache.market:  # strategy memos are only valid for the data they were made on
+        deps.cache.market, deps.cache.memos = deps.market, {}
     complete_pending(deps, facts)
     freshness = facts.freshness
-    if freshness is None or freshness.watchlist is None or not facts.is_session:
+    if freshness is None or freshness.watchlist is None or not facts.is_session or not facts.market_open:
         return
-    if not (facts.market_open and session_view(facts).in_entry_window):
-        return
-    held = set(deps.book.state.positions)
-    for candidate in sorted(freshness.watchlist.candidates, key=lambda item: item.rank):
-        if candidate.symbol not in held:
-            consider(deps, facts, candidate)
+    claimed = claimed_symbols(deps, facts)
+    for strategy in deps.strategies:
+        if not session_view(facts, strategy).in_entry_window:
+            continue
+        for plan in strategy.entries(strategy_inputs(deps, facts, strategy, claimed)):
+            if plan.symbol not in claimed and consider(deps, facts, plan):
+                claimed.add(plan.symbol)

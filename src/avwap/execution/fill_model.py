@@ -34,6 +34,7 @@ from decimal import ROUND_FLOOR, Decimal
 from avwap.core.errors import DataError
 from avwap.core.money import round_money, round_price
 from avwap.execution.broker import OrderSide, OrderType
+from avwap.exits.stop_fill import stop_trigger
 
 BASIS_POINTS = Decimal(10_000)
 
@@ -158,7 +159,6 @@ def _limit_price(side: OrderSide, limit: Decimal, bar: SimBar) -> Decimal | None
 
 
 def _stop_trigger(side: OrderSide, stop: Decimal, bar: SimBar) -> Decimal | None:
-    """The price at which the stop became a market order on ``bar``, or None when not touched."""
-    if side is OrderSide.SELL:
-        return min(bar.open, stop) if bar.low <= stop else None
-    return max(bar.open, stop) if bar.high >= stop else None
+    """The price at which the stop became a market order on ``bar`` (the shared rule), or None."""
+    selling = side is OrderSide.SELL
+    return stop_trigger(stop, bar.open, bar.low if selling else bar.high, selling=selling)

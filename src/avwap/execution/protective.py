@@ -31,7 +31,7 @@ from typing import Final
 
 import pandas as pd
 
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import ExecutionMode
 from avwap.core.errors import BrokerError, BrokerRejectedError, DataError
 from avwap.core.ids import client_order_id
 from avwap.execution.broker import Broker, BrokerOrder, RejectCode, replace_idempotent
@@ -55,7 +55,6 @@ from avwap.exits.candidates import pivot_fields
 from avwap.exits.events import exit_events
 from avwap.exits.policy import StopDecision, resolve_stop
 from avwap.exits.position_state import ExitPosition
-from avwap.exits.rules import StopRules
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder, PositionState
 from avwap.ledger.record_enums import ExitEventKind, OrderPurpose, OrderType, Side, StopBasis, TimeInForce
@@ -110,11 +109,6 @@ def working_stop(deps: CycleDependencies, position: PositionState) -> OpenOrder 
         if order.position_id == position.position_id and order.purpose == OrderPurpose.STOP:
             return order
     return None
-
-
-def policy_rules(config: Config) -> StopRules:
-    """The stop policy's rules in this configuration (also what the exit simulator must use for parity)."""
-    return StopRules(buffer=config.stop_buffer)
 
 
 def frame_arrays(frame: pd.DataFrame) -> BarArrays:
@@ -465,7 +459,7 @@ def decide_target(
         held_pivot = (exit_position.last_pivot_ts, exit_position.last_pivot_price)
     try:
         intraday, daily = policy_bars(deps, facts, position.symbol)
-        decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=policy_rules(deps.config))
+        decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=deps.stop_rules)
     except (DataError, ValueError) as error:  # bad bars never leave a position without its known stop
         facts.note(StopPolicyFailed(position.symbol, str(error)))
         decision = None

@@ -187,6 +187,7 @@ class Assembly:
         self.hooks = hooks
         self.books: dict[str, CycleDependencies] = {}
         self.current: CycleDependencies | None = None
+        self.mode: ModeResolution | None = None  # the live gate's answer for the current cycle
 
     def today(self) -> dt.date:
         return ny_date(self.clock.now())
@@ -201,8 +202,10 @@ class Assembly:
         )
 
     def dependencies(self) -> CycleDependencies:
-        """The dependencies of the effective mode, with market data loaded for this cycle."""
-        mode = self.resolve().effective_mode
+        """The dependencies of the effective mode, with market data loaded for this cycle. The mode is
+        resolved here, once per cycle, and kept in :attr:`mode` for the cycle to use (not resolved again)."""
+        self.mode = self.resolve()
+        mode = self.mode.effective_mode
         if mode is ExecutionMode.PAPER_SIM:
             raise ConfigurationError("EXECUTION_MODE", PAPER_SIM_REFUSAL)
         if mode not in SERVED_MODES:
@@ -293,7 +296,8 @@ class Runner:
     def _one_cycle(self, started: dt.datetime) -> bool:
         """One cycle; True when it completed (a ledger integrity failure completes: it is a state)."""
         try:
-            report = run_cycle(self.assembly.dependencies())
+            deps = self.assembly.dependencies()
+            report = run_cycle(deps, self.assembly.mode)
         except LedgerIntegrityError as error:
             LOGGER.error("ledger integrity failure; new entries blocked: %s", error)
             self.assembly.ledger_failed(str(error))

@@ -89,6 +89,19 @@ def intraday_higher_low(
     return StopCandidate(price, StopBasis.INTRADAY_HL, int(bars.start_ns[point.index]), point.price)
 
 
+def daily_window(daily: BarArrays, rules: StopRules) -> BarArrays:
+    """The last ``rules.daily_lookback`` of ``daily`` (what the stop rules look at: pivots and the ATR)."""
+    return daily.window(max(0, len(daily) - rules.daily_lookback), len(daily))
+
+
+def daily_stop(daily: BarArrays, rules: StopRules) -> StopCandidate | None:
+    """THE daily swing-low stop: the latest confirmed swing low in the last ``daily_lookback`` of ``daily``
+    (bars closed before the day the stop is for), minus the buffer of :func:`buffer_amount`, rounded down to
+    a tick. A strategy's initial stop and the policy's daily candidate are this one function."""
+    history = daily_window(daily, rules)
+    return daily_swing_low(history, rules, buffer_amount(history, rules))
+
+
 def daily_swing_low(daily: BarArrays, rules: StopRules, buffer: Decimal) -> StopCandidate | None:
     """The daily fallback candidate from ``daily`` bars (all closed before today)."""
     if len(daily) == 0:

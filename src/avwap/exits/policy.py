@@ -3,7 +3,10 @@
 ``resolve_stop(position, intraday, daily, now, rules)`` looks only at intraday bars of today's session that
 have CLOSED by ``now`` and daily bars of sessions before today, so appending later bars can never change a
 decision already made (no lookahead). Candidates (:mod:`avwap.exits.candidates`) are tried in the order of
-the session phase; the first that exists is offered to the ratchet (:mod:`avwap.exits.ratchet`)::
+the session phase; the first that exists is offered to the ratchet (:mod:`avwap.exits.ratchet`).
+
+The daily swing low is :func:`avwap.exits.candidates.daily_stop`, the very function a strategy's initial
+stop comes from, under the same :class:`~avwap.exits.rules.StopRules` (Config ``STOP_*``)::
 
     OPEN_NOISE      daily swing low
     EARLY_TREND     daily swing low, then intraday higher low
@@ -34,7 +37,8 @@ from avwap.exits.bar_arrays import MINUTE_NS, BarArrays, IntArray, instant_ns, n
 from avwap.exits.candidates import (
     StopCandidate,
     buffer_amount,
-    daily_swing_low,
+    daily_stop,
+    daily_window,
     intraday_higher_low,
     pivot_fields,
 )
@@ -99,8 +103,7 @@ def resolve_stop(
     last_price = valid_stop(float(context.closed.close[-1])) if len(context.closed) else None
     if last_price is None:
         return _hold(position, now, context.phase, StopReason.NO_INTRADAY_BARS)
-    history = daily.between(-(2**62), ny_midnight_ns(day))
-    history = history.window(max(0, len(history) - rules.daily_lookback), len(history))
+    history = daily_window(daily.between(-(2**62), ny_midnight_ns(day)), rules)
     candidate = _candidate(context, history, rules)
     old = valid_stop(position.stop_price)
     new = ratchet(old, candidate.price if candidate else None)
@@ -130,17 +133,19 @@ def _context(intraday: BarArrays, now: dt.datetime, times: PhaseTimes, rules: St
 
 
 def _candidate(context: _Context, daily: BarArrays, rules: StopRules) -> StopCandidate | None:
-    buffer = buffer_amount(daily, rules)
+    """``daily`` is already the lookback window, so :func:`daily_stop` and the intraday buffer see the
+    same bars."""
     phase = context.phase
     if phase is SessionPhase.OPEN_NOISE:
-        return daily_swing_low(daily, rules, buffer)
+        return daily_stop(daily, rules)
+    buffer = buffer_amount(daily, rules)
     if phase is SessionPhase.EARLY_TREND:
-        return daily_swing_low(daily, rules, buffer) or intraday_higher_low(context.closed, rules, buffer)
+        return daily_stop(daily, rules) or intraday_higher_low(context.closed, rules, buffer)
     known = None
     if phase is SessionPhase.CLOSE_PROTECT:  # intraday noise of the last minutes never tightens
         known = int(np.searchsorted(context.ends_ns, instant_ns(context.times.protect_from), side="right"))
     intraday = intraday_higher_low(context.closed, rules, buffer, known)
-    return intraday or daily_swing_low(daily, rules, buffer)
+    return intraday or daily_stop(daily, rules)
 
 
 def _bars_since(context: _Context, entry_time: dt.datetime) -> int:

@@ -1,8 +1,9 @@
 """Broker-independent exit simulator: replays bars through the stop policy and one documented fill rule.
 
-Fill rule (a sell stop of a long position, same as the paper broker's STOP rule without slippage): on a bar
-whose low is at or below the working stop, the stop fills at ``min(open, stop)`` — at its price, or at the
-bar's open when the bar gapped through it. ``exit_time`` is the start of that bar, ``exit_bar_end`` its end.
+Fill rule (a sell stop of a long position): :func:`avwap.exits.stop_fill.stop_trigger`, the very function
+the paper broker's fill model calls (it adds only slippage and tick rounding): on a bar whose low is at or
+below the working stop, the stop fills at ``min(open, stop)`` — at its price, or at the bar's open when the
+bar gapped through it. ``exit_time`` is the start of that bar, ``exit_bar_end`` its end.
 
 Intraday replay (:func:`simulate_intraday`): bars starting at or after the entry are visited in order; on each
 bar the working stop is checked first, then, once the bar has closed, :func:`avwap.exits.policy.resolve_stop`
@@ -14,6 +15,7 @@ Daily replay lives in :mod:`avwap.exits.simulator_daily`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -24,6 +26,7 @@ from avwap.exits.bar_arrays import MINUTE_NS, BarArrays, from_ns, instant_ns
 from avwap.exits.policy import DEFAULT_RULES, StopDecision, apply_decision, resolve_stop
 from avwap.exits.position_state import ExitPosition
 from avwap.exits.rules import StopRules
+from avwap.exits.stop_fill import stop_trigger
 from avwap.ledger.record_enums import StopBasis
 
 STOPPED: Final = "STOPPED"
@@ -71,10 +74,11 @@ class SimulatedExit:
 
 
 def stop_fill_price(open_: float, low: float, stop: Decimal) -> Decimal | None:
-    """The fill rule: ``min(open, stop)`` when ``low <= stop``, else None (no fill on this bar)."""
-    if not low <= float(stop):
+    """The fill rule (:func:`avwap.exits.stop_fill.stop_trigger`) on float bar prices: ``min(open, stop)``
+    when ``low <= stop``, else None (no fill on this bar; also for a NaN low)."""
+    if math.isnan(low):  # no trade on this bar reached any price
         return None
-    return min(to_decimal(float(open_)), stop)
+    return stop_trigger(stop, to_decimal(float(open_)), to_decimal(float(low)))
 
 
 def position_of(entry: SimulatedEntry) -> ExitPosition:

@@ -114,11 +114,3 @@ def latest_pivot_positions(pivots: Pivots, bars: int) -> IntArray:
     """
     counts = np.searchsorted(pivots.confirmed_at, np.arange(bars), side="right")
     return counts.astype(np.int64) - 1
-
-
-def latest_confirmed_swing_low(
-    low: npt.ArrayLike, bar: int, left: int = 2, right: int = 2
-) -> PivotPoint | None:
-    """Convenience: the latest swing low of ``low`` known at ``bar`` (uses only bars up to ``bar``)."""
-    series = np.asarray(low, dtype=np.float64)[: bar + 1]
-    return latest_pivot(swing_lows(series, left, right), bar)

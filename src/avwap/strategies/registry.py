@@ -1,12 +1,22 @@
-"""The strategy registry (Phase S0): every trade, position and PnL unit is addressable by ``strategy_id``."""
+"""The strategy registry (Phase S0): every trade, position and PnL unit is addressable by ``strategy_id``.
+
+Adding a strategy is one module (a :class:`~avwap.strategies.protocol.Strategy` object named ``STRATEGY``)
+and one line in :data:`REGISTRY`. Modules are imported when a strategy is first asked for, so commands that
+never trade do not pay for them. ``ENABLED_STRATEGIES`` (Config) lists the ids each cycle asks for entries.
+"""
 
 from __future__ import annotations
 
 import enum
+import importlib
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from avwap.core.config import Config
 from avwap.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from avwap.strategies.protocol import Strategy
 
 
 class RiskProfile(enum.StrEnum):
@@ -30,24 +40,31 @@ class StrategyMetadata:
 
 S1_AVWAP_CORE: Final = "S1_AVWAP_CORE"
 
-REGISTRY: Final[dict[str, StrategyMetadata]] = {
-    S1_AVWAP_CORE: StrategyMetadata(
-        strategy_id=S1_AVWAP_CORE,
-        description="Long breakout-and-hold above the scan's anchored VWAP, structural stops",
-        asset_universe="US equities from the daily AVWAP scan (liquid, trending, near an anchor)",
-        holding_horizon="days to weeks (swing)",
-        execution_style="market entry after a closed 10-minute breakout-and-hold; resting stop",
-        risk_profile=RiskProfile.DIRECTIONAL,
-        version="1",
-    ),
+# strategy id -> the module holding its ``STRATEGY`` object
+REGISTRY: Final[dict[str, str]] = {
+    S1_AVWAP_CORE: "avwap.strategies.s1",
 }
+
+
+def load_strategy(strategy_id: str, variable: str = "strategy_id") -> Strategy:
+    """The registered strategy; an unknown id is a configuration error naming ``variable``."""
+    try:
+        module_name = REGISTRY[strategy_id]
+    except KeyError:
+        raise ConfigurationError(
+            variable, f"unknown strategy {strategy_id!r}; known: {sorted(REGISTRY)}"
+        ) from None
+    loaded: Strategy = importlib.import_module(module_name).STRATEGY
+    if loaded.metadata.strategy_id != strategy_id:
+        raise ConfigurationError(variable, f"{module_name} declares {loaded.metadata.strategy_id!r}")
+    return loaded
 
 
 def strategy(strategy_id: str) -> StrategyMetadata:
     """The registered metadata; an unknown id is a configuration error (no anonymous trades)."""
-    try:
-        return REGISTRY[strategy_id]
-    except KeyError:
-        raise ConfigurationError(
-            "strategy_id", f"unknown strategy {strategy_id!r}; known: {sorted(REGISTRY)}"
-        ) from None
+    return load_strategy(strategy_id).metadata
+
+
+def enabled_strategies(config: Config) -> tuple[Strategy, ...]:
+    """The strategies ``ENABLED_STRATEGIES`` names, in its order; an unknown id is a ConfigurationError."""
+    return tuple(load_strategy(item, "ENABLED_STRATEGIES") for item in config.enabled_strategies)

@@ -218,3 +218,18 @@ def test_token_file_reader_fails_closed(tmp_path: Path) -> None:
     (tmp_path / "live_confirm_token.txt").mkdir()
     assert read_token_file(tmp_path) is None
     assert read_state_files(tmp_path / "absent") == StateFiles(tmp_path / "absent", False, False, False, None)
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable"),
+    [
+        ({"STOP_DAILY_LOOKBACK": "3"}, "STOP_DAILY_LOOKBACK"),
+        ({"STOP_EARLY_TREND_MINUTES": "5"}, "STOP_EARLY_TREND_MINUTES"),
+        ({"ENABLED_STRATEGIES": "S1_AVWAP_CORE,S9_UNKNOWN"}, "ENABLED_STRATEGIES"),
+    ],
+)
+def test_stop_rules_and_strategies_are_checked_naming_the_variable(
+    home: Path, environment: dict[str, str], variable: str
+) -> None:
+    code, output = run(home, environment)
+    assert code == 3 and variable in output

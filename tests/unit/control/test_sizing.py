@@ -34,11 +34,17 @@ SIZED = [
 ]  # fmt: skip
 
 
+def stop_below(low: object) -> object:
+    """The initial stop the stop rules give for a swing low at ``low`` (default buffer $0.10): the table
+    keeps the swing lows of the sizing rule's documentation, sizing takes the stop."""
+    return low - D("0.10") if isinstance(low, Decimal | int) and not isinstance(low, bool) else low
+
+
 @pytest.mark.parametrize("case", SIZED, ids=[case[0] for case in SIZED])
 def test_sizing_table(case: tuple[object, ...]) -> None:
     _, equity, price, distance, low, shares, allocation, scale, stop = case
     assert isinstance(stop, Decimal) and isinstance(price, Decimal | int)
-    sized = size_entry(equity, price, distance, low)
+    sized = size_entry(equity, price, distance, stop_below(low))
     assert isinstance(sized, SizedEntry)
     assert (sized.shares, sized.allocation, sized.scale, sized.stop_price) == (
         shares,
@@ -54,14 +60,14 @@ def test_sizing_table(case: tuple[object, ...]) -> None:
 
 def test_allocation_is_capped_at_ten_percent() -> None:
     rules = SizingRules(base_risk_pct=D("20"))  # 20 % wanted, 10 % allowed
-    sized = size_entry(D("100000"), D("50"), D("0"), D("48.10"), rules)
+    sized = size_entry(D("100000"), D("50"), D("0"), D("48.00"), rules)
     assert isinstance(sized, SizedEntry)
     assert (sized.allocation, sized.shares, sized.allocation_capped) == (D("10000.00"), 200, True)
 
 
 def test_allocation_exactly_at_the_cap_is_not_capped() -> None:
     rules = SizingRules(base_risk_pct=D("10"))
-    sized = size_entry(D("100000"), D("50"), D("0"), D("48.10"), rules)
+    sized = size_entry(D("100000"), D("50"), D("0"), D("48.00"), rules)
     assert isinstance(sized, SizedEntry)
     assert (sized.allocation, sized.allocation_capped) == (D("10000.00"), False)
 
@@ -96,21 +102,21 @@ REJECTED = [
     ids=[case[0] for case in REJECTED],
 )
 def test_sizing_rejections(equity: object, price: object, distance: object, low: object, reason: str) -> None:
-    rejected = size_entry(equity, price, distance, low)
+    rejected = size_entry(equity, price, distance, stop_below(low))
     assert isinstance(rejected, SizingRejection)
     assert rejected.reason == reason
 
 
 def test_sizing_ignores_the_callers_decimal_context() -> None:
-    expected = size_entry(D("12345.67"), D("17.31"), D("1"), D("16.00"))
+    expected = size_entry(D("12345.67"), D("17.31"), D("1"), D("15.90"))
     with decimal.localcontext() as context:
         context.prec = 5
         context.rounding = decimal.ROUND_UP
-        assert size_entry(D("12345.67"), D("17.31"), D("1"), D("16.00")) == expected
+        assert size_entry(D("12345.67"), D("17.31"), D("1"), D("15.90")) == expected
 
 
 def test_sub_dollar_stop_is_rounded_down_to_a_tick() -> None:
-    sized = size_entry(D("100000"), D("0.95"), D("0"), D("0.90005"))
+    sized = size_entry(D("100000"), D("0.95"), D("0"), D("0.80005"))
     assert isinstance(sized, SizedEntry)
     assert sized.stop_price == D("0.8000")  # 0.80005 rounded down to the $0.0001 tick
 
@@ -131,7 +137,7 @@ def test_rules_from_config_default_to_the_documented_values() -> None:
         SizingRules(distance_scale_pct=D("0")),
         SizingRules(base_risk_pct=D("0")),
         SizingRules(max_risk_per_share=D("-1")),
-        SizingRules(stop_buffer=D("-0.10")),
+        SizingRules(min_scale=D("-0.25")),
         SizingRules(max_allocation_pct=None),  # type: ignore[arg-type]
         SizingRules(min_scale=0.25),  # type: ignore[arg-type]
     ],

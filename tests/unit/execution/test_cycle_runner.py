@@ -184,3 +184,24 @@ def test_modes_the_loop_does_not_serve_are_refused_with_the_reason(
         assembly.dependencies()
     if mode is ExecutionMode.PAPER_SIM:
         assert "avwap demo" in str(raised.value)
+
+
+def test_the_mode_is_resolved_once_per_cycle_and_the_cycle_uses_that_answer(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avwap.control import live_gate
+    from avwap.execution import cycle, runner
+
+    calls: list[dt.date] = []
+
+    def counting(config: Config, token: str | None, today: dt.date) -> live_gate.ModeResolution:
+        calls.append(today)
+        return live_gate.resolve_mode(config, token, today)
+
+    monkeypatch.setattr(runner, "resolve_mode", counting)
+    monkeypatch.setattr(cycle, "resolve_mode", counting)
+    write_watchlist(config.artifacts_dir)
+    assembly, clock, _ = build(config)
+    outcome, reports, _ = run(assembly, clock, poll_seconds=300, max_cycles=3)
+    assert outcome.cycles == 3 and len(calls) == 3  # not once for the book and again for the facts
+    assert [report.mode for report in reports] == ["DRY_RUN"] * 3

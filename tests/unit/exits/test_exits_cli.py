@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,3 +89,22 @@ def test_simulate_reports_a_divergence(app: typer.Typer, exits_home: Path) -> No
     assert result.exit_code == EXIT_PROBLEM, result.output
     report = json.loads(result.output)["report"]
     assert [item["cause"] for item in report["divergences"]] == ["MISSING_IN_SIMULATION"]
+
+
+def test_simulate_replays_with_the_configured_stop_rules(
+    app: typer.Typer, exits_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avwap.exits import simulator
+
+    seen = []
+    real = simulator.simulate_intraday
+
+    def spy(*arguments: Any) -> Any:
+        seen.append(arguments[3])
+        return real(*arguments)
+
+    monkeypatch.setattr(simulator, "simulate_intraday", spy)
+    environment = {"STOP_BUFFER": "0.25", "STOP_INTRADAY_RIGHT_BARS": "1"}
+    runner.invoke(app, ["exits", "simulate", *ARGS, "--home", str(exits_home), "--json"], env=environment)
+    [rules] = seen
+    assert (rules.buffer, rules.intraday_right, rules.bar_minutes) == (Decimal("0.25"), 1, 5)

@@ -11,7 +11,7 @@ from exit_builders import DAILY_DAYS, INTRADAY_LOWS, daily_bars, intraday_bars, 
 
 from avwap.core.calendar import NEW_YORK, nyse
 from avwap.exits.bar_arrays import BarArrays, bar_arrays_from_values, ny_midnight_ns
-from avwap.exits.candidates import daily_swing_low
+from avwap.exits.candidates import daily_stop
 from avwap.exits.ratchet import ratchet
 from avwap.exits.rules import StopRules
 from avwap.exits.simulator import OPEN, STOPPED, SimulatedEntry, simulate_intraday, stop_fill_price
@@ -88,14 +88,12 @@ def synthetic_daily(seed: int, sessions: int = 300) -> BarArrays:
     "rules", [StopRules(), StopRules(daily_lookback=20), StopRules(buffer_atr_fraction=Decimal("0.5"))]
 )
 def test_daily_candidates_equal_the_policy_function(rules: StopRules) -> None:
-    """The vectorized daily replay uses the same candidate as ``daily_swing_low`` over the policy's window."""
+    """The vectorized daily replay gives, session by session, what ``daily_stop`` (the one daily swing-low
+    stop: initial stops and the policy) gives from the bars before that session."""
     daily = synthetic_daily(3, 160)
-    from avwap.exits.candidates import buffer_amount
-
     values = daily_candidates(daily, rules)
     for session in range(len(daily)):
-        window = daily.window(max(0, session - rules.daily_lookback), session)
-        candidate = daily_swing_low(window, rules, buffer_amount(window, rules))
+        candidate = daily_stop(daily.window(0, session), rules)
         expected = float(candidate.price) if candidate else np.nan
         assert values[session] == expected or (np.isnan(values[session]) and np.isnan(expected)), session
 

@@ -7,7 +7,6 @@ import pytest
 
 from avwap.signals.pivots import (
     PivotPoint,
-    latest_confirmed_swing_low,
     latest_higher_low,
     latest_pivot,
     latest_pivot_positions,
@@ -83,8 +82,8 @@ def test_as_of_queries_never_use_future_bars(left: int, right: int) -> None:
     lows = np.round(20 + np.cumsum(rng.normal(0, 1, 200)), 1)  # rounding creates ties
     full = swing_lows(lows, left=left, right=right)
     for bar in range(len(lows)):
-        assert latest_pivot(full, bar) == latest_confirmed_swing_low(lows[: bar + 1], bar, left, right)
         cut = swing_lows(lows[: bar + 1], left=left, right=right)
+        assert latest_pivot(full, bar) == latest_pivot(cut, bar)
         assert latest_higher_low(full, bar) == latest_higher_low(cut, bar)
 
 
