@@ -67,11 +67,13 @@ class PortfolioView:
 
 @dataclass(frozen=True)
 class SessionView:
-    """Market state at decision time: calendar, broker clock (None when the book has no broker), window."""
+    """Market state at decision time: calendar, broker clock (None when the book has no broker), window,
+    and whether the intent's symbol has a recent closed intraday bar (see execution.data_freshness)."""
 
     market_open: bool = False
     in_entry_window: bool = False
     broker_market_open: bool | None = None
+    intraday_data_fresh: bool = True
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,13 @@ def _event_alert(facts: CycleFacts, event: dict[str, Any]) -> AlertEvent | None:
         return alert_event(
             AlertKind.STOP_MISSING, f"{symbol} has no protective stop", facts.today, symbol=symbol
         )
-    if kind in ("order_unresolved", "stop_replace_failed", "stop_cancel_failed", "broker_unavailable"):
+    if kind in (
+        "order_unresolved",
+        "stop_replace_failed",
+        "stop_cancel_failed",
+        "broker_unavailable",
+        "market_data_unavailable",
+    ):
         return alert_event(
             AlertKind.ERROR, f"{kind.replace('_', ' ')}: {event.get('error', '')}", facts.today, symbol=symbol
         )
@@ -74,6 +80,16 @@ def _state_alerts(facts: CycleFacts) -> list[AlertEvent]:
                 facts.today,
                 reason_codes=(reasons.WATCHLIST_STALE,),
                 details=(freshness.detail[:500],),
+            )
+        )
+    if facts.stale_data:
+        alerts.append(
+            alert_event(
+                AlertKind.ENTRY_BLOCKED,
+                f"Intraday data stale: {', '.join(facts.stale_data)} (no new entries; stops use the last bars)",
+                facts.today,
+                reason_codes=(reasons.INTRADAY_DATA_STALE,),
+                details=tuple(facts.stale_data),
             )
         )
     return alerts

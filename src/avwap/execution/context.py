@@ -77,6 +77,8 @@ class CycleDependencies:
     # Set by the runner when the start-up verification (or a cycle) found the ledger corrupt: new entries
     # stay blocked (LEDGER_UNREADABLE) until an operator repairs it and restarts; exits keep running.
     ledger_problem: str = ""
+    # Set by the loop's market loader each cycle: what the intraday refresh could not do (feed failures).
+    data_problems: tuple[str, ...] = ()
     cache: CycleCache = field(default_factory=CycleCache)
 
 
@@ -99,6 +101,8 @@ class CycleFacts:
     # Why the entry half did not run at all this cycle (corrupt ledger, book of another mode): reason codes.
     entries_blocked: tuple[str, ...] = ()
     ledger_problem: str = ""
+    # Watched symbols without a recent closed intraday bar: no new entries on them (data_freshness).
+    stale_data: tuple[str, ...] = ()
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def stamp(self, book_id: str) -> Stamp:

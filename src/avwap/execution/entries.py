@@ -84,13 +84,17 @@ def portfolio_view(deps: CycleDependencies, facts: CycleFacts) -> PortfolioView:
     )
 
 
-def session_view(facts: CycleFacts) -> SessionView:
+def session_view(facts: CycleFacts, symbol: str | None = None) -> SessionView:
+    """The session as the plane sees it; for ``symbol``, whether its intraday data is fresh this cycle."""
     in_window = False
     if facts.is_session:
         start, end = entry_window(facts.today)
         in_window = start <= facts.now <= end
     return SessionView(
-        market_open=facts.market_open, in_entry_window=in_window, broker_market_open=facts.broker_market_open
+        market_open=facts.market_open,
+        in_entry_window=in_window,
+        broker_market_open=facts.broker_market_open,
+        intraday_data_fresh=symbol not in facts.stale_data,
     )
 
 
@@ -143,7 +147,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         today_ny=facts.today,
         kill_switch=facts.kill_switch,
         portfolio=portfolio_view(deps, facts),
-        session=session_view(facts),
+        session=session_view(facts, intent.symbol),
         rules=GateRules.from_config(deps.config),
     )
     verdict = evaluate_entry(context)
@@ -332,7 +336,7 @@ def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
         return
     if not (facts.market_open and session_view(facts).in_entry_window):
         return
-    held = set(deps.book.state.positions)
+    skipped = set(deps.book.state.positions) | set(facts.stale_data)  # stale data: deferred, not rejected
     for candidate in sorted(freshness.watchlist.candidates, key=lambda item: item.rank):
-        if candidate.symbol not in held:
+        if candidate.symbol not in skipped:
             consider(deps, facts, candidate)
