@@ -207,7 +207,9 @@ class FakeAlpaca:
         with self._lock:
             if self.calendar.is_open(bar.start):
                 capacity = model.fill_quantity(10**18, bar)  # shared by the symbol's orders, oldest first
-                working = [o for o in self.orders.values() if o.symbol == bar.symbol and o.status in OPEN_STATUSES]
+                working = [
+                    o for o in self.orders.values() if o.symbol == bar.symbol and o.status in OPEN_STATUSES
+                ]
                 for order in sorted(working, key=lambda item: (item.created_at, item.id)):
                     if bar.start < order.created_at:
                         continue  # the bar began before the order existed

@@ -56,7 +56,10 @@ def stored(root: Path) -> dict[str, list[str]]:
 
 
 def starts(fake: FakeAlpacaData) -> list[str]:
-    return [pd.Timestamp(query["start"]).tz_convert("America/New_York").strftime("%H:%M") for query in fake.requests]
+    return [
+        pd.Timestamp(query["start"]).tz_convert("America/New_York").strftime("%H:%M")
+        for query in fake.requests
+    ]
 
 
 def test_last_closed_start_counts_only_bars_that_have_ended() -> None:

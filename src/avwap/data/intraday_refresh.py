@@ -138,7 +138,9 @@ class IntradayRefresher:
         validation = validate_bars(frame)
         rejected = len(validation.quarantined)
         if rejected:
-            LOGGER.warning("intraday refresh rejected %d invalid bars: %s", rejected, validation.reason_counts)
+            LOGGER.warning(
+                "intraday refresh rejected %d invalid bars: %s", rejected, validation.reason_counts
+            )
         bars = validation.bars
         starts = instants_ns(bars["timestamp"])
         length = int(pd.Timedelta(self.bar_length).value)
