@@ -119,7 +119,7 @@ def test_a_bar_still_forming_is_never_stored_even_when_the_source_sends_it(tmp_p
     ],
     ids=["http-500", "http-429", "malformed", "timeout", "http-403"],
 )
-def test_a_feed_failure_is_reported_not_raised_and_the_next_refresh_catches_up(
+def test_a_feed_failure_is_reported_not_raised_and_the_next_refresh_catches_up(  # noqa: PLR0917
     fake: FakeAlpacaData,
     clock: SimulatedClock,
     tmp_path: Path,

@@ -86,7 +86,7 @@ def _state_alerts(facts: CycleFacts) -> list[AlertEvent]:
         alerts.append(
             alert_event(
                 AlertKind.ENTRY_BLOCKED,
-                f"Intraday data stale: {', '.join(facts.stale_data)} (no new entries; stops use the last bars)",
+                f"Intraday data stale: {', '.join(facts.stale_data)} (no new entries; stops use last bars)",
                 facts.today,
                 reason_codes=(reasons.INTRADAY_DATA_STALE,),
                 details=tuple(facts.stale_data),

@@ -3,7 +3,8 @@
 Each cycle, in order: establish the facts (clock, calendar, broker clock, live gate, kill switch, equity,
 watchlist freshness) → synchronize with the broker (recover in-flight submissions, record fills, close
 finished orders, reconcile positions) → maintain protective stops (never blocked) → intraday data
-freshness (stale symbols get no new entries) → entries through the control plane → alerts. Every decision is in the ledger before any side effect.
+freshness (stale symbols get no new entries) → entries through the control plane → alerts. Every
+decision is in the ledger before any side effect.
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ from tests.unit.execution.test_cycle_runner import ClockSleeper, no_broker
 from avwap.control import reasons
 from avwap.core.calendar import NEW_YORK
 from avwap.core.clock import SimulatedClock
-from avwap.core.errors import ConfigurationError, DataError
 from avwap.core.config import load_config
-from avwap.execution.data_freshness import stale_symbols
-from avwap.execution.hooks import AFTER_INTENT_WRITE, HookAt
+from avwap.core.errors import ConfigurationError, DataError
 from avwap.data.store import BarStore
 from avwap.execution.book import DRY_RUN_BOOK
+from avwap.execution.data_freshness import stale_symbols
+from avwap.execution.hooks import AFTER_INTENT_WRITE, HookAt
 from avwap.execution.market_data import FrameMarketData, StoreMarketLoader
 from avwap.execution.runner import Assembly, LoopSettings, Runner, StopFlag, store_market_loader
 from avwap.execution.watched import cycle_watched_symbols, watched_symbols
