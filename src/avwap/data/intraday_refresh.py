@@ -19,17 +19,17 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
 from avwap.core.calendar import ny_date, nyse
 from avwap.core.errors import AvwapError, CalendarError
-from avwap.data.bar_time import instants_ns, regular_session_mask
 from avwap.data.bars import FREQUENCY_MINUTES
-from avwap.data.store import BarStore
-from avwap.data.sync import BarSource
-from avwap.data.validation import validate_bars
+
+if TYPE_CHECKING:  # pyarrow (the store) is imported when bars are first written, not by `avwap execute`'s start
+    from avwap.data.store import BarStore
+    from avwap.data.sync import BarSource
 
 LOGGER: Final = logging.getLogger(__name__)
 BATCH_SIZE: Final = 100
@@ -133,6 +133,9 @@ class IntradayRefresher:
 
     def _write(self, frame: pd.DataFrame, first: dt.datetime, now: dt.datetime) -> tuple[int, int]:
         """Store the closed, regular-session bars at or after ``first``; (rows written, rows rejected)."""
+        from avwap.data.bar_time import instants_ns, regular_session_mask
+        from avwap.data.validation import validate_bars
+
         if frame.empty:
             return 0, 0
         validation = validate_bars(frame)

@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from avwap.core.config import Config
 from avwap.data.intraday_refresh import IntradayRefresher, RefreshOutcome
-from avwap.data.store import BarStore
-from avwap.data.sync import BarSource
+
+if TYPE_CHECKING:
+    from avwap.data.sync import BarSource
 
 LOGGER: Final = logging.getLogger("avwap.execution.bar_refresh")
 # The loop must not hang on the feed: one SDK retry on 429/504, a short timeout (a cycle is 5 minutes).
@@ -64,12 +65,30 @@ def alpaca_refresher(config: Config) -> IntradayRefresher:
         )
         return AlpacaBarSource(settings)
 
+    from avwap.data.store import BarStore  # pyarrow: only once a refresher is built
+
     return IntradayRefresher(BarStore(config.data_dir), build)
+
+
+class LazyRefresher:
+    """Builds its refresher at the first refresh that has symbols: an idle day imports neither the bar
+    store (pyarrow) nor alpaca-py, so ``avwap execute --once`` starts fast."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._built: BarRefresher | None = None
+
+    def refresh(self, symbols: Sequence[str], now: dt.datetime) -> RefreshOutcome:
+        if not symbols:
+            return RefreshOutcome()
+        if self._built is None:
+            self._built = alpaca_refresher(self.config)
+        return self._built.refresh(symbols, now)
 
 
 def refresher_for(config: Config) -> BarRefresher:
     """``INTRADAY_REFRESH``: ``alpaca`` (the default) or ``off``."""
-    return NoRefresh() if config.intraday_refresh == "off" else alpaca_refresher(config)
+    return NoRefresh() if config.intraday_refresh == "off" else LazyRefresher(config)
 
 
 def refresh_safely(refresher: BarRefresher, symbols: Sequence[str], now: dt.datetime) -> RefreshOutcome:
