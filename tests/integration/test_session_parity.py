@@ -92,8 +92,12 @@ class BarFeeder:
             if begin + STEP > self.clock.now():
                 return
             for row in frame.loc[frame["symbol"].isin(self.watched())].itertuples(index=False):
-                prices = [to_decimal(float(value)).normalize() for value in (row.open, row.high, row.low, row.close)]
-                self.trading.on_bar(SimBar(str(row.symbol), begin, begin + STEP, *prices, to_decimal(float(row.volume))))
+                prices = [
+                    to_decimal(float(value)).normalize() for value in (row.open, row.high, row.low, row.close)
+                ]
+                self.trading.on_bar(
+                    SimBar(str(row.symbol), begin, begin + STEP, *prices, to_decimal(float(row.volume)))
+                )
             self.fed += 1
 
     def sleep(self, seconds: float) -> None:
@@ -128,7 +132,10 @@ def alpaca_config(home: Path, trading: FakeAlpaca, data: FakeAlpacaData) -> Conf
 
 def alpaca_paper(root: Path, sim: Config) -> tuple[list[Record], list[CycleReport], int]:
     source = BarStore(sim.data_dir)
-    daily, intraday = source.read("1d", end=nyse().previous_session(DAY)), source.read("5m", start=DAY, end=DAY)
+    daily, intraday = (
+        source.read("1d", end=nyse().previous_session(DAY)),
+        source.read("5m", start=DAY, end=DAY),
+    )
     clock = SimulatedClock(nyse().session_open(DAY) + STEP)
     with (
         running_fake_alpaca(clock, starting_cash=sim.starting_cash) as trading,
@@ -141,12 +148,16 @@ def alpaca_paper(root: Path, sim: Config) -> tuple[list[Record], list[CycleRepor
         artifact.parent.mkdir(parents=True)
         shutil.copyfile(candidates_path(sim.artifacts_dir, DAY), artifact)
         feeder = BarFeeder(clock, trading, intraday)
-        feeder.candidates = tuple(item.symbol for item in read_candidates(config.artifacts_dir, DAY).candidates)
+        feeder.candidates = tuple(
+            item.symbol for item in read_candidates(config.artifacts_dir, DAY).candidates
+        )
         feeder.assembly = assemble(config, clock, RecordingNotifier())
         feeder.feed()  # the 09:30 bar has closed: the first cycle runs at 09:35
         reports: list[CycleReport] = []
         settings = LoopSettings(poll_seconds=300, max_cycles=CYCLES)
-        outcome = Runner(feeder.assembly, settings, sleeper=feeder, stop=StopFlag(), on_report=reports.append).run()
+        outcome = Runner(
+            feeder.assembly, settings, sleeper=feeder, stop=StopFlag(), on_report=reports.append
+        ).run()
         assert (outcome.cycles, outcome.failed_cycles, outcome.error) == (CYCLES, 0, None)
         return Ledger(config.ledger_dir).read_book(ALPACA_PAPER), reports, data.request_count()
 
@@ -161,7 +172,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
 
 def fills(records: list[Record]) -> list[tuple[Any, ...]]:
     return sorted(
-        (item.ts, item.symbol, str(item.side), item.quantity, item.price) for item in records if isinstance(item, Fill)
+        (item.ts, item.symbol, str(item.side), item.quantity, item.price)
+        for item in records
+        if isinstance(item, Fill)
     )
 
 
@@ -176,10 +189,19 @@ def decided(records: list[Record]) -> list[tuple[Any, ...]]:
 def trades(records: list[Record]) -> list[tuple[Any, ...]]:
     return sorted(
         (
-            trade.symbol, trade.status, trade.entry_time, trade.entry_quantity, trade.entry_price,
-            trade.exit_time, trade.exit_quantity, trade.exit_price, trade.exit_reason,
-            trade.initial_stop, trade.final_stop, trade.stop_revisions,
-        )  # fmt: skip
+            trade.symbol,
+            trade.status,
+            trade.entry_time,
+            trade.entry_quantity,
+            trade.entry_price,
+            trade.exit_time,
+            trade.exit_quantity,
+            trade.exit_price,
+            trade.exit_reason,
+            trade.initial_stop,
+            trade.final_stop,
+            trade.stop_revisions,
+        )
         for trade in reconstruct_trades(records)
     )
 
@@ -212,7 +234,17 @@ def test_alpaca_paper_trades_exactly_like_paper_sim(session: Session) -> None:
 
 
 def test_the_loop_saw_the_session_only_through_its_own_refresh(session: Session) -> None:
-    stale = [event for report in session.reports for event in report.events if event["event"] == "intraday_data_stale"]
-    problems = [event for report in session.reports for event in report.events if event["event"] == "market_data_unavailable"]
+    stale = [
+        event
+        for report in session.reports
+        for event in report.events
+        if event["event"] == "intraday_data_stale"
+    ]
+    problems = [
+        event
+        for report in session.reports
+        for event in report.events
+        if event["event"] == "market_data_unavailable"
+    ]
     assert stale == [] and problems == []
     assert 78 <= session.data_requests <= 2 * CYCLES  # about one incremental request per closed bar

@@ -27,7 +27,9 @@ from avwap.core.calendar import ny_date, nyse
 from avwap.core.errors import AvwapError, CalendarError
 from avwap.data.bars import FREQUENCY_MINUTES
 
-if TYPE_CHECKING:  # pyarrow (the store) is imported when bars are first written, not by `avwap execute`'s start
+if (
+    TYPE_CHECKING
+):  # pyarrow (the store) is imported when bars are first written, not by `avwap execute`'s start
     from avwap.data.store import BarStore
     from avwap.data.sync import BarSource
 

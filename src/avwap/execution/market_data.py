@@ -119,6 +119,9 @@ class FrameMarketData:
         series = self._intraday.get((symbol, day))
         if series is None:
             return None
+        if series.ordered:
+            count = self.visible_count(symbol, day, now)
+            return pd.Timestamp(int(series.keys[count - 1]), tz="UTC").to_pydatetime() if count else None
         visible = series.keys[series.keys <= _nanoseconds(now)]
         return pd.Timestamp(int(visible.max()), tz="UTC").to_pydatetime() if len(visible) else None
 
