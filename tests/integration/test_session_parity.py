@@ -16,6 +16,12 @@ Compared: every fill (symbol, side, quantity, price, time), every decision (symb
 reasons), every trade (entry and exit price, quantity, time, exit reason, initial and final stop) and every
 working stop set or moved (time, price). No divergence is tolerated; ids (which name the book) are not
 compared.
+
+Where the fake trading server still differs from the simulated broker (none of it is exercised here, so
+parity is exact; a session that hits one would diverge for that reason): the fake never expires DAY orders at
+the close (avwap's entries are market orders filled on the next bar, its stops are GTC); it reserves buying
+power for a working market buy at the symbol's current price, the simulator at the price when the order was
+placed; it charges no commission (the demo's fill model charges none either).
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ Failures never raise: a source that cannot be built (no keys) or that fails (HTT
 payload that does not parse) ends the refresh of this cycle, is reported in
 :attr:`RefreshOutcome.problems`, and the caller goes on with the bars already stored. The next cycle
 simply asks again from the last stored bar, so nothing is lost, only late.
+
+Not covered: a bar the source revises after it was stored is not fetched again (the store keeps the first
+version), and a bar the source publishes after a LATER bar of the same symbol was stored is never asked for
+(with IEX, a missing bar is almost always a five minutes without a trade, not a late bar).
 """
 
 from __future__ import annotations
