@@ -14,7 +14,7 @@ simply asks again from the last stored bar, so nothing is lost, only late.
 
 Not covered: a bar the source revises after it was stored is not fetched again (the store keeps the first
 version), and a bar the source publishes after a LATER bar of the same symbol was stored is never asked for
-(with IEX, a missing bar is almost always a five minutes without a trade, not a late bar).
+(with IEX, a missing bar is almost always five minutes without a trade, not a late bar).
 """
 
 from __future__ import annotations
