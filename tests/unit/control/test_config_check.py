@@ -218,3 +218,13 @@ def test_token_file_reader_fails_closed(tmp_path: Path) -> None:
     (tmp_path / "live_confirm_token.txt").mkdir()
     assert read_token_file(tmp_path) is None
     assert read_state_files(tmp_path / "absent") == StateFiles(tmp_path / "absent", False, False, False, None)
+
+
+def test_the_intraday_data_gate_shows_its_lag_and_where_bars_come_from(home: Path) -> None:
+    _, data = run_json(home, {"INTRADAY_MAX_LAG_MINUTES": "20", "ALPACA_DATA_FEED": "sip"})
+    (gate,) = [gate for gate in data["gates"] if gate["gate"] == "intraday_data"]
+    assert gate["state"] == "enabled" and "INTRADAY_MAX_LAG_MINUTES=20" in gate["detail"]
+    assert "Alpaca" in gate["detail"] and "ALPACA_DATA_FEED=sip" in gate["detail"]
+    _, data = run_json(home, {"INTRADAY_REFRESH": "off"})
+    (gate,) = [gate for gate in data["gates"] if gate["gate"] == "intraday_data"]
+    assert "store kept elsewhere" in gate["detail"]
