@@ -36,12 +36,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.fakes.alpaca_data_server import FakeAlpacaData, running_fake_alpaca_data
+from tests.fakes.alpaca_data_server import FakeAlpacaData, Fault, running_fake_alpaca_data
 from tests.fakes.alpaca_server import API_KEY, SECRET_KEY, FakeAlpaca, running_fake_alpaca
 
 from avwap.analytics.trades import reconstruct_trades
 from avwap.cli.execute_command import assemble
-from avwap.core.calendar import nyse
+from avwap.control.reasons import INTRADAY_DATA_STALE
+from avwap.core.calendar import NEW_YORK, nyse
 from avwap.core.clock import SimulatedClock
 from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.money import to_decimal
@@ -53,10 +54,12 @@ from avwap.execution.cycle import CycleReport
 from avwap.execution.fill_model import SimBar
 from avwap.execution.runner import Assembly, LoopSettings, Runner, StopFlag
 from avwap.execution.watched import watched_symbols
+from avwap.integrations.slack.messages import AlertEvent
 from avwap.integrations.slack.notifier import RecordingNotifier
 from avwap.ledger.paths import ALPACA_PAPER, PAPER_SIM
 from avwap.ledger.records import Decision, Fill, OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
+from avwap.ledger.verify import verify_path
 from avwap.watchlist.artifact import candidates_path, read_candidates
 
 DAY = dt.date(2026, 11, 25)
@@ -65,6 +68,15 @@ SPEC = SyntheticMarketSpec(
 )
 STEP = dt.timedelta(minutes=5)
 CYCLES = 79  # 09:35 .. 16:00 (one per 5-minute bar) and 16:05, like the replay
+
+
+@dataclass(frozen=True)
+class AlpacaRun:
+    records: list[Record]
+    reports: list[CycleReport]
+    data_requests: int
+    alerts: list[AlertEvent]
+    home: Path
 
 
 @dataclass(frozen=True)
@@ -79,9 +91,15 @@ class BarFeeder:
     """The loop's sleeper: moves the simulated clock, then hands every bar that has just closed to the fake
     trading server (for the symbols the book watches, as the replay does for its simulated broker)."""
 
-    def __init__(self, clock: SimulatedClock, trading: FakeAlpaca, intraday: pd.DataFrame) -> None:
+    def __init__(
+        self, clock: SimulatedClock, trading: FakeAlpaca, data: FakeAlpacaData, intraday: pd.DataFrame
+    ) -> None:
         self.clock = clock
         self.trading = trading
+        self.data = data
+        self.outage: tuple[dt.datetime, dt.datetime] | None = (
+            None  # the data feed answers 500 in [start, end)
+        )
         self.bars = sorted(intraday.groupby("timestamp"), key=lambda item: item[0])
         self.fed = 0
         self.assembly: Assembly | None = None
@@ -109,6 +127,9 @@ class BarFeeder:
     def sleep(self, seconds: float) -> None:
         self.clock.advance(seconds)
         self.feed()
+        self.data.faults.clear()
+        if self.outage is not None and self.outage[0] <= self.clock.now() < self.outage[1]:
+            self.data.queue_fault(Fault.server_error())  # this cycle's refresh fails
 
 
 def paper_sim(root: Path) -> tuple[Config, list[Record]]:
@@ -136,7 +157,7 @@ def alpaca_config(home: Path, trading: FakeAlpaca, data: FakeAlpacaData) -> Conf
     )
 
 
-def alpaca_paper(root: Path, sim: Config) -> tuple[list[Record], list[CycleReport], int]:
+def alpaca_paper(root: Path, sim: Config, outage: tuple[dt.datetime, dt.datetime] | None = None) -> AlpacaRun:
     source = BarStore(sim.data_dir)
     daily, intraday = (
         source.read("1d", end=nyse().previous_session(DAY)),
@@ -148,16 +169,18 @@ def alpaca_paper(root: Path, sim: Config) -> tuple[list[Record], list[CycleRepor
         running_fake_alpaca_data(clock=clock, keys=(API_KEY, SECRET_KEY)) as data,
     ):
         data.add_frame(intraday, timeframe="5Min")
-        config = alpaca_config(root / "alpaca_paper", trading, data)
+        config = alpaca_config(root / ("alpaca_outage" if outage else "alpaca_paper"), trading, data)
         BarStore(config.data_dir).write(daily, "1d")  # the nightly sync's work; no intraday bar of today
         artifact = candidates_path(config.artifacts_dir, DAY)
         artifact.parent.mkdir(parents=True)
         shutil.copyfile(candidates_path(sim.artifacts_dir, DAY), artifact)
-        feeder = BarFeeder(clock, trading, intraday)
+        feeder = BarFeeder(clock, trading, data, intraday)
+        feeder.outage = outage
         feeder.candidates = tuple(
             item.symbol for item in read_candidates(config.artifacts_dir, DAY).candidates
         )
-        feeder.assembly = assemble(config, clock, RecordingNotifier())
+        notifier = RecordingNotifier()
+        feeder.assembly = assemble(config, clock, notifier)
         feeder.feed()  # the 09:30 bar has closed: the first cycle runs at 09:35
         reports: list[CycleReport] = []
         settings = LoopSettings(poll_seconds=300, max_cycles=CYCLES)
@@ -165,15 +188,22 @@ def alpaca_paper(root: Path, sim: Config) -> tuple[list[Record], list[CycleRepor
             feeder.assembly, settings, sleeper=feeder, stop=StopFlag(), on_report=reports.append
         ).run()
         assert (outcome.cycles, outcome.failed_cycles, outcome.error) == (CYCLES, 0, None)
-        return Ledger(config.ledger_dir).read_book(ALPACA_PAPER), reports, data.request_count()
+        records = Ledger(config.ledger_dir).read_book(ALPACA_PAPER)
+        return AlpacaRun(records, reports, data.request_count(), list(notifier.events), config.home)
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Config, list[Record]]:
     root = tmp_path_factory.mktemp("session")
     sim_config, sim_records = paper_sim(root)
-    records, reports, requests = alpaca_paper(root, sim_config)
-    yield Session(sim_records, records, reports, requests)
+    return root, sim_config, sim_records
+
+
+@pytest.fixture(scope="module")
+def session(simulated: tuple[Path, Config, list[Record]]) -> Iterator[Session]:
+    root, sim_config, sim_records = simulated
+    run = alpaca_paper(root, sim_config)
+    yield Session(sim_records, run.records, run.reports, run.data_requests)
 
 
 def fills(records: list[Record]) -> list[tuple[Any, ...]]:
@@ -254,3 +284,30 @@ def test_the_loop_saw_the_session_only_through_its_own_refresh(session: Session)
     ]
     assert stale == [] and problems == []
     assert 78 <= session.data_requests <= 2 * CYCLES  # about one incremental request per closed bar
+
+
+def ny(hour: int, minute: int) -> dt.datetime:
+    return dt.datetime.combine(DAY, dt.time(hour, minute), NEW_YORK).astimezone(dt.UTC)
+
+
+def test_a_feed_outage_is_alerted_blocks_entries_on_stale_symbols_and_the_loop_catches_up(
+    simulated: tuple[Path, Config, list[Record]],
+) -> None:
+    root, sim_config, _ = simulated
+    run = alpaca_paper(root, sim_config, outage=(ny(10, 30), ny(11, 0)))  # asserts 79 cycles, none failed
+
+    def when(kind: str) -> list[dt.datetime]:
+        return [report.now for report in run.reports if any(e["event"] == kind for e in report.events)]
+
+    assert when("market_data_unavailable") == [ny(10, 30) + k * STEP for k in range(6)]
+    # The last bar stored before the outage ended at 10:25: stale once more than 15 minutes old.
+    assert when("intraday_data_stale") == [ny(10, 45), ny(10, 50), ny(10, 55)]
+    stale_cycles = {ny(10, 45), ny(10, 50), ny(10, 55)}
+    assert not [item for item in run.records if isinstance(item, Decision) and item.ts in stale_cycles]
+    titles = [event.title for event in run.alerts]
+    assert any(title.startswith("market data unavailable: BrokerUnavailableError") for title in titles)
+    assert any(INTRADAY_DATA_STALE in event.reason_codes for event in run.alerts)
+    # Caught up: every watched symbol has the whole session in the store, without a gap.
+    bars = BarStore(run.home / "data").read("5m", start=DAY, end=DAY)
+    assert set(bars.groupby("symbol").size()) == {78}
+    assert all(report.ok for report in verify_path(run.home / "ledger"))
