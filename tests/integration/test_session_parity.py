@@ -17,6 +17,10 @@ reasons), every trade (entry and exit price, quantity, time, exit reason, initia
 working stop set or moved (time, price). No divergence is tolerated; ids (which name the book) are not
 compared.
 
+A second ALPACA_PAPER run of the same session takes a 30-minute data-feed outage (HTTP 500 from 10:30 to
+11:00): every cycle runs, each failed refresh is noted and alerted, symbols are stale (no entries) once their
+newest bar is 15 minutes old, and the store catches up without a gap when the feed returns.
+
 Where the fake trading server still differs from the simulated broker (none of it is exercised here, so
 parity is exact; a session that hits one would diverge for that reason): the fake never expires DAY orders at
 the close (avwap's entries are market orders filled on the next bar, its stops are GTC); it reserves buying
