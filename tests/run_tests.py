@@ -39,6 +39,7 @@ CLEARED_PREFIXES = (
     "MAX_",
     "SLACK_",
     "ALPACA_",
+    "INTRADAY_",
     "UNIVERSE_",
     "DEMO_",
     "PORTFOLIO_",

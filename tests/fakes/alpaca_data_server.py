@@ -11,8 +11,10 @@ Route: ``GET /v2/stocks/bars`` with ``symbols``, ``timeframe`` (``1Day``, ``5Min
 * the key headers must match (401 otherwise); an unknown feed, adjustment or timeframe is a 422.
 
 Test helpers: :meth:`FakeAlpacaData.add_frame` (a canonical bar frame), :meth:`queue_fault` (429 with
-Retry-After, 403, 500, ...), :meth:`request_count` and :attr:`requests` (the parsed query of every request),
-and :func:`make_bars` (deterministic valid daily bars to serve).
+Retry-After, 403, 500, a malformed 200, a slow answer), :meth:`request_count` and :attr:`requests` (the parsed
+query of every request), and :func:`make_bars` (deterministic valid daily bars to serve). With a ``clock``,
+intraday bars are served progressively: only bars that have closed by the clock's now (``t + length``), as
+the real API serves a session in progress.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import collections
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,8 +38,9 @@ import pytest
 from tests.fakes.loopback import serving
 
 from avwap.core.calendar import nyse
+from avwap.core.clock import Clock
 from avwap.data.alpaca_source import AlpacaDataSettings
-from avwap.data.bars import normalize_bars
+from avwap.data.bars import FREQUENCY_MINUTES, normalize_bars
 
 API_KEY = "fake-data-key"
 SECRET_KEY = "fake-data-secret"
@@ -54,6 +58,7 @@ class Fault:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0
 
     @classmethod
     def rate_limited(cls, retry_after: int = 1) -> Fault:
@@ -66,6 +71,16 @@ class Fault:
     @classmethod
     def server_error(cls) -> Fault:
         return cls(500, {"code": 50010000, "message": "internal server error"})
+
+    @classmethod
+    def malformed(cls) -> Fault:
+        """A 200 whose bars do not parse (prices that are not numbers, no time)."""
+        return cls(200, {"bars": {"AAA": [{"o": "x"}]}, "next_page_token": None})
+
+    @classmethod
+    def slow(cls, seconds: float) -> Fault:
+        """A 500 after ``seconds``: past a client timeout shorter than that, the client sees a timeout."""
+        return cls(500, {"code": 50010000, "message": "slow"}, delay_seconds=seconds)
 
 
 def _utc_text(moment: pd.Timestamp) -> str:
@@ -94,9 +109,16 @@ def _error(status: int, message: str) -> Reply:
 class FakeAlpacaData:
     """The fake's state and request handling (thread-safe)."""
 
-    def __init__(self, max_page_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        max_page_size: int = 10_000,
+        clock: Clock | None = None,
+        keys: tuple[str, str] = (API_KEY, SECRET_KEY),
+    ) -> None:
         self.url = ""
         self.max_page_size = max_page_size
+        self.clock = clock
+        self.keys = keys
         self.bars: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self.faults: collections.deque[Fault] = collections.deque()
         self.requests: list[dict[str, str]] = []
@@ -140,11 +162,13 @@ class FakeAlpacaData:
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         with self._lock:
             self.requests.append(query)
-            if headers.get("apca-api-key-id") != API_KEY or headers.get("apca-api-secret-key") != SECRET_KEY:
+            if (headers.get("apca-api-key-id"), headers.get("apca-api-secret-key")) != self.keys:
                 return _error(401, "unauthorized.")
-            if self.faults:
-                fault = self.faults.popleft()
-                return fault.status, fault.headers, fault.body
+            fault = self.faults.popleft() if self.faults else None
+        if fault is not None:
+            time.sleep(fault.delay_seconds)
+            return fault.status, fault.headers, fault.body
+        with self._lock:
             if f"{method} {parts.path}" != ROUTE:
                 return _error(404, "not found")
             return self._bars(query)
@@ -158,6 +182,9 @@ class FakeAlpacaData:
             return _error(422, "missing symbols")
         start = _instant_text(query["start"]) if "start" in query else ""
         end = _instant_text(query["end"]) if "end" in query else "9999"
+        if self.clock is not None and timeframe != "1Day":  # only bars closed by now exist yet
+            length = pd.Timedelta(minutes=FREQUENCY_MINUTES[TIMEFRAMES[timeframe]])
+            end = min(end, _utc_text(pd.Timestamp(self.clock.now()) - length))
         flat = [
             (symbol, bar)
             for symbol in sorted(set(query["symbols"].split(",")))
@@ -185,13 +212,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         status, extra_headers, payload = self.server.fake.handle(self.command, self.path, headers)
         data = json.dumps(payload).encode()
-        self.send_response(status)
-        for key, value in extra_headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            for key, value in extra_headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out first: exactly what a slow fault wanted
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging."""
@@ -211,9 +241,11 @@ class _FakeServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def running_fake_alpaca_data(max_page_size: int = 10_000) -> Iterator[FakeAlpacaData]:
+def running_fake_alpaca_data(
+    max_page_size: int = 10_000, clock: Clock | None = None, keys: tuple[str, str] = (API_KEY, SECRET_KEY)
+) -> Iterator[FakeAlpacaData]:
     """Start the fake on a free 127.0.0.1 port; stop it (and join its thread) on exit."""
-    fake = FakeAlpacaData(max_page_size)
+    fake = FakeAlpacaData(max_page_size, clock, keys)
     with serving(_FakeServer(fake)) as url:
         fake.url = url
         yield fake

@@ -11,7 +11,11 @@ API (alpaca-py's models parse it). Behaviour worth testing against:
   (``requests``, ``request_methods()``).
 * Scripted faults, a FIFO queue per route (:class:`Fault`): answer 504 after processing, sleep after
   processing (client timeout), 429 with Retry-After, 403/422/500 refusals, accept-then-reject.
-* Test helpers: ``fill_order`` (full or partial), ``reject_order``, ``set_price``.
+* Test helpers: ``fill_order`` (full or partial), ``reject_order``, ``set_price``, and ``on_bar``: feed a
+  closed bar and the open orders on its symbol fill by the simulator's documented rules
+  (:class:`avwap.execution.fill_model.FillModel`, the same code the simulated broker runs: eligible only on
+  bars starting at or after the order, regular session only, fills stamped at the bar's end), and the
+  symbol is marked to the bar's close.
 
 Time comes from an injected Clock; ids are sequence-derived UUIDs, so runs are deterministic.
 """
@@ -41,6 +45,8 @@ from avwap.core.canonical import format_utc
 from avwap.core.clock import Clock, FixedClock
 from avwap.core.money import is_valid_tick
 from avwap.execution.alpaca_broker import AlpacaSettings
+from avwap.execution.broker import OrderSide, OrderType
+from avwap.execution.fill_model import FillModel, OrderTerms, SimBar
 
 API_KEY = "fake-key"
 SECRET_KEY = "fake-secret"
@@ -111,6 +117,7 @@ class FakeOrder:
     times: dict[str, dt.datetime] = field(default_factory=dict)  # filled_at, canceled_at, replaced_at, ...
     replaced_by: str | None = None
     replaces: str | None = None
+    triggered: bool = False  # a stop whose condition was met on an earlier bar (fill_model.OrderTerms)
 
     def average_price(self) -> Decimal | None:
         if not self.filled_qty:
@@ -198,9 +205,37 @@ class FakeAlpaca:
         """Execute ``quantity`` shares of an open order at ``price`` (a partial fill when fewer than left)."""
         with self._lock:
             (order,) = self.orders_for(client_order_id)
+            self._fill(order, quantity, Decimal(str(price)), self.clock.now())
+
+    def on_bar(self, bar: SimBar, model: FillModel | None = None) -> None:
+        """Fill the open orders on ``bar.symbol`` by the simulator's rules; mark the symbol to the close."""
+        model = model or FillModel()
+        assert bar.end <= self.clock.now(), "a bar is fed once it has closed"
+        with self._lock:
+            if self.calendar.is_open(bar.start):
+                capacity = model.fill_quantity(10**18, bar)  # shared by the symbol's orders, oldest first
+                working = [
+                    o for o in self.orders.values() if o.symbol == bar.symbol and o.status in OPEN_STATUSES
+                ]
+                for order in sorted(working, key=lambda item: (item.created_at, item.id)):
+                    if bar.start < order.created_at:
+                        continue  # the bar began before the order existed
+                    terms = OrderTerms(
+                        OrderSide(order.side.upper()), OrderType(order.type.upper()), order.limit_price,
+                        order.stop_price, order.triggered,
+                    )  # fmt: skip
+                    decision = model.decide(terms, bar)
+                    order.triggered = order.triggered or decision.triggered
+                    quantity = min(order.qty - order.filled_qty, capacity)
+                    if decision.price is not None and quantity > 0:
+                        self._fill(order, quantity, decision.price, bar.end)
+                        capacity -= quantity
+            self.prices[bar.symbol] = bar.close
+
+    def _fill(self, order: FakeOrder, quantity: int, amount: Decimal, now: dt.datetime) -> None:
+        with self._lock:
             assert order.status in OPEN_STATUSES, f"cannot fill a {order.status} order"
             assert 0 < quantity <= order.qty - order.filled_qty, "fill quantity out of range"
-            amount, now = Decimal(str(price)), self.clock.now()
             order.filled_qty += quantity
             order.filled_value += amount * quantity
             order.status = "filled" if order.filled_qty == order.qty else "partially_filled"

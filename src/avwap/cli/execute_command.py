@@ -37,10 +37,12 @@ from avwap.core.canonical import to_plain
 from avwap.core.errors import AvwapError
 
 if TYPE_CHECKING:
+    from avwap.core.clock import Clock
     from avwap.core.config import Config, ExecutionMode
     from avwap.execution.broker import Broker
     from avwap.execution.cycle import CycleReport
-    from avwap.execution.runner import LoopOutcome, LoopSettings
+    from avwap.execution.runner import Assembly, LoopOutcome, LoopSettings
+    from avwap.integrations.slack.notifier import Notifier
 
 ONCE_OPTION = typer.Option(False, "--once", help="Run one cycle and exit (the default).")
 LOOP_OPTION = typer.Option(False, "--loop", help="Run a cycle every --poll-seconds until stopped.")
@@ -87,21 +89,30 @@ def exit_code(outcome: LoopOutcome) -> int:
     return EXIT_LEDGER_INTEGRITY if outcome.ledger_problem else EXIT_OK
 
 
-def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
-    from avwap.core.clock import SystemClock
+def assemble(config: Config, clock: Clock, notifier: Notifier) -> Assembly:
+    """What ``avwap execute`` runs: Alpaca brokers, and the bar store refreshed each cycle for the watched
+    symbols (``INTRADAY_REFRESH``, ``ALPACA_DATA_FEED``). Tests drive it with a simulated clock."""
+    from avwap.execution.bar_refresh import refresher_for
     from avwap.execution.market_data import StoreMarketLoader
-    from avwap.execution.runner import Assembly, EventSleeper, Runner, StopFlag, store_market_loader
-    from avwap.integrations.slack.notifier import build_notifier
+    from avwap.execution.runner import Assembly, store_market_loader
 
-    clock = SystemClock()
-    notifier = build_notifier(config, clock)
-    assembly = Assembly(
+    return Assembly(
         config,
         clock,
         notifier,
         broker_factory=alpaca_factory(config),  # type: ignore[arg-type]
-        market_loader=store_market_loader(StoreMarketLoader(config.data_dir)),
+        market_loader=store_market_loader(StoreMarketLoader(config.data_dir), refresher_for(config)),
     )
+
+
+def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
+    from avwap.core.clock import SystemClock
+    from avwap.execution.runner import EventSleeper, Runner, StopFlag
+    from avwap.integrations.slack.notifier import build_notifier
+
+    clock = SystemClock()
+    notifier = build_notifier(config, clock)
+    assembly = assemble(config, clock, notifier)
     stop = StopFlag()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda received, frame: stop.request(signal.Signals(received).name))

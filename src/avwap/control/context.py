@@ -70,11 +70,13 @@ class PortfolioView:
 
 @dataclass(frozen=True, slots=True)
 class SessionView:
-    """Market state at decision time: calendar, broker clock (None when the book has no broker), window."""
+    """Market state at decision time: calendar, broker clock (None when the book has no broker), window,
+    and whether the intent's symbol has a recent closed intraday bar (see execution.data_freshness)."""
 
     market_open: bool = False
     in_entry_window: bool = False
     broker_market_open: bool | None = None
+    intraday_data_fresh: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,9 @@ UNKNOWN_PORTFOLIO: Final = PortfolioView(
     reconciliation_drift=True,
     watchlist_fresh=False,
 )
-UNKNOWN_SESSION: Final = SessionView(market_open=False, in_entry_window=False, broker_market_open=None)
+UNKNOWN_SESSION: Final = SessionView(
+    market_open=False, in_entry_window=False, broker_market_open=None, intraday_data_fresh=False
+)
 
 
 def well_formed(context: GateContext) -> GateContext:

@@ -178,6 +178,14 @@ def watchlist_gate(context: GateContext) -> GateResult:
     return PASS if fresh is True else _block(reasons.WATCHLIST_STALE, watchlist_fresh=shown(fresh))
 
 
+def intraday_data_gate(context: GateContext) -> GateResult:
+    """INTRADAY_DATA_STALE unless the symbol's newest closed intraday bar is within the configured lag."""
+    fresh = context.session.intraday_data_fresh
+    if fresh is True:
+        return PASS
+    return _block(reasons.INTRADAY_DATA_STALE, intraday_data_fresh=shown(fresh))
+
+
 def equity_gate(context: GateContext) -> GateResult:
     """EQUITY_UNKNOWN unless equity is a positive finite amount."""
     equity = context.portfolio.equity

@@ -14,13 +14,14 @@ Gate order (the order of :data:`ENTRY_GATES`, mirrored by :data:`avwap.control.r
  10-12   market_hours,           MARKET_CLOSED, BROKER_CLOCK_UNKNOWN / CALENDAR_BROKER_CLOCK_DISAGREE,
          broker_clock,           ENTRY_WINDOW_CLOSED
          entry_window
- 13-15   watchlist, equity,      WATCHLIST_STALE, EQUITY_UNKNOWN, SYMBOL_NOT_ALLOWLISTED
-         allowlist
- 16      intent                  INVALID_INTENT, CAP_MISSING
- 17-19   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
+ 13-16   watchlist,              WATCHLIST_STALE, INTRADAY_DATA_STALE, EQUITY_UNKNOWN,
+         intraday_data,          SYMBOL_NOT_ALLOWLISTED
+         equity, allowlist
+ 17      intent                  INVALID_INTENT, CAP_MISSING
+ 18-20   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
          entries_per_day,
          max_positions
- 20-24   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
+ 21-25   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
          notional, gross,        MAX_NOTIONAL_PER_SYMBOL_EXCEEDED, MAX_GROSS_EXPOSURE_EXCEEDED,
          gross_pct               MAX_GROSS_EXPOSURE_PCT_EXCEEDED   (resizable)
 ======  ======================  =========================================================================
@@ -64,6 +65,7 @@ CONDITION_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("broker_clock", gates.broker_clock_gate),
     ("entry_window", gates.entry_window_gate),
     ("watchlist", gates.watchlist_gate),
+    ("intraday_data", gates.intraday_data_gate),
     ("equity", gates.equity_gate),
     ("allowlist", gates.allowlist_gate),
 )

@@ -143,6 +143,17 @@ def _gate_state(
             "state": "enabled" if symbols else "disabled",
             "detail": symbols or "all symbols allowed",
         }
+    if name == "intraday_data":
+        source = (
+            "fetched each cycle from Alpaca"
+            if config.intraday_refresh == "alpaca"
+            else "store kept elsewhere"
+        )
+        detail = (
+            f"newest closed 5m bar at most INTRADAY_MAX_LAG_MINUTES={config.intraday_max_lag_minutes} old"
+        )
+        feed = f", ALPACA_DATA_FEED={config.alpaca_data_feed}" if config.intraday_refresh == "alpaca" else ""
+        return {"gate": name, "state": "enabled", "detail": f"{detail}; bars {source}{feed}"}
     if name in CAP_GATES:
         variables = CAP_GATES[name]
         blocking = any(caps[variable] == 0 for variable in variables)

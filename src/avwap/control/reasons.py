@@ -44,6 +44,7 @@ BROKER_CLOCK_UNKNOWN: Final = "BROKER_CLOCK_UNKNOWN"
 CALENDAR_BROKER_CLOCK_DISAGREE: Final = "CALENDAR_BROKER_CLOCK_DISAGREE"
 ENTRY_WINDOW_CLOSED: Final = "ENTRY_WINDOW_CLOSED"
 WATCHLIST_STALE: Final = "WATCHLIST_STALE"
+INTRADAY_DATA_STALE: Final = "INTRADAY_DATA_STALE"
 EQUITY_UNKNOWN: Final = "EQUITY_UNKNOWN"
 # -- the intent itself ------------------------------------------------------------------------------
 SYMBOL_NOT_ALLOWLISTED: Final = "SYMBOL_NOT_ALLOWLISTED"
@@ -88,6 +89,9 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         CALENDAR_BROKER_CLOCK_DISAGREE: "the exchange calendar and the broker clock disagree on market open",
         ENTRY_WINDOW_CLOSED: "outside the strategy's entry window (or the window state is unknown)",
         WATCHLIST_STALE: "the candidates watchlist is not from today's scan (or its freshness is unknown)",
+        INTRADAY_DATA_STALE: (
+            "the symbol's newest closed intraday bar is older than INTRADAY_MAX_LAG_MINUTES (or unreadable)"
+        ),
         EQUITY_UNKNOWN: "account equity is unknown, zero, negative or malformed",
         SYMBOL_NOT_ALLOWLISTED: "ALLOWLIST_SYMBOLS is set and does not contain the symbol",
         INVALID_INTENT: "malformed intent (symbol, side, quantity, prices) or risk/share ≤ 0 or too large",

@@ -134,6 +134,35 @@ def parse_text(variable: str, raw: object) -> str:
     return str(raw).strip()
 
 
+# Alpaca stock bar feeds the loop may read (the SDK knows more, e.g. otc/boats, which are not US-equity
+# consolidated or exchange feeds for this strategy).
+DATA_FEEDS: Final = ("iex", "sip", "delayed_sip")
+INTRADAY_REFRESH_CHOICES: Final = ("alpaca", "off")
+MAX_INTRADAY_LAG_MINUTES: Final = 390  # one regular session
+
+
+def _parse_choice(variable: str, raw: object, choices: tuple[str, ...]) -> str:
+    text = parse_text(variable, raw).lower()
+    if text not in choices:
+        raise ConfigurationError(variable, f"expected one of {', '.join(choices)}, got {raw!r}")
+    return text
+
+
+def parse_data_feed(variable: str, raw: object) -> str:
+    return _parse_choice(variable, raw, DATA_FEEDS)
+
+
+def parse_intraday_refresh(variable: str, raw: object) -> str:
+    return _parse_choice(variable, raw, INTRADAY_REFRESH_CHOICES)
+
+
+def parse_lag_minutes(variable: str, raw: object) -> int:
+    value = parse_positive_int(variable, raw)
+    if value > MAX_INTRADAY_LAG_MINUTES:
+        raise ConfigurationError(variable, f"must be at most {MAX_INTRADAY_LAG_MINUTES} minutes, got {value}")
+    return value
+
+
 def parse_optional_path(variable: str, raw: object) -> Path | None:
     text = parse_text(variable, raw)
     return Path(text) if text else None
@@ -166,6 +195,8 @@ class Config:
     alpaca_trading_url: str = ""
     alpaca_data_url: str = ""
     alpaca_data_feed: str = "iex"
+    intraday_refresh: str = "alpaca"
+    intraday_max_lag_minutes: int = 15
     slack_bot_token: str = field(default="", repr=False)
     slack_channel: str = ""
     slack_base_url: str = ""
@@ -269,7 +300,19 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("ALPACA_SECRET_KEY", "alpaca_secret_key", parse_text, secret=True),
     Setting("ALPACA_TRADING_URL", "alpaca_trading_url", parse_text),
     Setting("ALPACA_DATA_URL", "alpaca_data_url", parse_text),
-    Setting("ALPACA_DATA_FEED", "alpaca_data_feed", parse_text),
+    Setting("ALPACA_DATA_FEED", "alpaca_data_feed", parse_data_feed, help="iex | sip | delayed_sip"),
+    Setting(
+        "INTRADAY_REFRESH",
+        "intraday_refresh",
+        parse_intraday_refresh,
+        help="alpaca: each execute cycle fetches its 5m bars | off: the store is kept current elsewhere",
+    ),
+    Setting(
+        "INTRADAY_MAX_LAG_MINUTES",
+        "intraday_max_lag_minutes",
+        parse_lag_minutes,
+        help="max age of the newest closed 5m bar for new entries (1..390)",
+    ),
     Setting("SLACK_BOT_TOKEN", "slack_bot_token", parse_text, secret=True),
     Setting("SLACK_CHANNEL", "slack_channel", parse_text),
     Setting("SLACK_BASE_URL", "slack_base_url", parse_text),

@@ -116,7 +116,7 @@ def map_data_error(error: Exception) -> AvwapError:
         return DataError(f"Alpaca market data refused the request (HTTP {status}): {message}")
     if isinstance(error, requests.RequestException):
         return BrokerUnavailableError(f"Alpaca market data unreachable: {type(error).__name__}: {error}")
-    if isinstance(error, pydantic.ValidationError | ValueError | KeyError | TypeError):
+    if isinstance(error, pydantic.ValidationError | ValueError | KeyError | TypeError | AttributeError):
         return DataError(f"Alpaca market data response did not parse: {type(error).__name__}: {error}")
     raise TypeError(f"not an Alpaca boundary error: {error!r}") from error
 
@@ -200,6 +200,7 @@ class AlpacaBarSource:
             ValueError,
             KeyError,
             TypeError,
+            AttributeError,  # the SDK walks the payload: {"bars": "text"} fails inside it
         ) as error:
             raise map_data_error(error) from error
         without = tuple(symbol for symbol in wanted if not raw.get(symbol))

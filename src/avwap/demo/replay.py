@@ -30,6 +30,7 @@ from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport, run_cycle
 from avwap.execution.market_data import FrameMarketData
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
+from avwap.execution.watched import watched_symbols
 from avwap.integrations.slack.notifier import RecordingNotifier
 from avwap.ledger import record_ids
 from avwap.ledger.paths import PAPER_SIM
@@ -163,14 +164,9 @@ class Replay:
         )
         self.result.candidates[day] = [candidate.symbol for candidate in job.result.candidates]
 
-    def watched(self, day: dt.date) -> set[str]:
-        """Symbols whose bars the broker needs: today's candidates, holdings and working orders."""
-        state = self.book.state
-        return (
-            set(self.result.candidates.get(day, ()))
-            | set(state.positions)
-            | {order.symbol for order in state.open_orders.values()}
-        )
+    def watched(self, day: dt.date) -> tuple[str, ...]:
+        """Symbols whose bars the broker needs: the cycle's watched symbols (candidates, book)."""
+        return watched_symbols(self.result.candidates.get(day, ()), self.book.state)
 
     def trade_session(self, day: dt.date) -> None:
         step = dt.timedelta(minutes=BAR_MINUTES)

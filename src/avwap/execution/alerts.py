@@ -84,6 +84,16 @@ def _state_alerts(facts: CycleFacts) -> list[AlertEvent]:
                 details=(freshness.detail[:500],),
             )
         )
+    if facts.stale_data:
+        alerts.append(
+            alert_event(
+                AlertKind.ENTRY_BLOCKED,
+                f"Intraday data stale: {', '.join(facts.stale_data)} (no new entries; stops use last bars)",
+                facts.today,
+                reason_codes=(reasons.INTRADAY_DATA_STALE,),
+                details=tuple(facts.stale_data),
+            )
+        )
     return alerts
 
 

@@ -82,6 +82,8 @@ class CycleDependencies:
     # Set by the runner when the start-up verification (or a cycle) found the ledger corrupt: new entries
     # stay blocked (LEDGER_UNREADABLE) until an operator repairs it and restarts; exits keep running.
     ledger_problem: str = ""
+    # Set by the loop's market loader each cycle: what the intraday refresh could not do (feed failures).
+    data_problems: tuple[str, ...] = ()
     cache: CycleCache = field(default_factory=CycleCache)
     # Resolved once from the config (ENABLED_STRATEGIES, STOP_*) when the dependencies are built, so a bad
     # value stops start-up with a ConfigurationError naming it, not a cycle.
@@ -112,6 +114,8 @@ class CycleFacts:
     # Why the entry half did not run at all this cycle (corrupt ledger, book of another mode): reason codes.
     entries_blocked: tuple[str, ...] = ()
     ledger_problem: str = ""
+    # Watched symbols without a recent closed intraday bar: no new entries on them (data_freshness).
+    stale_data: tuple[str, ...] = ()
     events: list[CycleEvent] = field(default_factory=list)
 
     def stamp(self, book_id: str) -> Stamp:

@@ -2,8 +2,9 @@
 
 Each cycle, in order: establish the facts (clock, calendar, broker clock, live gate, kill switch, equity,
 watchlist freshness) → synchronize with the broker (recover in-flight submissions, record fills, close
-finished orders, reconcile positions) → maintain protective stops (never blocked) → entries through the
-control plane → alerts. Every decision is in the ledger before any side effect.
+finished orders, reconcile positions) → maintain protective stops (never blocked) → intraday data
+freshness (stale symbols get no new entries) → entries through the control plane → alerts. Every
+decision is in the ledger before any side effect.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from avwap.core.errors import BrokerError, CalendarError
 from avwap.execution.alerts import send_alerts
 from avwap.execution.broker_sync import synchronize
 from avwap.execution.context import CycleDependencies, CycleFacts
+from avwap.execution.data_freshness import check_market_data
 from avwap.execution.entries import run_entries
 from avwap.execution.events import BrokerUnavailable, CycleEvent, EntryDecision
 from avwap.execution.protective import maintain_stops
@@ -95,6 +97,7 @@ def run_cycle(deps: CycleDependencies, mode: ModeResolution | None = None) -> Cy
             facts.drift += (f"broker synchronization failed: {error}",)
             facts.note(BrokerUnavailable(str(error)))
     maintain_stops(deps, facts)
+    check_market_data(deps, facts)
     run_entries(deps, facts)
     alerts = send_alerts(deps.notifier, facts)
     blocked = sorted(

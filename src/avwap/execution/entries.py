@@ -74,15 +74,19 @@ def portfolio_view(deps: CycleDependencies, facts: CycleFacts) -> PortfolioView:
     )
 
 
-def session_view(facts: CycleFacts, strategy: Strategy | None) -> SessionView:
+def session_view(facts: CycleFacts, strategy: Strategy | None, symbol: str | None = None) -> SessionView:
     """The session as the gates see it for an intent of ``strategy`` (its entry window; None: a strategy
-    no longer registered, whose window is unknown, so the ENTRY_WINDOW gate fails closed)."""
+    no longer registered, whose window is unknown, so the ENTRY_WINDOW gate fails closed) on ``symbol``
+    (whether its intraday data is fresh this cycle)."""
     in_window = False
     if facts.is_session and strategy is not None:
         start, end = strategy.entry_window(facts.today)
         in_window = start <= facts.now <= end
     return SessionView(
-        market_open=facts.market_open, in_entry_window=in_window, broker_market_open=facts.broker_market_open
+        market_open=facts.market_open,
+        in_entry_window=in_window,
+        broker_market_open=facts.broker_market_open,
+        intraday_data_fresh=symbol not in facts.stale_data,
     )
 
 
@@ -123,7 +127,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         today_ny=facts.today,
         kill_switch=facts.kill_switch,
         portfolio=portfolio_view(deps, facts),
-        session=session_view(facts, strategy_of(intent.strategy_id)),
+        session=session_view(facts, strategy_of(intent.strategy_id), intent.symbol),
         rules=GateRules.from_config(deps.config),
     )
     verdict = evaluate_entry(context)
@@ -300,10 +304,12 @@ def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
     freshness = facts.freshness
     if freshness is None or freshness.watchlist is None or not facts.is_session or not facts.market_open:
         return
-    claimed = claimed_symbols(deps, facts)
+    # Held or working symbols are claimed; symbols with stale intraday data are deferred (not rejected):
+    # no strategy plans them this cycle, and they are decided normally once fresh bars arrive.
+    skipped = claimed_symbols(deps, facts) | set(facts.stale_data)
     for strategy in deps.strategies:
         if not session_view(facts, strategy).in_entry_window:
             continue
-        for plan in strategy.entries(strategy_inputs(deps, facts, strategy, claimed)):
-            if plan.symbol not in claimed and consider(deps, facts, plan):
-                claimed.add(plan.symbol)
+        for plan in strategy.entries(strategy_inputs(deps, facts, strategy, skipped)):
+            if plan.symbol not in skipped and consider(deps, facts, plan):
+                skipped.add(plan.symbol)

@@ -173,4 +173,33 @@ class StopPolicyFailed(CycleEvent):
 
 
 # The events that are operator errors (an ERROR alert each): the broker or a stop change failed.
-FAILURES = (OrderUnresolved, StopReplaceFailed, StopCancelFailed, BrokerUnavailable)
+@dataclass(frozen=True, slots=True)
+class MarketDataUnavailable(CycleEvent):
+    """The intraday bar refresh failed this cycle (the loop goes on with the bars it has)."""
+
+    kind: ClassVar[str] = "market_data_unavailable"
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntradayDataStale(CycleEvent):
+    """Watched symbols whose newest closed bar is older than the lag: no new entries on them this cycle.
+
+    ``newest`` pairs each symbol with the ISO end of its newest closed bar (None: no bar today)."""
+
+    kind: ClassVar[str] = "intraday_data_stale"
+    symbols: tuple[str, ...]
+    newest: tuple[tuple[str, str | None], ...]
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``newest`` as a mapping symbol -> ISO end (the JSON output form)."""
+        return {
+            "event": self.kind,
+            "symbols": self.symbols,
+            "newest": dict(self.newest),
+            "reasons": self.reasons,
+        }
+
+
+FAILURES = (OrderUnresolved, StopReplaceFailed, StopCancelFailed, BrokerUnavailable, MarketDataUnavailable)

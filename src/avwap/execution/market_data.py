@@ -39,6 +39,10 @@ class MarketData(Protocol):
         """The close of the latest bar (intraday, else daily) that ended by ``now``."""
         ...
 
+    def newest_bar_end(self, symbol: str, day: dt.date, now: dt.datetime) -> dt.datetime | None:
+        """When the newest intraday bar of ``symbol`` on ``day`` that ended by ``now`` ended (None: none)."""
+        ...
+
 
 def _nanoseconds(moment: dt.datetime) -> int:
     return int(pd.Timestamp(moment).value)
@@ -110,6 +114,16 @@ class FrameMarketData:
             return None if series is None else float(np.max(series.frame["close"], initial=-np.inf))
         count = self.visible_count(symbol, day, now)
         return float(series.highest_close[count - 1]) if count else None
+
+    def newest_bar_end(self, symbol: str, day: dt.date, now: dt.datetime) -> dt.datetime | None:
+        series = self._intraday.get((symbol, day))
+        if series is None:
+            return None
+        if series.ordered:
+            count = self.visible_count(symbol, day, now)
+            return pd.Timestamp(int(series.keys[count - 1]), tz="UTC").to_pydatetime() if count else None
+        visible = series.keys[series.keys <= _nanoseconds(now)]
+        return pd.Timestamp(int(visible.max()), tz="UTC").to_pydatetime() if len(visible) else None
 
     def session_arrays(self, symbol: str, day: dt.date, now: dt.datetime) -> BarArrays:
         """:func:`bar_arrays` of :meth:`session_bars`, without rebuilding arrays every cycle."""
@@ -184,9 +198,9 @@ def from_store(
 class StoreMarketLoader:
     """The execution loop's market data: the bar store, re-read every cycle for the symbols that matter.
 
-    Watched symbols are today's candidates plus every held or ordered symbol of the book. Daily bars
-    (``history_days`` calendar days back) are read once per NY date and symbol set; today's intraday bars are
-    re-read every cycle, so bars that ``avwap sync --frequency 5m`` wrote since the last cycle are seen.
+    The symbols are the cycle's watched symbols (:mod:`avwap.execution.watched`). Daily bars (``history_days``
+    calendar days back) are read once per NY date and symbol set; today's intraday bars are re-read every
+    cycle, so the bars the cycle's refresher (:mod:`avwap.execution.bar_refresh`) just wrote are seen.
     """
 
     def __init__(self, data_root: Path, frequency: str = "5m", history_days: int = 400) -> None:

@@ -24,17 +24,19 @@ from typing import Final, Protocol
 
 from avwap.control.live_gate import ModeResolution, resolve_mode
 from avwap.control.state_files import read_token_file
-from avwap.core.calendar import ny_date, nyse
+from avwap.core.calendar import ny_date
 from avwap.core.clock import Clock
 from avwap.core.config import Config, ExecutionMode
-from avwap.core.errors import CalendarError, ConfigurationError, LedgerIntegrityError
+from avwap.core.errors import ConfigurationError, LedgerIntegrityError
 from avwap.data.bars import empty_bars
+from avwap.execution.bar_refresh import BarRefresher, NoRefresh, refresh_safely
 from avwap.execution.book import BOOK_FOR_MODE, BookRecorder
 from avwap.execution.broker import Broker
 from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport, run_cycle
 from avwap.execution.hooks import NO_HOOKS, CycleHooks
 from avwap.execution.market_data import FrameMarketData, MarketData, StoreMarketLoader
+from avwap.execution.watched import cycle_watched_symbols
 from avwap.integrations.slack.messages import AlertKind, Severity, alert_event
 from avwap.integrations.slack.notifier import Notifier
 from avwap.ledger.router import Ledger
@@ -141,27 +143,16 @@ def empty_market() -> FrameMarketData:
     return FrameMarketData(empty_bars(), empty_bars())
 
 
-def watched_symbols(deps: CycleDependencies) -> list[str]:
-    """Symbols a cycle may look at: today's candidates, held positions and symbols with working orders."""
-    today = ny_date(deps.clock.now())
-    try:
-        is_session = nyse().is_session(today)
-    except CalendarError:
-        is_session = False
-    freshness = deps.cache.freshness(deps.artifacts_dir, today, is_session)
-    symbols = (
-        {candidate.symbol for candidate in freshness.watchlist.candidates} if freshness.watchlist else set()
-    )
-    state = deps.book.state
-    symbols |= set(state.positions) | {order.symbol for order in state.open_orders.values()}
-    return sorted(symbols)
-
-
-def store_market_loader(loader: StoreMarketLoader) -> MarketLoader:
-    """A :data:`MarketLoader` reading the bar store for the watched symbols of each cycle."""
+def store_market_loader(loader: StoreMarketLoader, refresher: BarRefresher | None = None) -> MarketLoader:
+    """A :data:`MarketLoader` for the bar store: first ``refresher`` brings the intraday bars of the cycle's
+    watched symbols up to now (its failures are handed to the cycle, never raised), then the store is read."""
+    source = refresher or NoRefresh()
 
     def load(deps: CycleDependencies) -> MarketData:
-        return loader.load(ny_date(deps.clock.now()), watched_symbols(deps))
+        now = deps.clock.now()
+        symbols = cycle_watched_symbols(deps, ny_date(now))
+        deps.data_problems = refresh_safely(source, symbols, now).problems
+        return loader.load(ny_date(now), list(symbols))
 
     return load
 

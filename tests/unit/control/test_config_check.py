@@ -233,3 +233,13 @@ def test_stop_rules_and_strategies_are_checked_naming_the_variable(
 ) -> None:
     code, output = run(home, environment)
     assert code == 3 and variable in output
+
+
+def test_the_intraday_data_gate_shows_its_lag_and_where_bars_come_from(home: Path) -> None:
+    _, data = run_json(home, {"INTRADAY_MAX_LAG_MINUTES": "20", "ALPACA_DATA_FEED": "sip"})
+    (gate,) = [gate for gate in data["gates"] if gate["gate"] == "intraday_data"]
+    assert gate["state"] == "enabled" and "INTRADAY_MAX_LAG_MINUTES=20" in gate["detail"]
+    assert "Alpaca" in gate["detail"] and "ALPACA_DATA_FEED=sip" in gate["detail"]
+    _, data = run_json(home, {"INTRADAY_REFRESH": "off"})
+    (gate,) = [gate for gate in data["gates"] if gate["gate"] == "intraday_data"]
+    assert "store kept elsewhere" in gate["detail"]

@@ -89,7 +89,7 @@ CASES: list[tuple[str, GateContext, Action, int, list[str]]] = [
     # -- market session -----------------------------------------------------------------------------------------
     ("market closed", build(session__market_open=False), RJ, 0, [r.MARKET_CLOSED]),
     ("market state missing", build(session__market_open=None), RJ, 0, [r.MARKET_CLOSED]),
-    ("session missing", build(session=None), RJ, 0, [r.MARKET_CLOSED, r.ENTRY_WINDOW_CLOSED]),
+    ("session missing", build(session=None), RJ, 0, [r.MARKET_CLOSED, r.ENTRY_WINDOW_CLOSED, r.INTRADAY_DATA_STALE]),
     ("broker agrees (paper sim)", build(session__broker_market_open=True), A, 10, []),
     ("broker says closed", build(session__broker_market_open=False), RJ, 0, [r.CALENDAR_BROKER_CLOCK_DISAGREE]),
     ("broker says open, calendar closed", build(session__market_open=False, session__broker_market_open=True), RJ, 0, [r.MARKET_CLOSED, r.CALENDAR_BROKER_CLOCK_DISAGREE]),
@@ -102,6 +102,8 @@ CASES: list[tuple[str, GateContext, Action, int, list[str]]] = [
     ("watchlist stale", build(portfolio__watchlist_fresh=False), RJ, 0, [r.WATCHLIST_STALE]),
     ("watchlist unknown", build(portfolio__watchlist_fresh=None), RJ, 0, [r.WATCHLIST_STALE]),
     ("watchlist text", build(portfolio__watchlist_fresh="fresh"), RJ, 0, [r.WATCHLIST_STALE]),
+    ("intraday data stale", build(session__intraday_data_fresh=False), RJ, 0, [r.INTRADAY_DATA_STALE]),
+    ("intraday data unknown", build(session__intraday_data_fresh=None), RJ, 0, [r.INTRADAY_DATA_STALE]),
     ("equity missing", build(portfolio__equity=None), RJ, 0, [r.EQUITY_UNKNOWN]),
     ("equity zero", build(portfolio__equity=D("0")), RJ, 0, [r.EQUITY_UNKNOWN]),
     ("equity negative", build(portfolio__equity=D("-5")), RJ, 0, [r.EQUITY_UNKNOWN]),

@@ -39,6 +39,7 @@ GATE_CODES = {
     "broker_clock": [r.BROKER_CLOCK_UNKNOWN, r.CALENDAR_BROKER_CLOCK_DISAGREE],
     "entry_window": [r.ENTRY_WINDOW_CLOSED],
     "watchlist": [r.WATCHLIST_STALE],
+    "intraday_data": [r.INTRADAY_DATA_STALE],
     "equity": [r.EQUITY_UNKNOWN],
     "allowlist": [r.SYMBOL_NOT_ALLOWLISTED],
     "intent": [r.INVALID_INTENT],
@@ -167,7 +168,7 @@ def test_resize_is_rechecked_and_never_exceeds_the_request() -> None:
 
 
 def test_entry_gates_are_exactly_the_documented_ones() -> None:
-    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 24
+    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 25
 
 
 @pytest.mark.parametrize(

@@ -115,8 +115,9 @@ def test_the_control_plane_decides_a_plugged_in_strategys_intents(home: Path, ti
 
 
 def test_every_enabled_strategy_is_asked_and_a_symbol_gets_one_entry(home: Path, tiny: str) -> None:
-    # CCC has no intraday bars: S1 cannot trigger on it, the test strategy wants it anyway
-    environ = {"ENABLED_STRATEGIES": f"{S1_AVWAP_CORE},{tiny}"}
+    # CCC has no intraday bars: S1 cannot trigger on it, the test strategy wants it anyway (a lag longer
+    # than the hour since the open keeps the freshness gate from deferring CCC for having no bar yet)
+    environ = {"ENABLED_STRATEGIES": f"{S1_AVWAP_CORE},{tiny}", "INTRADAY_MAX_LAG_MINUTES": "120"}
     records = run_once(home, environ, ("AAA", "BBB", "CCC"))
     owners = sorted((i.symbol, i.strategy_id) for i in of_type(records, TradeIntent))
     # S1 is asked first and its breakouts claim AAA and BBB; the test strategy gets only CCC
