@@ -274,20 +274,26 @@ class LinkChecker:
         self.newest_with_lines = ""
 
     def add(self, path: Path, envelopes: list[Envelope]) -> LedgerIntegrityError | None:
-        """A file read in full (its valid lines)."""
-        tail = envelopes[-1].tail if envelopes else ChainTail()
+        """A file read in full (its valid lines): its link, then the head's claim on it."""
+        problem = self.link(path, envelopes) or self.head_claim(path, envelopes)
+        self.add_unchanged(path.name, envelopes[-1].tail if envelopes else ChainTail())
+        return problem
+
+    def link(self, path: Path, envelopes: list[Envelope]) -> LedgerIntegrityError | None:
+        """Does the file's first line commit to the end of the previous file fed?"""
         problem = link_problem(envelopes[0].anchor, self.previous) if envelopes else None
-        if problem is not None:
-            return LedgerIntegrityError(str(path), 1, problem)
+        return None if problem is None else LedgerIntegrityError(str(path), 1, problem)
+
+    def head_claim(self, path: Path, envelopes: list[Envelope]) -> LedgerIntegrityError | None:
+        """When the head names this file: does the file still reach the line it records?"""
         head = self.head
-        if head is not None and head.file == path.name and head.seq > 0:
-            self.head_seen = True
-            shortfall = _tail_versus_head(tail, head)
-            if shortfall is None and envelopes[head.seq - 1].hash != head.hash:
-                shortfall = f"line {head.seq} differs from the one {HEAD_NAME} records"
-            if shortfall is not None:
-                return LedgerIntegrityError(str(path), min(tail.seq, head.seq), shortfall)
-        return self.add_unchanged(path.name, tail)
+        if head is None or head.file != path.name or head.seq == 0:
+            return None
+        tail = envelopes[-1].tail if envelopes else ChainTail()
+        shortfall = _tail_versus_head(tail, head)
+        if shortfall is None and envelopes[head.seq - 1].hash != head.hash:
+            shortfall = f"line {head.seq} differs from the one {HEAD_NAME} records"
+        return None if shortfall is None else LedgerIntegrityError(str(path), min(tail.seq, head.seq), shortfall)
 
     def add_unchanged(self, name: str, tail: ChainTail) -> LedgerIntegrityError | None:
         """A file known unchanged since it was last read in full (a projection cache hit)."""
