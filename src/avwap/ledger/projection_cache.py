@@ -148,7 +148,10 @@ def _fold_files(
             if start > len(envelopes) or (start > 0 and covered != skip.hash):
                 return None
         records = [decode_envelope(path, envelope) for envelope in envelopes[start:]]
-        state = fold_book(records, state.book_id, state)
+        try:
+            state = fold_book(records, state.book_id, state)
+        except LedgerIntegrityError as error:  # the fold knows records, not files: say which file
+            raise LedgerIntegrityError(str(path), error.line_number, str(error)) from None
         last = envelopes[-1].tail if envelopes else ChainTail()
         marks.append(FileMark(path.name, last.seq, last.hash))
     _raise_if(checker.finish())

@@ -19,7 +19,7 @@ from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.projection import BookState, fold_book, fold_records, rebuild, state_bytes
 from avwap.ledger.projection_cache import cache_path
 from avwap.ledger.record_enums import OrderPurpose, OrderType, Side
-from avwap.ledger.records import Fill, OrderRejected, OrderReplaced, Record
+from avwap.ledger.records import Fill, OrderRejected, OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
 from avwap.ledger.store import LedgerStore
 
@@ -71,12 +71,25 @@ def test_partial_fill_midway_state() -> None:
     assert state.cash == D("8998.00")
 
 
-def test_duplicate_records_count_once() -> None:
+def test_duplicate_records_count_once_except_orders() -> None:
     records = factories.round_trip()
-    doubled = [item for record in records for item in (record, record)]
+    doubled = [
+        item
+        for record in records
+        for item in ((record,) if isinstance(record, OrderSubmitted) else (record, record))
+    ]
     once = fold_book(records, PAPER_SIM)
     twice = fold_book(doubled, PAPER_SIM)
     assert msgspec.structs.replace(twice, records=once.records) == once
+
+
+def test_a_duplicated_order_submission_is_refused_by_the_fold() -> None:
+    records = factories.round_trip()
+    order = next(record for record in records if isinstance(record, OrderSubmitted))
+    position = records.index(order)
+    doubled = [*records[: position + 1], order, *records[position + 1 :]]
+    with pytest.raises(LedgerIntegrityError, match=f"duplicate OrderSubmitted: client_order_id {order.client_order_id}"):
+        fold_book(doubled, PAPER_SIM)
 
 
 def make_fill(number: int, side: Side, quantity: int, price: str, symbol: str = "MSFT") -> Fill:
