@@ -200,7 +200,8 @@ def _tail_versus_head(tail: ChainTail, head: Head) -> str | None:
 
 def check_append(path: Path, tail: ChainTail, fresh: bool) -> None:
     """Before appending to the non-empty file ``path``: the head must name it (an older day cannot grow
-    under its successor's anchor) and, when its tail was just re-read (``fresh``), not exceed it."""
+    under its successor's anchor) and the file must reach the head's line (``fresh``: the tail was just
+    re-read, so the line the head records is compared too, not only its seq)."""
     path = Path(path)
     if ledger_date(path) is None:
         return
@@ -211,9 +212,9 @@ def check_append(path: Path, tail: ChainTail, fresh: bool) -> None:
     if head.file != path.name:
         message = f"names {head.file}, not {path.name} which holds lines: refusing to append"
         raise LedgerIntegrityError(where, 0, message)
-    if fresh and head.seq > 0:
+    if head.seq > 0:
         problem = _tail_versus_head(tail, head)
-        if problem is None and tail.seq > head.seq:
+        if problem is None and fresh and tail.seq > head.seq:  # cached tails were checked when learned
             problem = _hash_at_problem(path, head)
         if problem is not None:
             raise LedgerIntegrityError(str(path), min(tail.seq, head.seq), problem)
