@@ -103,7 +103,7 @@ def size_entry(
         finite_decimal(item) for item in (equity, entry_price, distance_pct, swing_low)
     )
     if not _rules_valid(rules):
-        return SizingRejection(reasons.CAP_MISSING, {"problem": "sizing rules", "rules": repr(rules)})
+        return SizingRejection(reasons.CAP_MISSING, {"problem": "sizing rules", "invalid": _invalid_rules(rules)})
     if equity_value is None or equity_value <= 0:
         return SizingRejection(reasons.EQUITY_UNKNOWN, {"equity": shown(equity)})
     if price is None or price <= 0:
@@ -136,15 +136,17 @@ def size_entry(
     return SizedEntry(shares, price, stop, scale, allocation, allocation_capped=wanted > ceiling)
 
 
+_POSITIVE_RULES = ("base_risk_pct", "max_allocation_pct", "max_risk_per_share", "distance_scale_pct")
+_NON_NEGATIVE_RULES = ("min_scale", "stop_buffer")
+
+
+def _invalid_rules(rules: SizingRules) -> str:
+    """Names of the sizing limits that are not usable, comma-separated (a scalar for a record's detail)."""
+    bad = [name for name in _POSITIVE_RULES if positive_amount(getattr(rules, name)) is None]
+    bad += [name for name in _NON_NEGATIVE_RULES if non_negative_amount(getattr(rules, name)) is None]
+    return ",".join(bad)
+
+
 def _rules_valid(rules: SizingRules) -> bool:
     """Every limit a finite Decimal; percents and the distance scale positive; buffer and floor ≥ 0."""
-    positive = (
-        rules.base_risk_pct,
-        rules.max_allocation_pct,
-        rules.max_risk_per_share,
-        rules.distance_scale_pct,
-    )
-    non_negative = (rules.min_scale, rules.stop_buffer)
-    return all(positive_amount(value) is not None for value in positive) and all(
-        non_negative_amount(value) is not None for value in non_negative
-    )
+    return not _invalid_rules(rules)

@@ -33,7 +33,7 @@ from avwap.execution.context import CycleDependencies, CycleFacts
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
-from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent
+from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent, note_detail
 from avwap.signals.pivots import latest_confirmed_swing_low
 from avwap.signals.scan_records import Candidate
 from avwap.strategies.s1_trigger import (
@@ -277,15 +277,18 @@ def consider(deps: CycleDependencies, facts: CycleFacts, candidate: Candidate) -
         facts.equity, entry_price, distance_pct, swing_low(deps, candidate.symbol, facts.today), rules
     )
     if not isinstance(sized, SizedEntry):
-        # Not an intent (no valid size): a note whose first word is the would-be intent id, so the
-        # book knows (also after a restart) that this setup was already considered today.
-        message = f"{probe} {candidate.symbol}: no size ({sized.detail})"
+        # Not an intent (no valid size): a note naming the would-be intent id, so the book knows (also
+        # after a restart) that this setup was already considered today.
+        problem = sized.detail.get("problem", sized.reason)
         deps.book.record(
             Note(
                 **facts.stamp(deps.book.book_id),
                 strategy_id=deps.strategy_id,
                 code=sized.reason,
-                message=message,
+                message=f"{probe} {candidate.symbol}: no size ({problem})",
+                symbol=candidate.symbol,
+                intent_id=probe,
+                detail=note_detail(sized.detail),
             )
         )
         return
