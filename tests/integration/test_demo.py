@@ -78,7 +78,9 @@ def test_demo_command_json(tmp_path: Path) -> None:
 
 def test_demo_ledger_lines_hold_no_python_reprs_and_notes_are_structured(two_runs) -> None:  # type: ignore[no-untyped-def]
     home, _, _ = two_runs
-    lines = [line for path in sorted((home / "ledger").rglob("*.jsonl")) for line in path.read_bytes().splitlines()]
+    lines = [
+        line for path in sorted((home / "ledger").rglob("*.jsonl")) for line in path.read_bytes().splitlines()
+    ]
     assert lines
     for marker in (b"Decimal(", b"{'", b"': ", b"datetime.", b"<object"):
         assert not [line for line in lines if marker in line], marker

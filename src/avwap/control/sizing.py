@@ -103,7 +103,9 @@ def size_entry(
         finite_decimal(item) for item in (equity, entry_price, distance_pct, swing_low)
     )
     if not _rules_valid(rules):
-        return SizingRejection(reasons.CAP_MISSING, {"problem": "sizing rules", "invalid": _invalid_rules(rules)})
+        return SizingRejection(
+            reasons.CAP_MISSING, {"problem": "sizing rules", "invalid": _invalid_rules(rules)}
+        )
     if equity_value is None or equity_value <= 0:
         return SizingRejection(reasons.EQUITY_UNKNOWN, {"equity": shown(equity)})
     if price is None or price <= 0:

@@ -102,9 +102,7 @@ def _digest(seq: int, prev_hash: str, record: Any, anchor: Any = None) -> str:
     return sha256_hex(canonical_json(body))
 
 
-def seal(
-    record: Mapping[str, Any], tail: ChainTail, anchor: Anchor | None = None
-) -> tuple[Envelope, bytes]:
+def seal(record: Mapping[str, Any], tail: ChainTail, anchor: Anchor | None = None) -> tuple[Envelope, bytes]:
     """Wrap ``record`` as the line after ``tail``; returns the envelope and the bytes to write.
 
     The first line of a file (``tail.seq == 0``) commits to ``anchor`` (default: the genesis)."""
@@ -153,9 +151,7 @@ def envelope_of(parsed: dict[str, Any]) -> Envelope:
     """The :class:`Envelope` of a parsed line already accepted by :func:`scan`."""
     raw_anchor = parsed.get("anchor")
     anchor = (
-        None
-        if raw_anchor is None
-        else Anchor(raw_anchor["file"], raw_anchor["seq"], parsed["prev_hash"])
+        None if raw_anchor is None else Anchor(raw_anchor["file"], raw_anchor["seq"], parsed["prev_hash"])
     )
     return Envelope(parsed["seq"], parsed["prev_hash"], parsed["hash"], parsed["record"], anchor)
 
@@ -219,7 +215,9 @@ def scan(
         line_number = current.seq + 1
         newline = data.find(b"\n", position)
         if newline == -1:
-            return ChainScan(envelopes, current, position, data[position:], "no trailing newline", anchor=anchor)
+            return ChainScan(
+                envelopes, current, position, data[position:], "no trailing newline", anchor=anchor
+            )
         raw = data[position:newline]
         try:
             parsed = _parse(raw)

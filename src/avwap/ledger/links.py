@@ -146,8 +146,8 @@ def start_anchor(path: Path) -> Anchor:
     """The anchor of the first line of the new file ``path`` (called under its exclusive lock).
 
     The predecessor (newest earlier file with a line) is read under a shared lock held until the durable
-    "started" head names ``path``: from then on an append to the predecessor is refused (:func:`check_append`),
-    so the anchor can never go stale."""
+    "started" head names ``path``: from then on an append to the predecessor is refused
+    (:func:`check_append`), so the anchor can never go stale."""
     path = Path(path)
     if ledger_date(path) is None:
         return GENESIS_ANCHOR  # an undated file outside the folder layout stands alone
@@ -294,7 +294,9 @@ class LinkChecker:
         shortfall = _tail_versus_head(tail, head)
         if shortfall is None and envelopes[head.seq - 1].hash != head.hash:
             shortfall = f"line {head.seq} differs from the one {HEAD_NAME} records"
-        return None if shortfall is None else LedgerIntegrityError(str(path), min(tail.seq, head.seq), shortfall)
+        return (
+            None if shortfall is None else LedgerIntegrityError(str(path), min(tail.seq, head.seq), shortfall)
+        )
 
     def add_unchanged(self, name: str, tail: ChainTail) -> LedgerIntegrityError | None:
         """A file known unchanged since it was last read in full (a projection cache hit)."""
@@ -306,16 +308,20 @@ class LinkChecker:
         return None
 
     def finish(self) -> LedgerIntegrityError | None:
-        """Checks that need every file: the head exists, names an existing file, and no newer file has lines."""
+        """Checks that need every file: the head exists, names an existing file, no newer file has lines."""
         where = str(head_path(self.folder))
         if self.head_error is not None:
             return self.head_error
         if self.head is None:
             if self.newest_with_lines:
-                return LedgerIntegrityError(where, 0, f"missing although {self.newest_with_lines} holds lines")
+                return LedgerIntegrityError(
+                    where, 0, f"missing although {self.newest_with_lines} holds lines"
+                )
             return None
         if not self.head_seen and not (self.folder / self.head.file).is_file():
-            message = f"names {self.head.file} (seq {self.head.seq}), which is missing: the newest day was deleted"
+            message = (
+                f"names {self.head.file} (seq {self.head.seq}), which is missing: the newest day was deleted"
+            )
             return LedgerIntegrityError(where, 0, message)
         if self.newest_with_lines > self.head.file:
             message = f"names {self.head.file}, older than {self.newest_with_lines} which holds lines"

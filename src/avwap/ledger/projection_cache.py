@@ -25,8 +25,8 @@ from typing import Final
 import msgspec
 
 from avwap.core.canonical import canonical_json
-from avwap.core.files import atomic_write_bytes
 from avwap.core.errors import LedgerIntegrityError
+from avwap.core.files import atomic_write_bytes
 from avwap.ledger.chain import ChainTail
 from avwap.ledger.links import LinkChecker
 from avwap.ledger.paths import list_ledger_files, validate_name

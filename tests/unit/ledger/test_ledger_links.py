@@ -146,7 +146,7 @@ def test_a_deleted_newest_day_or_head_fails(tmp_path: Path) -> None:
     with pytest.raises(LedgerIntegrityError, match="which is missing"):
         read_book_records(ledger.root, PAPER_SIM)
     (ledger.root / PAPER_SIM / HEAD_NAME).unlink()
-    with pytest.raises(LedgerIntegrityError, match="HEAD.json:0: missing although"):
+    with pytest.raises(LedgerIntegrityError, match=r"HEAD\.json:0: missing although"):
         read_book_records(ledger.root, PAPER_SIM)
     with pytest.raises(LedgerIntegrityError, match="missing although"):
         ledger.append(factories.deposit("9.00", "late", DAYS[2]))
@@ -168,7 +168,9 @@ def test_a_correctly_rechained_duplicate_order_is_refused_by_every_projection(tm
     duplicate = OrderSubmitted(**{**_fields(order), "date_ny": DAYS[2], "ts": factories.at(15, 0, DAYS[2])})
     ledger.append(duplicate)
     assert problems(ledger.root) == []
-    with pytest.raises(LedgerIntegrityError, match=f"duplicate OrderSubmitted: client_order_id {order.client_order_id}"):
+    with pytest.raises(
+        LedgerIntegrityError, match=f"duplicate OrderSubmitted: client_order_id {order.client_order_id}"
+    ):
         rebuild(ledger.root, PAPER_SIM)
     with pytest.raises(LedgerIntegrityError, match=f"{DAYS[2]}.jsonl"):
         rebuild(ledger.root, PAPER_SIM)

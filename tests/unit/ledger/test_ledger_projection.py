@@ -88,7 +88,9 @@ def test_a_duplicated_order_submission_is_refused_by_the_fold() -> None:
     order = next(record for record in records if isinstance(record, OrderSubmitted))
     position = records.index(order)
     doubled = [*records[: position + 1], order, *records[position + 1 :]]
-    with pytest.raises(LedgerIntegrityError, match=f"duplicate OrderSubmitted: client_order_id {order.client_order_id}"):
+    with pytest.raises(
+        LedgerIntegrityError, match=f"duplicate OrderSubmitted: client_order_id {order.client_order_id}"
+    ):
         fold_book(doubled, PAPER_SIM)
 
 
