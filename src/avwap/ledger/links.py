@@ -3,9 +3,9 @@
 A file's first line commits to the end (name, last seq, last hash) of the previous non-empty file of the same
 folder, or to the genesis (see :mod:`avwap.ledger.chain`). That catches a deleted day and a predecessor cut
 at a line boundary, but not a cut of the *newest* file, which has no successor yet. For that, each folder
-holds ``HEAD.json`` = the newest file's (name, seq, hash), replaced atomically after every fsynced batch, and
-written durably *before* the first line of a new file. The head is a lower bound: a crash between a batch's
-fsync and the head update leaves the head one batch behind, which is allowed; a file shorter than the head,
+holds ``HEAD.json`` = the newest file's (name, seq, hash), overwritten in place after every fsynced batch,
+and written durably *before* the first line of a new file. The head is a lower bound: a crash between a
+batch's fsync and the head update leaves the head one batch behind, which is allowed; a file shorter than the head,
 a head naming a missing file, a head older than the newest file with lines, or no head at all beside ledger
 files are integrity failures. Threat model and limits: docs/LEDGER.md.
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -32,12 +31,13 @@ import msgspec
 
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
-from avwap.core.files import fsync_folder
+from avwap.core.files import atomic_write_bytes
 from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, envelope_of, scan
 from avwap.ledger.paths import ledger_date
 
 HEAD_NAME: Final = "HEAD.json"
 _PEEK_WINDOW = 1 << 16
+_HEAD_SIZE = 256  # bytes, padded: well inside one 512-byte sector
 
 
 class Head(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -64,22 +64,33 @@ def read_head(folder: Path) -> Head | None:
         raise LedgerIntegrityError(str(path), 0, f"unreadable head pointer: {error}") from None
 
 
+def _head_bytes(head: Head) -> bytes:
+    data = canonical_json(head)
+    if len(data) >= _HEAD_SIZE:
+        raise ValueError(f"a head pointer must fit in {_HEAD_SIZE} bytes: {data!r}")
+    return data + b" " * (_HEAD_SIZE - 1 - len(data)) + b"\n"
+
+
 def write_head(folder: Path, head: Head, *, durable: bool = False) -> None:
-    """Replace ``HEAD.json`` atomically. Without ``durable`` the rename may be lost in a power cut, which
-    leaves the previous (lower, still valid) head; a new file's first head is written ``durable``."""
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{HEAD_NAME}.", suffix=".tmp", dir=folder)
+    """Overwrite ``HEAD.json`` in place: a fixed-size record at offset 0 (one disk sector, so a power cut
+    leaves the old or the new content, never a torn one; no rename, so no journal transaction per batch).
+    Without ``durable`` it is not fsynced: a power cut may keep the previous, lower and still valid head. The
+    file is created atomically the first time; a new file's first head is written ``durable``."""
+    path = head_path(folder)
+    data = _head_bytes(head)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(canonical_json(head) + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, head_path(folder))
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    if durable:
-        fsync_folder(Path(folder))
+        descriptor = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        atomic_write_bytes(path, data)  # temp file, fsync, rename, folder fsync
+        return
+    try:
+        os.pwrite(descriptor, data, 0)
+        if os.fstat(descriptor).st_size != _HEAD_SIZE:
+            os.ftruncate(descriptor, _HEAD_SIZE)
+        if durable:
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _last_line(descriptor: int, size: int) -> bytes:

@@ -206,3 +206,15 @@ def test_cli_verify_and_show_refuse_a_ledger_with_a_missing_day(home: Path, app:
     result = runner.invoke(app, ["ledger", "show", "--home", str(home), "--book", PAPER_SIM])
     assert result.exit_code == EXIT_LEDGER_INTEGRITY
     assert f"{DAYS[1]}.jsonl is missing" in result.output
+
+
+def test_an_unreadable_head_fails_closed_and_the_head_is_a_fixed_size_record(tmp_path: Path) -> None:
+    ledger = three_days(tmp_path / "ledger")
+    head_file = ledger.root / PAPER_SIM / HEAD_NAME
+    assert len(head_file.read_bytes()) == 256  # overwritten in place: one sector, never torn
+    head_file.write_bytes(b'{"file":"2026-04-06.jsonl","seq":')
+    found = problems(ledger.root)
+    assert [(name, status) for name, status, _ in found] == [(HEAD_NAME, FileStatus.HEAD_MISMATCH)]
+    assert "unreadable head pointer" in found[0][2]
+    with pytest.raises(LedgerIntegrityError, match="unreadable head pointer"):
+        read_book_records(ledger.root, PAPER_SIM)

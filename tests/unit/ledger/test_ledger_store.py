@@ -220,7 +220,7 @@ def test_batch_holds_the_lock_and_fsyncs_once(ledger_path: Path, monkeypatch: py
     with LedgerStore(ledger_path).batch() as batch:
         for index in range(50):
             batch.append({"index": index})
-    assert len(calls) == 2  # the ledger file once, then the new HEAD.json (written after that fsync)
+    assert len(calls) == 1  # HEAD.json is then overwritten in place, not fsynced (a lower bound may lag)
     assert batch.tail.seq == 51
     assert len(LedgerStore(ledger_path).read_envelopes()) == 51
 
