@@ -5,9 +5,9 @@ folder, or to the genesis (see :mod:`avwap.ledger.chain`). That catches a delete
 at a line boundary, but not a cut of the *newest* file, which has no successor yet. For that, each folder
 holds ``HEAD.json`` = the newest file's (name, seq, hash), overwritten in place after every fsynced batch,
 and written durably *before* the first line of a new file. The head is a lower bound: a crash between a
-batch's fsync and the head update leaves the head one batch behind, which is allowed; a file shorter than the head,
-a head naming a missing file, a head older than the newest file with lines, or no head at all beside ledger
-files are integrity failures. Threat model and limits: docs/LEDGER.md.
+batch's fsync and the head update leaves the head one batch behind, which is allowed; a file shorter than
+the head, a head naming a missing file, a head older than the newest file with lines, or no head at all
+beside ledger files are integrity failures. Threat model and limits: docs/LEDGER.md.
 
 Public API::
 
