@@ -8,6 +8,7 @@ Statuses: ``OK``; ``TORN_TAIL`` (a crash mid-write; repairable by quarantine, no
 is not its file's date, or a book record whose ``book_id`` is not its folder); ``INVALID_RECORD`` (a record
 in a book folder that breaks its contract, see :mod:`avwap.ledger.records`); ``BROKEN_LINK`` (the file's
 first line does not commit to the end of the previous file: a day was deleted or cut at a line boundary);
+``INVALID_RECORD`` also covers what the book's fold refuses, e.g. a duplicated ``OrderSubmitted``;
 ``HEAD_MISMATCH`` (the newest file is shorter than ``HEAD.json`` records, the head names a missing file, or
 it is missing or unreadable; reported on the file, or on ``HEAD.json`` itself). See :mod:`avwap.ledger.links`.
 
@@ -32,6 +33,8 @@ from avwap.core.errors import LedgerIntegrityError
 from avwap.ledger.chain import ChainTail, Envelope, scan
 from avwap.ledger.links import HEAD_NAME, LinkChecker, peek_last_envelope
 from avwap.ledger.paths import BOOK_IDS, LEDGER_SUFFIX, ledger_date
+from avwap.ledger.projection_fold import FoldAccumulator
+from avwap.ledger.projection_state import BookState
 from avwap.ledger.records import RecordValidationError, decode_record
 
 
@@ -141,6 +144,27 @@ def _with_problem(report: FileReport, status: FileStatus, error: LedgerIntegrity
     return msgspec.structs.replace(report, status=status, bad_line=error.line_number, reason=reason)
 
 
+class _BookFold:
+    """Folds a book's records as verification reads them: what the fold refuses (a duplicated order, even
+    correctly chained) is reported at its line, as every projection would refuse it."""
+
+    def __init__(self, book_id: str) -> None:
+        self.accumulator: FoldAccumulator | None = FoldAccumulator(BookState(book_id=book_id))
+
+    def add(self, path: Path, envelopes: list[Envelope]) -> LedgerIntegrityError | None:
+        if self.accumulator is None:
+            return None
+        for envelope in envelopes:
+            try:
+                self.accumulator.apply(decode_record(envelope.record))
+            except (LedgerIntegrityError, RecordValidationError, ValueError) as error:
+                self.accumulator = None  # later lines would fold onto a state already wrong
+                return LedgerIntegrityError(
+                    str(path), envelope.seq, str(error).removeprefix(f"<{path.parent.name} book>:0: ")
+                )
+        return None
+
+
 def _head_report(folder: Path, error: LedgerIntegrityError) -> FileReport:
     reason = str(error).removeprefix(f"{error.path}:{error.line_number}: ")
     return FileReport(str(folder / HEAD_NAME), FileStatus.HEAD_MISMATCH, 0, 0, "", None, reason)
@@ -150,6 +174,7 @@ def _verify_folder(folder: Path, files: list[Path], only: Path | None = None) ->
     """Verify ``files`` (one folder, date order) with their links and the head; with ``only``, report that
     file alone, its predecessors taken at their last line (cheap) and the folder-wide head checks skipped."""
     checker = LinkChecker(folder)
+    fold = _BookFold(folder.name) if folder.name in BOOK_IDS else None
     reports: list[FileReport] = []
     for path in files:
         if only is not None and path != only:
@@ -167,6 +192,9 @@ def _verify_folder(folder: Path, files: list[Path], only: Path | None = None) ->
         claim = checker.head_claim(path, envelopes)
         if claim is not None:
             report = _with_problem(report, FileStatus.HEAD_MISMATCH, claim)
+        folded = fold.add(path, envelopes) if fold is not None and not report.integrity_failure else None
+        if folded is not None:
+            report = _with_problem(report, FileStatus.INVALID_RECORD, folded)
         checker.add_unchanged(path.name, envelopes[-1].tail if envelopes else ChainTail())
         reports.append(report)
     if only is None and (finish := checker.finish()) is not None:

@@ -167,7 +167,9 @@ def test_a_correctly_rechained_duplicate_order_is_refused_by_every_projection(tm
     # The copy is re-dated into today's file, where the store seals it: its hash and chain are valid.
     duplicate = OrderSubmitted(**{**_fields(order), "date_ny": DAYS[2], "ts": factories.at(15, 0, DAYS[2])})
     ledger.append(duplicate)
-    assert problems(ledger.root) == []
+    found = problems(ledger.root)
+    assert [(name, status) for name, status, _ in found] == [(f"{DAYS[2]}.jsonl", FileStatus.INVALID_RECORD)]
+    assert f"duplicate OrderSubmitted: client_order_id {order.client_order_id}" in found[0][2]
     with pytest.raises(
         LedgerIntegrityError, match=f"duplicate OrderSubmitted: client_order_id {order.client_order_id}"
     ):
