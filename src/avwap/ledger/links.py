@@ -31,7 +31,7 @@ import msgspec
 
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
-from avwap.core.files import atomic_write_bytes
+from avwap.core.files import atomic_write_bytes, fsync_folder
 from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, envelope_of, scan
 from avwap.ledger.paths import ledger_date
 
@@ -91,6 +91,8 @@ def write_head(folder: Path, head: Head, *, durable: bool = False) -> None:
             os.fsync(descriptor)
     finally:
         os.close(descriptor)
+    if durable:
+        fsync_folder(Path(folder))  # the new file the head names must survive a power cut too
 
 
 def _last_line(descriptor: int, size: int) -> bytes:
@@ -272,7 +274,8 @@ class LinkChecker:
     """Read-side checks of one folder: feed every file in date order, then :meth:`finish`.
 
     Each method returns the first problem as a :class:`LedgerIntegrityError` (None when sound); readers
-    raise it, verification reports it."""
+    raise it, verification reports it. Create it *after* listing the files: the head only moves forward,
+    so a head read after the listing names a listed file or a newer one."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -318,13 +321,22 @@ class LinkChecker:
             self.newest_with_lines = name
         return None
 
+    def _moved_on(self) -> bool:
+        """The head was read before a writer started a newer day (files were listed first, and a new day
+        gets its head before its first line): a second look tells a race from a stale head."""
+        try:
+            current = read_head(self.folder)
+        except LedgerIntegrityError:
+            return False
+        return current is not None and current.file >= self.newest_with_lines
+
     def finish(self) -> LedgerIntegrityError | None:
         """Checks that need every file: the head exists, names an existing file, no newer file has lines."""
         where = str(head_path(self.folder))
         if self.head_error is not None:
             return self.head_error
         if self.head is None:
-            if self.newest_with_lines:
+            if self.newest_with_lines and not self._moved_on():
                 return LedgerIntegrityError(
                     where, 0, f"missing although {self.newest_with_lines} holds lines"
                 )
@@ -334,7 +346,7 @@ class LinkChecker:
                 f"names {self.head.file} (seq {self.head.seq}), which is missing: the newest day was deleted"
             )
             return LedgerIntegrityError(where, 0, message)
-        if self.newest_with_lines > self.head.file:
+        if self.newest_with_lines > self.head.file and not self._moved_on():
             message = f"names {self.head.file}, older than {self.newest_with_lines} which holds lines"
             return LedgerIntegrityError(where, 0, message)
         return None

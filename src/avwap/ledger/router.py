@@ -48,8 +48,9 @@ def read_linked(root: Path, book_or_stream: str) -> Iterator[tuple[Path, list[En
     """Each file of a book or stream in date order with its envelopes, after checking that it links to its
     predecessor; after the last file, the head. Raises :class:`LedgerIntegrityError` on a missing or
     truncated file, so no fold can silently see fewer records."""
-    checker = LinkChecker(Path(root) / validate_name(book_or_stream))
-    for path in list_ledger_files(root, book_or_stream):
+    files = list_ledger_files(root, validate_name(book_or_stream))
+    checker = LinkChecker(Path(root) / book_or_stream)  # after the listing (see LinkChecker)
+    for path in files:
         envelopes = LedgerStore(path).read_envelopes()
         problem = checker.add(path, envelopes)
         if problem is not None:

@@ -16,8 +16,8 @@ from avwap.cli.output import EXIT_LEDGER_INTEGRITY
 from avwap.core.errors import LedgerIntegrityError
 from avwap.ledger import store as store_module
 from avwap.ledger.chain import GENESIS_HASH
-from avwap.ledger.links import HEAD_NAME, read_head
-from avwap.ledger.paths import PAPER_SIM, ledger_file
+from avwap.ledger.links import HEAD_NAME, LinkChecker, read_head
+from avwap.ledger.paths import PAPER_SIM, ledger_file, list_ledger_files
 from avwap.ledger.projection import rebuild
 from avwap.ledger.records import OrderSubmitted
 from avwap.ledger.router import Ledger, read_book_records
@@ -220,3 +220,21 @@ def test_an_unreadable_head_fails_closed_and_the_head_is_a_fixed_size_record(tmp
     assert "unreadable head pointer" in found[0][2]
     with pytest.raises(LedgerIntegrityError, match="unreadable head pointer"):
         read_book_records(ledger.root, PAPER_SIM)
+
+
+def test_a_reader_whose_head_predates_a_new_day_is_not_a_false_alarm(tmp_path: Path) -> None:
+    ledger = three_days(tmp_path / "ledger")
+    checker = LinkChecker(ledger.root / PAPER_SIM)  # read the head ...
+    ledger.append(factories.deposit("1.00", "new-day", dt.date(2026, 4, 7)))  # ... then a writer starts a day
+    for path in list_ledger_files(ledger.root, PAPER_SIM):
+        assert checker.add(path, LedgerStore(path).read_envelopes()) is None
+    assert checker.finish() is None
+    stale = LinkChecker(ledger.root / PAPER_SIM)
+    (ledger.root / PAPER_SIM / HEAD_NAME).write_bytes(
+        (ledger.root / PAPER_SIM / HEAD_NAME).read_bytes().replace(b"2026-04-07", b"2026-04-06")
+    )
+    stale.head = read_head(ledger.root / PAPER_SIM)  # a head really left behind is still caught
+    for path in list_ledger_files(ledger.root, PAPER_SIM):
+        stale.add(path, LedgerStore(path).read_envelopes())
+    problem = stale.finish()
+    assert problem is not None and "older than 2026-04-07.jsonl" in str(problem)
