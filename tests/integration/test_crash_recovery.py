@@ -86,7 +86,7 @@ def run_killed(
 ) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, str(DRIVER), "--home", str(home), "--url", url, "--now", now.isoformat()]
     command += ["--kill-at", point] + (["--purpose", purpose] if purpose else [])
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     return subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,37 @@ def test_demo_command_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["sessions"] == 1 and data["files"]["report"].endswith("demo.html")
+
+
+def test_demo_ledger_lines_hold_no_python_reprs_and_notes_are_structured(two_runs) -> None:  # type: ignore[no-untyped-def]
+    home, _, _ = two_runs
+    lines = [
+        line for path in sorted((home / "ledger").rglob("*.jsonl")) for line in path.read_bytes().splitlines()
+    ]
+    assert lines
+    for marker in (b"Decimal(", b"{'", b"': ", b"datetime.", b"<object"):
+        assert not [line for line in lines if marker in line], marker
+    notes = [json.loads(line)["record"] for line in lines if b'"type":"Note"' in line]
+    for note in notes:  # e.g. an entry that could not be sized: typed fields, decimals as strings
+        assert note["intent_id"].startswith("int_") and note["symbol"]
+        assert all(isinstance(value, str | int | bool) or value is None for value in note["detail"].values())
+
+
+def test_a_demo_home_with_a_deleted_day_is_refused_by_every_ledger_reader(  # type: ignore[no-untyped-def]
+    two_runs, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(two_runs[0], home)
+    days = sorted((home / "ledger" / "PAPER_SIM").glob("*.jsonl"))
+    assert len(days) == SESSIONS
+    days[1].unlink()
+    first, last = days[0].stem, days[-1].stem
+    commands = (
+        ["ledger", "verify", "--home", str(home)],
+        ["ledger", "show", "--home", str(home), "--book", "PAPER_SIM"],
+        ["exits", "report", "--home", str(home), "--from", first, "--to", last],
+    )
+    for command in commands:
+        result = CliRunner().invoke(build_app(), command)
+        assert result.exit_code == 5, (command, result.output)
+        assert f"predecessor {days[1].name} is missing" in result.output, (command, result.output)

@@ -87,7 +87,7 @@ def test_a_corrupt_ledger_exits_5_after_running_the_cycle(home: Path) -> None:
 
 
 def test_the_loop_stops_cleanly_on_sigterm_after_its_cycle(home: Path) -> None:
-    environment = {**os.environ, "AVWAP_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    environment = {**os.environ, "AVWAP_HOME": str(home), "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     command = [sys.executable, "-c", APP_SOURCE, "execute", "--loop", "--poll-seconds", "3600", "--json"]
     with subprocess.Popen(
         command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

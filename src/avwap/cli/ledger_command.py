@@ -25,7 +25,8 @@ from avwap.cli.output import (
     run_guarded,
 )
 from avwap.core.errors import DataError
-from avwap.ledger.paths import ledger_date, list_ledger_files, list_ledger_names, validate_name
+from avwap.ledger.paths import ledger_date, list_ledger_names, validate_name
+from avwap.ledger.router import read_linked
 from avwap.ledger.store import LedgerStore
 from avwap.ledger.verify import FileReport, FileStatus, verify_path
 
@@ -109,11 +110,11 @@ def _show_rows(root: Path, book: str | None, day: dt.date | None, kind: str | No
     names = [validate_name(book)] if book else list_ledger_names(root)
     rows: list[dict[str, Any]] = []
     for name in names:
-        for path in list_ledger_files(root, name):
+        for path, envelopes in read_linked(root, name):  # a missing or cut day fails closed (exit 5)
             file_day = ledger_date(path)
             if day is not None and file_day != day:
                 continue
-            for envelope in LedgerStore(path).read_envelopes():
+            for envelope in envelopes:
                 if kind is None or envelope.record.get("type") == kind:
                     row = {"name": name, "date": file_day, "seq": envelope.seq, "hash": envelope.hash}
                     rows.append({**row, "record": envelope.record})

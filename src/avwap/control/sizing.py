@@ -102,7 +102,9 @@ def size_entry(
         finite_decimal(item) for item in (equity, entry_price, distance_pct, initial_stop)
     )
     if not _rules_valid(rules):
-        return SizingRejection(reasons.CAP_MISSING, {"problem": "sizing rules", "rules": repr(rules)})
+        return SizingRejection(
+            reasons.CAP_MISSING, {"problem": "sizing rules", "invalid": _invalid_rules(rules)}
+        )
     if equity_value is None or equity_value <= 0:
         return SizingRejection(reasons.EQUITY_UNKNOWN, {"equity": shown(equity)})
     if price is None or price <= 0:
@@ -135,15 +137,20 @@ def size_entry(
     return SizedEntry(shares, price, stop, scale, allocation, allocation_capped=wanted > ceiling)
 
 
+def _invalid_rules(rules: SizingRules) -> str:
+    """Names of the sizing limits that are not usable, comma-separated (a scalar for a record's detail)."""
+    positive = {
+        "base_risk_pct": rules.base_risk_pct,
+        "max_allocation_pct": rules.max_allocation_pct,
+        "max_risk_per_share": rules.max_risk_per_share,
+        "distance_scale_pct": rules.distance_scale_pct,
+    }
+    bad = [name for name, value in positive.items() if positive_amount(value) is None]
+    if non_negative_amount(rules.min_scale) is None:
+        bad.append("min_scale")
+    return ",".join(bad)
+
+
 def _rules_valid(rules: SizingRules) -> bool:
-    """Every limit a finite Decimal; percents and the distance scale positive; buffer and floor ≥ 0."""
-    positive = (
-        rules.base_risk_pct,
-        rules.max_allocation_pct,
-        rules.max_risk_per_share,
-        rules.distance_scale_pct,
-    )
-    non_negative = (rules.min_scale,)
-    return all(positive_amount(value) is not None for value in positive) and all(
-        non_negative_amount(value) is not None for value in non_negative
-    )
+    """Every limit a finite Decimal; percents and the distance scale positive; the floor ≥ 0."""
+    return not _invalid_rules(rules)

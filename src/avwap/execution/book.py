@@ -69,7 +69,7 @@ class BookRecorder:
         self.intents: dict[str, TradeIntent] = {}
         self.decisions: dict[str, Decision] = {}
         self.submitted: set[str] = set()
-        self.unsized: set[str] = set()  # would-be intent ids noted as unsizable (the note's first word)
+        self.unsized: set[str] = set()  # would-be intent ids noted as unsizable (Note.intent_id)
         self.position_commissions: dict[str, Decimal] = {}
         self._counted_fills: set[str] = set()
         self.last_skip: dict[str, tuple[str, str]] = {}  # position id -> last recorded stop skip
@@ -124,8 +124,8 @@ class BookRecorder:
             self.decisions.setdefault(record.intent_id, record)
         elif isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY:
             self.submitted.add(record.intent_id)
-        elif isinstance(record, Note) and record.message.startswith("int_"):
-            self.unsized.add(record.message.split(" ", 1)[0])
+        elif isinstance(record, Note) and record.intent_id is not None:
+            self.unsized.add(record.intent_id)
         elif isinstance(record, Fill) and record.fill_id not in self._counted_fills:
             self._counted_fills.add(record.fill_id)
             total = self.position_commissions.get(record.position_id, Decimal("0"))

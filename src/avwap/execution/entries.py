@@ -36,7 +36,7 @@ from avwap.execution.events import EntriesBlocked, EntryDecision, EntrySubmitted
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
-from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent
+from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent, note_detail
 from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
 from avwap.strategies.registry import REGISTRY, load_strategy
 
@@ -220,15 +220,18 @@ def consider(deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan) -> boo
     rules = SizingRules.from_config(deps.config)
     sized = size_entry(facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
     if not isinstance(sized, SizedEntry):
-        # Not an intent (no valid size): a note whose first word is the would-be intent id, so the
-        # book knows (also after a restart) that this setup was already considered today.
-        message = f"{probe} {plan.symbol}: no size ({sized.detail})"
+        # Not an intent (no valid size): a note naming the would-be intent id, so the book knows (also
+        # after a restart) that this setup was already considered today.
+        problem = sized.detail.get("problem", sized.reason)
         deps.book.record(
             Note(
                 **facts.stamp(deps.book.book_id),
                 strategy_id=plan.strategy_id,
                 code=sized.reason,
-                message=message,
+                message=f"{probe} {plan.symbol}: no size ({problem})",
+                symbol=plan.symbol,
+                intent_id=probe,
+                detail=note_detail(sized.detail),
             )
         )
         return False

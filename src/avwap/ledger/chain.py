@@ -1,22 +1,30 @@
 """The tamper-evident chain of a ledger file: pure functions over bytes, no I/O.
 
 Each line is the canonical JSON of an envelope ``{"hash", "prev_hash", "record", "seq"}`` plus ``\\n``:
-``seq`` counts lines from 1 in each file, ``prev_hash`` is the previous line's ``hash`` (64 zeros on the first
-line) and ``hash = sha256(canonical_json({"prev_hash", "record", "seq"}))``. Editing, removing, reordering or
+``seq`` counts lines from 1 in each file, ``prev_hash`` is the previous line's ``hash`` and
+``hash = sha256(canonical_json({"prev_hash", "record", "seq"}))``. Editing, removing, reordering or
 inserting a line therefore breaks the chain at the first line touched.
+
+The first line of a file also carries ``anchor = {"file", "seq"}`` (inside the hash): the name and last
+``seq`` of the previous non-empty file of the same book or stream, whose last ``hash`` is the first line's
+``prev_hash``. The first file of a stream anchors to the genesis (``file`` null, ``seq`` 0, 64 zeros). Files
+are thereby chained too: a deleted day, or a predecessor cut at a line boundary, no longer matches its
+successor's anchor (checked by :mod:`avwap.ledger.links`; a file alone cannot know its neighbours).
 
 Public API::
 
-    GENESIS_HASH                                   64 zeros, the prev_hash of seq 1
+    GENESIS_HASH                                   64 zeros, the prev_hash of the first file's seq 1
     ChainTail(seq, hash)                           where a file ends (seq 0 / GENESIS_HASH when empty)
-    Envelope(seq, prev_hash, hash, record)         one parsed line
-    seal(record, tail) -> (Envelope, bytes)        the next line to append (with its newline)
+    Anchor(file, seq, hash)                        what a file's first line commits to (GENESIS_ANCHOR)
+    Envelope(seq, prev_hash, hash, record, anchor) one parsed line (anchor only on seq 1)
+    seal(record, tail, anchor) -> (Envelope, bytes)   the next line to append (with its newline)
     scan(data, tail, path=..., ...) -> ChainScan   validate lines that continue ``tail``
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -27,6 +35,9 @@ from avwap.core.errors import LedgerIntegrityError
 
 GENESIS_HASH: Final = "0" * 64
 ENVELOPE_KEYS: Final = frozenset({"seq", "prev_hash", "hash", "record"})
+FIRST_ENVELOPE_KEYS: Final = ENVELOPE_KEYS | {"anchor"}
+ANCHOR_KEYS: Final = frozenset({"file", "seq"})
+_FILE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.jsonl$")
 
 
 class ChainTail(msgspec.Struct, frozen=True):
@@ -36,6 +47,24 @@ class ChainTail(msgspec.Struct, frozen=True):
     hash: str = GENESIS_HASH
 
 
+class Anchor(msgspec.Struct, frozen=True):
+    """The end of the previous file (``file`` None: the stream's genesis) that a first line commits to."""
+
+    file: str | None = None
+    seq: int = 0
+    hash: str = GENESIS_HASH
+
+    @property
+    def tail(self) -> ChainTail:
+        return ChainTail(self.seq, self.hash)
+
+    def describe(self) -> str:
+        return "the genesis" if self.file is None else f"{self.file} seq {self.seq} hash {self.hash[:12]}"
+
+
+GENESIS_ANCHOR: Final = Anchor()
+
+
 class Envelope(msgspec.Struct, frozen=True):
     """One ledger line: the record (plain JSON values) with its place in the chain."""
 
@@ -43,6 +72,7 @@ class Envelope(msgspec.Struct, frozen=True):
     prev_hash: str
     hash: str
     record: dict[str, Any]
+    anchor: Anchor | None = None
 
     @property
     def tail(self) -> ChainTail:
@@ -62,20 +92,68 @@ class ChainScan(msgspec.Struct, frozen=True):
     torn: bytes | None = None
     torn_reason: str = ""
     error: LedgerIntegrityError | None = None
+    anchor: Anchor | None = None  # the first line's anchor, when the scan started at the top of a file
 
 
-def _digest(seq: int, prev_hash: str, record: Any) -> str:
-    return sha256_hex(canonical_json({"seq": seq, "prev_hash": prev_hash, "record": record}))
+def _digest(seq: int, prev_hash: str, record: Any, anchor: Any = None) -> str:
+    body = {"seq": seq, "prev_hash": prev_hash, "record": record}
+    if anchor is not None:
+        body["anchor"] = anchor
+    return sha256_hex(canonical_json(body))
 
 
-def seal(record: Mapping[str, Any], tail: ChainTail) -> tuple[Envelope, bytes]:
-    """Wrap ``record`` as the line after ``tail``; returns the envelope and the bytes to write."""
+def seal(record: Mapping[str, Any], tail: ChainTail, anchor: Anchor | None = None) -> tuple[Envelope, bytes]:
+    """Wrap ``record`` as the line after ``tail``; returns the envelope and the bytes to write.
+
+    The first line of a file (``tail.seq == 0``) commits to ``anchor`` (default: the genesis)."""
     plain = to_plain(record)
     if not isinstance(plain, dict):
         raise TypeError(f"a ledger record must be a JSON object, got {type(record).__name__}")
     seq = tail.seq + 1
-    envelope = Envelope(seq=seq, prev_hash=tail.hash, hash=_digest(seq, tail.hash, plain), record=plain)
-    return envelope, canonical_json(envelope) + b"\n"
+    if seq != 1:
+        envelope = Envelope(seq, tail.hash, _digest(seq, tail.hash, plain), plain)
+        return envelope, canonical_json(_line(envelope)) + b"\n"
+    first = anchor or GENESIS_ANCHOR
+    plain_anchor = {"file": first.file, "seq": first.seq}
+    envelope = Envelope(seq, first.hash, _digest(seq, first.hash, plain, plain_anchor), plain, first)
+    return envelope, canonical_json(_line(envelope)) + b"\n"
+
+
+def _line(envelope: Envelope) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "seq": envelope.seq,
+        "prev_hash": envelope.prev_hash,
+        "hash": envelope.hash,
+        "record": envelope.record,
+    }
+    if envelope.anchor is not None:
+        line["anchor"] = {"file": envelope.anchor.file, "seq": envelope.anchor.seq}
+    return line
+
+
+def _anchor_problem(parsed: dict[str, Any]) -> str | None:
+    anchor = parsed.get("anchor")
+    if not isinstance(anchor, dict) or set(anchor) != ANCHOR_KEYS:
+        return "first line has no anchor {file, seq} to its predecessor file"
+    file, seq = anchor["file"], anchor["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        return f"anchor seq must be a count, found {seq!r}"
+    if file is None:
+        if seq != 0 or parsed["prev_hash"] != GENESIS_HASH:
+            return "a genesis anchor (file null) must have seq 0 and a prev_hash of 64 zeros"
+        return None
+    if not isinstance(file, str) or not _FILE_NAME.fullmatch(file) or seq < 1:
+        return f"anchor must name a predecessor file YYYY-MM-DD.jsonl with seq >= 1, found {anchor!r}"
+    return None
+
+
+def envelope_of(parsed: dict[str, Any]) -> Envelope:
+    """The :class:`Envelope` of a parsed line already accepted by :func:`scan`."""
+    raw_anchor = parsed.get("anchor")
+    anchor = (
+        None if raw_anchor is None else Anchor(raw_anchor["file"], raw_anchor["seq"], parsed["prev_hash"])
+    )
+    return Envelope(parsed["seq"], parsed["prev_hash"], parsed["hash"], parsed["record"], anchor)
 
 
 def _reject_constant(token: str) -> Any:
@@ -87,18 +165,29 @@ def _parse(raw: bytes) -> Any:
 
 
 def _check(parsed: Any, raw: bytes, tail: ChainTail) -> str | None:
-    """Why ``parsed`` (the line ``raw``) cannot follow ``tail``; None when it can."""
-    if not isinstance(parsed, dict) or set(parsed) != ENVELOPE_KEYS:
-        return "not a ledger envelope (expected exactly seq, prev_hash, hash, record)"
+    """Why ``parsed`` (the line ``raw``) cannot follow ``tail``; None when it can.
+
+    The first line's ``prev_hash`` is not compared with ``tail`` (it names the previous *file*'s end, which
+    :mod:`avwap.ledger.links` checks); its anchor must be well formed and is covered by the hash."""
+    first = tail.seq == 0
+    if not isinstance(parsed, dict) or set(parsed) != (FIRST_ENVELOPE_KEYS if first else ENVELOPE_KEYS):
+        expected_keys = "seq, prev_hash, hash, record" + (", anchor" if first else "")
+        return f"not a ledger envelope (expected exactly {expected_keys})"
     seq = parsed["seq"]
     if not isinstance(seq, int) or isinstance(seq, bool) or seq != tail.seq + 1:
         return f"sequence gap: expected seq {tail.seq + 1}, found {seq!r}"
-    if parsed["prev_hash"] != tail.hash:
+    if not isinstance(parsed["prev_hash"], str):
+        return "prev_hash is not a string"
+    if first:
+        problem = _anchor_problem(parsed)
+        if problem is not None:
+            return problem
+    elif parsed["prev_hash"] != tail.hash:
         return "broken chain: prev_hash does not match the previous line's hash"
     if not isinstance(parsed["record"], dict):
         return "record is not a JSON object"
     try:
-        expected = _digest(seq, parsed["prev_hash"], parsed["record"])
+        expected = _digest(seq, parsed["prev_hash"], parsed["record"], parsed.get("anchor"))
         canonical = canonical_json(parsed)
     except (TypeError, ValueError) as error:
         return f"record cannot be serialized canonically: {error}"
@@ -121,29 +210,33 @@ def scan(
     envelopes: list[Envelope] = []
     position = 0
     current = tail or ChainTail()
+    anchor: Anchor | None = None
     while position < len(data):
         line_number = current.seq + 1
         newline = data.find(b"\n", position)
         if newline == -1:
-            return ChainScan(envelopes, current, position, data[position:], "no trailing newline")
+            return ChainScan(
+                envelopes, current, position, data[position:], "no trailing newline", anchor=anchor
+            )
         raw = data[position:newline]
         try:
             parsed = _parse(raw)
         except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             if newline + 1 == len(data):
-                return ChainScan(envelopes, current, position, data[position:], f"unparsable: {error}")
+                torn_reason = f"unparsable: {error}"
+                return ChainScan(envelopes, current, position, data[position:], torn_reason, anchor=anchor)
             message = f"unparsable line at byte {offset + position}: {error}"
-            return ChainScan(
-                envelopes, current, position, error=LedgerIntegrityError(path, line_number, message)
-            )
+            failure = LedgerIntegrityError(path, line_number, message)
+            return ChainScan(envelopes, current, position, error=failure, anchor=anchor)
         problem = _check(parsed, raw, current)
         if problem is not None:
-            return ChainScan(
-                envelopes, current, position, error=LedgerIntegrityError(path, line_number, problem)
-            )
-        envelope = Envelope(parsed["seq"], parsed["prev_hash"], parsed["hash"], parsed["record"])
+            failure = LedgerIntegrityError(path, line_number, problem)
+            return ChainScan(envelopes, current, position, error=failure, anchor=anchor)
+        envelope = envelope_of(parsed)
+        if envelope.anchor is not None:
+            anchor = envelope.anchor
         if keep:
             envelopes.append(envelope)
         current = envelope.tail
         position = newline + 1
-    return ChainScan(envelopes, current, position)
+    return ChainScan(envelopes, current, position, anchor=anchor)

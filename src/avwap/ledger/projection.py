@@ -1,8 +1,10 @@
 """State is derived: a pure fold of book records into positions, cash, open orders, counters and keys.
 
 The one canonical order is a book's files in date order, then line order (what
-:func:`avwap.ledger.router.read_book_records` yields). The fold is idempotent per key: a fill, order, intent
-or cash movement seen twice (a retried write after a crash) counts once. Quantities are signed (long > 0).
+:func:`avwap.ledger.router.read_book_records` yields). The fold is idempotent per key: a fill, intent or cash
+movement seen twice (a retried write after a crash) counts once. A second ``OrderSubmitted`` with a known
+``client_order_id`` raises :class:`~avwap.core.errors.LedgerIntegrityError` (it would double an order).
+Quantities are signed (long > 0).
 Cost basis is kept exactly; a partial reduction releases ``basis × closed / open`` rounded to 6 places, a
 full close releases the rest, so a round trip is always exact. ``realized_pnl`` is gross of commissions;
 ``commissions`` are tracked separately and both move ``cash``.

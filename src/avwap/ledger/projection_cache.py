@@ -6,7 +6,9 @@ before it, an unchanged (seq, hash) pair means an unchanged file. On rebuild, ca
 last are checked in O(1) by peeking at their last line; the last cached file (usually today's) is re-read
 and folded from just after the cached line; newer files are folded in full. Any mismatch, or a cache
 that cannot be read, means a full rebuild from the ledger: the cache is never trusted over the ledger, and
-deleting it yields exactly the same state.
+deleting it yields exactly the same state. Every file folded is checked against its predecessor's end and
+the folder's head (:mod:`avwap.ledger.links`), from the cache's marks when the predecessor was not re-read:
+a deleted or cut day raises :class:`~avwap.core.errors.LedgerIntegrityError` with or without the cache.
 
 Public API::
 
@@ -23,8 +25,10 @@ from typing import Final
 import msgspec
 
 from avwap.core.canonical import canonical_json
+from avwap.core.errors import LedgerIntegrityError
 from avwap.core.files import atomic_write_bytes
 from avwap.ledger.chain import ChainTail
+from avwap.ledger.links import LinkChecker
 from avwap.ledger.paths import list_ledger_files, validate_name
 from avwap.ledger.projection import fold_book
 from avwap.ledger.projection_state import BookState
@@ -93,17 +97,21 @@ def _resume(files: list[Path], cache: ProjectionCache | None) -> tuple[BookState
 def rebuild_book(root: Path, book_id: str, *, cache_dir: Path | None = None) -> BookState:
     """Fold the ledger of ``book_id`` under ``root``; with ``cache_dir``, reuse and refresh the cache."""
     files = list_ledger_files(root, book_id)
+    folder = Path(root) / book_id
     cache = _load(cache_path(cache_dir, book_id), book_id) if cache_dir is not None else None
     state, marks = _resume(files, cache)
     if state is not None and cache is not None:
-        resumed = _fold_files(files[len(marks) :], state, marks, skip=cache.files[-1])
+        checker = LinkChecker(folder)
+        for mark in marks:
+            checker.add_unchanged(mark.name, ChainTail(mark.seq, mark.hash))
+        resumed = _fold_files(files[len(marks) :], state, marks, checker, skip=cache.files[-1])
         if resumed is not None:
             state, marks = resumed
         else:
             logger.warning("projection cache of %s is stale; rebuilding from the ledger", book_id)
             state = None
     if state is None:
-        full = _fold_files(files, BookState(book_id=book_id), [], skip=None)
+        full = _fold_files(files, BookState(book_id=book_id), [], LinkChecker(folder), skip=None)
         assert full is not None  # without a skip mark there is nothing to mismatch
         state, marks = full
     if cache_dir is not None and (cache is None or tuple(marks) != cache.files or cache.state != state):
@@ -112,8 +120,18 @@ def rebuild_book(root: Path, book_id: str, *, cache_dir: Path | None = None) -> 
     return state
 
 
+def _raise_if(problem: LedgerIntegrityError | None) -> None:
+    if problem is not None:
+        raise problem
+
+
 def _fold_files(
-    files: list[Path], state: BookState, marks: list[FileMark], *, skip: FileMark | None
+    files: list[Path],
+    state: BookState,
+    marks: list[FileMark],
+    checker: LinkChecker,
+    *,
+    skip: FileMark | None,
 ) -> tuple[BookState, list[FileMark]] | None:
     """Fold ``files`` onto ``state``; the first file's lines up to ``skip`` are already in ``state``.
 
@@ -122,6 +140,7 @@ def _fold_files(
     marks = list(marks)
     for index, path in enumerate(files):
         envelopes = LedgerStore(path).read_envelopes()
+        _raise_if(checker.add(path, envelopes))
         start = 0
         if index == 0 and skip is not None:
             start = skip.seq
@@ -129,7 +148,11 @@ def _fold_files(
             if start > len(envelopes) or (start > 0 and covered != skip.hash):
                 return None
         records = [decode_envelope(path, envelope) for envelope in envelopes[start:]]
-        state = fold_book(records, state.book_id, state)
+        try:
+            state = fold_book(records, state.book_id, state)
+        except LedgerIntegrityError as error:  # the fold knows records, not files: say which file
+            raise LedgerIntegrityError(str(path), error.line_number, str(error)) from None
         last = envelopes[-1].tail if envelopes else ChainTail()
         marks.append(FileMark(path.name, last.seq, last.hash))
+    _raise_if(checker.finish())
     return state, marks

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from avwap.core.errors import LedgerIntegrityError
 from avwap.ledger.projection_state import (
     BookState,
     DayCounters,
@@ -95,7 +96,13 @@ class FoldAccumulator:
 
     def on_submitted(self, record: OrderSubmitted) -> None:
         if record.client_order_id in self.client_order_ids:
-            return
+            # A second order under one client id is never a retry (recovery checks the ledger first): a
+            # copied line, even correctly re-chained, must not double the orders, so the fold fails closed.
+            message = (
+                f"duplicate OrderSubmitted: client_order_id {record.client_order_id} was already submitted "
+                f"(this one: order_id {record.order_id}, {record.symbol}, ts {record.ts.isoformat()})"
+            )
+            raise LedgerIntegrityError(f"<{self.book_id} book>", 0, message)
         self.client_order_ids.add(record.client_order_id)
         self.count(
             record.date_ny, orders_submitted=1, entries_submitted=int(record.purpose == OrderPurpose.ENTRY)

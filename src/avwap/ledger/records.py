@@ -313,12 +313,45 @@ class Alert(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_on
     symbol: str | None = None
 
 
+NoteValue: TypeAlias = str | int | bool | None
+
+
+def note_detail(facts: Mapping[str, object]) -> dict[str, NoteValue]:
+    """Structured note fields from figures: Decimals as plain decimal strings (``"9.41"``), floats by their
+    shortest repr, dates ISO; nested containers are refused, so a note never holds a Python repr of a dict."""
+    detail: dict[str, NoteValue] = {}
+    for key, value in facts.items():
+        if value is None or isinstance(value, bool | int | str):
+            detail[str(key)] = value
+        elif isinstance(value, Decimal):
+            detail[str(key)] = format(value, "f") if value.is_finite() else str(value)
+        elif isinstance(value, float):
+            detail[str(key)] = repr(value)
+        elif isinstance(value, dt.date):
+            detail[str(key)] = value.isoformat()
+        else:
+            raise TypeError(f"note detail {key!r} must be a scalar, got {type(value).__name__}")
+    return detail
+
+
 class Note(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
-    """A recorded reason or remark that is not a trade event."""
+    """A recorded reason or remark that is not a trade event.
+
+    ``message`` is for people; what programs need is typed: ``symbol``, ``intent_id`` (the would-be intent a
+    note is about, e.g. an entry that could not be sized) and ``detail`` (scalars; see :func:`note_detail`).
+    """
 
     strategy_id: str | None = None
     code: str
     message: str
+    symbol: str | None = None
+    intent_id: str | None = None
+    detail: dict[str, NoteValue] = msgspec.field(default_factory=dict)
+
+    def check(self) -> None:
+        for key, value in self.detail.items():
+            if not isinstance(key, str) or not (value is None or isinstance(value, bool | int | str)):
+                _fail(self, f"detail {key!r} must map to a string, integer, boolean or null, got {value!r}")
 
 
 Record: TypeAlias = (

@@ -9,7 +9,8 @@ Public API::
       .batch(book_or_stream, date_ny) -> context manager of LedgerBatch
       .append_stream(stream, date_ny, payload) -> Envelope   plain JSON payload to a non-book stream
       .read_book(book_id) -> list[Record]              canonical order (dates, then lines)
-    read_book_records(root, book_id) -> list[Record]
+    read_book_records(root, book_id) -> list[Record]   fails closed on a missing or cut day (see links)
+    read_linked(root, book_or_stream) -> Iterator[(Path, list[Envelope])]   every file, links checked
     read_file_records(path) -> list[Record]
     decode_envelope(path, envelope) -> Record          a bad record is a LedgerIntegrityError at its line
 """
@@ -24,7 +25,8 @@ from typing import Any
 
 from avwap.core.errors import LedgerIntegrityError
 from avwap.ledger.chain import Envelope
-from avwap.ledger.paths import BOOK_IDS, ledger_file, list_ledger_files
+from avwap.ledger.links import LinkChecker
+from avwap.ledger.paths import BOOK_IDS, ledger_file, list_ledger_files, validate_name
 from avwap.ledger.records import Record, RecordValidationError, decode_record
 from avwap.ledger.store import LedgerBatch, LedgerStore
 
@@ -42,11 +44,28 @@ def read_file_records(path: Path) -> list[Record]:
     return [decode_envelope(path, envelope) for envelope in LedgerStore(path).read_envelopes()]
 
 
+def read_linked(root: Path, book_or_stream: str) -> Iterator[tuple[Path, list[Envelope]]]:
+    """Each file of a book or stream in date order with its envelopes, after checking that it links to its
+    predecessor; after the last file, the head. Raises :class:`LedgerIntegrityError` on a missing or
+    truncated file, so no fold can silently see fewer records."""
+    files = list_ledger_files(root, validate_name(book_or_stream))
+    checker = LinkChecker(Path(root) / book_or_stream)  # after the listing (see LinkChecker)
+    for path in files:
+        envelopes = LedgerStore(path).read_envelopes()
+        problem = checker.add(path, envelopes)
+        if problem is not None:
+            raise problem
+        yield path, envelopes
+    problem = checker.finish()
+    if problem is not None:
+        raise problem
+
+
 def read_book_records(root: Path, book_id: str) -> list[Record]:
     """Typed records of a book in the canonical order: files by date, then lines."""
     records: list[Record] = []
-    for path in list_ledger_files(root, book_id):
-        for envelope in LedgerStore(path).read_envelopes():
+    for path, envelopes in read_linked(root, book_id):
+        for envelope in envelopes:
             record = decode_envelope(path, envelope)
             if record.book_id != book_id:
                 message = f"a {record.book_id} record in the {book_id} book"

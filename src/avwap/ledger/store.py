@@ -21,13 +21,16 @@ Public API::
       .repair() -> bool                                quarantine a torn tail now; True if one was found
     LedgerBatch.append(record) -> Envelope
     LedgerBatch.append_group(records) -> list[Envelope]  one write for all: a crash keeps all or none
-    peek_last_envelope(path) -> (size, Envelope) | None   O(1) look at the end of a file
+    peek_last_envelope(path) -> (size, Envelope) | None   O(1) look at the end of a file (from links)
+
+Files of one folder are linked (see :mod:`avwap.ledger.links`): the first append to a new day file reads
+the predecessor's last line and writes ``HEAD.json`` durably before the line; every batch then checks that
+the head names this file (an older day can no longer grow) and, after its fsync, moves the head forward.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -38,14 +41,16 @@ from typing import Any, NamedTuple
 import msgspec
 
 from avwap.core.canonical import to_plain
-from avwap.ledger.chain import ChainScan, ChainTail, Envelope, scan, seal
+from avwap.ledger.chain import Anchor, ChainScan, ChainTail, Envelope, scan, seal
+from avwap.ledger.links import Head, check_append, peek_last_envelope, start_anchor, write_head
 from avwap.ledger.paths import ledger_date, quarantine_path
 from avwap.ledger.records import encode_record
 
 logger = logging.getLogger(__name__)
 
 _READ_CHUNK = 1 << 20
-_PEEK_WINDOW = 1 << 16
+
+__all__ = ["LedgerBatch", "LedgerStore", "peek_last_envelope"]
 
 
 class _TailMark(NamedTuple):
@@ -96,11 +101,15 @@ class LedgerBatch:
         self.tail = tail
         self.written = 0
 
+    def _anchor(self) -> Anchor | None:
+        """The first line's anchor, learned (and the head started) only when a first line is written."""
+        return start_anchor(self._store.path) if self.tail.seq == 0 else None
+
     def append(self, record: Any) -> Envelope:
         """Append one record (a typed Record or a JSON-ready mapping) and return its envelope."""
         plain = _plain_record(record)
         self._store.check_date(plain)
-        envelope, line = seal(plain, self.tail)
+        envelope, line = seal(plain, self.tail, self._anchor())
         view = memoryview(line)
         while view:  # regular files take the whole line at once; the loop only guards a short write
             view = view[os.write(self._descriptor, view) :]
@@ -115,10 +124,12 @@ class LedgerBatch:
         envelopes: list[Envelope] = []
         lines: list[bytes] = []
         tail = self.tail
-        for record in records:
-            plain = _plain_record(record)
+        plains = [_plain_record(record) for record in records]
+        for plain in plains:
             self._store.check_date(plain)
-            envelope, line = seal(plain, tail)
+        anchor = self._anchor() if plains else None
+        for plain in plains:
+            envelope, line = seal(plain, tail, anchor)
             envelopes.append(envelope)
             lines.append(line)
             tail = envelope.tail
@@ -159,7 +170,10 @@ class LedgerStore:
         descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
-            batch = LedgerBatch(self, descriptor, self._tail_under_lock(descriptor))
+            tail, fresh = self._tail_under_lock(descriptor)
+            if tail.seq > 0:
+                check_append(self.path, tail, fresh)
+            batch = LedgerBatch(self, descriptor, tail)
             first_seq = batch.tail.seq + 1
             try:
                 yield batch
@@ -171,6 +185,9 @@ class LedgerStore:
                     os.fsync(descriptor)
                     if first_seq == 1:
                         _fsync_folder(self.path.parent)  # make the new file's directory entry durable
+            if batch.written and self._file_date is not None:
+                # Only after the fsync: the head may lag the file (a crash here), never lead it.
+                write_head(self.path.parent, Head(self.path.name, batch.tail.seq, batch.tail.hash))
             self._remember(descriptor, batch.tail)
         finally:
             os.close(descriptor)  # closing releases the flock
@@ -207,7 +224,7 @@ class LedgerStore:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             _TAILS.pop(self._key, None)
             before = os.fstat(descriptor).st_size
-            tail = self._tail_under_lock(descriptor)
+            tail, _ = self._tail_under_lock(descriptor)
             self._remember(descriptor, tail)
             return os.fstat(descriptor).st_size != before
         finally:
@@ -231,13 +248,14 @@ class LedgerStore:
         status = os.fstat(descriptor)
         _TAILS[self._key] = _TailMark(status.st_dev, status.st_ino, status.st_size, tail)
 
-    def _tail_under_lock(self, descriptor: int) -> ChainTail:
-        """Learn the tail while holding LOCK_EX: cached, extended by new bytes, or re-read in full."""
+    def _tail_under_lock(self, descriptor: int) -> tuple[ChainTail, bool]:
+        """Learn the tail while holding LOCK_EX: cached, extended by new bytes, or re-read in full
+        (then ``True``: nothing this process knew vouches for the file, so the head must)."""
         status = os.fstat(descriptor)
         mark = _TAILS.get(self._key)
         same_file = mark is not None and (mark.device, mark.inode) == (status.st_dev, status.st_ino)
         if mark is not None and same_file and mark.size == status.st_size:
-            return mark.tail
+            return mark.tail, False
         if mark is not None and same_file and mark.size < status.st_size:
             start, tail = mark.size, mark.tail
         else:
@@ -249,7 +267,7 @@ class LedgerStore:
         if result.torn is not None:
             self._quarantine(descriptor, start + result.valid_length, result)
         self._remember(descriptor, result.tail)
-        return result.tail
+        return result.tail, start == 0
 
     def _quarantine(self, descriptor: int, keep_length: int, result: ChainScan) -> None:
         torn = result.torn or b""
@@ -268,40 +286,3 @@ class LedgerStore:
             result.tail.seq,
             target,
         )
-
-
-def peek_last_envelope(path: Path) -> tuple[int, Envelope] | None:
-    """(file size, last envelope) read from the end of ``path`` in O(1), without walking the chain.
-
-    Meant for cheap "has this file changed?" checks (projection caches); the line's own hash is checked but
-    not its link to earlier lines. None when the file is absent, empty or does not end in a sound line.
-    """
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH)
-        size = os.fstat(descriptor).st_size
-        window = _PEEK_WINDOW
-        while True:
-            start = max(0, size - window)
-            data = os.pread(descriptor, size - start, start)
-            cut = data.rfind(b"\n", 0, len(data) - 1)
-            if cut != -1 or start == 0:
-                break
-            window *= 4  # a record longer than the window: look further back
-    finally:
-        os.close(descriptor)
-    if not data.endswith(b"\n"):
-        return None
-    line = data[cut + 1 :]
-    try:
-        parsed = json.loads(line)
-        envelope = Envelope(parsed["seq"], parsed["prev_hash"], parsed["hash"], parsed["record"])
-        result = scan(line, ChainTail(envelope.seq - 1, envelope.prev_hash), path=str(path))
-    except (ValueError, KeyError, TypeError):
-        return None
-    if result.error is not None or result.torn is not None:
-        return None
-    return size, envelope

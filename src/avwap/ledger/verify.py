@@ -6,12 +6,17 @@ Verification never modifies a file (a torn tail is reported, not repaired; openi
 Statuses: ``OK``; ``TORN_TAIL`` (a crash mid-write; repairable by quarantine, not an integrity failure);
 ``CORRUPT`` (bad line in the middle, broken chain, sequence gap); ``MISROUTED`` (a record whose ``date_ny``
 is not its file's date, or a book record whose ``book_id`` is not its folder); ``INVALID_RECORD`` (a record
-in a book folder that breaks its contract, see :mod:`avwap.ledger.records`).
+in a book folder that breaks its contract, see :mod:`avwap.ledger.records`); ``BROKEN_LINK`` (the file's
+first line does not commit to the end of the previous file: a day was deleted or cut at a line boundary);
+``INVALID_RECORD`` also covers what the book's fold refuses, e.g. a duplicated ``OrderSubmitted``;
+``HEAD_MISMATCH`` (the newest file is shorter than ``HEAD.json`` records, the head names a missing file, or
+it is missing or unreadable; reported on the file, or on ``HEAD.json`` itself). See :mod:`avwap.ledger.links`.
 
 Public API::
 
     verify_file(path, *, book_records=None) -> FileReport
     verify_path(path) -> list[FileReport]        a file, a book/stream folder, or a whole ledger root
+                                                 (folders: every file's link and the head are checked)
     FileReport.ok / .integrity_failure / .location ("path:line")
 """
 
@@ -24,8 +29,12 @@ from pathlib import Path
 
 import msgspec
 
-from avwap.ledger.chain import Envelope, scan
+from avwap.core.errors import LedgerIntegrityError
+from avwap.ledger.chain import ChainTail, Envelope, scan
+from avwap.ledger.links import HEAD_NAME, LinkChecker, peek_last_envelope
 from avwap.ledger.paths import BOOK_IDS, LEDGER_SUFFIX, ledger_date
+from avwap.ledger.projection_fold import FoldAccumulator
+from avwap.ledger.projection_state import BookState
 from avwap.ledger.records import RecordValidationError, decode_record
 
 
@@ -35,6 +44,8 @@ class FileStatus(enum.StrEnum):
     CORRUPT = "CORRUPT"
     MISROUTED = "MISROUTED"
     INVALID_RECORD = "INVALID_RECORD"
+    BROKEN_LINK = "BROKEN_LINK"
+    HEAD_MISMATCH = "HEAD_MISMATCH"
 
 
 class FileReport(msgspec.Struct, frozen=True):
@@ -92,9 +103,13 @@ def _record_problem(envelope: Envelope, path: Path, book_id: str | None) -> tupl
 
 
 def verify_file(path: Path, *, book_records: bool | None = None) -> FileReport:
-    """Verify one ledger file. ``book_records`` (default: the folder is a known book id) also checks records
-    against their typed contracts and the folder's book id."""
-    path = Path(path)
+    """Verify one ledger file on its own (chain, records). ``book_records`` (default: the folder is a known
+    book id) also checks records against their typed contracts and the folder's book id. Links to the
+    neighbouring files are checked by :func:`verify_path`."""
+    return _verify_alone(Path(path), book_records)[0]
+
+
+def _verify_alone(path: Path, book_records: bool | None = None) -> tuple[FileReport, list[Envelope]]:
     book_id = (
         path.parent.name
         if (book_records or (book_records is None and path.parent.name in BOOK_IDS))
@@ -106,23 +121,117 @@ def verify_file(path: Path, *, book_records: bool | None = None) -> FileReport:
         tail = result.tail
         return FileReport(str(path), status, len(result.envelopes), tail.seq, tail.hash, bad_line, reason)
 
-    for envelope in result.envelopes:
+    envelopes = result.envelopes
+    for envelope in envelopes:
         problem = _record_problem(envelope, path, book_id)
         if problem is not None:
-            return report(problem[0], envelope.seq, problem[1])
+            return report(problem[0], envelope.seq, problem[1]), envelopes
     if result.error is not None:
         line = result.error.line_number
-        return report(FileStatus.CORRUPT, line, str(result.error).removeprefix(f"{path}:{line}: "))
+        reason = str(result.error).removeprefix(f"{path}:{line}: ")
+        return report(FileStatus.CORRUPT, line, reason), envelopes
     if result.torn is not None:
-        return report(FileStatus.TORN_TAIL, result.tail.seq + 1, f"torn last line: {result.torn_reason}")
-    return report(FileStatus.OK)
+        reason = f"torn last line: {result.torn_reason}"
+        return report(FileStatus.TORN_TAIL, result.tail.seq + 1, reason), envelopes
+    return report(FileStatus.OK), envelopes
+
+
+def _with_problem(report: FileReport, status: FileStatus, error: LedgerIntegrityError) -> FileReport:
+    """``report`` marked with a link or head problem, unless it already holds a worse one."""
+    if report.integrity_failure:
+        return report
+    reason = str(error).removeprefix(f"{error.path}:{error.line_number}: ")
+    return msgspec.structs.replace(report, status=status, bad_line=error.line_number, reason=reason)
+
+
+class _BookFold:
+    """Folds a book's records as verification reads them: what the fold refuses (a duplicated order, even
+    correctly chained) is reported at its line, as every projection would refuse it."""
+
+    def __init__(self, book_id: str) -> None:
+        self.accumulator: FoldAccumulator | None = FoldAccumulator(BookState(book_id=book_id))
+
+    def add(self, path: Path, envelopes: list[Envelope]) -> LedgerIntegrityError | None:
+        if self.accumulator is None:
+            return None
+        for envelope in envelopes:
+            try:
+                self.accumulator.apply(decode_record(envelope.record))
+            except (LedgerIntegrityError, RecordValidationError, ValueError) as error:
+                self.accumulator = None  # later lines would fold onto a state already wrong
+                return LedgerIntegrityError(
+                    str(path), envelope.seq, str(error).removeprefix(f"<{path.parent.name} book>:0: ")
+                )
+        return None
+
+
+def _head_report(folder: Path, error: LedgerIntegrityError) -> FileReport:
+    reason = str(error).removeprefix(f"{error.path}:{error.line_number}: ")
+    return FileReport(str(folder / HEAD_NAME), FileStatus.HEAD_MISMATCH, 0, 0, "", None, reason)
+
+
+def _verify_folder(folder: Path, files: list[Path], only: Path | None = None) -> list[FileReport]:
+    """Verify ``files`` (one folder, date order) with their links and the head; with ``only``, report that
+    file alone, its predecessors taken at their last line (cheap) and the folder-wide head checks skipped."""
+    checker = LinkChecker(folder)
+    fold = _BookFold(folder.name) if folder.name in BOOK_IDS else None
+    reports: list[FileReport] = []
+    for path in files:
+        if only is not None and path != only:
+            peeked = peek_last_envelope(path)
+            if peeked is None:  # a torn or odd end: walk the file for its last sound line
+                scanned = _verify_alone(path)[0]
+                checker.add_unchanged(path.name, ChainTail(scanned.last_seq, scanned.last_hash))
+            else:
+                checker.add_unchanged(path.name, peeked[1].tail)
+            continue
+        report, envelopes = _verify_alone(path)
+        link = checker.link(path, envelopes)
+        if link is not None:
+            report = _with_problem(report, FileStatus.BROKEN_LINK, link)
+        claim = checker.head_claim(path, envelopes)
+        if claim is not None:
+            report = _with_problem(report, FileStatus.HEAD_MISMATCH, claim)
+        folded = fold.add(path, envelopes) if fold is not None and not report.integrity_failure else None
+        if folded is not None:
+            report = _with_problem(report, FileStatus.INVALID_RECORD, folded)
+        checker.add_unchanged(path.name, envelopes[-1].tail if envelopes else ChainTail())
+        reports.append(report)
+    if only is None and (finish := checker.finish()) is not None:
+        owner = next((index for index, item in enumerate(reports) if item.path == finish.path), None)
+        if owner is None:
+            reports.append(_head_report(folder, finish))
+        else:
+            reports[owner] = _with_problem(reports[owner], FileStatus.HEAD_MISMATCH, finish)
+    return reports
 
 
 def verify_path(path: Path) -> list[FileReport]:
-    """Verify a ledger file, or every ``*.jsonl`` under a folder (a book, a stream or a ledger root)."""
+    """Verify a ledger file, or every ``*.jsonl`` under a folder (a book, a stream or a ledger root).
+
+    Dated day files are verified per folder in date order, each against its predecessor's end, and the
+    folder against its ``HEAD.json``; a single file is checked against its predecessor and the head's claim.
+    """
     path = Path(path)
     if path.is_file():
-        return [verify_file(path)]
+        if ledger_date(path) is None:
+            return [verify_file(path)]
+        earlier = [file for file in _dated(path.parent) if file.name <= path.name]
+        return _verify_folder(path.parent, earlier, only=path)
     if not path.is_dir():
         raise FileNotFoundError(f"no ledger file or folder at {path}")
-    return [verify_file(file) for file in sorted(path.rglob(f"*{LEDGER_SUFFIX}")) if file.is_file()]
+    files = [file for file in sorted(path.rglob(f"*{LEDGER_SUFFIX}")) if file.is_file()]
+    folders = sorted({file.parent for file in files} | {head.parent for head in path.rglob(HEAD_NAME)})
+    reports: list[FileReport] = []
+    for folder in folders:
+        dated = [file for file in files if file.parent == folder and ledger_date(file) is not None]
+        reports += [verify_file(file) for file in files if file.parent == folder and file not in dated]
+        reports += _verify_folder(folder, sorted(dated, key=lambda file: file.name))
+    return reports
+
+
+def _dated(folder: Path) -> list[Path]:
+    return sorted(
+        (file for file in folder.iterdir() if ledger_date(file) is not None and file.is_file()),
+        key=lambda file: file.name,
+    )

@@ -160,7 +160,7 @@ def test_open_trade_and_deterministic_order(tmp_path) -> None:  # type: ignore[n
     assert [trade.symbol for trade in trades] == ["MSFT", "AAPL"]  # by entry time
     assert trades[1].status == OPEN and trades[1].exit_price is None and trades[1].exit_reason is None
     ledger = Ledger(tmp_path)
-    for record in records:
+    for record in sorted(records, key=lambda record: record.date_ny):  # a day cannot grow after the next
         ledger.append(record)
     assert reconstruct_trades(ledger.read_book(BOOK)) == trades
 

@@ -165,6 +165,26 @@ def test_a_corrupt_ledger_at_start_up_blocks_entries_alerts_and_is_reported(conf
     assert any(reasons.LEDGER_UNREADABLE in event.reason_codes for event in critical)
 
 
+def test_a_ledger_with_a_deleted_day_blocks_entries_at_start_up(config: Config) -> None:
+    book = BookRecorder(Ledger(config.ledger_dir), DRY_RUN_BOOK)
+    days = (DAY - dt.timedelta(days=2), DAY - dt.timedelta(days=1), DAY)
+    for day in days:
+        book.record(
+            Note(book_id=DRY_RUN_BOOK, date_ny=day, ts=START, strategy_id="S1", code="X", message="n")
+        )
+    folder = config.ledger_dir / DRY_RUN_BOOK
+    (folder / f"{days[1].isoformat()}.jsonl").unlink()
+    missing = f"predecessor {days[1].isoformat()}.jsonl is missing"
+    assert missing in verify_book(config.ledger_dir, DRY_RUN_BOOK)
+    reloaded = BookRecorder(Ledger(config.ledger_dir), DRY_RUN_BOOK)
+    assert not reloaded.readable and missing in reloaded.problem
+    write_watchlist(config.artifacts_dir)
+    assembly, clock, _ = build(config)
+    outcome, reports, _ = run(assembly, clock, once=True)
+    assert reports[0].entries_blocked == (reasons.LEDGER_UNREADABLE,)
+    assert missing in outcome.ledger_problem and outcome.error is None
+
+
 def test_live_without_its_keys_runs_on_the_dry_run_book_and_alerts(home: Path) -> None:
     config = load_config({"EXECUTION_MODE": "LIVE", "LIVE_TRADING": "1"}, home=home)
     write_watchlist(config.artifacts_dir)

@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from avwap.ledger.links import read_head
 from avwap.ledger.store import LedgerStore
+from avwap.ledger.verify import verify_path
 
 WORKER = """
 import sys, time
@@ -58,6 +60,13 @@ def test_concurrent_processes_append_without_loss_or_interleaving(tmp_path: Path
     assert len(parsed) == WORKERS * PER_WORKER
 
     envelopes = LedgerStore(path).read_envelopes()  # raises on any chain or sequence problem
+    head = read_head(path.parent)  # every head update happened under the file lock: the last one wins
+    assert head is not None and (head.file, head.seq, head.hash) == (
+        path.name,
+        envelopes[-1].seq,
+        envelopes[-1].hash,
+    )
+    assert all(report.ok for report in verify_path(path.parent))
     assert [envelope.seq for envelope in envelopes] == list(range(1, WORKERS * PER_WORKER + 1))
     seen: dict[int, list[int]] = {worker: [] for worker in range(WORKERS)}
     for envelope in envelopes:

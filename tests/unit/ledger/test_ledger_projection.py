@@ -13,12 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.unit.ledger import factories
 
+from avwap.core.errors import LedgerIntegrityError
 from avwap.ledger.chain import Envelope
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.projection import BookState, fold_book, fold_records, rebuild, state_bytes
 from avwap.ledger.projection_cache import cache_path
 from avwap.ledger.record_enums import OrderPurpose, OrderType, Side
-from avwap.ledger.records import Fill, OrderRejected, OrderReplaced, Record
+from avwap.ledger.records import Fill, OrderRejected, OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
 from avwap.ledger.store import LedgerStore
 
@@ -70,12 +71,27 @@ def test_partial_fill_midway_state() -> None:
     assert state.cash == D("8998.00")
 
 
-def test_duplicate_records_count_once() -> None:
+def test_duplicate_records_count_once_except_orders() -> None:
     records = factories.round_trip()
-    doubled = [item for record in records for item in (record, record)]
+    doubled = [
+        item
+        for record in records
+        for item in ((record,) if isinstance(record, OrderSubmitted) else (record, record))
+    ]
     once = fold_book(records, PAPER_SIM)
     twice = fold_book(doubled, PAPER_SIM)
     assert msgspec.structs.replace(twice, records=once.records) == once
+
+
+def test_a_duplicated_order_submission_is_refused_by_the_fold() -> None:
+    records = factories.round_trip()
+    order = next(record for record in records if isinstance(record, OrderSubmitted))
+    position = records.index(order)
+    doubled = [*records[: position + 1], order, *records[position + 1 :]]
+    with pytest.raises(
+        LedgerIntegrityError, match=f"duplicate OrderSubmitted: client_order_id {order.client_order_id}"
+    ):
+        fold_book(doubled, PAPER_SIM)
 
 
 def make_fill(number: int, side: Side, quantity: int, price: str, symbol: str = "MSFT") -> Fill:
@@ -230,16 +246,17 @@ def test_deleting_the_cache_rebuilds_the_same_bytes(tmp_path: Path, caplog: pyte
     assert any("unreadable" in message for message in caplog.messages)
 
 
-def test_cache_follows_appends_to_today_and_to_older_files(tmp_path: Path) -> None:
+def test_cache_follows_appends_to_today_and_new_files_and_older_files_cannot_grow(tmp_path: Path) -> None:
     ledger = two_day_ledger(tmp_path / "ledger")
     cache_dir = tmp_path / "cache"
     rebuild(ledger.root, PAPER_SIM, cache_dir=cache_dir)
     ledger.append(factories.deposit("7.00", "late", dt.date(2026, 4, 2)))  # today's file grows
     fresh = rebuild(ledger.root, PAPER_SIM)
     assert state_bytes(rebuild(ledger.root, PAPER_SIM, cache_dir=cache_dir)) == state_bytes(fresh)
-    ledger.append(factories.deposit("3.00", "backfill", dt.date(2026, 4, 1)))  # an older file changes
+    with pytest.raises(LedgerIntegrityError, match="refusing to append"):  # its successor commits to its end
+        ledger.append(factories.deposit("3.00", "backfill", dt.date(2026, 4, 1)))
     fresh = rebuild(ledger.root, PAPER_SIM)
-    assert fresh.cash == D("10407.00")
+    assert fresh.cash == D("10404.00")
     assert state_bytes(rebuild(ledger.root, PAPER_SIM, cache_dir=cache_dir)) == state_bytes(fresh)
     ledger.append(factories.deposit("1.00", "next", dt.date(2026, 4, 3)))  # a new file appears
     fresh = rebuild(ledger.root, PAPER_SIM)

@@ -25,6 +25,7 @@ from avwap.ledger.records import (
     RecordValidationError,
     decode_record,
     encode_record,
+    note_detail,
 )
 
 TS = dt.datetime(2026, 4, 1, 14, 0, tzinfo=dt.UTC)
@@ -54,6 +55,15 @@ def every_record_type() -> list[Record]:
             symbol="MSFT",
         ),
         Note(**COMMON, code="OPERATOR_NOTE", message="paused for FOMC"),
+        Note(
+            **COMMON,
+            strategy_id="S1_AVWAP_CORE",
+            code="INVALID_INTENT",
+            message="int_1 AAPL: no size (risk per share)",
+            symbol="AAPL",
+            intent_id="int_1",
+            detail={"problem": "risk per share", "risk_per_share": "9.41", "shares": 3, "capped": False},
+        ),
         Decision(
             **COMMON,
             strategy_id="S1_AVWAP_CORE",
@@ -205,3 +215,26 @@ def test_records_are_frozen() -> None:
     with pytest.raises(AttributeError):
         record.amount = Decimal("2")  # type: ignore[misc]
     assert msgspec.structs.replace(record, amount=Decimal("2")).amount == Decimal("2")
+
+
+def test_note_detail_is_typed_scalars_never_a_repr() -> None:
+    figures = {"problem": "risk per share", "risk_per_share": Decimal("9.41"), "big": Decimal("1E+3")}
+    detail = note_detail({**figures, "on": dt.date(2026, 4, 1), "ratio": 0.5, "n": 2, "none": None})
+    assert detail == {
+        "problem": "risk per share",
+        "risk_per_share": "9.41",
+        "big": "1000",
+        "on": "2026-04-01",
+        "ratio": "0.5",
+        "n": 2,
+        "none": None,
+    }
+    with pytest.raises(TypeError, match="must be a scalar"):
+        note_detail({"nested": {"a": 1}})
+    with pytest.raises(RecordValidationError, match="detail 'price' must map to a string"):
+        Note(**COMMON, code="X", message="", detail={"price": Decimal("1.5")})  # type: ignore[dict-item]
+    with pytest.raises(RecordValidationError):
+        decode_record({**encode_record(Note(**COMMON, code="X", message="")), "detail": {"a": 1.5}})
+    note = Note(**COMMON, code="X", message="m", detail=detail)
+    assert b"Decimal(" not in canonical_json(encode_record(note))
+    assert decode_record(encode_record(note)) == note
