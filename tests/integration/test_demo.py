@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,7 +69,26 @@ def test_demo_refuses_to_reset_a_folder_that_is_not_a_demo_home(tmp_path: Path) 
     assert (real_home / "ledger").is_dir()
 
 
-def test_demo_command_json(tmp_path: Path) -> None:
+# `avwap demo` in a child process that SIGKILLs itself right after the first bar partition of the synthetic
+# market is written: the state a demo killed while it writes the market leaves behind.
+KILLED_DEMO = """
+import os, signal, sys
+from avwap.cli.main import build_app
+from avwap.data import store
+original = store.BarStore.write
+def write_then_die(self, frame, frequency):
+    original(self, frame, frequency)
+    os.kill(os.getpid(), signal.SIGKILL)
+store.BarStore.write = write_then_die
+build_app()(["demo", "--home", sys.argv[1], "--sessions", "1"])
+"""
+
+
+def test_demo_command_json_after_a_demo_killed_while_writing_the_market(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    killed = subprocess.run([sys.executable, "-c", KILLED_DEMO, str(home)], check=False, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert list((home / "data" / "bars").rglob("*.parquet")) and not (home / "data" / "market.json").exists()
     result = CliRunner().invoke(
         build_app(), ["demo", "--home", str(tmp_path / "h"), "--sessions", "1", "--json"]
     )
