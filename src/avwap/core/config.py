@@ -155,6 +155,7 @@ class Config:
     sizing_distance_scale_pct: Decimal = Decimal("6")
     demo_seed: int = 7
     demo_sessions: int = 20
+    quarantine_sample_rows: int = 1000
 
     @property
     def state_dir(self) -> Path:
@@ -243,6 +244,12 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("SIZING_DISTANCE_SCALE_PCT", "sizing_distance_scale_pct", parse_decimal, help="distance % for 0"),
     Setting("DEMO_SEED", "demo_seed", parse_int),
     Setting("DEMO_SESSIONS", "demo_sessions", parse_positive_int),
+    Setting(
+        "QUARANTINE_SAMPLE_ROWS",
+        "quarantine_sample_rows",
+        parse_positive_int,
+        help="rejected import rows kept with their text, per file and reason (all are counted)",
+    ),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
