@@ -5,8 +5,8 @@ a spec detected from its header for simple files: a ``date`` (daily) or ``dateti
 New York time unless the values carry an offset) column plus ``open,high,low,close,volume`` in any case, and
 optionally ``symbol``. Daily dates may be ``YYYY-MM-DD``, ``M/D/YYYY`` or ``MM/DD/YY``, read exactly as the
 ``skender_daily`` preset reads them (same formats, same order, one format per file): slashed dates are month
-first (US order; a day-first file is refused when a first field exceeds 12, and misread if none does: pass
---preset or --spec for those), and two-digit years follow the POSIX pivot (69-99 are 1969-1999, 00-68 are
+first (US order; a day-first file is refused when a first field exceeds 12, and misread if none does: use
+--preset for those), and two-digit years follow the POSIX pivot (69-99 are 1969-1999, 00-68 are
 2000-2068). The frequency of intraday files is the smallest spacing of the first rows (1m, 5m, 10m or 1h). The
 anchor bar is the first bar at or after ``--anchor`` (daily files compare dates). Output rows start at the
 anchor: close, AVWAP of the typical price (H+L+C)/3, its volume-weighted σ and ±1σ/±2σ bands.
