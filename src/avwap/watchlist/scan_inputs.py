@@ -7,8 +7,12 @@ each symbol still gets its full panel of bars); the bar store's yearly partition
 files (read by :func:`avwap.watchlist.bar_reader.read_daily`).
 
 Refusals (each a :class:`DataError` naming what to fix, raised before any artifact is written): ``D`` is not a
-session; the store has no daily bars; the universe is empty; the benchmark has no bars, or none on ``as_of``
-(stale data would silently close the market gate); no universe symbol has a bar on ``as_of``.
+session; the store has no daily bars; the universe is empty; no universe symbol has a bar on ``as_of``.
+
+A benchmark that is missing, stale (no bar on ``as_of``) or too short is NOT a refusal: the market gate then
+fails closed with ``MARKET_GATE_UNKNOWN`` (docs/SCAN.md), every symbol is filtered out with that reason, and
+the scan still writes its (empty) candidates artifact and its diagnostics, so the operator and the execution
+loop see why there is nothing to trade. :func:`benchmark_problem` words the problem for the scan's output.
 """
 
 from __future__ import annotations
@@ -75,15 +79,17 @@ def _last_date(frame: pd.DataFrame) -> dt.date | None:
     return None if frame.empty else frame["timestamp"].max().date()
 
 
-def _check_benchmark(benchmark: pd.DataFrame, symbol: str, as_of: dt.date, store: BarStore) -> None:
-    last = _last_date(benchmark)
+def benchmark_problem(inputs: ScanInputs, symbol: str) -> str | None:
+    """Why the benchmark cannot open the market gate (missing or stale), or ``None`` when it has a bar on
+    ``as_of`` (too short a history is for the gate itself to say)."""
+    last = _last_date(inputs.benchmark)
     if last is None:
-        raise DataError(
-            f"benchmark {symbol} has no daily bars in {store.root} up to {as_of}: import it first "
-            "(the market gate needs it)"
+        return (
+            f"benchmark {symbol} has no daily bars up to {inputs.as_of}: import it (the market gate needs it)"
         )
-    if last != as_of:
-        raise DataError(f"benchmark {symbol} has no bar on {as_of} (latest: {last}): the daily data is stale")
+    if last != inputs.as_of:
+        return f"benchmark {symbol} has no bar on {inputs.as_of} (latest: {last}): the daily data is stale"
+    return None
 
 
 def load_inputs(
@@ -104,7 +110,6 @@ def load_inputs(
     frame = read_daily(store, [*symbols, benchmark_symbol], start=start, end=as_of)
     names = frame["symbol"]
     benchmark = frame.loc[names == benchmark_symbol].reset_index(drop=True)
-    _check_benchmark(benchmark, benchmark_symbol, as_of, store)
     bars = frame.loc[names.isin(symbols)].reset_index(drop=True)
     last = _last_date(bars)
     if last != as_of:

@@ -44,7 +44,7 @@ from avwap.watchlist.bar_reader import DAILY
 from avwap.watchlist.check_details import failing_checks
 from avwap.watchlist.diagnostics import quarantined_bars, reason_counts, write_diagnostics
 from avwap.watchlist.scan_charts import candidate_chart
-from avwap.watchlist.scan_inputs import ScanInputs, load_inputs
+from avwap.watchlist.scan_inputs import ScanInputs, benchmark_problem, load_inputs
 from avwap.watchlist.scan_report import render_scan_report, write_scan_report
 from avwap.watchlist.tradingview import write_tradingview
 
@@ -163,6 +163,9 @@ def run_scan(
     as_of = inputs.as_of
     panel = build_panel(inputs.bars, as_of, chosen.panel_bars)
     gate = market_gate(inputs.benchmark, as_of, chosen)
+    problem = benchmark_problem(inputs, chosen.benchmark_symbol)
+    if problem is not None:  # the gate fails closed (MARKET_GATE_UNKNOWN); say why, loudly
+        LOGGER.warning("market_gate_unknown: %s; every symbol is filtered out", problem)
     sessions = inputs.future_sessions
     # as_of is D−1 (data through); the earnings window counts from the trading day D itself
     scanned = scan_panel(
