@@ -156,6 +156,8 @@ class Config:
     demo_seed: int = 7
     demo_sessions: int = 20
     quarantine_sample_rows: int = 1000
+    benchmark_symbols: tuple[str, ...] = ("DIA", "IWM", "QQQ", "SPY")
+    candidates_include_benchmarks: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -176,6 +178,12 @@ class Config:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    def excluded_from_candidates(self, gate_benchmark: str) -> frozenset[str]:
+        """Symbols the scan never offers as candidates: the benchmarks, unless the operator opts in."""
+        if self.candidates_include_benchmarks:
+            return frozenset()
+        return frozenset({*self.benchmark_symbols, gate_benchmark})
 
     @property
     def effective_mode(self) -> ExecutionMode:
@@ -294,6 +302,18 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "quarantine_sample_rows",
         parse_positive_int,
         help="rejected import rows kept with their text, per file and reason (all are counted)",
+    ),
+    Setting(
+        "BENCHMARK_SYMBOLS",
+        "benchmark_symbols",
+        parse_symbols,
+        help="index funds that are never candidates (plus the scan's market-gate benchmark)",
+    ),
+    Setting(
+        "CANDIDATES_INCLUDE_BENCHMARKS",
+        "candidates_include_benchmarks",
+        parse_bool,
+        help="1 lets BENCHMARK_SYMBOLS become scan candidates",
     ),
 )
 

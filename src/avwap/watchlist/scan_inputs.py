@@ -56,12 +56,19 @@ def scan_as_of(trading_date: dt.date, calendar: TradingCalendar) -> dt.date:
     return calendar.previous_session(trading_date)
 
 
-def universe_symbols(store: BarStore, universe: Iterable[str] | None, benchmark: str) -> tuple[str, ...]:
-    """The symbols to scan: ``universe`` normalized, or every stored daily symbol except the benchmark."""
+def universe_symbols(
+    store: BarStore,
+    universe: Iterable[str] | None,
+    benchmark: str,
+    excluded: frozenset[str] = frozenset(),
+) -> tuple[str, ...]:
+    """The symbols to scan: ``universe`` normalized, or every stored daily symbol except the benchmark;
+    without the ``excluded`` ones (index funds that must not become candidates, see Config)."""
     if universe is None:
         symbols = {symbol for symbol in store.symbols(DAILY) if symbol != benchmark}
     else:
         symbols = {symbol.strip().upper() for symbol in universe if symbol.strip()}
+    symbols -= excluded
     if not symbols:
         where = "the universe given" if universe is not None else f"the bar store {store.root}"
         raise DataError(f"the universe is empty: {where} has no symbols to scan")
@@ -100,12 +107,14 @@ def load_inputs(
     benchmark_symbol: str,
     panel_bars: int,
     calendar: TradingCalendar,
+    excluded: frozenset[str] = frozenset(),
 ) -> ScanInputs:
-    """Read and validate the scan's inputs (see the module docstring for what is refused)."""
+    """Read and validate the scan's inputs (see the module docstring for what is refused); ``excluded``
+    symbols are left out of the universe."""
     as_of = scan_as_of(trading_date, calendar)
     if not store.partitions(DAILY):
         raise DataError(f"no daily bars in the bar store {store.root}: import or sync data first")
-    symbols = universe_symbols(store, universe, benchmark_symbol)
+    symbols = universe_symbols(store, universe, benchmark_symbol, excluded)
     start = _read_start(as_of, panel_bars + READ_MARGIN_SESSIONS, calendar)
     frame = read_daily(store, [*symbols, benchmark_symbol], start=start, end=as_of)
     names = frame["symbol"]

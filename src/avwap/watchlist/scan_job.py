@@ -140,7 +140,8 @@ def run_scan(
     """Scan for trading day ``trading_date`` and write its artifacts (see the module docstring).
 
     ``data_dir``: bar store root (default ``config.data_dir``). ``universe``: symbols to scan (default: every
-    stored daily symbol except the benchmark). ``earnings``: reaction sessions per symbol (anchors and the
+    stored daily symbol except the benchmark); ``config.benchmark_symbols`` are always left out unless
+    ``CANDIDATES_INCLUDE_BENCHMARKS=1``. ``earnings``: reaction sessions per symbol (anchors and the
     earnings-window filter, counted from ``trading_date``: see docs/SCAN.md). ``rules``: the scan rules
     (default :class:`ScanRules`; :func:`~avwap.signals.scan_rules_file.load_scan_rules` reads a TOML file);
     their hash is recorded in the diagnostics artifact and the result. ``code_version`` pins the
@@ -158,6 +159,7 @@ def run_scan(
         benchmark_symbol=chosen.benchmark_symbol,
         panel_bars=chosen.panel_bars,
         calendar=nyse(),
+        excluded=config.excluded_from_candidates(chosen.benchmark_symbol),
     )
     report("scanning", 0, 1)
     as_of = inputs.as_of

@@ -238,7 +238,7 @@ def test_the_summary_goes_to_the_notifier(tmp_path: Path, market_store: Path) ->
     job = scan_into(tmp_path / "home", market_store, notifier=notifier)
     (event,) = notifier.events
     assert event.kind is AlertKind.SCAN_SUMMARY and job.summary_sent
-    assert f"{len(job.result.candidates)} candidates from 45 symbols" in event.title
+    assert f"{len(job.result.candidates)} candidates from 44 symbols" in event.title
     assert event.date_ny == TRADING_DATE
 
 
