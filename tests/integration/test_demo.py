@@ -58,6 +58,9 @@ def test_demo_trades_and_writes_every_output(two_runs) -> None:  # type: ignore[
     assert len(list((home / "artifacts" / "snapshots" / "PAPER_SIM").glob("*.json"))) == SESSIONS
     report = (home / "reports" / "demo.html").read_text()
     assert "Equity (end of day)" in report and "anchored VWAP" in report and report.count("<svg") >= 2
+    for python_repr in ("{'", "{&#x27;", "Decimal(", "&#x27;APPROVE"):
+        assert python_repr not in report, python_repr
+    assert "<h3>Control-plane decisions</h3>" in report and "<td>APPROVE</td>" in report
     assert all(item.ok for item in verify_path(home / "ledger"))
 
 
