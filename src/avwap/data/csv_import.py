@@ -134,9 +134,10 @@ def _counts_by_file(
 
 
 def _with_malformed(counts: dict[str, int], source: SourceRows) -> dict[str, int]:
-    if not source.malformed:
-        return counts
-    return dict(sorted({**counts, "MALFORMED_ROW": len(source.malformed)}.items()))
+    """``counts`` plus the file's malformed lines, sorted by code."""
+    if source.malformed:
+        counts = {**counts, "MALFORMED_ROW": len(source.malformed)}
+    return dict(sorted(counts.items()))
 
 
 def _reports(
