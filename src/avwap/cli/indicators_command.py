@@ -44,7 +44,14 @@ OUTPUT_COLUMNS: Final = ("close", "avwap", "sigma", "lower_2", "lower_1", "upper
 
 CSV_OPTION = typer.Option(..., "--csv", help="CSV file of bars.", exists=False)
 ANCHOR_OPTION = typer.Option(..., "--anchor", help="Anchor: 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' (New York).")
-PRESET_OPTION = typer.Option(None, "--preset", help="Import preset (default: detect simple files).")
+PRESET_OPTION = typer.Option(
+    None,
+    "--preset",
+    help=(
+        "Import preset (default: detect simple files; dates YYYY-MM-DD, M/D/YYYY or MM/DD/YY, month first, "
+        "two-digit years 69-99 = 19xx and 00-68 = 20xx, as the skender_daily preset)."
+    ),
+)
 SYMBOL_OPTION = typer.Option(None, "--symbol", help="Symbol to use when the file holds several.")
 
 
