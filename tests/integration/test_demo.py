@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +60,9 @@ def test_demo_trades_and_writes_every_output(two_runs) -> None:  # type: ignore[
     assert len(list((home / "artifacts" / "snapshots" / "PAPER_SIM").glob("*.json"))) == SESSIONS
     report = (home / "reports" / "demo.html").read_text()
     assert "Equity (end of day)" in report and "anchored VWAP" in report and report.count("<svg") >= 2
+    for python_repr in ("{'", "{&#x27;", "Decimal(", "&#x27;APPROVE"):
+        assert python_repr not in report, python_repr
+    assert "<h3>Control-plane decisions</h3>" in report and "<td>APPROVE</td>" in report
     assert all(item.ok for item in verify_path(home / "ledger"))
 
 
@@ -87,7 +93,26 @@ def test_demo_refuses_to_reset_a_folder_that_is_not_a_demo_home(tmp_path: Path) 
     assert (real_home / "ledger").is_dir()
 
 
-def test_demo_command_json(tmp_path: Path) -> None:
+# `avwap demo` in a child process that SIGKILLs itself right after the first bar partition of the synthetic
+# market is written: the state a demo killed while it writes the market leaves behind.
+KILLED_DEMO = """
+import os, signal, sys
+from avwap.cli.main import build_app
+from avwap.data import store
+original = store.BarStore.write
+def write_then_die(self, frame, frequency):
+    original(self, frame, frequency)
+    os.kill(os.getpid(), signal.SIGKILL)
+store.BarStore.write = write_then_die
+build_app()(["demo", "--home", sys.argv[1], "--sessions", "1"])
+"""
+
+
+def test_demo_command_json_after_a_demo_killed_while_writing_the_market(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    killed = subprocess.run([sys.executable, "-c", KILLED_DEMO, str(home)], check=False, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert list((home / "data" / "bars").rglob("*.parquet")) and not (home / "data" / "market.json").exists()
     result = CliRunner().invoke(
         build_app(), ["demo", "--home", str(tmp_path / "h"), "--sessions", "1", "--json"]
     )

@@ -41,7 +41,7 @@ def test_a_configured_slack_gets_one_scan_summary(
     assert job.summary_sent
     (message,) = server.messages
     candidates = len(job.result.candidates)
-    assert f"Scan for 2026-11-30: {candidates} candidates from 45 symbols" in message.text
+    assert f"Scan for 2026-11-30: {candidates} candidates from 44 symbols" in message.text
     assert message.metadata is not None
     assert message.metadata["event_payload"]["kind"] == "SCAN_SUMMARY"
     assert message.channel == "C0ALERTS"

@@ -86,7 +86,9 @@ def _spec(preset_name: str | None, spec_file: Path | None) -> ImportSpec:
     return preset(preset_name) if preset_name is not None else load_spec(spec_file)  # type: ignore[arg-type]
 
 
-def _import_files(files: list[Path], spec: ImportSpec, show_progress: bool) -> BatchImportResult:
+def _import_files(
+    files: list[Path], spec: ImportSpec, sample_rows: int, show_progress: bool
+) -> BatchImportResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from avwap.data.csv_import import import_many
@@ -98,7 +100,7 @@ def _import_files(files: list[Path], spec: ImportSpec, show_progress: bool) -> B
         def advance(done: int, total: int, path: Path) -> None:
             progress.update(task, completed=done, description=path.name)
 
-        return import_many(files, spec, progress=advance)
+        return import_many(files, spec, progress=advance, sample_rows=sample_rows)
 
 
 def _screen(
@@ -120,10 +122,13 @@ def _with_reuse(summary: dict[str, Any], reuse: ReuseScreen) -> dict[str, Any]:
     rows = len(reuse.records)
     reasons = dict(sorted({**summary["quarantined_by_reason"], "TICKER_REUSED": rows}.items()))
     flags = dict(sorted({**summary["flags"], "TICKER_REUSED": len(reuse.findings)}.items()))
+    dropped = dict(sorted({**summary["dropped_by_reason"], "TICKER_REUSED": rows}.items()))
     return {
         **summary,
         "rows_quarantined": summary["rows_quarantined"] + rows,
         "quarantined_by_reason": reasons,
+        "rows_dropped": summary["rows_dropped"] + rows,
+        "dropped_by_reason": dropped,
         "flags": flags,
     }
 
@@ -138,8 +143,10 @@ def _print_summary(summary: dict[str, Any], batch: BatchImportResult) -> None:
             "rows_quarantined",
             "rows_outside_session",
             "rows_superseded",
+            "rows_dropped",
         )
     ]
+    rows += [(f"dropped: {code}", count) for code, count in summary["dropped_by_reason"].items()]
     rows += [(f"quarantined: {code}", count) for code, count in summary["quarantined_by_reason"].items()]
     rows += [(f"flag: {flag}", count) for flag, count in summary["flags"].items()]
     rows += [
@@ -225,8 +232,10 @@ def register(app: typer.Typer) -> None:
                 raise DataError(f"no CSV files in {[str(path) for path in paths]}")
             if map_files is not None and not map_files.is_dir():
                 raise DataError(f"map files folder not found: {map_files}")
-            store = BarStore(load_cli_config(home=home).data_dir)
-            batch, reuse = _screen(_import_files(files, spec, show_progress=not as_json), spec, map_files)
+            config = load_cli_config(home=home)
+            store = BarStore(config.data_dir)
+            imported = _import_files(files, spec, config.quarantine_sample_rows, show_progress=not as_json)
+            batch, reuse = _screen(imported, spec, map_files)
             written = store.write(batch.bars, spec.frequency)
             for finding in reuse.findings:  # earlier-issuer bars of an older import go too
                 store.remove_before(spec.frequency, finding.symbol, finding.kept_from)

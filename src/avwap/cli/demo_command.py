@@ -32,7 +32,13 @@ def register(app: typer.Typer) -> None:
         """Replay sessions bar by bar in PAPER_SIM: scan, entries, stops, fills, ledgers, snapshots, report.
 
         Everything is written under the demo home, which is reset on each run (it refuses a folder that is
-        not a demo home). Two runs produce byte-identical ledgers and artifacts.
+        not a demo home; a run killed midway leaves a home the next run resets). Two runs produce
+        byte-identical ledgers and artifacts.
+
+        With --data, the replayed sessions (the last --sessions days with intraday bars) must be consecutive
+        NYSE sessions: a gap is refused (exit 4) with the --sessions value that avoids it. Benchmark index
+        funds (BENCHMARK_SYMBOLS, default DIA, IWM, QQQ, SPY) are never candidates unless
+        CANDIDATES_INCLUDE_BENCHMARKS=1.
         """
         from avwap.demo.run import run_demo
 

@@ -2,10 +2,14 @@
 
 The file is imported like ``avwap data import`` does (bad rows quarantined, not fatal) with a preset, or with
 a spec detected from its header for simple files: a ``date`` (daily) or ``datetime``/``timestamp`` (intraday,
-New York time unless the values carry an offset) column plus ``open,high,low,close,volume`` in any case,
-and optionally ``symbol``. The frequency of intraday files is the smallest spacing of the first rows (1m, 5m,
-10m or 1h). The anchor bar is the first bar at or after ``--anchor`` (daily files compare dates). Output rows
-start at the anchor: close, AVWAP of the typical price (H+L+C)/3, its volume-weighted σ and ±1σ/±2σ bands.
+New York time unless the values carry an offset) column plus ``open,high,low,close,volume`` in any case, and
+optionally ``symbol``. Daily dates may be ``YYYY-MM-DD``, ``M/D/YYYY`` or ``MM/DD/YY``, read exactly as the
+``skender_daily`` preset reads them (same formats, same order, one format per file): slashed dates are month
+first (US order; a day-first file is refused when a first field exceeds 12, and misread if none does: use
+--preset for those), and two-digit years follow the POSIX pivot (69-99 are 1969-1999, 00-68 are
+2000-2068). The frequency of intraday files is the smallest spacing of the first rows (1m, 5m, 10m or 1h). The
+anchor bar is the first bar at or after ``--anchor`` (daily files compare dates). Output rows start at the
+anchor: close, AVWAP of the typical price (H+L+C)/3, its volume-weighted σ and ±1σ/±2σ bands.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from avwap.cli.output import JSON_OPTION, print_json, print_table, run_guarded
 if TYPE_CHECKING:
     import pandas as pd
 
+    from avwap.data.import_result import ImportResult
     from avwap.data.import_spec import ImportSpec
 
 VALUE_NAMES: Final = ("open", "high", "low", "close", "volume")
 TIME_NAMES: Final = ("datetime", "timestamp", "date", "time")
-DATE_FORMATS: Final = ("%Y-%m-%d", "%m/%d/%Y")
+DATE_FORMATS: Final = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y")  # the skender_daily preset's, in its order
 INTRADAY_FORMATS: Final = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
 SPACING_FREQUENCIES: Final = {1: "1m", 5: "5m", 10: "10m", 60: "1h"}
 SAMPLE_ROWS: Final = 200
@@ -39,7 +44,14 @@ OUTPUT_COLUMNS: Final = ("close", "avwap", "sigma", "lower_2", "lower_1", "upper
 
 CSV_OPTION = typer.Option(..., "--csv", help="CSV file of bars.", exists=False)
 ANCHOR_OPTION = typer.Option(..., "--anchor", help="Anchor: 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' (New York).")
-PRESET_OPTION = typer.Option(None, "--preset", help="Import preset (default: detect simple files).")
+PRESET_OPTION = typer.Option(
+    None,
+    "--preset",
+    help=(
+        "Import preset (default: detect simple files; dates YYYY-MM-DD, M/D/YYYY or MM/DD/YY, month first, "
+        "two-digit years 69-99 = 19xx and 00-68 = 20xx, as the skender_daily preset)."
+    ),
+)
 SYMBOL_OPTION = typer.Option(None, "--symbol", help="Symbol to use when the file holds several.")
 
 
@@ -66,24 +78,34 @@ def _sample(path: Path) -> tuple[list[str], list[list[str]]]:
     return [name.strip() for name in rows[0]], rows[1:]
 
 
-def _time_format(values: list[str], path: Path) -> str:
+def _matches(value: str, pattern: str) -> bool:
+    try:
+        dt.datetime.strptime(value.strip(), pattern)  # noqa: DTZ007 - format check only
+    except ValueError:
+        return False
+    return True
+
+
+def _time_formats(values: list[str], path: Path) -> tuple[str, ...]:
+    """The timestamp formats of the sampled values: every date format when each value is a date in one of
+    them (the importer then tries them in order, like the preset does), else the one intraday format that
+    reads them all."""
     from avwap.core.errors import DataError
 
-    for pattern in (*DATE_FORMATS, *INTRADAY_FORMATS):
-        try:
-            for value in values:
-                dt.datetime.strptime(value.strip(), pattern)  # noqa: DTZ007 - format check only
-        except ValueError:
-            continue
-        return pattern
+    if all(any(_matches(value, pattern) for pattern in DATE_FORMATS) for value in values):
+        return DATE_FORMATS
+    for pattern in INTRADAY_FORMATS:
+        if all(_matches(value, pattern) for value in values):
+            return (pattern,)
     raise DataError(f"{path}: timestamps like {values[0]!r} match no known format; pass --preset NAME")
 
 
-def _frequency(values: list[str], pattern: str, path: Path) -> str:
+def _frequency(values: list[str], formats: tuple[str, ...], path: Path) -> str:
     from avwap.core.errors import DataError
 
-    if pattern in DATE_FORMATS:
+    if formats == DATE_FORMATS:
         return "1d"
+    pattern = formats[0]
     # Naive wall times are fine here: only the spacing between neighbouring bars matters.
     moments = sorted(dt.datetime.strptime(value.strip(), pattern) for value in values)  # noqa: DTZ007
     gaps = [(later - earlier).total_seconds() / 60 for earlier, later in itertools.pairwise(moments)]
@@ -109,23 +131,35 @@ def detect_spec(path: Path) -> ImportSpec:
         )
     position = header.index(time_name)
     values = [row[position] for row in rows if len(row) > position and row[position].strip()]
-    pattern = _time_format(values, path)
+    formats = _time_formats(values, path)
     symbol_column = by_name.get("symbol")
     stem = re.match(r"[A-Za-z0-9.]+", path.stem)
     return ImportSpec(
         name="detected",
-        frequency=_frequency(values, pattern, path),
+        frequency=_frequency(values, formats, path),
         columns={name: by_name[name] for name in VALUE_NAMES},
         timestamp_columns=(time_name,),
-        timestamp_formats=(pattern,),
+        timestamp_formats=formats,
         symbol_column=symbol_column,
         symbol=None if symbol_column else (stem.group(0).upper() if stem else "CSV"),
     )
 
 
-def _one_symbol(bars: pd.DataFrame, symbol: str | None, path: Path) -> tuple[str, pd.DataFrame]:
+def _nothing_imported(path: Path, imported: ImportResult) -> str:
+    """Why a file gave no bars at all: every row read was dropped, and for which reasons."""
+    reasons = ", ".join(f"{code} {count}" for code, count in imported.dropped_by_reason.items())
+    return (
+        f"{path}: none of its {imported.rows_read} rows was imported; all were dropped "
+        f"({reasons or 'no rows'}); see `avwap data presets` or pass --preset NAME"
+    )
+
+
+def _one_symbol(imported: ImportResult, symbol: str | None, path: Path) -> tuple[str, pd.DataFrame]:
     from avwap.core.errors import DataError
 
+    bars = imported.bars
+    if not len(bars):
+        raise DataError(_nothing_imported(path, imported))
     names = sorted(set(bars["symbol"]))
     if symbol is not None:
         wanted = symbol.strip().upper()
@@ -202,8 +236,9 @@ def compute(
 
     spec = preset(preset_name) if preset_name else detect_spec(path)
     imported = import_csv(path, spec)
-    name, bars = _one_symbol(imported.bars, symbol, path)
+    name, bars = _one_symbol(imported, symbol, path)
     start = anchor_index(bars["timestamp"], anchor, spec.is_daily)
+    report = imported.report
     return {
         "symbol": name,
         "file": path.as_posix(),
@@ -211,8 +246,15 @@ def compute(
         "frequency": spec.frequency,
         "anchor": anchor.strip(),
         "anchor_bar": bars["timestamp"].iloc[start].isoformat(),
-        "rows_imported": len(bars),
-        "rows_quarantined": imported.report.rows_quarantined,
+        # Every row read is accounted for: rows_read == rows_imported + sum(dropped_by_reason).
+        "rows_read": report.rows_read,
+        "rows_imported": report.rows_imported,
+        "rows_quarantined": report.rows_quarantined,
+        "rows_outside_session": report.rows_outside_session,
+        "rows_dropped": report.rows_dropped,
+        "dropped_by_reason": report.dropped_by_reason,
+        "quarantined_by_reason": report.reason_counts,
+        "symbol_bars": len(bars),
         "rows": avwap_rows(bars, start, engine),
     }
 
@@ -240,9 +282,11 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result)
             return
+        dropped = ", ".join(f"{code} {count}" for code, count in result["dropped_by_reason"].items())
         title = (
             f"AVWAP of {result['symbol']} ({result['frequency']}) anchored at {result['anchor_bar']}; "
-            f"{result['rows_quarantined']} rows quarantined"
+            f"{result['rows_read']} rows read, {result['rows_imported']} imported, "
+            f"{result['rows_dropped']} dropped" + (f" ({dropped})" if dropped else "")
         )
         print_table(title, ("bar", *OUTPUT_COLUMNS), table_rows(result))
 

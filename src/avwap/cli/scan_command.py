@@ -113,12 +113,18 @@ def _job_record(job: ScanJobResult) -> dict[str, Any]:
     }
 
 
+def _gate_state(is_open: bool, reason: str | None) -> str:
+    if is_open:
+        return "open"
+    return "UNKNOWN (fail closed, no candidates)" if reason == "MARKET_GATE_UNKNOWN" else "CLOSED"
+
+
 def _print_job(job: ScanJobResult) -> None:
     gate = job.result.market_gate
     overview = [
         ("trading date", job.trading_date),
         ("data through", job.as_of),
-        ("market gate", f"{'open' if gate.is_open else 'CLOSED'}: {gate.detail}"),
+        ("market gate", f"{_gate_state(gate.is_open, gate.reason)}: {gate.detail}"),
         ("symbols scanned", job.scanned),
         ("candidates", len(job.result.candidates)),
         ("filtered out", len(job.result.diagnostics)),

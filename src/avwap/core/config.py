@@ -227,6 +227,9 @@ class Config:
     sizing_distance_scale_pct: Decimal = Decimal("6")
     demo_seed: int = 7
     demo_sessions: int = 20
+    quarantine_sample_rows: int = 1000
+    benchmark_symbols: tuple[str, ...] = ("DIA", "IWM", "QQQ", "SPY")
+    candidates_include_benchmarks: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -248,10 +251,20 @@ class Config:
     def reports_dir(self) -> Path:
         return self.home / "reports"
 
+    def excluded_from_candidates(self, gate_benchmark: str) -> frozenset[str]:
+        """Symbols the scan never offers as candidates: the benchmarks, unless the operator opts in."""
+        if self.candidates_include_benchmarks:
+            return frozenset()
+        return frozenset({*self.benchmark_symbols, gate_benchmark})
+
     @property
     def effective_mode(self) -> ExecutionMode:
         """``DRY_RUN=1`` always wins over ``EXECUTION_MODE`` (the live gate narrows further, elsewhere)."""
         return ExecutionMode.DRY_RUN if self.dry_run else self.execution_mode
+
+    def __post_init__(self) -> None:
+        # Here, not in the parsers, so that overrides and direct construction are checked too.
+        check_ranges(self)
 
     def public_values(self) -> dict[str, Any]:
         """Every setting by its variable name, secrets replaced by whether they are set."""
@@ -269,12 +282,33 @@ class Config:
 
 
 @dataclass(frozen=True)
+class Range:
+    """Inclusive bounds of a percent (of equity, 0..100) or ratio (0..1) setting; ``positive``: 0 refused."""
+
+    low: Decimal
+    high: Decimal
+    positive: bool = False
+
+    def problem(self, value: Decimal) -> str | None:
+        if value > self.high or value < self.low or (self.positive and value == self.low):
+            lowest = f"more than {self.low}" if self.positive else f"at least {self.low}"
+            return f"must be {lowest} and at most {self.high}, got {value}"
+        return None
+
+
+PERCENT: Final = Range(Decimal(0), Decimal(100))  # 0 is valid but blocks every entry (config-check says so)
+POSITIVE_PERCENT: Final = Range(Decimal(0), Decimal(100), positive=True)  # 0 would size nothing
+RATIO: Final = Range(Decimal(0), Decimal(1))
+
+
+@dataclass(frozen=True)
 class Setting:
     variable: str
     attribute: str
     parse: Callable[[str, object], Any]
     secret: bool = False
     help: str = ""
+    range: Range | None = None
 
 
 SETTINGS: Final[tuple[Setting, ...]] = (
@@ -291,10 +325,10 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("MAX_ORDERS_PER_DAY", "max_orders_per_day", parse_int),
     Setting("MAX_POSITIONS", "max_positions", parse_int),
     Setting("MAX_GROSS_EXPOSURE", "max_gross_exposure", parse_decimal),
-    Setting("MAX_GROSS_EXPOSURE_PCT", "max_gross_exposure_pct", parse_decimal),
+    Setting("MAX_GROSS_EXPOSURE_PCT", "max_gross_exposure_pct", parse_decimal, range=PERCENT),
     Setting("MAX_NOTIONAL_PER_SYMBOL", "max_notional_per_symbol", parse_decimal),
     Setting("MAX_RISK_PER_TRADE", "max_risk_per_trade", parse_decimal),
-    Setting("MAX_RISK_PER_TRADE_PCT", "max_risk_per_trade_pct", parse_decimal),
+    Setting("MAX_RISK_PER_TRADE_PCT", "max_risk_per_trade_pct", parse_decimal, range=PERCENT),
     Setting("UNIVERSE_ALLOW_NETWORK", "universe_allow_network", parse_bool),
     Setting("ALPACA_API_KEY", "alpaca_api_key", parse_text, secret=True),
     Setting("ALPACA_SECRET_KEY", "alpaca_secret_key", parse_text, secret=True),
@@ -338,15 +372,62 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("STOP_EARLY_TREND_MINUTES", "stop_early_trend_minutes", parse_int),
     Setting("STOP_CLOSE_PROTECT_MINUTES", "stop_close_protect_minutes", parse_int),
     Setting("ENABLED_STRATEGIES", "enabled_strategies", parse_strategy_ids, help="comma-separated ids"),
-    Setting("SIZING_BASE_RISK_PCT", "sizing_base_risk_pct", parse_decimal, help="% of equity per entry"),
-    Setting("SIZING_MAX_ALLOCATION_PCT", "sizing_max_allocation_pct", parse_decimal, help="cap, % of equity"),
-    Setting("SIZING_MIN_SCALE", "sizing_min_scale", parse_decimal, help="floor of the distance scale"),
-    Setting("SIZING_DISTANCE_SCALE_PCT", "sizing_distance_scale_pct", parse_decimal, help="distance % for 0"),
+    Setting(
+        "SIZING_BASE_RISK_PCT",
+        "sizing_base_risk_pct",
+        parse_decimal,
+        help="% of equity per entry",
+        range=POSITIVE_PERCENT,
+    ),
+    Setting(
+        "SIZING_MAX_ALLOCATION_PCT",
+        "sizing_max_allocation_pct",
+        parse_decimal,
+        help="cap, % of equity",
+        range=POSITIVE_PERCENT,
+    ),
+    Setting(
+        "SIZING_MIN_SCALE", "sizing_min_scale", parse_decimal, help="floor of the distance scale", range=RATIO
+    ),
+    Setting(
+        "SIZING_DISTANCE_SCALE_PCT",
+        "sizing_distance_scale_pct",
+        parse_decimal,
+        help="distance % for 0",
+        range=POSITIVE_PERCENT,
+    ),
     Setting("DEMO_SEED", "demo_seed", parse_int),
     Setting("DEMO_SESSIONS", "demo_sessions", parse_positive_int),
+    Setting(
+        "QUARANTINE_SAMPLE_ROWS",
+        "quarantine_sample_rows",
+        parse_positive_int,
+        help="rejected import rows kept with their text, per file and reason (all are counted)",
+    ),
+    Setting(
+        "BENCHMARK_SYMBOLS",
+        "benchmark_symbols",
+        parse_symbols,
+        help="index funds that are never candidates (plus the scan's market-gate benchmark)",
+    ),
+    Setting(
+        "CANDIDATES_INCLUDE_BENCHMARKS",
+        "candidates_include_benchmarks",
+        parse_bool,
+        help="1 lets BENCHMARK_SYMBOLS become scan candidates",
+    ),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
+
+
+def check_ranges(config: Config) -> None:
+    """ConfigurationError naming the first percent or ratio setting outside its range (e.g. a 500 % cap)."""
+    for spec in SETTINGS:
+        value = getattr(config, spec.attribute)
+        problem = spec.range.problem(value) if spec.range is not None else None
+        if problem is not None:
+            raise ConfigurationError(spec.variable, problem)
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -5,26 +5,27 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
 from avwap.data.quarantine import QuarantineRecord
 
-
-def count_reasons(reasons: pd.Series) -> dict[str, int]:
-    """Rows per reason code (a row with two reasons counts under both), sorted by code."""
-    return dict(sorted(Counter(code for codes in reasons for code in codes).items()))
+OUTSIDE_SESSION: Final = "OUTSIDE_REGULAR_SESSION"
+SUPERSEDED: Final = "SUPERSEDED_BY_LATER_FILE"
 
 
 @dataclass(frozen=True)
 class FileReport:
     """One imported file, without its bars.
 
-    ``quarantined`` has one row per rejected source row: ``line`` (1-based line in the file), the parsed bar
+    ``quarantined`` is a sample of the rejected source rows, at most the import's ``sample_rows`` per reason
+    code (every rejected row when there are fewer): ``line`` (1-based line in the file), the parsed bar
     columns, ``reasons`` (tuple of codes, see :mod:`avwap.data.validation`) and ``raw`` (the exact source
-    line). ``flags`` has ``line``, the bar columns, ``flag`` and ``quarantined``. Rows outside the regular
-    session (when the spec keeps only the regular session) are counted in ``rows_outside_session``.
+    line). ``rows_quarantined`` and ``reason_counts`` count every rejected row. ``flags`` has ``line``, the
+    bar columns, ``flag`` and ``quarantined``. Rows outside the regular session (when the spec keeps only
+    the regular session) are counted in ``rows_outside_session``. Every row read is accounted for:
+    ``rows_read == rows_imported + rows_quarantined + rows_outside_session``.
     """
 
     path: Path
@@ -35,14 +36,29 @@ class FileReport:
     rows_read: int
     rows_imported: int
     rows_outside_session: int
+    rows_quarantined: int
+    reason_counts: dict[str, int]
+    first_reason_counts: dict[str, int]
 
     @property
-    def rows_quarantined(self) -> int:
+    def rows_sampled(self) -> int:
+        """Rejected rows kept with their text (the rest are only counted)."""
         return len(self.quarantined)
 
     @property
-    def reason_counts(self) -> dict[str, int]:
-        return count_reasons(self.quarantined["reasons"])
+    def rows_dropped(self) -> int:
+        """Rows read but not imported: quarantined or outside the regular session."""
+        return self.rows_quarantined + self.rows_outside_session
+
+    @property
+    def dropped_by_reason(self) -> dict[str, int]:
+        """Rows read but not imported, by reason; a quarantined row counts once, under its first reason
+        (so the values add up to :attr:`rows_dropped`); ``OUTSIDE_REGULAR_SESSION`` counts the rows the
+        session filter left out."""
+        dropped = Counter(self.first_reason_counts)
+        if self.rows_outside_session:
+            dropped[OUTSIDE_SESSION] = self.rows_outside_session
+        return dict(sorted(dropped.items()))
 
     @property
     def flag_counts(self) -> dict[str, int]:
@@ -89,6 +105,9 @@ class FileReport:
             "rows_quarantined": self.rows_quarantined,
             "rows_outside_session": self.rows_outside_session,
             "quarantined_by_reason": self.reason_counts,
+            "rows_dropped": self.rows_dropped,
+            "dropped_by_reason": self.dropped_by_reason,
+            "quarantine_rows_recorded": self.rows_sampled,
             "flags": self.flag_counts,
         }
 
@@ -132,6 +151,14 @@ class ImportResult:
     def flag_counts(self) -> dict[str, int]:
         return self.report.flag_counts
 
+    @property
+    def rows_dropped(self) -> int:
+        return self.report.rows_dropped
+
+    @property
+    def dropped_by_reason(self) -> dict[str, int]:
+        return self.report.dropped_by_reason
+
 
 @dataclass(frozen=True)
 class BatchImportResult:
@@ -154,10 +181,14 @@ class BatchImportResult:
     def summary(self) -> dict[str, Any]:
         """Totals over all files (reason counts are rows per reason)."""
         reasons: Counter[str] = Counter()
+        dropped: Counter[str] = Counter()
         flags: Counter[str] = Counter()
         for report in self.reports:
             reasons.update(report.reason_counts)
+            dropped.update(report.dropped_by_reason)
             flags.update(report.flag_counts)
+        if self.rows_superseded:
+            dropped[SUPERSEDED] = self.rows_superseded
         return {
             "files": len(self.reports),
             "rows_read": sum(report.rows_read for report in self.reports),
@@ -166,5 +197,8 @@ class BatchImportResult:
             "rows_outside_session": sum(report.rows_outside_session for report in self.reports),
             "rows_superseded": self.rows_superseded,
             "quarantined_by_reason": dict(sorted(reasons.items())),
+            "rows_dropped": sum(dropped.values()),
+            "dropped_by_reason": dict(sorted(dropped.items())),
+            "quarantine_rows_recorded": sum(report.rows_sampled for report in self.reports),
             "flags": dict(sorted(flags.items())),
         }

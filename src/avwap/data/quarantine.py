@@ -3,18 +3,26 @@
 One canonical-JSON object per line (keys sorted), lines sorted by (source, line). Re-importing a source file
 replaces all of that file's earlier records, so the file always describes the latest import of each source;
 the same imports give the same bytes.
+
+The file is bounded: an import records at most ``QUARANTINE_SAMPLE_ROWS`` (default
+:data:`DEFAULT_SAMPLE_ROWS`) rows per source file and reason code, the first ones in line order. The exact
+counts per reason are in the import's output (``quarantined_by_reason``, ``dropped_by_reason``), so a file
+of two million duplicate rows leaves a few hundred kilobytes here, not hundreds of megabytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import DataError
 from avwap.core.files import atomic_write_bytes
+
+DEFAULT_SAMPLE_ROWS: Final = 1000
 
 
 class QuarantineRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

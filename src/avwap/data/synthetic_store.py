@@ -4,6 +4,10 @@ Layout under ``store_root``: the :class:`~avwap.data.store.BarStore` partitions 
 ``universe.csv`` (symbol,name,sector,weight) and ``market.json`` (the spec, its hash, what was generated and
 a content hash), written last and atomically: a folder whose ``market.json`` matches the spec hash holds that
 market completely. Writing twice gives byte-identical files.
+
+``market.writing`` is created (atomically) before the first bar is written and removed after ``market.json``:
+a folder holding it is a synthetic market whose writer was interrupted (killed, power loss), so the next
+write clears it instead of refusing it as foreign bars.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from avwap.data.synthetic_market import SyntheticMarket, generate_market
 from avwap.data.synthetic_spec import GENERATOR_VERSION, SyntheticMarketSpec
 
 MARKET_FILE: Final = "market.json"
+WRITING_FILE: Final = "market.writing"
 UNIVERSE_FILE: Final = "universe.csv"
 SCHEMA_VERSION: Final = 1
 DAILY: Final = "1d"
@@ -106,38 +111,47 @@ def read_description(store_root: Path) -> dict[str, Any] | None:
     return description if isinstance(description, dict) else None
 
 
-def _clear_previous_market(store: BarStore, frequencies: tuple[str, ...]) -> None:
+def _clear_previous_market(store: BarStore, frequencies: tuple[str, ...], *, owned: bool) -> None:
     """Remove the bars of an earlier synthetic market, so a smaller market leaves no stale symbols behind.
 
-    Refuses a folder with bars but no ``market.json``: those bars were not generated here.
+    Refuses a folder with bars but neither ``market.json`` nor ``market.writing`` (those bars were not
+    generated here), unless the caller ``owned`` the folder (the demo's own ``data/`` inside its marked home).
     """
     has_bars = any(store.partitions(frequency) for frequency in frequencies)
     marker = store.root / MARKET_FILE
-    if has_bars and not marker.exists():
+    interrupted = (store.root / WRITING_FILE).exists()
+    if has_bars and not (marker.exists() or interrupted or owned):
         raise DataError(f"{store.root} holds bars that are not a synthetic market; use an empty folder")
-    # market.json goes first: an interrupted rewrite leaves no marker, so ensure_market regenerates.
+    store.root.mkdir(parents=True, exist_ok=True)
+    # market.writing goes first and market.json next: from here until the end of write_market, a kill leaves
+    # a folder that the next run recognises as an interrupted synthetic market and regenerates.
+    atomic_write_bytes(store.root / WRITING_FILE, b"avwap is writing a synthetic market here\n")
     marker.unlink(missing_ok=True)
     for frequency in frequencies:
         for path in store.partitions(frequency):
             path.unlink()
 
 
-def write_market(spec: SyntheticMarketSpec, store_root: Path) -> MarketSummary:
-    """Generate ``spec`` and write it to ``store_root`` (replacing an earlier synthetic market there)."""
+def write_market(spec: SyntheticMarketSpec, store_root: Path, *, owned: bool = False) -> MarketSummary:
+    """Generate ``spec`` and write it to ``store_root`` (replacing an earlier synthetic market there).
+
+    ``owned``: the caller vouches that any bars in ``store_root`` are its own (see _clear_previous_market).
+    """
     market = generate_market(spec)
     store = BarStore(Path(store_root))
     frequencies = (DAILY, spec.intraday_frequency)
-    _clear_previous_market(store, frequencies)
+    _clear_previous_market(store, frequencies, owned=owned)
     store.write(market.daily, DAILY)
     store.write(market.intraday, spec.intraday_frequency)
     universe_bytes = universe_csv(market.universe)
     atomic_write_bytes(store.root / UNIVERSE_FILE, universe_bytes)
     description = describe_market(market, universe_bytes)
     atomic_write_bytes(store.root / MARKET_FILE, pretty_json(description).encode("utf-8"))
+    (store.root / WRITING_FILE).unlink()
     return MarketSummary(store.root, json.loads(pretty_json(description)), reused=False)
 
 
-def ensure_market(spec: SyntheticMarketSpec, store_root: Path) -> MarketSummary:
+def ensure_market(spec: SyntheticMarketSpec, store_root: Path, *, owned: bool = False) -> MarketSummary:
     """Reuse the market in ``store_root`` when its ``market.json`` matches ``spec``; regenerate otherwise."""
     root = Path(store_root)
     description = read_description(root)
@@ -146,9 +160,10 @@ def ensure_market(spec: SyntheticMarketSpec, store_root: Path) -> MarketSummary:
         description is not None
         and description.get("spec_hash") == spec.spec_hash
         and (root / UNIVERSE_FILE).is_file()
+        and not (root / WRITING_FILE).exists()
         and bool(store.partitions(DAILY))
         and (description.get("intraday") is None or bool(store.partitions(spec.intraday_frequency)))
     )
     if complete and description is not None:
         return MarketSummary(root, description, reused=True)
-    return write_market(spec, root)
+    return write_market(spec, root, owned=owned)

@@ -63,8 +63,11 @@ class ValidationResult:
     """Outcome of :func:`validate_bars`.
 
     ``bars`` is the canonical, sorted bar frame of kept rows. ``quarantined`` has the input columns of the
-    rejected rows (input order) plus ``reasons`` (a tuple of codes). ``flags`` has one row per (row, flag)
-    with the input columns plus ``flag`` and ``quarantined``. ``kept`` is the per-input-row keep mask.
+    rejected rows (input order) plus ``reasons`` (a tuple of codes): all of them, or only a sample when
+    :func:`validate_bars` was given a ``sample_limit``; ``rows_quarantined`` and ``reason_counts`` always
+    count every rejected row, and ``masks`` holds every row's reason bits. ``flags`` has one row per
+    (row, flag) with the input columns plus ``flag`` and ``quarantined``. ``kept`` is the per-input-row
+    keep mask.
     """
 
     bars: pd.DataFrame
@@ -73,6 +76,8 @@ class ValidationResult:
     flags: pd.DataFrame
     reason_counts: dict[str, int] = field(default_factory=dict)
     flag_counts: dict[str, int] = field(default_factory=dict)
+    rows_quarantined: int = 0
+    masks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def reason_names(mask: int) -> tuple[str, ...]:
@@ -117,20 +122,43 @@ def reason_masks(frame: pd.DataFrame, duplicate_scope: Sequence[str] = ()) -> np
     return masks
 
 
+def sample_mask(masks: np.ndarray, groups: np.ndarray | None, limit: int) -> np.ndarray:
+    """True for the first ``limit`` rows (input order) of each (group, reason code) among the rows with that
+    code: a bounded, deterministic sample that still shows every reason of every group (e.g. file)."""
+    chosen = np.zeros(len(masks), dtype=bool)
+    for bit in REASON_BITS.values():
+        rows = np.flatnonzero(masks & bit)
+        if groups is None:
+            chosen[rows[:limit]] = True
+            continue
+        order = np.argsort(groups[rows], kind="stable")
+        sorted_groups = groups[rows][order]
+        rank = np.arange(len(order)) - np.searchsorted(sorted_groups, sorted_groups, side="left")
+        chosen[rows[order[rank < limit]]] = True
+    return chosen
+
+
 def _count(masks: np.ndarray) -> dict[str, int]:
     counts = {code: int(np.count_nonzero(masks & bit)) for code, bit in REASON_BITS.items()}
     return {code: count for code, count in counts.items() if count}
 
 
 def validate_bars(
-    frame: pd.DataFrame, prior_reasons: np.ndarray | None = None, duplicate_scope: Sequence[str] = ()
+    frame: pd.DataFrame,
+    prior_reasons: np.ndarray | None = None,
+    duplicate_scope: Sequence[str] = (),
+    *,
+    sample_limit: int | None = None,
+    sample_groups: np.ndarray | None = None,
 ) -> ValidationResult:
     """Split ``frame`` (canonical columns, any extra columns carried along) into kept and quarantined rows.
 
     ``prior_reasons`` is an optional int64 bit mask per row (see :data:`REASON_BITS`) with problems found
     before validation, e.g. by a CSV parser; those rows are quarantined with the rule results merged in.
     ``duplicate_scope`` names extra columns of the duplicate key (e.g. a source-file column, so that only
-    rows of the same file count as duplicates). Never raises for a bad row.
+    rows of the same file count as duplicates). ``sample_limit`` keeps only the first that many rejected
+    rows per reason (per ``sample_groups`` value, e.g. a file index) in ``quarantined``: a file of millions
+    of bad rows then costs memory for its counts, not for its rows. Never raises for a bad row.
     """
     frame = frame.reset_index(drop=True)
     masks = reason_masks(frame, duplicate_scope)
@@ -139,8 +167,9 @@ def validate_bars(
     bad = masks != 0
     kept = frame.loc[~bad, list(BAR_COLUMNS)]
     bars = normalize_bars(kept) if len(kept) else empty_bars()
-    quarantined = frame.loc[bad].copy()
-    quarantined["reasons"] = [reason_names(int(mask)) for mask in masks[bad]]
+    shown = bad if sample_limit is None else sample_mask(masks, sample_groups, sample_limit)
+    quarantined = frame.loc[shown].copy()
+    quarantined["reasons"] = [reason_names(int(mask)) for mask in masks[shown]]
     zero_volume = frame["volume"].to_numpy(dtype="float64") == 0
     flags = frame.loc[zero_volume].copy()
     flags["flag"] = "ZERO_VOLUME"
@@ -153,4 +182,6 @@ def validate_bars(
         flags=flags.reset_index(drop=True),
         reason_counts=_count(masks),
         flag_counts=flag_counts,
+        rows_quarantined=int(np.count_nonzero(bad)),
+        masks=masks,
     )

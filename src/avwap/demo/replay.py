@@ -64,6 +64,29 @@ def five_minute_bars(store: BarStore) -> pd.DataFrame:
     return normalize_bars(pd.concat(parts, ignore_index=True))
 
 
+def consecutive_sessions(days: list[dt.date], count: int, data_root: Path) -> list[dt.date]:
+    """The last ``count`` NYSE sessions of ``days`` (the days with intraday bars); a DataError when they skip
+    a session: a replay joined across a gap (a missing week, or ten years) would carry positions, stops and
+    the scan's history across it as if nothing happened."""
+    calendar = nyse()
+    chosen = [day for day in days if calendar.is_session(day)][-count:]
+    if not chosen:
+        raise DataError(f"no 5-minute bars on NYSE sessions in {data_root}")
+    expected = calendar.sessions(chosen[0], chosen[-1])
+    if list(expected) == chosen:
+        return chosen
+    present = set(chosen)
+    missing = [day for day in expected if day not in present]
+    tail = 0
+    while tail < len(chosen) and chosen[-1 - tail] == expected[-1 - tail]:
+        tail += 1
+    raise DataError(
+        f"the last {len(chosen)} sessions with intraday bars in {data_root} skip {len(missing)} NYSE "
+        f"session(s) between {chosen[0]} and {chosen[-1]} (first missing: {missing[0]}); a demo replays "
+        f"consecutive sessions: pass --sessions {tail} or import the missing days"
+    )
+
+
 def demo_config(environ: Mapping[str, str], home: Path) -> Config:
     """The demo runs PAPER_SIM in its own home; demo caps apply unless the environment sets them."""
     overrides = {
@@ -105,10 +128,7 @@ class Replay:
             )
         if sessions < 1:
             raise DataError(f"a demo replays at least one session, not {sessions}")
-        days = sorted(set(intraday["timestamp"].dt.date))
-        self.sessions = [day for day in days if nyse().is_session(day)][-sessions:]
-        if not self.sessions:
-            raise DataError(f"no 5-minute bars on NYSE sessions in {data_root}")
+        self.sessions = consecutive_sessions(sorted(set(intraday["timestamp"].dt.date)), sessions, data_root)
         self.data_root = Path(data_root)
         self.market = FrameMarketData(daily, intraday, "5m")
         self.bars_by_start = dict(iter(intraday.groupby("timestamp")))

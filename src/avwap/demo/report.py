@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,11 @@ from avwap.signals.avwap import avwap_series
 
 CHART_SESSIONS = 60
 CHARTED_SYMBOLS = 2
+# Summary figures that are counts by key: each gets its own table (title, key column), never a dict repr.
+COUNTED_FIGURES: Final = {
+    "decisions": ("Control-plane decisions", "outcome"),
+    "block_reasons": ("Entries blocked or resized, by reason code", "reason code"),
+}
 
 
 def summary_figures(result: ReplayResult, records: list[Record]) -> dict[str, Any]:
@@ -135,9 +140,15 @@ def write_report(path: Path, result: ReplayResult, records: list[Record], meta: 
         [LineSeries("equity", equity_values, "#111827")],
         value_format="{:,.0f}",
     )
+    counts = {name: figures.pop(name) for name in COUNTED_FIGURES}
     summary = Table(
         "", ["figure", "value"], [[name.replace("_", " "), str(value)] for name, value in figures.items()]
     )
+    count_tables = [
+        Table(title, [heading, "count"], [[key, str(value)] for key, value in counts[name].items()])
+        for name, (title, heading) in COUNTED_FIGURES.items()
+        if counts[name]
+    ]
     trade_rows = [
         [
             trade.symbol,
@@ -166,7 +177,7 @@ def write_report(path: Path, result: ReplayResult, records: list[Record], meta: 
         if (chart := _symbol_chart(market, records, symbol, result.sessions[-1])) is not None
     ]
     sections = [
-        Section("Summary", tables=[summary]),
+        Section("Summary", tables=[summary, *count_tables]),
         Section("Equity curve", charts=[equity]),
         Section("Trades", tables=[trade_table]),
         Section("Traded symbols", charts=charts),

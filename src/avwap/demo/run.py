@@ -54,7 +54,9 @@ def run_demo(
     """Reset the demo home, make sure there is a market, replay, and write the report."""
     config = demo_config(environ, prepare_demo_home(home))
     if data_dir is None:
-        summary = ensure_market(SyntheticMarketSpec(seed=config.demo_seed), config.data_dir)
+        # data/ lives inside the marked demo home, so bars left there by a killed run are the demo's own.
+        spec = SyntheticMarketSpec(seed=config.demo_seed)
+        summary = ensure_market(spec, config.data_dir, owned=True)
         data_root = config.data_dir
         market = f"synthetic (seed {config.demo_seed}, content {summary.content_hash[:12]})"
     else:

@@ -7,8 +7,12 @@ each symbol still gets its full panel of bars); the bar store's yearly partition
 files (read by :func:`avwap.watchlist.bar_reader.read_daily`).
 
 Refusals (each a :class:`DataError` naming what to fix, raised before any artifact is written): ``D`` is not a
-session; the store has no daily bars; the universe is empty; the benchmark has no bars, or none on ``as_of``
-(stale data would silently close the market gate); no universe symbol has a bar on ``as_of``.
+session; the store has no daily bars; the universe is empty; no universe symbol has a bar on ``as_of``.
+
+A benchmark that is missing, stale (no bar on ``as_of``) or too short is NOT a refusal: the market gate then
+fails closed with ``MARKET_GATE_UNKNOWN`` (docs/SCAN.md), every symbol is filtered out with that reason, and
+the scan still writes its (empty) candidates artifact and its diagnostics, so the operator and the execution
+loop see why there is nothing to trade. :func:`benchmark_problem` words the problem for the scan's output.
 """
 
 from __future__ import annotations
@@ -52,12 +56,19 @@ def scan_as_of(trading_date: dt.date, calendar: TradingCalendar) -> dt.date:
     return calendar.previous_session(trading_date)
 
 
-def universe_symbols(store: BarStore, universe: Iterable[str] | None, benchmark: str) -> tuple[str, ...]:
-    """The symbols to scan: ``universe`` normalized, or every stored daily symbol except the benchmark."""
+def universe_symbols(
+    store: BarStore,
+    universe: Iterable[str] | None,
+    benchmark: str,
+    excluded: frozenset[str] = frozenset(),
+) -> tuple[str, ...]:
+    """The symbols to scan: ``universe`` normalized, or every stored daily symbol except the benchmark;
+    without the ``excluded`` ones (index funds that must not become candidates, see Config)."""
     if universe is None:
         symbols = {symbol for symbol in store.symbols(DAILY) if symbol != benchmark}
     else:
         symbols = {symbol.strip().upper() for symbol in universe if symbol.strip()}
+    symbols -= excluded
     if not symbols:
         where = "the universe given" if universe is not None else f"the bar store {store.root}"
         raise DataError(f"the universe is empty: {where} has no symbols to scan")
@@ -75,15 +86,17 @@ def _last_date(frame: pd.DataFrame) -> dt.date | None:
     return None if frame.empty else frame["timestamp"].max().date()
 
 
-def _check_benchmark(benchmark: pd.DataFrame, symbol: str, as_of: dt.date, store: BarStore) -> None:
-    last = _last_date(benchmark)
+def benchmark_problem(inputs: ScanInputs, symbol: str) -> str | None:
+    """Why the benchmark cannot open the market gate (missing or stale), or ``None`` when it has a bar on
+    ``as_of`` (too short a history is for the gate itself to say)."""
+    last = _last_date(inputs.benchmark)
     if last is None:
-        raise DataError(
-            f"benchmark {symbol} has no daily bars in {store.root} up to {as_of}: import it first "
-            "(the market gate needs it)"
+        return (
+            f"benchmark {symbol} has no daily bars up to {inputs.as_of}: import it (the market gate needs it)"
         )
-    if last != as_of:
-        raise DataError(f"benchmark {symbol} has no bar on {as_of} (latest: {last}): the daily data is stale")
+    if last != inputs.as_of:
+        return f"benchmark {symbol} has no bar on {inputs.as_of} (latest: {last}): the daily data is stale"
+    return None
 
 
 def load_inputs(
@@ -94,17 +107,18 @@ def load_inputs(
     benchmark_symbol: str,
     panel_bars: int,
     calendar: TradingCalendar,
+    excluded: frozenset[str] = frozenset(),
 ) -> ScanInputs:
-    """Read and validate the scan's inputs (see the module docstring for what is refused)."""
+    """Read and validate the scan's inputs (see the module docstring for what is refused); ``excluded``
+    symbols are left out of the universe."""
     as_of = scan_as_of(trading_date, calendar)
     if not store.partitions(DAILY):
         raise DataError(f"no daily bars in the bar store {store.root}: import or sync data first")
-    symbols = universe_symbols(store, universe, benchmark_symbol)
+    symbols = universe_symbols(store, universe, benchmark_symbol, excluded)
     start = _read_start(as_of, panel_bars + READ_MARGIN_SESSIONS, calendar)
     frame = read_daily(store, [*symbols, benchmark_symbol], start=start, end=as_of)
     names = frame["symbol"]
     benchmark = frame.loc[names == benchmark_symbol].reset_index(drop=True)
-    _check_benchmark(benchmark, benchmark_symbol, as_of, store)
     bars = frame.loc[names.isin(symbols)].reset_index(drop=True)
     last = _last_date(bars)
     if last != as_of:

@@ -44,7 +44,7 @@ from avwap.watchlist.bar_reader import DAILY
 from avwap.watchlist.check_details import failing_checks
 from avwap.watchlist.diagnostics import quarantined_bars, reason_counts, write_diagnostics
 from avwap.watchlist.scan_charts import candidate_chart
-from avwap.watchlist.scan_inputs import ScanInputs, load_inputs
+from avwap.watchlist.scan_inputs import ScanInputs, benchmark_problem, load_inputs
 from avwap.watchlist.scan_report import render_scan_report, write_scan_report
 from avwap.watchlist.tradingview import write_tradingview
 
@@ -140,7 +140,8 @@ def run_scan(
     """Scan for trading day ``trading_date`` and write its artifacts (see the module docstring).
 
     ``data_dir``: bar store root (default ``config.data_dir``). ``universe``: symbols to scan (default: every
-    stored daily symbol except the benchmark). ``earnings``: reaction sessions per symbol (anchors and the
+    stored daily symbol except the benchmark); ``config.benchmark_symbols`` are always left out unless
+    ``CANDIDATES_INCLUDE_BENCHMARKS=1``. ``earnings``: reaction sessions per symbol (anchors and the
     earnings-window filter, counted from ``trading_date``: see docs/SCAN.md). ``rules``: the scan rules
     (default :class:`ScanRules`; :func:`~avwap.signals.scan_rules_file.load_scan_rules` reads a TOML file);
     their hash is recorded in the diagnostics artifact and the result. ``code_version`` pins the
@@ -158,11 +159,15 @@ def run_scan(
         benchmark_symbol=chosen.benchmark_symbol,
         panel_bars=chosen.panel_bars,
         calendar=nyse(),
+        excluded=config.excluded_from_candidates(chosen.benchmark_symbol),
     )
     report("scanning", 0, 1)
     as_of = inputs.as_of
     panel = build_panel(inputs.bars, as_of, chosen.panel_bars)
     gate = market_gate(inputs.benchmark, as_of, chosen)
+    problem = benchmark_problem(inputs, chosen.benchmark_symbol)
+    if problem is not None:  # the gate fails closed (MARKET_GATE_UNKNOWN); say why, loudly
+        LOGGER.warning("market_gate_unknown: %s; every symbol is filtered out", problem)
     sessions = inputs.future_sessions
     # as_of is D−1 (data through); the earnings window counts from the trading day D itself
     scanned = scan_panel(

@@ -158,6 +158,44 @@ def test_a_folder_with_foreign_bars_is_refused(tmp_path: Path) -> None:
         ensure_market(SPEC, tmp_path)
 
 
+# A writer that SIGKILLs its own process right after the first bar partition is written: what a kill
+# mid-write (Ctrl-C twice, OOM killer, power loss) leaves behind.
+KILLED_WRITER = """
+import datetime as dt, os, signal, sys
+from pathlib import Path
+from avwap.data import store
+from avwap.data.synthetic import SyntheticMarketSpec, write_market
+original = store.BarStore.write
+def write_then_die(self, frame, frequency):
+    original(self, frame, frequency)
+    os.kill(os.getpid(), signal.SIGKILL)
+store.BarStore.write = write_then_die
+spec = SyntheticMarketSpec(symbols=6, daily_start=dt.date(2026, 6, 1), intraday_start=dt.date(2026, 11, 23))
+write_market(spec, Path(sys.argv[1]))
+"""
+
+
+def kill_a_writer_mid_write(root: Path) -> None:
+    completed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(root)], check=False)
+    assert completed.returncode == -9
+    assert BarStore(root).partitions("1d") and not (root / MARKET_FILE).exists()
+
+
+def test_a_market_whose_writer_was_killed_is_regenerated(tmp_path: Path) -> None:
+    write_market(SPEC, tmp_path / "clean")
+    kill_a_writer_mid_write(tmp_path / "killed")
+    summary = ensure_market(SPEC, tmp_path / "killed")
+    assert not summary.reused
+    assert snapshot(tmp_path / "killed") == snapshot(tmp_path / "clean")
+    assert ensure_market(SPEC, tmp_path / "killed").reused
+
+
+def test_a_folder_the_caller_owns_is_cleared_even_without_any_marker(tmp_path: Path) -> None:
+    BarStore(tmp_path).write(generate_market(SPEC).daily.head(3), "1d")  # e.g. left by an older avwap
+    assert not ensure_market(SPEC, tmp_path, owned=True).reused
+    assert BarStore(tmp_path).symbols("1d") == sorted(generate_market(SPEC).daily["symbol"].unique())
+
+
 def test_a_market_without_intraday_bars(tmp_path: Path) -> None:
     spec = SyntheticMarketSpec(symbols=4, daily_start=dt.date(2026, 6, 1), intraday_start=None)
     summary = write_market(spec, tmp_path)

@@ -208,3 +208,54 @@ def test_rows_equal_a_slow_reference(
         assert row["avwap"] == pytest.approx(level, rel=1e-9, abs=1e-6)
         assert row["sigma"] == pytest.approx(sigma, rel=1e-6, abs=1e-4)  # the slow form cancels digits
         assert row["upper_2"] == pytest.approx(level + 2 * sigma, rel=1e-6, abs=2e-4)
+
+
+def test_every_dropped_row_is_counted_with_its_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bars.csv"
+    path.write_text(
+        INTRADAY  # four regular-session bars, then one outside the session and one duplicate
+        + "2024-01-03 16:00:00,14,14,14,14,500,xyz\n2024-01-03 09:45:00,11,14,11,14,1000,xyz\n"
+    )
+    record = json.loads(run(path, "2024-01-03 09:30", "--json")[1])
+    assert (record["rows_read"], record["rows_imported"], record["rows_dropped"]) == (6, 4, 2)
+    assert record["dropped_by_reason"] == {"DUPLICATE_TIMESTAMP": 1, "OUTSIDE_REGULAR_SESSION": 1}
+    assert record["rows_read"] == record["rows_imported"] + sum(record["dropped_by_reason"].values())
+    code, output = run(path, "2024-01-03 09:30")
+    assert code == 0 and "6 rows read, 4 imported, 2 dropped" in output
+
+
+def test_a_real_1_minute_file_accounts_for_its_16_00_bars(shared_data: Path, tmp_path: Path) -> None:
+    # PROVENANCE.md §4: bar-END labels, so read as bar starts (detected) 16:00 falls after the session.
+    source = shared_data / "alpha_vantage_msft_1min" / "MSFT_1min_2020-11-23_2020-12-18.csv"
+    lines = source.read_text().splitlines()
+    lines[0] = lines[0].replace("datetime_et_bar_end", "datetime")
+    detected = tmp_path / "MSFT.csv"
+    detected.write_text("\n".join(lines) + "\n")
+    for path, arguments in ((detected, ()), (source, ("--preset", "alphavantage_1min"))):
+        record = json.loads(run(path, "2020-12-01", "--json", *arguments)[1])
+        assert record["rows_read"] == len(lines) - 1 == 11_190
+        assert record["rows_read"] == record["rows_imported"] + sum(record["dropped_by_reason"].values())
+        assert record["dropped_by_reason"]["OUTSIDE_REGULAR_SESSION"] > 0
+
+
+def test_a_file_whose_every_row_is_quarantined_says_so_and_why(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("date,open,high,low,close,volume\n2024-01-02,10,8,12,10,100\n2024-01-03,-1,1,1,1,1\n")
+    code, output = run(path, "2024-01-02")
+    assert code == 4, output
+    assert "none of its 2 rows was imported" in output
+    assert "HIGH_BELOW_LOW 1" in output and "NON_POSITIVE_PRICE 1" in output
+    assert "holds 0 symbols" not in output
+
+
+def test_two_digit_year_dates_are_detected_like_the_preset_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "ABC.csv"
+    path.write_text(
+        "date,open,high,low,close,volume\n01/02/24,10,12,8,10,100\n01/03/24,10,13,9,11,300\n"
+        "01/04/24,11,15,11,13,100\n"
+    )
+    detected = json.loads(run(path, "2024-01-03", "--json")[1])
+    preset = json.loads(run(path, "2024-01-03", "--json", "--preset", "skender_daily")[1])
+    assert detected["frequency"] == "1d" and detected["anchor_bar"] == "2024-01-03T00:00:00-05:00"
+    assert detected["rows"] == preset["rows"]
+    assert [row["avwap"] for row in detected["rows"]] == [11.0, 11.5]

@@ -4,6 +4,7 @@ a scan."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -33,7 +34,7 @@ def copy_store(source: Path, target: Path, drop: set[str] | None = None, end: dt
     [
         (HOLIDAY, "2026-11-26 is not an NYSE session"),
         (dt.date(2026, 11, 28), "2026-11-28 is not an NYSE session"),
-        (dt.date(2026, 12, 15), "no bar on 2026-12-14"),  # the data ends 2026-11-30: stale for this day
+        (dt.date(2026, 12, 15), "no universe symbol has a daily bar on 2026-12-14"),  # data ends 11-30
         (dt.date(1980, 1, 2), "outside the calendar range"),
     ],
 )
@@ -46,20 +47,45 @@ def test_bad_trading_dates_write_nothing(
     assert written_files(home) == {}
 
 
-def test_missing_benchmark_writes_nothing(tmp_path: Path, market_store: Path) -> None:
-    store = copy_store(market_store, tmp_path / "store", drop={"SPY"})
-    with pytest.raises(DataError, match="benchmark SPY has no daily bars"):
-        scan_into(tmp_path / "home", store)
-    assert written_files(tmp_path / "home") == {}
+def stale_benchmark_store(market_store: Path, target: Path) -> Path:
+    store = copy_store(market_store, target, drop={"SPY"})
+    BarStore(store).write(BarStore(market_store).read("1d", symbols=["SPY"], end=dt.date(2026, 11, 25)), "1d")
+    return store
 
 
-def test_stale_benchmark_writes_nothing(tmp_path: Path, market_store: Path) -> None:
+@pytest.mark.parametrize("benchmark", ["missing", "stale"])
+def test_a_missing_or_stale_benchmark_closes_the_gate_as_unknown_and_writes_the_artifacts(
+    tmp_path: Path, market_store: Path, benchmark: str
+) -> None:
+    """docs/SCAN.md: MARKET_GATE_UNKNOWN (fail closed), every symbol filtered out, artifacts still written."""
+    if benchmark == "missing":
+        store = copy_store(market_store, tmp_path / "store", drop={"SPY"})
+    else:
+        store = stale_benchmark_store(market_store, tmp_path / "store")
+    job = scan_into(tmp_path / "home", store)
+    gate = job.result.market_gate
+    assert (gate.is_open, gate.reason) == (False, "MARKET_GATE_UNKNOWN")
+    assert job.result.candidates == ()
+    assert job.reason_counts == {"MARKET_GATE_UNKNOWN": job.scanned} and job.scanned > 0
+    written = written_files(tmp_path / "home")
+    candidates = json.loads(written[f"artifacts/candidates/{TRADING_DATE}.json"])
+    assert candidates["candidates"] == []
+    assert any(name.startswith("artifacts/diagnostics/") for name in written)
+
+
+def test_scan_command_shows_an_unknown_gate_and_exits_0(tmp_path: Path, market_store: Path) -> None:
     store = copy_store(market_store, tmp_path / "store", drop={"SPY"})
-    spy = BarStore(market_store).read("1d", symbols=["SPY"], end=dt.date(2026, 11, 25))
-    BarStore(store).write(spy, "1d")
-    with pytest.raises(DataError, match=r"benchmark SPY has no bar on 2026-11-27 \(latest: 2026-11-25\)"):
-        scan_into(tmp_path / "home", store)
-    assert written_files(tmp_path / "home") == {}
+    app = typer.Typer()
+
+    @app.callback()
+    def root() -> None:
+        """Test root."""
+
+    scan_command.register(app)
+    arguments = ["scan", "--as-of", TRADING_DATE.isoformat(), "--data", str(store), "--home", str(tmp_path)]
+    result = CliRunner().invoke(app, arguments, env={"AVWAP_HOME": ""})
+    assert result.exit_code == 0, result.output
+    assert "UNKNOWN (fail closed, no candidates)" in result.output
 
 
 def test_no_universe_bar_on_the_as_of_session_writes_nothing(tmp_path: Path, market_store: Path) -> None:
@@ -212,7 +238,7 @@ def test_the_summary_goes_to_the_notifier(tmp_path: Path, market_store: Path) ->
     job = scan_into(tmp_path / "home", market_store, notifier=notifier)
     (event,) = notifier.events
     assert event.kind is AlertKind.SCAN_SUMMARY and job.summary_sent
-    assert f"{len(job.result.candidates)} candidates from 45 symbols" in event.title
+    assert f"{len(job.result.candidates)} candidates from 44 symbols" in event.title
     assert event.date_ny == TRADING_DATE
 
 

@@ -39,8 +39,8 @@ def test_scan_json_reports_and_writes_the_day(tmp_path: Path, market_store: Path
     assert code == 0, output
     record = json.loads(output)
     assert (record["trading_date"], record["data_through"]) == ("2026-11-30", "2026-11-27")
-    assert record["scanned"] == 45 and record["candidate_count"] == len(record["candidates"]) >= 2
-    assert sum(record["reason_counts"].values()) == 45 - record["candidate_count"]
+    assert record["scanned"] == 44 and record["candidate_count"] == len(record["candidates"]) >= 2
+    assert sum(record["reason_counts"].values()) == 44 - record["candidate_count"]
     files = [Path(path).relative_to(home).as_posix() for path in record["files"]]
     assert set(files) == set(written_files(home)) and len(files) == 5
     assert files[-1] == "artifacts/candidates/2026-11-30.json"

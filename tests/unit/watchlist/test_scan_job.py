@@ -72,11 +72,11 @@ def test_every_universe_symbol_is_a_candidate_or_a_diagnostic_once(
     scanned: tuple[Path, ScanJobResult], market_store: Path
 ) -> None:
     _, job = scanned
-    universe = set(BarStore(market_store).symbols("1d")) - {"SPY"}
+    universe = set(BarStore(market_store).symbols("1d")) - {"SPY", "IWM"}  # benchmarks are never scanned
     candidates = [item.symbol for item in job.result.candidates]
     diagnostics = [item.symbol for item in job.result.diagnostics]
     assert sorted(candidates + diagnostics) == sorted(universe)
-    assert job.scanned == len(universe) == 45  # 40 synthetic stocks, IWM and four hand-made
+    assert job.scanned == len(universe) == 44  # 40 synthetic stocks and four hand-made
     assert sum(job.reason_counts.values()) == len(diagnostics)
 
 
@@ -168,7 +168,7 @@ def test_an_empty_result_still_writes_an_empty_artifact(tmp_path: Path, market_s
     assert set(files) == EXPECTED_FILES
     payload = json.loads(files["artifacts/candidates/2026-11-30.json"])
     assert payload["candidates"] == [] and payload["candidate_count"] == 0
-    assert payload["scanned_symbols"] == 45
+    assert payload["scanned_symbols"] == 44
     assert files["artifacts/candidates/2026-11-30.csv"] == (",".join(CSV_COLUMNS) + "\n").encode()
     assert files["artifacts/watchlists/2026-11-30.txt"] == b""
     assert read_candidates(home / "artifacts", TRADING_DATE).candidates == ()
