@@ -35,6 +35,8 @@ from avwap.ledger.atomic import build_provenance
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.router import Ledger
 from avwap.signals.scan_records import Candidate, MarketGate, ScanResult
+from avwap.signals.scan_rules import ScanRules
+from avwap.signals.scan_rules_file import scan_rules_hash
 from avwap.watchlist.artifact import write_candidates
 
 SEED = 20260401
@@ -123,7 +125,8 @@ def _write_watchlist(artifacts: Path, levels: np.ndarray) -> None:
     result = ScanResult(
         as_of=nyse().previous_session(DAY), market_gate=gate, candidates=candidates, diagnostics=()
     )
-    write_candidates(artifacts, DAY, result, build_provenance("bench", "bench", DAY, code_version="bench"))
+    provenance = build_provenance("bench", "bench", DAY, code_version="bench")
+    write_candidates(artifacts, DAY, result, provenance, rules_hash=scan_rules_hash(ScanRules()))
 
 
 class _Session:

@@ -6,6 +6,9 @@ datetimes; NY trading dates are ``datetime.date``.
 
 The calendar is built once for a fixed range (so no wall-clock read decides its bounds) and answers from
 sorted lists afterwards; a date outside the range raises :class:`CalendarError` rather than guessing.
+It is built from :mod:`avwap.core.nyse_table`, the XNYS calendar's closed weekdays and early closes generated
+by ``scripts/nyse_table.py`` (a test rebuilds it from exchange_calendars): building the XNYS calendar itself
+imports pandas and takes about a second, most of a short command's start.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ NEW_YORK: Final = ZoneInfo("America/New_York")
 CALENDAR_START: Final = dt.date(1990, 1, 2)
 CALENDAR_END: Final = dt.date(2030, 12, 31)
 REGULAR_SESSION_MINUTES: Final = 390
+REGULAR_OPEN: Final = dt.time(9, 30)
+REGULAR_CLOSE: Final = dt.time(16, 0)
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ class TradingCalendar:
 
 
 def _build_sessions(start: dt.date, end: dt.date) -> list[Session]:
+    """The sessions straight from exchange_calendars (what :mod:`avwap.core.nyse_table` is generated from)."""
     import exchange_calendars
 
     calendar = exchange_calendars.get_calendar("XNYS", start=start.isoformat(), end=end.isoformat())
@@ -181,7 +187,34 @@ def _build_sessions(start: dt.date, end: dt.date) -> list[Session]:
     ]
 
 
+def _ny_instant(day: dt.date, wall_clock: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, wall_clock, NEW_YORK).astimezone(dt.UTC)
+
+
+def _table_sessions() -> list[Session]:
+    """The sessions of the generated table: every weekday not closed, 09:30 to 16:00 ET or its early close."""
+    from avwap.core import nyse_table
+
+    first = dt.date.fromisoformat(nyse_table.FIRST_SESSION)
+    last = dt.date.fromisoformat(nyse_table.LAST_SESSION)
+    closed = {dt.date.fromisoformat(day) for day in nyse_table.CLOSED_WEEKDAYS}
+    early = {
+        dt.date.fromisoformat(day): dt.time.fromisoformat(close)
+        for day, close in nyse_table.EARLY_CLOSES.items()
+    }
+    days = (first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
+    return [
+        Session(
+            date=day,
+            open=_ny_instant(day, REGULAR_OPEN),
+            close=_ny_instant(day, early.get(day, REGULAR_CLOSE)),
+        )
+        for day in days
+        if day.weekday() < 5 and day not in closed
+    ]
+
+
 @functools.cache
 def nyse() -> TradingCalendar:
-    """The shared NYSE calendar (built once per process, about 0.2 s)."""
-    return TradingCalendar(_build_sessions(CALENDAR_START, CALENDAR_END))
+    """The shared NYSE calendar (built once per process from the generated table, a few milliseconds)."""
+    return TradingCalendar(_table_sessions())
