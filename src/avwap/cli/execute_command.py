@@ -89,7 +89,6 @@ def exit_code(outcome: LoopOutcome) -> int:
 
 def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
     from avwap.core.clock import SystemClock
-    from avwap.execution.market_data import StoreMarketLoader
     from avwap.execution.runner import Assembly, EventSleeper, Runner, StopFlag, store_market_loader
     from avwap.integrations.slack.notifier import build_notifier
 
@@ -100,7 +99,7 @@ def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
         clock,
         notifier,
         broker_factory=alpaca_factory(config),  # type: ignore[arg-type]
-        market_loader=store_market_loader(StoreMarketLoader(config.data_dir)),
+        market_loader=store_market_loader(config.data_dir),
     )
     stop = StopFlag()
     for number in (signal.SIGTERM, signal.SIGINT):
