@@ -278,7 +278,7 @@ def run(*, smoke: bool = False) -> dict[str, Any]:
             work / "home-synthetic",
             SYNTHETIC_TRADING_DATE,
             4.0,
-            repeats,
+            repeats=repeats,
         )
         cases.append({**synthetic, "setup_seconds": setup})
     return {
