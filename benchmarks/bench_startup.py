@@ -44,6 +44,7 @@ ENTRY: Final = "from avwap.cli.main import main; main()"  # what the console scr
 
 def _environment() -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith(CLEARED_PREFIXES)}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed avwap has .pyc files (tests set it)
     source = str(ROOT / "src")
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source, environment.get("PYTHONPATH", "")]))
     return environment
