@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -73,9 +74,26 @@ class TradingCalendar:
     """NYSE sessions between ``CALENDAR_START`` and ``CALENDAR_END``."""
 
     def __init__(self, sessions: list[Session]) -> None:
-        self._sessions = sessions
         self._dates = [session.date for session in sessions]
+        self._open_days = frozenset(self._dates)
         self._by_date = {session.date: session for session in sessions}
+        self._make: Callable[[dt.date], Session] | None = None
+
+    @classmethod
+    def lazy(cls, dates: list[dt.date], make: Callable[[dt.date], Session]) -> TradingCalendar:
+        """The sessions on ``dates`` (ascending); each :class:`Session` is made by ``make`` when first needed
+        (41 years of them, with their time-zone conversions, would be most of a short command's start)."""
+        calendar = cls([])
+        calendar._dates, calendar._open_days, calendar._make = dates, frozenset(dates), make
+        return calendar
+
+    def _record(self, day: dt.date) -> Session:
+        """The session of ``day``, which must be a session date."""
+        record = self._by_date.get(day)
+        if record is None:
+            assert self._make is not None, f"{day} has no session record"
+            record = self._by_date[day] = self._make(day)
+        return record
 
     @property
     def first_date(self) -> dt.date:
@@ -91,15 +109,14 @@ class TradingCalendar:
 
     def is_session(self, day: dt.date) -> bool:
         self._check_range(day)
-        return day in self._by_date
+        return day in self._open_days
 
     def session(self, day: dt.date) -> Session:
         """The session on ``day``; :class:`CalendarError` when the market is closed that day."""
         self._check_range(day)
-        try:
-            return self._by_date[day]
-        except KeyError:
-            raise CalendarError(f"{day} is not an NYSE session (weekend or holiday)") from None
+        if day not in self._open_days:
+            raise CalendarError(f"{day} is not an NYSE session (weekend or holiday)")
+        return self._record(day)
 
     def session_open(self, day: dt.date) -> dt.datetime:
         return self.session(day).open
@@ -121,7 +138,7 @@ class TradingCalendar:
         return self._dates[low:high]
 
     def session_records(self, start: dt.date, end: dt.date) -> list[Session]:
-        return [self._by_date[day] for day in self.sessions(start, end)]
+        return [self._record(day) for day in self.sessions(start, end)]
 
     def holidays(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Weekdays in ``[start, end]`` on which the exchange is closed."""
@@ -160,7 +177,7 @@ class TradingCalendar:
         day = ny_date(instant)
         if not self.is_session(day):
             return False
-        session = self._by_date[day]
+        session = self._record(day)
         return session.open <= instant < session.close
 
     def bar_starts(self, day: dt.date, minutes: int) -> list[dt.datetime]:
@@ -191,30 +208,41 @@ def _ny_instant(day: dt.date, wall_clock: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, wall_clock, NEW_YORK).astimezone(dt.UTC)
 
 
-def _table_sessions() -> list[Session]:
-    """The sessions of the generated table: every weekday not closed, 09:30 to 16:00 ET or its early close."""
+def _table_dates() -> list[dt.date]:
+    """The session dates of the generated table: every weekday that is not a closed weekday."""
     from avwap.core import nyse_table
 
     first = dt.date.fromisoformat(nyse_table.FIRST_SESSION)
     last = dt.date.fromisoformat(nyse_table.LAST_SESSION)
     closed = {dt.date.fromisoformat(day) for day in nyse_table.CLOSED_WEEKDAYS}
-    early = {
+    days = map(dt.date.fromordinal, range(first.toordinal(), last.toordinal() + 1))
+    return [day for day in days if day.weekday() < 5 and day not in closed]
+
+
+def _table_session(day: dt.date, early_closes: Mapping[dt.date, dt.time]) -> Session:
+    """The session of a table date: 09:30 ET to 16:00 ET or its early close."""
+    close = early_closes.get(day, REGULAR_CLOSE)
+    return Session(date=day, open=_ny_instant(day, REGULAR_OPEN), close=_ny_instant(day, close))
+
+
+def _table_early_closes() -> dict[dt.date, dt.time]:
+    from avwap.core import nyse_table
+
+    return {
         dt.date.fromisoformat(day): dt.time.fromisoformat(close)
         for day, close in nyse_table.EARLY_CLOSES.items()
     }
-    days = (first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
-    return [
-        Session(
-            date=day,
-            open=_ny_instant(day, REGULAR_OPEN),
-            close=_ny_instant(day, early.get(day, REGULAR_CLOSE)),
-        )
-        for day in days
-        if day.weekday() < 5 and day not in closed
-    ]
+
+
+def _table_sessions() -> list[Session]:
+    """Every session of the generated table at once (the tests compare them with exchange_calendars)."""
+    early = _table_early_closes()
+    return [_table_session(day, early) for day in _table_dates()]
 
 
 @functools.cache
 def nyse() -> TradingCalendar:
     """The shared NYSE calendar (built once per process from the generated table, a few milliseconds)."""
-    return TradingCalendar(_table_sessions())
+    return TradingCalendar.lazy(
+        _table_dates(), functools.partial(_table_session, early_closes=_table_early_closes())
+    )

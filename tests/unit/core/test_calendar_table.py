@@ -6,7 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from avwap.core.calendar import CALENDAR_END, CALENDAR_START, _build_sessions, _table_sessions, nyse
+from avwap.core.calendar import (
+    CALENDAR_END,
+    CALENDAR_START,
+    TradingCalendar,
+    _build_sessions,
+    _table_sessions,
+    nyse,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -17,6 +24,13 @@ def test_table_sessions_equal_exchange_calendars_sessions() -> None:
     assert len(table) == len(library) > 10_000
     assert table == library
     assert {session.open.tzinfo for session in table} == {session.open.tzinfo for session in library}
+    # the shared calendar makes its sessions lazily: the same records, whatever order they are asked in
+    calendar = TradingCalendar.lazy(
+        [session.date for session in library], {s.date: s for s in library}.__getitem__
+    )
+    assert calendar.session(library[-1].date) == library[-1]
+    assert nyse().session_records(CALENDAR_START, CALENDAR_END) == library
+    assert calendar.session_records(CALENDAR_START, CALENDAR_END) == library
 
 
 def test_nyse_is_built_from_the_table_without_exchange_calendars() -> None:
