@@ -169,6 +169,8 @@ class EmptyMarketData:
         return self.frames().last_price(symbol, now)
 
     def __getattr__(self, name: str) -> Any:  # the optional fast paths (visible_count, session_arrays, ...)
+        if name.startswith("_"):  # never for private or special names (copy, pickle): no recursion, no build
+            raise AttributeError(name)
         return getattr(self.frames(), name)
 
 
