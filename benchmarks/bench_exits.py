@@ -4,6 +4,8 @@
   resolved for all 50 positions (as the execution cycle does). Reported: per-cycle cost (all 50 positions).
 * ``simulation``: 500 symbols × 5 years of daily bars (1,260 sessions); a position opens on every 21st session
   of every symbol; every position is replayed to its stop. Reported: trades per second.
+
+``run(smoke=True)`` (CI): 5 positions, 20 symbols × 1 year; the same code path in seconds.
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ def _walk(rng: np.random.Generator, count: int, start: float, sigma: float) -> t
     return tuple(values.round(2) for values in (open_, high, low, close))
 
 
-def _cycle_inputs(rng: np.random.Generator) -> list[tuple[ExitPosition, BarArrays, BarArrays]]:
+def _cycle_inputs(
+    rng: np.random.Generator, positions: int = POSITIONS
+) -> list[tuple[ExitPosition, BarArrays, BarArrays]]:
     session = nyse().session(DAY)
     starts = instant_ns(session.open) + np.arange(78, dtype=np.int64) * 300_000_000_000
     past = nyse().sessions(DAY - dt.timedelta(days=200), DAY - dt.timedelta(days=1))[-120:]
     inputs = []
-    for number in range(POSITIONS):
+    for number in range(positions):
         intraday = bar_arrays_from_values(starts, *_walk(rng, 78, 100.0, 0.002))
         daily = bar_arrays_from_values(
             [ny_midnight_ns(day) for day in past], *_walk(rng, len(past), 100.0, 0.015)
@@ -64,8 +68,8 @@ def _cycle_inputs(rng: np.random.Generator) -> list[tuple[ExitPosition, BarArray
     return inputs
 
 
-def bench_cycle() -> dict[str, object]:
-    inputs = _cycle_inputs(np.random.default_rng(SEED))
+def bench_cycle(positions: int = POSITIONS) -> dict[str, object]:
+    inputs = _cycle_inputs(np.random.default_rng(SEED), positions)
     session = nyse().session(DAY)
     states = [position for position, _, _ in inputs]
     costs, changes = [], 0
@@ -78,21 +82,21 @@ def bench_cycle() -> dict[str, object]:
             changes += decision.changed
         costs.append(time.perf_counter() - started)
     return {
-        "positions": POSITIONS,
+        "positions": positions,
         "cycles": len(costs),
         "per_cycle_ms_median": round(statistics.median(costs) * 1000, 3),
         "per_cycle_ms_max": round(max(costs) * 1000, 3),
-        "per_position_us_median": round(statistics.median(costs) / POSITIONS * 1e6, 1),
+        "per_position_us_median": round(statistics.median(costs) / positions * 1e6, 1),
         "stop_changes": changes,
     }
 
 
-def bench_simulation() -> dict[str, object]:
+def bench_simulation(symbols: int = SYMBOLS, years: int = YEARS) -> dict[str, object]:
     rng = np.random.default_rng(SEED + 1)
-    days = nyse().sessions(dt.date(2019, 1, 2), dt.date(2023, 12, 29))[: YEARS * 252]
+    days = nyse().sessions(dt.date(2019, 1, 2), dt.date(2023, 12, 29))[: years * 252]
     starts = np.asarray([ny_midnight_ns(day) for day in days], dtype=np.int64)
     bars, entries = {}, []
-    for number in range(SYMBOLS):
+    for number in range(symbols):
         symbol = f"S{number:03d}"
         open_, high, low, close = _walk(rng, len(days), float(rng.uniform(20, 300)), 0.02)
         bars[symbol] = bar_arrays_from_values(starts, open_, high, low, close)
@@ -105,7 +109,7 @@ def bench_simulation() -> dict[str, object]:
     exits = simulate_daily(entries, bars)
     elapsed = time.perf_counter() - started
     return {
-        "symbols": SYMBOLS,
+        "symbols": symbols,
         "sessions": len(days),
         "trades": len(exits),
         "stopped": sum(item.outcome == "STOPPED" for item in exits),
@@ -114,11 +118,14 @@ def bench_simulation() -> dict[str, object]:
     }
 
 
-def run() -> dict[str, object]:
-    return {"cycle": bench_cycle(), "simulation": bench_simulation()}
+def run(*, smoke: bool = False) -> dict[str, object]:
+    if smoke:
+        return {"smoke": True, "cycle": bench_cycle(positions=5), "simulation": bench_simulation(20, 1)}
+    return {"smoke": False, "cycle": bench_cycle(), "simulation": bench_simulation()}
 
 
 if __name__ == "__main__":
     import json
+    import sys
 
-    print(json.dumps(run(), indent=2, sort_keys=True))
+    print(json.dumps(run(smoke="--smoke" in sys.argv[1:]), indent=2, sort_keys=True))

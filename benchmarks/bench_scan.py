@@ -17,6 +17,9 @@ process before anything else (a disk-cache load when ``NUMBA_CACHE_DIR`` already
 ``naive_reference``: a per-symbol pandas implementation of the scan's measures (SMA, Wilder ATR, liquidity,
 five anchor types, AVWAP with σ, slope and distance per anchor), on a subset of the real symbols; its time per
 symbol is scaled to the universe and compared with the vectorized scan stage and with the whole job.
+
+``run(smoke=True)`` (CI): 8 real symbols, 50 synthetic symbols, 5 naive symbols and one warm repeat: the same
+code path in seconds (targets are then meaningless).
 """
 
 from __future__ import annotations
@@ -74,7 +77,9 @@ def _timed_job(action: Callable[[Callable[[str, int, int], None]], Any]) -> tupl
     return round(ended - started, 3), stages
 
 
-def _scan_case(name: str, store: Path, home: Path, trading_date: dt.date, target: float) -> dict[str, Any]:
+def _scan_case(
+    name: str, store: Path, home: Path, trading_date: dt.date, target: float, *, repeats: int = WARM_REPEATS
+) -> dict[str, Any]:
     from avwap.core.clock import FixedClock
     from avwap.core.config import load_config
     from avwap.watchlist.scan_job import run_scan
@@ -90,7 +95,7 @@ def _scan_case(name: str, store: Path, home: Path, trading_date: dt.date, target
         outcome["job"] = result
 
     first, _ = _timed_job(job)
-    runs = [_timed_job(job) for _ in range(WARM_REPEATS)]
+    runs = [_timed_job(job) for _ in range(repeats)]
     seconds, stages = min(runs, key=lambda run: run[0])
     result = outcome["job"]
     return {
@@ -106,14 +111,15 @@ def _scan_case(name: str, store: Path, home: Path, trading_date: dt.date, target
     }
 
 
-def _import_real(store: Path) -> float:
+def _import_real(store: Path, symbols: int | None = None) -> float:
     from avwap.data.csv_import import expand_paths, import_csv, import_many
     from avwap.data.presets import preset
     from avwap.data.store import BarStore
 
     started = time.perf_counter()
     bars = BarStore(store)
-    batch = import_many(expand_paths([SHARED_DATA / "daily_sp500_5yr_cnuge"]), preset("cnuge_daily"))
+    paths = expand_paths([SHARED_DATA / "daily_sp500_5yr_cnuge"])
+    batch = import_many(paths if symbols is None else sorted(paths)[:symbols], preset("cnuge_daily"))
     bars.write(batch.bars, "1d")
     bars.record_quarantine("1d", [report.source for report in batch.reports], batch.quarantine_records())
     spy = SHARED_DATA / "mplfinance" / "yahoofinance-SPY-20080101-20180101.csv"
@@ -121,12 +127,12 @@ def _import_real(store: Path) -> float:
     return round(time.perf_counter() - started, 3)
 
 
-def _write_synthetic(store: Path) -> float:
+def _write_synthetic(store: Path, symbols: int = 3000) -> float:
     from avwap.core.calendar import nyse
     from avwap.data.synthetic import SyntheticMarketSpec, write_market
 
     spec = SyntheticMarketSpec(
-        symbols=3000,
+        symbols=symbols,
         daily_start=nyse().sessions_back(SYNTHETIC_LAST_SESSION, 503),
         daily_end=SYNTHETIC_LAST_SESSION,
         intraday_start=None,
@@ -186,15 +192,21 @@ def _naive_symbol(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def _naive_case(
-    store: Path, as_of: dt.date, scan_seconds: float, job_seconds: float, universe: int
+    store: Path,
+    as_of: dt.date,
+    scan_seconds: float,
+    job_seconds: float,
+    universe: int,
+    *,
+    wanted: int = NAIVE_SYMBOLS,
 ) -> dict[str, Any]:
     from avwap.data.store import BarStore
     from avwap.signals.avwap import avwap_snapshot
     from avwap.signals.panel import build_panel
 
     frame = BarStore(store).read("1d", end=as_of)
-    symbols = sorted(set(frame["symbol"]) - {"SPY"})[:: max(1, len(set(frame["symbol"])) // NAIVE_SYMBOLS)]
-    symbols = symbols[:NAIVE_SYMBOLS]
+    symbols = sorted(set(frame["symbol"]) - {"SPY"})[:: max(1, len(set(frame["symbol"])) // wanted)]
+    symbols = symbols[:wanted]
     started = time.perf_counter()
     results = {}
     for symbol in symbols:
@@ -225,9 +237,12 @@ def _naive_case(
     }
 
 
-def run() -> dict[str, Any]:
+def run(*, smoke: bool = False) -> dict[str, Any]:
     """Both end-to-end cases, the naive reference, and the numba compile time."""
     from avwap.core.calendar import nyse
+
+    real_symbols, synthetic_symbols, naive_symbols = (8, 50, 5) if smoke else (None, 3000, NAIVE_SYMBOLS)
+    repeats = 1 if smoke else WARM_REPEATS
 
     compile_seconds = _numba_compile_seconds()
     nyse()
@@ -236,8 +251,15 @@ def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         if (SHARED_DATA / "daily_sp500_5yr_cnuge").is_dir():
-            setup = _import_real(work / "real")
-            real = _scan_case("sp500_real_505x5y", work / "real", work / "home-real", REAL_TRADING_DATE, 2.0)
+            setup = _import_real(work / "real", real_symbols)
+            real = _scan_case(
+                "sp500_real_505x5y",
+                work / "real",
+                work / "home-real",
+                REAL_TRADING_DATE,
+                2.0,
+                repeats=repeats,
+            )
             cases.append({**real, "setup_seconds": setup})
             naive = _naive_case(
                 work / "real",
@@ -245,16 +267,23 @@ def run() -> dict[str, Any]:
                 real["stages"].get("scanning", 0.0),
                 real["seconds"],
                 real["symbols_scanned"],
+                wanted=naive_symbols,
             )
         else:
             naive = f"skipped: {SHARED_DATA / 'daily_sp500_5yr_cnuge'} not found"
-        setup = _write_synthetic(work / "synthetic")
+        setup = _write_synthetic(work / "synthetic", synthetic_symbols)
         synthetic = _scan_case(
-            "synthetic_3000x2y", work / "synthetic", work / "home-synthetic", SYNTHETIC_TRADING_DATE, 4.0
+            "synthetic_3000x2y",
+            work / "synthetic",
+            work / "home-synthetic",
+            SYNTHETIC_TRADING_DATE,
+            4.0,
+            repeats=repeats,
         )
         cases.append({**synthetic, "setup_seconds": setup})
     return {
         "benchmark": "scan",
+        "smoke": smoke,
         "numba_compile_seconds": compile_seconds,
         "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR", "(numba default)"),
         "cases": cases,
@@ -263,7 +292,7 @@ def run() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    result = run()
+    result = run(smoke="--smoke" in sys.argv[1:])
     json.dump(result, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
     naive_result = result["naive_reference"]

@@ -2,7 +2,8 @@
 """Synthetic market generation: the demo market, 3,000 stocks x 2 years, and 5,000 x 2,520 daily arrays.
 
 ``run() -> dict`` (used by ``run_benchmarks.py``); run directly to print the JSON. Times are the best of a
-few repeats (one for the large cases), in seconds, measured after the calendar is built.
+few repeats (one for the large cases), in seconds, measured after the calendar is built. ``run(smoke=True)``
+(CI) generates 10 / 30 / 50 symbols over a few weeks, once each: the same code path in seconds.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _write_case(spec: SyntheticMarketSpec) -> dict[str, Any]:
     return {"case": "demo_write_market (generate + BarStore + files)", "seconds": seconds}
 
 
-def run() -> dict[str, Any]:
+def run(*, smoke: bool = False) -> dict[str, Any]:
     """Time the generator at the sizes the demo, the scan benchmarks and the backtests use."""
     calendar = nyse()
     demo = SyntheticMarketSpec()
@@ -72,15 +73,27 @@ def run() -> dict[str, Any]:
     ten_years = SyntheticMarketSpec(
         symbols=5000, daily_start=calendar.sessions_back(LAST_SESSION, 2519), intraday_start=None
     )
+    if smoke:
+        demo = SyntheticMarketSpec(
+            symbols=10,
+            daily_start=calendar.sessions_back(LAST_SESSION, 60),
+            intraday_start=dt.date(2026, 11, 23),
+        )
+        two_years = SyntheticMarketSpec(
+            symbols=30, daily_start=calendar.sessions_back(LAST_SESSION, 60), intraday_start=None
+        )
+        ten_years = SyntheticMarketSpec(
+            symbols=50, daily_start=calendar.sessions_back(LAST_SESSION, 120), intraday_start=None
+        )
     cases = [
-        _frames_case("demo_300x3y_daily_and_5m_frames", demo, repeats=3),
+        _frames_case("demo_300x3y_daily_and_5m_frames", demo, repeats=1 if smoke else 3),
         _frames_case("3000x504_daily_frames", two_years, repeats=1),
         _arrays_case("5000x2520_daily_arrays", ten_years),
         _write_case(demo),
     ]
-    return {"benchmark": "synthetic", "cases": cases}
+    return {"benchmark": "synthetic", "smoke": smoke, "cases": cases}
 
 
 if __name__ == "__main__":
-    json.dump(run(), sys.stdout, indent=2, sort_keys=True)
+    json.dump(run(smoke="--smoke" in sys.argv[1:]), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 from typer.testing import CliRunner
 
@@ -17,6 +20,7 @@ from avwap.core.calendar import nyse
 from avwap.core.errors import ConfigurationError
 from avwap.demo.home import prepare_demo_home
 from avwap.demo.run import run_demo
+from avwap.ledger.atomic import Provenance
 from avwap.ledger.verify import verify_path
 
 SESSIONS = 4
@@ -153,3 +157,52 @@ def test_a_demo_home_with_a_deleted_day_is_refused_by_every_ledger_reader(  # ty
         result = CliRunner().invoke(build_app(), command)
         assert result.exit_code == 5, (command, result.output)
         assert f"predecessor {days[1].name} is missing" in result.output, (command, result.output)
+
+
+def test_every_demo_artifact_and_report_carries_provenance(two_runs) -> None:  # type: ignore[no-untyped-def]
+    """Phase A trust check: each JSON artifact and each report of a real demo run says where it came from."""
+    home, _, _ = two_runs
+    files = sorted(
+        path for folder in ("artifacts", "reports") for path in (home / folder).rglob("*") if path.is_file()
+    )
+    assert any(path.suffix == ".json" for path in files) and any(path.suffix == ".html" for path in files)
+    for path in files:
+        if path.suffix == ".csv":  # a table view of the JSON artifact next to it, which carries the block
+            assert path.with_suffix(".json").is_file(), f"{path} has no JSON twin with provenance"
+            continue
+        if path.parent.name == "watchlists":  # TradingView's import list (symbols only) of a candidates file
+            twin = home / "artifacts" / "candidates" / f"{path.stem}.json"
+            assert path.suffix == ".txt" and twin.is_file(), f"{path} has no candidates twin with provenance"
+            continue
+        provenance = provenance_of(path)
+        assert provenance is not None, f"{path.relative_to(home)} carries no provenance block"
+        assert provenance.code_version and provenance.code_version != "unknown"
+        assert len(provenance.config_hash) == 64 and len(provenance.data_hash) == 64, path
+        stem = path.stem.removeprefix("scan-")
+        if _is_iso_date(stem):  # dated artifacts describe their own day; a scan's, the data it read
+            day = dt.date.fromisoformat(stem)
+            scan_output = path.parent.name in ("candidates", "diagnostics") or path.stem.startswith("scan-")
+            expected = nyse().previous_session(day) if scan_output else day
+            assert provenance.as_of_date_ny == expected, path
+
+
+def provenance_of(path: Path) -> Provenance | None:
+    """The provenance block of a JSON artifact (``provenance`` key) or an HTML report (``<script
+    id="provenance">``); None when there is none. Unknown fields or missing ones fail the decode."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        block = json.loads(text).get("provenance")
+    elif path.suffix == ".html":
+        match = re.search(r'<script type="application/json" id="provenance">(.*?)</script>', text)
+        block = json.loads(match.group(1)) if match else None
+    else:
+        raise AssertionError(f"{path}: an artifact of unknown kind (teach the trust check about it)")
+    return None if block is None else msgspec.convert(block, Provenance)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

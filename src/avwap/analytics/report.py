@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
 from avwap.analytics.svg import Chart, render_chart
+from avwap.core.canonical import to_plain
+from avwap.ledger.atomic import Provenance
 
 STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:900px;
@@ -44,12 +47,22 @@ def render_table(table: Table) -> str:
     return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
 
 
-def render_report(title: str, meta: str, sections: Sequence[Section]) -> str:
-    """One HTML document; ``meta`` is a line of provenance shown under the title."""
+def provenance_script(provenance: Provenance) -> str:
+    """The provenance block of an HTML report, machine-readable: ``<script id="provenance">`` holding JSON."""
+    text = json.dumps(to_plain(provenance), sort_keys=True).replace("<", "\\u003c")  # never ends the script
+    return f'<script type="application/json" id="provenance">{text}</script>'
+
+
+def render_report(
+    title: str, meta: str, sections: Sequence[Section], provenance: Provenance | None = None
+) -> str:
+    """One HTML document; ``meta`` is a line of provenance shown under the title, ``provenance`` the full
+    block (code version, config and data hashes, as-of date) embedded as JSON in the head."""
+    block = provenance_script(provenance) if provenance is not None else ""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<title>{escape(title)}</title><style>{STYLE}</style>{block}</head><body>",
         f'<h1>{escape(title)}</h1><p class="meta">{escape(meta)}</p>',
     ]
     for section in sections:

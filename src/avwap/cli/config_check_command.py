@@ -7,7 +7,7 @@ Exit 0 when there is no problem, 1 when there is any, 3 on a malformed setting (
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -20,12 +20,9 @@ from avwap.cli.output import (
     print_table,
     run_guarded,
 )
-from avwap.control.preflight import PreflightReport, build_preflight, report_data
-from avwap.control.state_files import read_state_files
-from avwap.core.calendar import ny_date
-from avwap.core.clock import SystemClock
-from avwap.exits.rules import stop_rules
-from avwap.strategies.registry import enabled_strategies
+
+if TYPE_CHECKING:  # the control plane is imported by the command, not by every `avwap` start
+    from avwap.control.preflight import PreflightReport
 
 TODAY_OPTION = typer.Option(
     None, "--today", formats=["%Y-%m-%d"], help="Check as of this New York date (default: today in New York)."
@@ -33,6 +30,8 @@ TODAY_OPTION = typer.Option(
 
 
 def _print_report(report: PreflightReport) -> None:
+    from avwap.control.preflight import report_data
+
     data = report_data(report)
     mode = data["mode"]
     typer.echo(f"Effective mode: {mode['effective']} (requested {mode['requested']})")
@@ -80,6 +79,13 @@ def register(app: typer.Typer) -> None:
         """Offline preflight: effective mode, every gate and cap, Phase C, paths, problems (exit 1 if any)."""
 
         def body() -> int:
+            from avwap.control.preflight import build_preflight, report_data
+            from avwap.control.state_files import read_state_files
+            from avwap.core.calendar import ny_date
+            from avwap.core.clock import SystemClock
+            from avwap.exits.rules import stop_rules
+            from avwap.strategies.registry import enabled_strategies
+
             config = load_cli_config()
             # what `avwap execute` resolves at start-up: a bad STOP_* or ENABLED_STRATEGIES stops here too
             stop_rules(config)

@@ -93,7 +93,6 @@ def assemble(config: Config, clock: Clock, notifier: Notifier) -> Assembly:
     """What ``avwap execute`` runs: Alpaca brokers, and the bar store refreshed each cycle for the watched
     symbols (``INTRADAY_REFRESH``, ``ALPACA_DATA_FEED``). Tests drive it with a simulated clock."""
     from avwap.execution.bar_refresh import refresher_for
-    from avwap.execution.market_data import StoreMarketLoader
     from avwap.execution.runner import Assembly, store_market_loader
 
     return Assembly(
@@ -101,7 +100,7 @@ def assemble(config: Config, clock: Clock, notifier: Notifier) -> Assembly:
         clock,
         notifier,
         broker_factory=alpaca_factory(config),  # type: ignore[arg-type]
-        market_loader=store_market_loader(StoreMarketLoader(config.data_dir), refresher_for(config)),
+        market_loader=store_market_loader(config.data_dir, refresher_for(config)),
     )
 
 

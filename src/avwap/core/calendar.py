@@ -6,6 +6,9 @@ datetimes; NY trading dates are ``datetime.date``.
 
 The calendar is built once for a fixed range (so no wall-clock read decides its bounds) and answers from
 sorted lists afterwards; a date outside the range raises :class:`CalendarError` rather than guessing.
+It is built from :mod:`avwap.core.nyse_table`, the XNYS calendar's closed weekdays and early closes generated
+by ``scripts/nyse_table.py`` (a test rebuilds it from exchange_calendars): building the XNYS calendar itself
+imports pandas and takes about a second, most of a short command's start.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -23,6 +27,8 @@ NEW_YORK: Final = ZoneInfo("America/New_York")
 CALENDAR_START: Final = dt.date(1990, 1, 2)
 CALENDAR_END: Final = dt.date(2030, 12, 31)
 REGULAR_SESSION_MINUTES: Final = 390
+REGULAR_OPEN: Final = dt.time(9, 30)
+REGULAR_CLOSE: Final = dt.time(16, 0)
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,26 @@ class TradingCalendar:
     """NYSE sessions between ``CALENDAR_START`` and ``CALENDAR_END``."""
 
     def __init__(self, sessions: list[Session]) -> None:
-        self._sessions = sessions
         self._dates = [session.date for session in sessions]
+        self._open_days = frozenset(self._dates)
         self._by_date = {session.date: session for session in sessions}
+        self._make: Callable[[dt.date], Session] | None = None
+
+    @classmethod
+    def lazy(cls, dates: list[dt.date], make: Callable[[dt.date], Session]) -> TradingCalendar:
+        """The sessions on ``dates`` (ascending); each :class:`Session` is made by ``make`` when first needed
+        (41 years of them, with their time-zone conversions, would be most of a short command's start)."""
+        calendar = cls([])
+        calendar._dates, calendar._open_days, calendar._make = dates, frozenset(dates), make
+        return calendar
+
+    def _record(self, day: dt.date) -> Session:
+        """The session of ``day``, which must be a session date."""
+        record = self._by_date.get(day)
+        if record is None:
+            assert self._make is not None, f"{day} has no session record"
+            record = self._by_date[day] = self._make(day)
+        return record
 
     @property
     def first_date(self) -> dt.date:
@@ -86,15 +109,14 @@ class TradingCalendar:
 
     def is_session(self, day: dt.date) -> bool:
         self._check_range(day)
-        return day in self._by_date
+        return day in self._open_days
 
     def session(self, day: dt.date) -> Session:
         """The session on ``day``; :class:`CalendarError` when the market is closed that day."""
         self._check_range(day)
-        try:
-            return self._by_date[day]
-        except KeyError:
-            raise CalendarError(f"{day} is not an NYSE session (weekend or holiday)") from None
+        if day not in self._open_days:
+            raise CalendarError(f"{day} is not an NYSE session (weekend or holiday)")
+        return self._record(day)
 
     def session_open(self, day: dt.date) -> dt.datetime:
         return self.session(day).open
@@ -116,7 +138,7 @@ class TradingCalendar:
         return self._dates[low:high]
 
     def session_records(self, start: dt.date, end: dt.date) -> list[Session]:
-        return [self._by_date[day] for day in self.sessions(start, end)]
+        return [self._record(day) for day in self.sessions(start, end)]
 
     def holidays(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Weekdays in ``[start, end]`` on which the exchange is closed."""
@@ -155,7 +177,7 @@ class TradingCalendar:
         day = ny_date(instant)
         if not self.is_session(day):
             return False
-        session = self._by_date[day]
+        session = self._record(day)
         return session.open <= instant < session.close
 
     def bar_starts(self, day: dt.date, minutes: int) -> list[dt.datetime]:
@@ -169,6 +191,7 @@ class TradingCalendar:
 
 
 def _build_sessions(start: dt.date, end: dt.date) -> list[Session]:
+    """The sessions straight from exchange_calendars (what :mod:`avwap.core.nyse_table` is generated from)."""
     import exchange_calendars
 
     calendar = exchange_calendars.get_calendar("XNYS", start=start.isoformat(), end=end.isoformat())
@@ -181,7 +204,45 @@ def _build_sessions(start: dt.date, end: dt.date) -> list[Session]:
     ]
 
 
+def _ny_instant(day: dt.date, wall_clock: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, wall_clock, NEW_YORK).astimezone(dt.UTC)
+
+
+def _table_dates() -> list[dt.date]:
+    """The session dates of the generated table: every weekday that is not a closed weekday."""
+    from avwap.core import nyse_table
+
+    first = dt.date.fromisoformat(nyse_table.FIRST_SESSION)
+    last = dt.date.fromisoformat(nyse_table.LAST_SESSION)
+    closed = {dt.date.fromisoformat(day) for day in nyse_table.CLOSED_WEEKDAYS}
+    days = map(dt.date.fromordinal, range(first.toordinal(), last.toordinal() + 1))
+    return [day for day in days if day.weekday() < 5 and day not in closed]
+
+
+def _table_session(day: dt.date, early_closes: Mapping[dt.date, dt.time]) -> Session:
+    """The session of a table date: 09:30 ET to 16:00 ET or its early close."""
+    close = early_closes.get(day, REGULAR_CLOSE)
+    return Session(date=day, open=_ny_instant(day, REGULAR_OPEN), close=_ny_instant(day, close))
+
+
+def _table_early_closes() -> dict[dt.date, dt.time]:
+    from avwap.core import nyse_table
+
+    return {
+        dt.date.fromisoformat(day): dt.time.fromisoformat(close)
+        for day, close in nyse_table.EARLY_CLOSES.items()
+    }
+
+
+def _table_sessions() -> list[Session]:
+    """Every session of the generated table at once (the tests compare them with exchange_calendars)."""
+    early = _table_early_closes()
+    return [_table_session(day, early) for day in _table_dates()]
+
+
 @functools.cache
 def nyse() -> TradingCalendar:
-    """The shared NYSE calendar (built once per process, about 0.2 s)."""
-    return TradingCalendar(_build_sessions(CALENDAR_START, CALENDAR_END))
+    """The shared NYSE calendar (built once per process from the generated table, a few milliseconds)."""
+    return TradingCalendar.lazy(
+        _table_dates(), functools.partial(_table_session, early_closes=_table_early_closes())
+    )

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import pandas as pd
@@ -30,6 +29,7 @@ import pandas as pd
 from avwap.core.calendar import ny_date, nyse
 from avwap.core.errors import AvwapError, CalendarError
 from avwap.data.bars import FREQUENCY_MINUTES
+from avwap.data.refresh_outcome import RefreshOutcome
 
 if (
     TYPE_CHECKING
@@ -39,21 +39,6 @@ if (
 
 LOGGER: Final = logging.getLogger(__name__)
 BATCH_SIZE: Final = 100
-
-
-@dataclass(frozen=True)
-class RefreshOutcome:
-    """What one refresh did. ``fetched``: symbols asked of the source; ``problems``: feed failures."""
-
-    symbols: tuple[str, ...] = ()
-    fetched: tuple[str, ...] = ()
-    rows_written: int = 0
-    rows_rejected: int = 0
-    problems: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def last_closed_start(now: dt.datetime, bar_length: dt.timedelta) -> dt.datetime | None:

@@ -20,6 +20,7 @@ from avwap.core.files import atomic_write_bytes
 from avwap.demo.replay import BAR_MINUTES, ReplayResult
 from avwap.execution.market_data import FrameMarketData
 from avwap.exits.bar_arrays import BarArrays, bar_arrays
+from avwap.ledger.atomic import Provenance
 from avwap.ledger.records import Decision, ExitEvent, Fill, PositionClosed, Record, TradeIntent
 from avwap.signals.avwap import avwap_series
 
@@ -129,7 +130,9 @@ def trade_bars(market: FrameMarketData, trades: list[Trade], sessions: list[dt.d
     return bars
 
 
-def write_report(path: Path, result: ReplayResult, records: list[Record], meta: str) -> Path:
+def write_report(
+    path: Path, result: ReplayResult, records: list[Record], meta: str, provenance: Provenance
+) -> Path:
     figures = summary_figures(result, records)
     trades = reconstruct_trades(records)
     equity_labels = ["start", *(s.date_ny.strftime("%m-%d") for s in result.snapshots)]
@@ -183,6 +186,6 @@ def write_report(path: Path, result: ReplayResult, records: list[Record], meta: 
         Section("Traded symbols", charts=charts),
         exit_section(trades, records, trade_bars(market, trades, result.sessions), BAR_MINUTES),
     ]
-    html = render_report("avwap demo: PAPER_SIM replay", meta, sections)
+    html = render_report("avwap demo: PAPER_SIM replay", meta, sections, provenance)
     atomic_write_bytes(path, html.encode("utf-8"))
     return path

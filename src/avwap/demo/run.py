@@ -12,7 +12,7 @@ from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 from avwap.demo.home import prepare_demo_home
 from avwap.demo.replay import Progress, Replay, ReplayResult, demo_config
 from avwap.demo.report import summary_figures, write_report
-from avwap.ledger.atomic import detect_code_version
+from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.router import Ledger
 
 
@@ -69,5 +69,6 @@ def run_demo(
         f"{market}; sessions {result.sessions[0]} to {result.sessions[-1]}; "
         f"code {detect_code_version()}; config {config.config_hash()[:12]}"
     )
-    report = write_report(config.reports_dir / "demo.html", result, records, meta)
+    provenance = build_provenance(config.config_hash(), replay.data_hash, result.sessions[-1])
+    report = write_report(config.reports_dir / "demo.html", result, records, meta, provenance)
     return DemoOutcome(config, result, summary_figures(result, records), report, market)

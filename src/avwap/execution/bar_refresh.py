@@ -26,9 +26,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final, Protocol
 
 from avwap.core.config import Config
-from avwap.data.intraday_refresh import IntradayRefresher, RefreshOutcome
+from avwap.data.refresh_outcome import RefreshOutcome
 
 if TYPE_CHECKING:
+    from avwap.data.intraday_refresh import IntradayRefresher
     from avwap.data.sync import BarSource
 
 LOGGER: Final = logging.getLogger("avwap.execution.bar_refresh")
@@ -65,7 +66,8 @@ def alpaca_refresher(config: Config) -> IntradayRefresher:
         )
         return AlpacaBarSource(settings)
 
-    from avwap.data.store import BarStore  # pyarrow: only once a refresher is built
+    from avwap.data.intraday_refresh import IntradayRefresher  # pandas: only once a refresher is built
+    from avwap.data.store import BarStore
 
     return IntradayRefresher(BarStore(config.data_dir), build)
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from avwap.control.live_gate import ModeResolution
 from avwap.core.clock import Clock
@@ -15,12 +15,14 @@ from avwap.execution.book import BookRecorder
 from avwap.execution.broker import Broker
 from avwap.execution.events import CycleEvent
 from avwap.execution.hooks import NO_HOOKS, CycleHooks
-from avwap.execution.market_data import MarketData
 from avwap.exits.rules import StopRules, stop_rules
 from avwap.integrations.slack.notifier import Notifier
 from avwap.strategies.protocol import Strategy
 from avwap.strategies.registry import enabled_strategies
 from avwap.watchlist.artifact import Freshness, candidates_path, check_freshness
+
+if TYPE_CHECKING:  # market_data imports pandas: an idle cycle never needs it
+    from avwap.execution.market_protocol import MarketData
 
 
 class Stamp(TypedDict):

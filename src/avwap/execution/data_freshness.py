@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from avwap.control import reasons
 from avwap.core.calendar import ny_date, nyse
 from avwap.core.errors import DataError
 from avwap.execution.context import CycleDependencies, CycleFacts
 from avwap.execution.events import IntradayDataStale, MarketDataUnavailable
-from avwap.execution.market_data import MarketData
 from avwap.execution.watched import cycle_watched_symbols
+
+if TYPE_CHECKING:  # market_data imports pandas: an idle cycle never needs it
+    from avwap.execution.market_protocol import MarketData
 
 LOGGER: Final = logging.getLogger("avwap.execution.data_freshness")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -24,24 +24,6 @@ from avwap.core.calendar import ny_date
 from avwap.core.money import round_price
 from avwap.data.bars import FREQUENCY_MINUTES, empty_bars
 from avwap.exits.bar_arrays import BarArrays, bar_arrays
-
-
-class MarketData(Protocol):
-    def session_bars(self, symbol: str, day: dt.date, now: dt.datetime) -> pd.DataFrame:
-        """Intraday bars of ``symbol`` on session ``day`` that ended by ``now`` (time order)."""
-        ...
-
-    def daily_bars(self, symbol: str, before: dt.date) -> pd.DataFrame:
-        """Daily bars of ``symbol`` strictly before ``before`` (time order)."""
-        ...
-
-    def last_price(self, symbol: str, now: dt.datetime) -> Decimal | None:
-        """The close of the latest bar (intraday, else daily) that ended by ``now``."""
-        ...
-
-    def newest_bar_end(self, symbol: str, day: dt.date, now: dt.datetime) -> dt.datetime | None:
-        """When the newest intraday bar of ``symbol`` on ``day`` that ended by ``now`` ended (None: none)."""
-        ...
 
 
 def _nanoseconds(moment: dt.datetime) -> int:

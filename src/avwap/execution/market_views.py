@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 from typing import Protocol, TypeGuard, runtime_checkable
 
-from avwap.execution.market_data import MarketData
+from avwap.execution.market_protocol import MarketData
 from avwap.exits.bar_arrays import BarArrays
 
 

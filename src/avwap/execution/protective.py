@@ -27,9 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import BrokerError, BrokerRejectedError, DataError
@@ -59,6 +57,9 @@ from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder, PositionState
 from avwap.ledger.record_enums import ExitEventKind, OrderPurpose, OrderType, Side, StopBasis, TimeInForce
 from avwap.ledger.records import ExitEvent, OrderCanceled, OrderReplaced, OrderSubmitted
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Why a stop could not be placed (the first word of a STOP_SUBMIT_BLOCKED reason).
 SELL_ORDER_HOLDS_QUANTITY: Final = "SELL_ORDER_HOLDS_QUANTITY"

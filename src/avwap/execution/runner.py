@@ -19,8 +19,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from avwap.control.live_gate import ModeResolution, resolve_mode
 from avwap.control.state_files import read_token_file
@@ -28,19 +29,23 @@ from avwap.core.calendar import ny_date
 from avwap.core.clock import Clock
 from avwap.core.config import Config, ExecutionMode
 from avwap.core.errors import ConfigurationError, LedgerIntegrityError
-from avwap.data.bars import empty_bars
 from avwap.execution.bar_refresh import BarRefresher, NoRefresh, refresh_safely
 from avwap.execution.book import BOOK_FOR_MODE, BookRecorder
 from avwap.execution.broker import Broker
 from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport, run_cycle
 from avwap.execution.hooks import NO_HOOKS, CycleHooks
-from avwap.execution.market_data import FrameMarketData, MarketData, StoreMarketLoader
 from avwap.execution.watched import cycle_watched_symbols
 from avwap.integrations.slack.messages import AlertKind, Severity, alert_event
 from avwap.integrations.slack.notifier import Notifier
 from avwap.ledger.router import Ledger
 from avwap.ledger.verify import verify_path
+
+if TYPE_CHECKING:  # market_data imports pandas; an idle cycle (nothing watched) never needs it
+    import pandas as pd
+
+    from avwap.execution.market_data import FrameMarketData, StoreMarketLoader
+    from avwap.execution.market_protocol import MarketData
 
 LOGGER: Final = logging.getLogger("avwap.execution.runner")
 
@@ -117,7 +122,7 @@ def _alert(notifier: Notifier, today: dt.date, title: str, detail: str, *, criti
 
 
 BrokerFactory = Callable[[ExecutionMode], Broker]
-MarketLoader = Callable[[CycleDependencies], MarketData]
+MarketLoader = Callable[[CycleDependencies], "MarketData"]
 SERVED_MODES: Final = frozenset({ExecutionMode.DRY_RUN, ExecutionMode.ALPACA_PAPER, ExecutionMode.LIVE})
 PAPER_SIM_REFUSAL: Final = (
     "PAPER_SIM is the replay book of `avwap demo` and the backtest: its simulated broker lives in memory "
@@ -139,20 +144,62 @@ def verify_book(ledger_root: Path, book_id: str) -> str:
     return "" if not failures else f"{failures[0].location}: {failures[0].status}: {failures[0].reason}"
 
 
-def empty_market() -> FrameMarketData:
-    return FrameMarketData(empty_bars(), empty_bars())
+class EmptyMarketData:
+    """Market data without any bars: a ``FrameMarketData`` of two empty frames, built on first use only.
+
+    A cycle that watches no symbol never asks, so ``avwap execute --once`` on an idle day does not import
+    pandas (most of its start-up time)."""
+
+    def __init__(self, frequency: str = "5m") -> None:
+        self.frequency = frequency
+        self._frames: FrameMarketData | None = None
+
+    def frames(self) -> FrameMarketData:
+        if self._frames is None:
+            from avwap.data.bars import empty_bars
+            from avwap.execution.market_data import FrameMarketData
+
+            self._frames = FrameMarketData(empty_bars(), empty_bars(), self.frequency)
+        return self._frames
+
+    def session_bars(self, symbol: str, day: dt.date, now: dt.datetime) -> pd.DataFrame:
+        return self.frames().session_bars(symbol, day, now)
+
+    def daily_bars(self, symbol: str, before: dt.date) -> pd.DataFrame:
+        return self.frames().daily_bars(symbol, before)
+
+    def last_price(self, symbol: str, now: dt.datetime) -> Decimal | None:
+        return self.frames().last_price(symbol, now)
+
+    def __getattr__(self, name: str) -> Any:  # the optional fast paths (visible_count, session_arrays, ...)
+        if name.startswith("_"):  # never for private or special names (copy, pickle): no recursion, no build
+            raise AttributeError(name)
+        return getattr(self.frames(), name)
 
 
-def store_market_loader(loader: StoreMarketLoader, refresher: BarRefresher | None = None) -> MarketLoader:
-    """A :data:`MarketLoader` for the bar store: first ``refresher`` brings the intraday bars of the cycle's
-    watched symbols up to now (its failures are handed to the cycle, never raised), then the store is read."""
+def empty_market(frequency: str = "5m") -> EmptyMarketData:
+    return EmptyMarketData(frequency)
+
+
+def store_market_loader(data_root: Path, refresher: BarRefresher | None = None) -> MarketLoader:
+    """A :data:`MarketLoader` for the bar store under ``data_root``: first ``refresher`` brings the intraday
+    bars of the cycle's watched symbols up to now (its failures are handed to the cycle, never raised), then
+    the store is read (a :class:`~avwap.execution.market_data.StoreMarketLoader`, built when a cycle first
+    watches a symbol, so an idle cycle imports neither pandas nor the store)."""
     source = refresher or NoRefresh()
+    loaders: list[StoreMarketLoader] = []
 
     def load(deps: CycleDependencies) -> MarketData:
         now = deps.clock.now()
         symbols = cycle_watched_symbols(deps, ny_date(now))
         deps.data_problems = refresh_safely(source, symbols, now).problems
-        return loader.load(ny_date(now), list(symbols))
+        if not symbols:  # the same empty answers the store loader gives, without pandas or the store
+            return empty_market()
+        if not loaders:
+            from avwap.execution.market_data import StoreMarketLoader
+
+            loaders.append(StoreMarketLoader(data_root))
+        return loaders[0].load(ny_date(now), list(symbols))
 
     return load
 

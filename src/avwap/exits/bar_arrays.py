@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from avwap.core.calendar import NEW_YORK
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NANOS_PER_SECOND: Final = 1_000_000_000
 MINUTE_NS: Final = 60 * NANOS_PER_SECOND
@@ -95,6 +97,8 @@ def bar_arrays_from_values(
 
 def bar_arrays(frame: pd.DataFrame, symbol: str | None = None) -> BarArrays:
     """Arrays of one symbol from a canonical bar frame (``symbol`` picks it from a many-symbol frame)."""
+    import pandas as pd  # here: the execution cycle imports this module, and an idle cycle needs no pandas
+
     if symbol is not None:
         frame = frame.loc[frame["symbol"] == symbol]
     elif frame["symbol"].nunique() > 1:

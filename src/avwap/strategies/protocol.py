@@ -14,14 +14,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from avwap.exits.rules import StopRules
 from avwap.ledger.record_enums import Side
 from avwap.signals.scan_records import Candidate
 from avwap.strategies.registry import StrategyMetadata
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class MarketView(Protocol):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import pandas as pd
 
 from avwap.core.calendar import nyse
+
+if TYPE_CHECKING:  # pandas is imported where bars are read: a cycle without candidates never needs it
+    import pandas as pd
 
 TRIGGER_MINUTES: Final = 10
 WINDOW_START_AFTER_OPEN: Final = dt.timedelta(minutes=15)
@@ -61,6 +63,8 @@ def ten_minute_closes(session_bars: pd.DataFrame, now: dt.datetime) -> tuple[np.
 
 
 def _ns(moment: dt.datetime) -> int:
+    import pandas as pd
+
     return int(pd.Timestamp(moment).value)
 
 
@@ -69,6 +73,8 @@ def find_entry(
 ) -> EntrySignal | None:
     """The first breakout-and-hold in ``session_bars`` (one symbol, one session, any bar length ≤ 10 minutes)
     that is confirmed by ``now`` inside the entry window, or None."""
+    import pandas as pd
+
     if session_bars.empty or not entry_level > 0:
         return None
     closes, ends = ten_minute_closes(session_bars, now)

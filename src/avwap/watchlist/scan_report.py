@@ -132,7 +132,7 @@ def render_scan_report(
     waiting = _next_in_line(result.diagnostics)
     if waiting is not None:
         sections.append(waiting)
-    return render_report(f"AVWAP scan for {trading_date.isoformat()}", meta, sections)
+    return render_report(f"AVWAP scan for {trading_date.isoformat()}", meta, sections, provenance)
 
 
 def write_scan_report(reports_dir: Path, trading_date: dt.date, html: str) -> Path:

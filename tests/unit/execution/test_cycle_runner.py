@@ -17,7 +17,7 @@ from avwap.core.errors import ConfigurationError
 from avwap.execution.book import DRY_RUN_BOOK, BookRecorder
 from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport
-from avwap.execution.market_data import MarketData
+from avwap.execution.market_protocol import MarketData
 from avwap.execution.runner import Assembly, LoopSettings, Runner, StopFlag, seconds_until_next, verify_book
 from avwap.integrations.slack.messages import AlertKind, Severity
 from avwap.integrations.slack.notifier import RecordingNotifier

@@ -23,7 +23,7 @@ from avwap.data.store import BarStore
 from avwap.execution.book import DRY_RUN_BOOK
 from avwap.execution.data_freshness import stale_symbols
 from avwap.execution.hooks import AFTER_INTENT_WRITE, HookAt
-from avwap.execution.market_data import FrameMarketData, StoreMarketLoader
+from avwap.execution.market_data import FrameMarketData
 from avwap.execution.runner import Assembly, LoopSettings, Runner, StopFlag, store_market_loader
 from avwap.execution.watched import cycle_watched_symbols, watched_symbols
 from avwap.integrations.slack.messages import AlertKind
@@ -195,7 +195,7 @@ def test_the_loop_refreshes_the_watched_symbols_then_reads_the_store_and_survive
             raise TimeoutError("feed timed out")
 
     clock = SimulatedClock(ny(10, 30))
-    loader = store_market_loader(StoreMarketLoader(config.data_dir), Failing())
+    loader = store_market_loader(config.data_dir, Failing())
     assembly = Assembly(config, clock, RecordingNotifier(), broker_factory=no_broker, market_loader=loader)
     reports: list[Any] = []
     runner = Runner(

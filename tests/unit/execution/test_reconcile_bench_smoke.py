@@ -13,7 +13,8 @@ def test_the_benchmark_runs_at_smoke_size_and_finds_its_seeded_drift() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    result = module.run(**module.SMOKE)
+    result = module.run(smoke=True)
     assert (result["positions"], result["orders"], result["fills"]) == (20, 40, 40)
     assert result["drift_items"] == 6 and "QTY_MISMATCH" in result["drift_codes"]
     assert result["end_to_end_ms_median"] >= result["engine_ms_median"] >= 0
+    assert result["smoke"] is True

@@ -13,11 +13,12 @@ import logging
 import urllib.error
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
-
-from slack_sdk.errors import SlackApiError
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from avwap.integrations.slack.messages import AlertEvent, SlackMessage
+
+if TYPE_CHECKING:
+    from slack_sdk.errors import SlackApiError
 
 LOGGER: Final = logging.getLogger("avwap.integrations.slack")
 METADATA_EVENT_PREFIX: Final = "avwap_"
@@ -109,6 +110,8 @@ def _post_id(message: Mapping[str, Any]) -> object:
 
 def classify_error(error: BaseException) -> PostResult:
     """Map any exception from slack_sdk / urllib to a :class:`PostResult` (the one mapping point)."""
+    from slack_sdk.errors import SlackApiError  # here: a process that never posts never imports slack_sdk
+
     if isinstance(error, SlackApiError):
         return _classify_api_error(error)
     if isinstance(error, urllib.error.URLError):

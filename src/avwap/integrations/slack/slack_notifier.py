@@ -16,9 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, cast
-
-from slack_sdk import WebClient
+from typing import TYPE_CHECKING, Final, cast
 
 from avwap.core.clock import Clock
 from avwap.core.ids import stable_id
@@ -32,6 +30,9 @@ from avwap.integrations.slack.delivery import (
 )
 from avwap.integrations.slack.messages import AlertEvent, AlertKind, Severity, render_event
 from avwap.integrations.slack.throttle import Suppressed, SuppressionCounter, Throttle
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 LOGGER: Final = logging.getLogger("avwap.integrations.slack")
 BYPASS_KINDS: Final = frozenset({AlertKind.KILL_SWITCH, AlertKind.LIVE_ENABLED})
@@ -290,6 +291,8 @@ class SlackNotifier:
 def _web_client(token: str, base_url: str | None, timeout: float) -> WebClient:
     """slack_sdk's client with its retry handlers removed: its default re-sends a POST after a connection
     error, which could post an alert twice; we decide about re-posting ourselves, from channel history."""
+    from slack_sdk import WebClient  # here: a process without a Slack token never imports slack_sdk
+
     return WebClient(
         token=token,
         base_url=base_url or WebClient.BASE_URL,

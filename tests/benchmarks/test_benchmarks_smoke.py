@@ -1,0 +1,126 @@
+"""Every benchmark runs at its smoke size in CI (``run_benchmarks.py --smoke``), so none can rot unnoticed.
+
+Benchmarks are discovered by glob: a new ``benchmarks/bench_*.py`` fails here until it has a smoke size
+(``run(*, smoke=...)``) and an entry in :data:`EXPECTED` naming the keys its result must carry.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from run_benchmarks import has_smoke_size, load  # noqa: E402  (benchmarks/ is not a package)
+
+Check = Callable[[dict[str, Any]], None]
+
+
+def _avwap(result: dict[str, Any]) -> None:
+    assert result["max_relative_difference_numpy_vs_numba"] < 1e-9
+    assert result["threads"] >= 1
+
+
+def _cycle(result: dict[str, Any]) -> None:
+    assert result["open_positions"] == 20  # the 20 breakouts were bought: cycles ran with positions
+    assert result["cycles"] == 5
+
+
+def _exits(result: dict[str, Any]) -> None:
+    assert result["cycle"]["positions"] == 5 and result["cycle"]["cycles"] == 78
+    assert result["simulation"]["trades"] > 0
+
+
+def _scan(result: dict[str, Any]) -> None:
+    synthetic = next(case for case in result["cases"] if case["case"].startswith("synthetic"))
+    assert synthetic["symbols_scanned"] > 0 and set(synthetic["stages"]) >= {"reading", "scanning", "writing"}
+
+
+def _synthetic(result: dict[str, Any]) -> None:
+    assert len(result["cases"]) == 4 and all(case["seconds"] >= 0 for case in result["cases"])
+
+
+def _startup(result: dict[str, Any]) -> None:
+    commands = result["commands"]
+    for name in ("help", "execute_once_idle"):
+        assert commands[name]["wall_median_seconds"] > 0 and commands[name]["cpu_median_seconds"] > 0
+    assert commands["execute_once_idle"]["mode"] == "DRY_RUN"
+    scan = commands["scan_sp500_real"]
+    assert scan.startswith("skipped: ") if isinstance(scan, str) else scan["wall_median_seconds"] > 0
+
+
+def _reconcile(result: dict[str, Any]) -> None:
+    assert (result["positions"], result["orders"], result["fills"]) == (20, 40, 40)
+    assert result["drift_items"] == 6  # the seeded differences, each found
+
+
+# name -> (keys the smoke result must hold, a check of its values)
+EXPECTED: dict[str, tuple[set[str], Check]] = {
+    "avwap": (
+        {
+            "shape",
+            "numba_cached_load_seconds",
+            "numba_parallel_seconds",
+            "numpy_fallback_seconds",
+            "scan_seconds",
+        },
+        _avwap,
+    ),
+    "cycle": ({"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms"}, _cycle),
+    "exits": ({"cycle", "simulation"}, _exits),
+    "reconcile": (
+        {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},
+        _reconcile,
+    ),
+    "scan": ({"cases", "naive_reference", "numba_compile_seconds"}, _scan),
+    "synthetic": ({"cases"}, _synthetic),
+    "startup": ({"commands"}, _startup),
+}
+
+
+def _names() -> list[str]:
+    return [path.stem.removeprefix("bench_") for path in sorted(BENCHMARKS.glob("bench_*.py"))]
+
+
+def test_every_benchmark_has_a_smoke_size_and_expected_keys() -> None:
+    names = _names()
+    assert names, "no benchmarks found"
+    assert sorted(EXPECTED) == names, "add the new benchmark's smoke keys to EXPECTED"
+    missing = [name for name in names if not has_smoke_size(load(BENCHMARKS / f"bench_{name}.py"))]
+    assert not missing, f"run() without a smoke keyword: {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _names())
+def test_benchmark_smoke_run(name: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run_benchmarks.py"), "--smoke", name],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    summary = json.loads(completed.stdout)
+    assert summary["smoke"] is True
+    result = summary["benchmarks"][name]
+    keys, check = EXPECTED[name]
+    assert keys <= set(result), f"missing keys: {sorted(keys - set(result))}"
+    assert result["smoke"] is True and result["wall_seconds"] > 0
+    check(result)
+
+
+def test_a_run_without_smoke_keyword_is_detected(tmp_path: Path) -> None:
+    """The guard the runner and the discovery test rely on."""
+    module = tmp_path / "bench_nosmoke.py"
+    module.write_text("def run():\n    return {}\n", encoding="utf-8")
+    assert not has_smoke_size(load(module))
+    assert has_smoke_size(load(BENCHMARKS / "bench_exits.py"))
