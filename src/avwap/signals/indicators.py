@@ -140,28 +140,16 @@ def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) ->
 def wilder_smooth(values: npt.ArrayLike, period: int) -> FloatArray:
     """Wilder's smoothing: simple mean of the first ``period`` finite values, then ``(s·(p−1) + x)/p``.
 
-    A NaN after the seed restarts the seed (a gap in the data must not be smoothed over). The loop runs over
-    bars with all symbols at once, which is fast for panels (thousands of rows, hundreds of bars).
+    A NaN after the seed restarts the seed (a gap in the data must not be smoothed over). The loop is the
+    compiled kernel :func:`avwap.signals.wilder_numba.smooth_rows` (rows in parallel).
     """
     if period < 1:
         raise ValueError(f"period must be at least 1, got {period}")
-    rows = _rows(values)
-    output = np.full(rows.shape, np.nan)
-    count = np.zeros(rows.shape[0], dtype=np.int64)
-    seed_sum = np.zeros(rows.shape[0])
-    state = np.full(rows.shape[0], np.nan)
-    for bar in range(rows.shape[1]):
-        current = rows[:, bar]
-        finite = np.isfinite(current)
-        count[~finite], seed_sum[~finite] = 0, 0.0
-        seeding = finite & (count < period)
-        seed_sum[seeding] += current[seeding]
-        count[seeding] += 1
-        seeded = seeding & (count == period)
-        state[seeded] = seed_sum[seeded] / period
-        smoothing = finite & ~seeding
-        state[smoothing] = (state[smoothing] * (period - 1) + current[smoothing]) / period
-        output[:, bar] = np.where(finite & (count == period), state, np.nan)
+    from avwap.signals.wilder_numba import smooth_rows
+
+    rows = np.ascontiguousarray(_rows(values))
+    output = np.empty(rows.shape)
+    smooth_rows(rows, int(period), output)
     return _like(output, values)
 
 
