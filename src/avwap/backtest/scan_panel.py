@@ -150,7 +150,11 @@ def _gates(
         return [market_gate(benchmark, day, rules) for day in as_of_dates]
     history = History.of(benchmark, max(as_of_dates), rules.market_gate_sma_bars)
     ends = history.ends(as_of_dates)
-    rows = np.arange(len(history.panel.symbols), dtype=np.int64)
+    symbols = history.panel.symbols  # may list every category of a categorical column: keep the benchmark's
+    wanted = (
+        [symbols.index(rules.benchmark_symbol)] if rules.benchmark_symbol in symbols else range(len(symbols))
+    )
+    rows = np.array(wanted, dtype=np.int64)
     return [
         gate_of_panel(history.windows(rows, ends[:, index], rules.market_gate_sma_bars), day, rules)
         for index, day in enumerate(as_of_dates)

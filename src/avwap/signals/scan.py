@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from avwap.signals.anchors import AnchorBars, anchor_indices
+from avwap.signals.anchors import NO_ANCHOR, AnchorBars, anchor_indices
 from avwap.signals.avwap import Engine, avwap_snapshot
 from avwap.signals.panel import BarPanel, build_panel, price_history_start
 from avwap.signals.scan_anchors import (
@@ -89,15 +89,16 @@ def gate_of_panel(panel: BarPanel, as_of: dt.date, rules: ScanRules) -> MarketGa
     )
 
 
-def earnings_anchor_bars(
-    panel: BarPanel, as_of: dt.date | Sequence[dt.date], earnings: Mapping[str, Sequence[dt.date]]
-) -> IntArray:
+def earnings_anchor_bars(panel: BarPanel, as_of: AsOf, earnings: Mapping[str, Sequence[dt.date]]) -> IntArray:
     """Panel column of each known past earnings day (the first bar on or after it), −1 padded.
 
     ``as_of``: the scan's session, or one per row (stacked windows ending on different days).
     """
+    if not any(symbol in earnings for symbol in set(panel.symbols)):
+        return np.full((len(panel.symbols), 1), -1, dtype=np.int64)
     starts = price_history_start(panel)
-    days_of_rows = [as_of] * len(panel.symbols) if isinstance(as_of, dt.date) else list(as_of)
+    rows = len(panel.symbols)
+    days_of_rows = [as_of] * rows if isinstance(as_of, dt.date) else list(as_of_days(as_of).astype(object))
     columns: list[list[int]] = []
     for row, symbol in enumerate(panel.symbols):
         day_limit = days_of_rows[row]
@@ -167,8 +168,7 @@ def evaluate_panel(
     checks = symbol_checks(measures, gate, as_of, rules)
     first_check, any_failed = _first_failures(checks)
     bars = AnchorBars(panel.dates, panel.open, panel.high, panel.low, panel.close, panel.volume)
-    per_row = as_of if isinstance(as_of, dt.date) else [day.astype(object) for day in as_of_days(as_of)]
-    earnings_bars = earnings_anchor_bars(panel, per_row, earnings)
+    earnings_bars = earnings_anchor_bars(panel, as_of, earnings)
     indices = anchor_indices(bars, panel.width - 1, rules.anchors, earnings_bars)
     arrays = (panel.high, panel.low, panel.close, panel.volume)
     snapshot = avwap_snapshot(*arrays, indices, slope_bars=rules.avwap_slope_bars, engine=engine)
@@ -178,7 +178,12 @@ def evaluate_panel(
     priorities = merged_priorities(indices, rules.anchors)
     scores = anchor_scores(priorities, measures.trend_score, snapshot.distance, snapshot.reclaim, rules)
     rows = range(len(panel.symbols))
-    best = [best_anchor(scores[row], priorities[row], indices[row], reasons[row] == ELIGIBLE) for row in rows]
+    best = [  # a symbol failing a check is no candidate whatever its anchors: skip the per-row search
+        NO_ANCHOR
+        if any_failed[row]
+        else best_anchor(scores[row], priorities[row], indices[row], reasons[row] == ELIGIBLE)
+        for row in rows
+    ]
     context = SymbolContext(
         panel=panel,
         as_of=as_of if isinstance(as_of, dt.date) else dt.date.min,

@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from avwap.signals.indicators import adx, atr, rolling_low, sma, trailing_median, trend_score_formula
+from avwap.signals.indicators import atr_and_adx, rolling_low, sma, trailing_median, trend_score_formula
 from avwap.signals.panel import BarPanel
 from avwap.signals.scan_records import MarketGate
 from avwap.signals.scan_rules import ScanRules
@@ -152,7 +152,7 @@ def measure(panel: BarPanel, as_of: AsOf, rules: ScanRules, sessions_to_next: Fl
     slow_series = sma(close[:, -(rules.slow_sma_bars + rules.sma_slope_bars) :], rules.slow_sma_bars)
     slow_slope = sma_slope_percent(slow_series, rules.sma_slope_bars)[:, -1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        atr_series = atr(high, low, close, rules.atr_bars)
+        atr_series, adx_series = atr_and_adx(high, low, close, rules.atr_bars, rules.adx_bars)
         atr_pct_series = 100.0 * atr_series / close
     median = trailing_median(atr_pct_series, rules.atr_pct_median_bars, rules.atr_pct_median_min_bars)
     last_close = close[:, -1]
@@ -169,7 +169,7 @@ def measure(panel: BarPanel, as_of: AsOf, rules: ScanRules, sessions_to_next: Fl
         sma_fast=sma_fast,
         sma_slow=sma_slow,
         sma_slow_slope_pct=slow_slope,
-        adx=adx(high, low, close, rules.adx_bars)[:, -1],
+        adx=adx_series[:, -1],
         atr=atr_series[:, -1],
         atr_pct=atr_pct_series[:, -1],
         atr_pct_median=median,
