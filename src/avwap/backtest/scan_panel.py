@@ -27,11 +27,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from avwap.core.errors import DataError
 from avwap.signals.avwap import Engine
@@ -83,12 +85,13 @@ class History:
     def windows(self, rows: IntArray, ends: IntArray, width: int) -> BarPanel:
         """The panel ``build_panel`` would give for each (row, end): its ``width`` bars ending at ``end``."""
         ends = np.maximum(ends, width - 1)  # rows without any bar yet: a window of padding
-        columns = ends[:, None] + np.arange(1 - width, 1)[None, :]
-        picked = {
-            name: getattr(self.panel, name)[rows[:, None], columns]
-            for name in ("open", "high", "low", "close", "volume")
-        }
-        dates = self.panel.dates[rows[:, None], columns]
+        starts = ends - (width - 1)
+
+        def cut(array: npt.NDArray[Any]) -> npt.NDArray[Any]:  # row copies, not element-wise gathers
+            return sliding_window_view(array, width, axis=1)[rows, starts]
+
+        picked = {name: cut(getattr(self.panel, name)) for name in ("open", "high", "low", "close", "volume")}
+        dates = cut(self.panel.dates)
         counts = np.maximum(ends - self.first[rows] + 1, 0).astype(np.int64)
         return BarPanel(
             symbols=tuple(self.panel.symbols[row] for row in rows.tolist()),

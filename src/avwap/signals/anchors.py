@@ -104,8 +104,14 @@ def _last(mask: npt.NDArray[np.bool_], offset: int) -> IntArray:
 
 
 def _calendar_start(bars: AnchorBars, bar: int, unit: str) -> IntArray:
-    periods = bars.dates[:, : bar + 1].astype(f"datetime64[{unit}]")
-    return _first((periods == periods[:, -1:]) & np.isfinite(bars.close[:, : bar + 1]))
+    """First bar (with a close) of the calendar ``unit`` (year, month) of each row's bar ``bar``.
+
+    A row's dates increase, so "in the same period as bar ``bar``" is "on or after that period's first
+    day": one period conversion per row instead of one per bar (NaT padding compares False either way).
+    """
+    dates = bars.dates[:, : bar + 1]
+    period_start = dates[:, -1:].astype(f"datetime64[{unit}]").astype("datetime64[D]")
+    return _first((dates >= period_start) & np.isfinite(bars.close[:, : bar + 1]))
 
 
 def _gap(bars: AnchorBars, bar: int, rules: AnchorRules) -> IntArray:

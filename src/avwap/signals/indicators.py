@@ -167,19 +167,10 @@ def _directional(
 
     if period < 1:
         raise ValueError(f"period must be at least 1, got {period}")
-    highs, lows = _rows(high), _rows(low)
-    up_move = highs - _rows(shift(highs, 1))
-    down_move = _rows(shift(lows, 1)) - lows
-    with np.errstate(invalid="ignore"):
-        plus_move = np.where((up_move > down_move) & (up_move > 0.0), up_move, 0.0)
-        minus_move = np.where((down_move > up_move) & (down_move > 0.0), down_move, 0.0)
-    missing = ~np.isfinite(up_move) | ~np.isfinite(down_move)
-    plus_move[missing], minus_move[missing] = np.nan, np.nan
+    highs, lows = np.ascontiguousarray(_rows(high)), np.ascontiguousarray(_rows(low))
     ranges = np.ascontiguousarray(_rows(true_range(highs, lows, close)))
     average_range, plus_index, minus_index, average = (np.empty(ranges.shape) for _ in range(4))
-    directional_rows(
-        ranges, plus_move, minus_move, int(period), average_range, plus_index, minus_index, average
-    )
+    directional_rows(ranges, highs, lows, int(period), average_range, plus_index, minus_index, average)
     return average_range, plus_index, minus_index, average
 
 

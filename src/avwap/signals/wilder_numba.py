@@ -61,10 +61,23 @@ def _movement(plus: float, minus: float) -> float:
 
 
 @njit(cache=True)
+def _moves(high: FloatArray, low: FloatArray, bar: int) -> tuple[float, float]:
+    """(+DM, −DM) of ``bar``: the up move when it exceeds the down move and is positive (else 0), the down
+    move symmetrically; NaN on the first bar or next to a missing one."""
+    if bar == 0:
+        return math.nan, math.nan
+    up = high[bar] - high[bar - 1]
+    down = low[bar - 1] - low[bar]
+    if not (math.isfinite(up) and math.isfinite(down)):
+        return math.nan, math.nan
+    return (up if up > down and up > 0.0 else 0.0), (down if down > up and down > 0.0 else 0.0)
+
+
+@njit(cache=True)
 def _directional_row(  # noqa: PLR0917 - one row of directional_rows
     ranges: FloatArray,
-    plus_moves: FloatArray,
-    minus_moves: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
     period: int,
     average_range: FloatArray,
     plus_index: FloatArray,
@@ -79,11 +92,12 @@ def _directional_row(  # noqa: PLR0917 - one row of directional_rows
         range_count, range_sum, range_value, smoothed_range = wilder_step(
             range_count, range_sum, range_value, ranges[bar], period
         )
+        plus_move, minus_move = _moves(high, low, bar)
         plus_count, plus_sum, plus_value, smoothed_plus = wilder_step(
-            plus_count, plus_sum, plus_value, plus_moves[bar], period
+            plus_count, plus_sum, plus_value, plus_move, period
         )
         minus_count, minus_sum, minus_value, smoothed_minus = wilder_step(
-            minus_count, minus_sum, minus_value, minus_moves[bar], period
+            minus_count, minus_sum, minus_value, minus_move, period
         )
         plus = _index(smoothed_plus, smoothed_range)
         minus = _index(smoothed_minus, smoothed_range)
@@ -99,15 +113,15 @@ def _directional_row(  # noqa: PLR0917 - one row of directional_rows
 @njit(cache=True, parallel=True)
 def directional_rows(  # noqa: PLR0917 - inputs then outputs, all rows × bars
     true_range: FloatArray,
-    plus_move: FloatArray,
-    minus_move: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
     period: int,
     average_range: FloatArray,
     plus_index: FloatArray,
     minus_index: FloatArray,
     average_index: FloatArray,
 ) -> None:
-    """Smoothed true range (ATR), +DI, −DI and ADX of each row from its true range and directional moves.
+    """Smoothed true range (ATR), +DI, −DI and ADX of each row from its true range, highs and lows.
 
     DI = 100·smoothed move / smoothed range (NaN unless the range is > 0); DX = 100·|+DI − −DI| / (+DI + −DI),
     0 when the sum is 0 and NaN when it is undefined; ADX = Wilder smoothing of DX.
@@ -115,8 +129,8 @@ def directional_rows(  # noqa: PLR0917 - inputs then outputs, all rows × bars
     for row in prange(true_range.shape[0]):
         _directional_row(
             true_range[row],
-            plus_move[row],
-            minus_move[row],
+            high[row],
+            low[row],
             period,
             average_range[row],
             plus_index[row],
