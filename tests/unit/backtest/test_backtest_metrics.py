@@ -1,16 +1,17 @@
 """Backtest metrics: CAGR, volatility, Sharpe, Sortino and max drawdown agree with empyrical to 1e-9 on the
-same daily returns (random, real SPY and edge-case series); dates, trade statistics and the JSON summary."""
+same daily returns (random and edge-case series; real SPY: tests/realdata/test_backtest_metrics_spy.py);
+drawdown dates, trade statistics and the JSON summary."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
-from pathlib import Path
 
+import empyrical  # the oracle: a test dependency (dev extra), never skipped
 import numpy as np
-import pandas as pd
 import pytest
+from tests.unit.backtest.empyrical_oracle import TOLERANCE, check_against_empyrical
 
 from avwap.backtest.metrics import (
     TradeOutcome,
@@ -24,10 +25,6 @@ from avwap.backtest.metrics import (
     trade_statistics,
 )
 from avwap.core.errors import DataError
-
-empyrical = pytest.importorskip("empyrical")
-SPY_FILE = "mplfinance/yahoofinance-SPY-20080101-20180101.csv"
-TOLERANCE = 1e-9
 
 
 def _random_series() -> dict[str, np.ndarray]:
@@ -48,39 +45,9 @@ def _random_series() -> dict[str, np.ndarray]:
     }
 
 
-def _same(ours: float, theirs: float) -> bool:
-    if math.isnan(theirs) or math.isinf(theirs):
-        return (math.isnan(ours) and math.isnan(theirs)) or ours == theirs
-    return abs(ours - theirs) <= TOLERANCE * max(1.0, abs(theirs))
-
-
-def _check(returns: np.ndarray) -> None:
-    pairs = {
-        "cagr": (cagr(returns), empyrical.cagr(returns)),
-        "volatility": (annualized_volatility(returns), empyrical.annual_volatility(returns)),
-        "sharpe": (sharpe(returns), empyrical.sharpe_ratio(returns)),
-        "sortino": (sortino(returns), empyrical.sortino_ratio(returns)),
-    }
-    equity = 100.0 * np.concatenate([[1.0], np.cumprod(1.0 + returns)])
-    dates = [dt.date(2020, 1, 1) + dt.timedelta(days=day) for day in range(equity.size)]
-    pairs["max_drawdown"] = (max_drawdown(dates, equity).depth, empyrical.max_drawdown(returns))
-    for name, (ours, theirs) in pairs.items():
-        assert _same(float(ours), float(theirs)), (name, ours, theirs)
-
-
 @pytest.mark.parametrize("name", sorted(_random_series()))
 def test_metrics_agree_with_empyrical(name: str) -> None:
-    _check(_random_series()[name])
-
-
-def test_metrics_agree_with_empyrical_on_real_spy_returns(shared_data: Path) -> None:
-    frame = pd.read_csv(shared_data / SPY_FILE)
-    closes = frame["Adj Close"].to_numpy(dtype=np.float64)
-    returns = returns_of(closes)
-    assert returns.size > 2500
-    _check(returns)
-    _check(returns[-252:])  # one year alone
-    _check(returns[200:260])  # inside the 2008 crash
+    check_against_empyrical(_random_series()[name])
 
 
 def test_edge_cases_are_the_documented_values() -> None:
