@@ -15,6 +15,7 @@ Only bars up to the as-of bar are read, so an anchor never depends on the future
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -103,8 +104,14 @@ def _last(mask: npt.NDArray[np.bool_], offset: int) -> IntArray:
 
 
 def _calendar_start(bars: AnchorBars, bar: int, unit: str) -> IntArray:
-    periods = bars.dates[:, : bar + 1].astype(f"datetime64[{unit}]")
-    return _first((periods == periods[:, -1:]) & np.isfinite(bars.close[:, : bar + 1]))
+    """First bar (with a close) of the calendar ``unit`` (year, month) of each row's bar ``bar``.
+
+    A row's dates increase, so "in the same period as bar ``bar``" is "on or after that period's first
+    day": one period conversion per row instead of one per bar (NaT padding compares False either way).
+    """
+    dates = bars.dates[:, : bar + 1]
+    period_start = dates[:, -1:].astype(f"datetime64[{unit}]").astype("datetime64[D]")
+    return _first((dates >= period_start) & np.isfinite(bars.close[:, : bar + 1]))
 
 
 def _gap(bars: AnchorBars, bar: int, rules: AnchorRules) -> IntArray:
@@ -116,11 +123,23 @@ def _gap(bars: AnchorBars, bar: int, rules: AnchorRules) -> IntArray:
     return _last(change >= rules.gap_threshold, start)
 
 
+def _prior(
+    statistic: Callable[[FloatArray, int], FloatArray], values: FloatArray, start: int, bar: int, bars: int
+) -> FloatArray:
+    """``statistic`` over the ``bars`` bars before each column ``start..bar`` (shifted by one bar).
+
+    Only the columns those windows cover are read (a window's value does not depend on what lies before
+    it), which keeps the cost independent of the panel width.
+    """
+    first = max(start - bars, 0)
+    return shift(statistic(values[:, first : bar + 1], bars), 1)[:, start - first :]
+
+
 def _breakout(bars: AnchorBars, bar: int, rules: AnchorRules) -> IntArray:
     start = max(bar - rules.breakout_lookback_bars + 1, 0)
     window = slice(start, bar + 1)
-    prior_volume = shift(sma(bars.volume[:, : bar + 1], rules.breakout_volume_bars), 1)[:, window]
-    prior_high = shift(rolling_high(bars.high[:, : bar + 1], rules.breakout_prior_high_bars), 1)[:, window]
+    prior_volume = _prior(sma, bars.volume, start, bar, rules.breakout_volume_bars)
+    prior_high = _prior(rolling_high, bars.high, start, bar, rules.breakout_prior_high_bars)
     high, low, close = bars.high[:, window], bars.low[:, window], bars.close[:, window]
     with np.errstate(divide="ignore", invalid="ignore"):
         location = np.where(high > low, (close - low) / (high - low), np.nan)

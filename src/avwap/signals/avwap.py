@@ -14,6 +14,7 @@ to rounding (~1e-12 relative), not bit for bit, so one run must use one engine t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -43,19 +44,19 @@ class AvwapSnapshot:
         """(lower, upper) band at ``multiple`` σ around the AVWAP."""
         return self.avwap - multiple * self.sigma, self.avwap + multiple * self.sigma
 
-    @property
+    @cached_property  # computed once per scan, read once per candidate
     def upper_1(self) -> FloatArray:
         return self.band(1.0)[1]
 
-    @property
+    @cached_property
     def lower_1(self) -> FloatArray:
         return self.band(1.0)[0]
 
-    @property
+    @cached_property
     def upper_2(self) -> FloatArray:
         return self.band(2.0)[1]
 
-    @property
+    @cached_property
     def lower_2(self) -> FloatArray:
         return self.band(2.0)[0]
 

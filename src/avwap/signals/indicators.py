@@ -140,34 +140,38 @@ def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) ->
 def wilder_smooth(values: npt.ArrayLike, period: int) -> FloatArray:
     """Wilder's smoothing: simple mean of the first ``period`` finite values, then ``(s·(p−1) + x)/p``.
 
-    A NaN after the seed restarts the seed (a gap in the data must not be smoothed over). The loop runs over
-    bars with all symbols at once, which is fast for panels (thousands of rows, hundreds of bars).
+    A NaN after the seed restarts the seed (a gap in the data must not be smoothed over). The loop is the
+    compiled kernel :func:`avwap.signals.wilder_numba.smooth_rows` (rows in parallel).
     """
     if period < 1:
         raise ValueError(f"period must be at least 1, got {period}")
-    rows = _rows(values)
-    output = np.full(rows.shape, np.nan)
-    count = np.zeros(rows.shape[0], dtype=np.int64)
-    seed_sum = np.zeros(rows.shape[0])
-    state = np.full(rows.shape[0], np.nan)
-    for bar in range(rows.shape[1]):
-        current = rows[:, bar]
-        finite = np.isfinite(current)
-        count[~finite], seed_sum[~finite] = 0, 0.0
-        seeding = finite & (count < period)
-        seed_sum[seeding] += current[seeding]
-        count[seeding] += 1
-        seeded = seeding & (count == period)
-        state[seeded] = seed_sum[seeded] / period
-        smoothing = finite & ~seeding
-        state[smoothing] = (state[smoothing] * (period - 1) + current[smoothing]) / period
-        output[:, bar] = np.where(finite & (count == period), state, np.nan)
+    from avwap.signals.wilder_numba import smooth_rows
+
+    rows = np.ascontiguousarray(_rows(values))
+    output = np.empty(rows.shape)
+    smooth_rows(rows, int(period), output)
     return _like(output, values)
 
 
 def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
     """Average true range, Wilder smoothing (first value on bar ``period``, 0-based)."""
     return wilder_smooth(true_range(high, low, close), period)
+
+
+def _directional(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(ATR, +DI, −DI, ADX) as 2-D arrays, in one pass of the compiled
+    :func:`~avwap.signals.wilder_numba.directional_rows`."""
+    from avwap.signals.wilder_numba import directional_rows
+
+    if period < 1:
+        raise ValueError(f"period must be at least 1, got {period}")
+    highs, lows = np.ascontiguousarray(_rows(high)), np.ascontiguousarray(_rows(low))
+    ranges = np.ascontiguousarray(_rows(true_range(highs, lows, close)))
+    average_range, plus_index, minus_index, average = (np.empty(ranges.shape) for _ in range(4))
+    directional_rows(ranges, highs, lows, int(period), average_range, plus_index, minus_index, average)
+    return average_range, plus_index, minus_index, average
 
 
 def directional_indexes(
@@ -179,32 +183,24 @@ def directional_indexes(
     range are Wilder-smoothed; DI = 100·smoothed DM / smoothed TR; DX = 100·|+DI − −DI| / (+DI + −DI) (0 when
     both are 0: no directional movement is no trend); ADX = Wilder smoothing of DX.
     """
-    highs, lows = _rows(high), _rows(low)
-    up_move = highs - _rows(shift(highs, 1))
-    down_move = _rows(shift(lows, 1)) - lows
-    with np.errstate(invalid="ignore"):
-        plus_move = np.where((up_move > down_move) & (up_move > 0.0), up_move, 0.0)
-        minus_move = np.where((down_move > up_move) & (down_move > 0.0), down_move, 0.0)
-    missing = ~np.isfinite(up_move) | ~np.isfinite(down_move)
-    plus_move[missing], minus_move[missing] = np.nan, np.nan
-    smoothed_range = _rows(wilder_smooth(true_range(highs, lows, close), period))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plus_index = np.where(
-            smoothed_range > 0, 100.0 * wilder_smooth(plus_move, period) / smoothed_range, np.nan
-        )
-        minus_index = np.where(
-            smoothed_range > 0, 100.0 * wilder_smooth(minus_move, period) / smoothed_range, np.nan
-        )
-        total = plus_index + minus_index
-        movement = np.where(total > 0, 100.0 * np.abs(plus_index - minus_index) / total, 0.0)
-    movement[~np.isfinite(total)] = np.nan
-    average = _rows(wilder_smooth(movement, period))
+    _, plus_index, minus_index, average = _directional(high, low, close, period)
     return _like(plus_index, high), _like(minus_index, high), _like(average, high)
 
 
 def adx(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
     """Average directional index (Wilder); first value on bar ``2·period − 1`` (0-based)."""
     return directional_indexes(high, low, close, period)[2]
+
+
+def atr_and_adx(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, atr_period: int = 14, adx_period: int = 14
+) -> tuple[FloatArray, FloatArray]:
+    """(:func:`atr`, :func:`adx`), computed in one pass when the periods are equal (the ADX smooths the true
+    range anyway; the values are the same either way)."""
+    if atr_period != adx_period:
+        return atr(high, low, close, atr_period), adx(high, low, close, adx_period)
+    average_range, _, _, average = _directional(high, low, close, adx_period)
+    return _like(average_range, high), _like(average, high)
 
 
 def realized_volatility(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from avwap.signals.anchors import AnchorBars, anchor_indices
+from avwap.signals.anchors import NO_ANCHOR, AnchorBars, anchor_indices
 from avwap.signals.avwap import Engine, avwap_snapshot
 from avwap.signals.panel import BarPanel, build_panel, price_history_start
 from avwap.signals.scan_anchors import (
@@ -27,7 +28,14 @@ from avwap.signals.scan_anchors import (
     best_anchor,
     merged_priorities,
 )
-from avwap.signals.scan_checks import Check, measure, sessions_to_earnings, symbol_checks
+from avwap.signals.scan_checks import (
+    AsOf,
+    Check,
+    as_of_days,
+    measure,
+    sessions_to_earnings,
+    symbol_checks,
+)
 from avwap.signals.scan_output import SymbolContext, build_candidate, build_diagnostic
 from avwap.signals.scan_records import MarketGate, ScanResult
 from avwap.signals.scan_rules import ScanRules
@@ -35,23 +43,31 @@ from avwap.signals.scan_rules import ScanRules
 IntArray = npt.NDArray[np.int64]
 
 
+def _unknown_gate(symbol: str, detail: str) -> MarketGate:
+    return MarketGate(
+        is_open=False,
+        reason="MARKET_GATE_UNKNOWN",
+        benchmark_symbol=symbol,
+        benchmark_close=None,
+        benchmark_sma=None,
+        detail=detail,
+    )
+
+
 def market_gate(benchmark: pd.DataFrame | None, as_of: dt.date, rules: ScanRules) -> MarketGate:
     """Open when the benchmark's as-of close is at or above its SMA; closed (fail-safe) when undecidable."""
+    if benchmark is None or benchmark.empty:
+        return _unknown_gate(rules.benchmark_symbol, f"no {rules.benchmark_symbol} bars given")
+    return gate_of_panel(build_panel(benchmark, as_of, rules.market_gate_sma_bars), as_of, rules)
+
+
+def gate_of_panel(panel: BarPanel, as_of: dt.date, rules: ScanRules) -> MarketGate:
+    """:func:`market_gate` on a benchmark panel already built (at least ``market_gate_sma_bars`` wide)."""
     symbol, bars = rules.benchmark_symbol, rules.market_gate_sma_bars
 
     def unknown(detail: str) -> MarketGate:
-        return MarketGate(
-            is_open=False,
-            reason="MARKET_GATE_UNKNOWN",
-            benchmark_symbol=symbol,
-            benchmark_close=None,
-            benchmark_sma=None,
-            detail=detail,
-        )
+        return _unknown_gate(symbol, detail)
 
-    if benchmark is None or benchmark.empty:
-        return unknown(f"no {symbol} bars given")
-    panel = build_panel(benchmark, as_of, bars)
     if symbol not in panel.symbols:
         return unknown(f"benchmark frame has no {symbol} bars")
     row = panel.row(symbol)
@@ -59,7 +75,8 @@ def market_gate(benchmark: pd.DataFrame | None, as_of: dt.date, rules: ScanRules
         return unknown(f"{symbol} has no bar on {as_of.isoformat()} (last: {panel.last_date[row]})")
     if panel.bar_count[row] < bars:
         return unknown(f"{symbol} has {panel.bar_count[row]} bars, the gate needs {bars}")
-    close, average = round(float(panel.close[row, -1]), 6), round(float(panel.close[row].mean()), 6)
+    closes = panel.close[row, -bars:]
+    close, average = round(float(closes[-1]), 6), round(float(closes.mean()), 6)
     is_open = close >= average
     relation = ">=" if is_open else "<"
     return MarketGate(
@@ -72,14 +89,20 @@ def market_gate(benchmark: pd.DataFrame | None, as_of: dt.date, rules: ScanRules
     )
 
 
-def earnings_anchor_bars(
-    panel: BarPanel, as_of: dt.date, earnings: Mapping[str, Sequence[dt.date]]
-) -> IntArray:
-    """Panel column of each known past earnings day (the first bar on or after it), −1 padded."""
+def earnings_anchor_bars(panel: BarPanel, as_of: AsOf, earnings: Mapping[str, Sequence[dt.date]]) -> IntArray:
+    """Panel column of each known past earnings day (the first bar on or after it), −1 padded.
+
+    ``as_of``: the scan's session, or one per row (stacked windows ending on different days).
+    """
+    if not any(symbol in earnings for symbol in set(panel.symbols)):
+        return np.full((len(panel.symbols), 1), -1, dtype=np.int64)
     starts = price_history_start(panel)
+    rows = len(panel.symbols)
+    days_of_rows = [as_of] * rows if isinstance(as_of, dt.date) else list(as_of_days(as_of).astype(object))
     columns: list[list[int]] = []
     for row, symbol in enumerate(panel.symbols):
-        days = sorted(np.datetime64(day, "D") for day in earnings.get(symbol, ()) if day <= as_of)
+        day_limit = days_of_rows[row]
+        days = sorted(np.datetime64(day, "D") for day in earnings.get(symbol, ()) if day <= day_limit)
         history = panel.dates[row, starts[row] :]
         found = np.searchsorted(history, np.array(days, dtype="datetime64[D]")) if days else np.empty(0, int)
         columns.append([int(index) + int(starts[row]) for index in found if index < history.size])
@@ -107,6 +130,78 @@ def _first_failures(checks: list[Check]) -> tuple[IntArray, npt.NDArray[np.bool_
     return first, np.asarray(failed.any(axis=0), dtype=np.bool_)
 
 
+@dataclass(frozen=True)
+class PanelEvaluation:
+    """Every rule of the scan evaluated on the rows of a panel (before ranking into records).
+
+    ``eligible`` rows pass every symbol-level check and have an eligible anchor (column ``best[row]``).
+    """
+
+    context: SymbolContext
+    checks: list[Check]
+    first_check: IntArray
+    any_failed: npt.NDArray[np.bool_]
+    best: list[int]
+    eligible: list[int]
+
+    def ranked(self, rows: Sequence[int]) -> list[int]:
+        """The eligible ``rows`` in candidate order (see :func:`candidate_order`)."""
+        tiers = [int(self.context.measures.tier[row]) for row in rows]
+        scores = [float(self.context.scores[row, self.best[row]]) for row in rows]
+        return candidate_order(rows, tiers, scores, [self.context.panel.symbols[row] for row in rows])
+
+
+def evaluate_panel(
+    panel: BarPanel,
+    as_of: AsOf,
+    gate: MarketGate | Sequence[MarketGate],
+    upcoming: npt.NDArray[np.float64],
+    *,
+    rules: ScanRules,
+    earnings: Mapping[str, Sequence[dt.date]],
+    engine: Engine = "numba",
+) -> PanelEvaluation:
+    """The scan's rules on every row of ``panel`` at its last column: the one implementation shared by the
+    daily scan (one as-of, one gate) and the backtest (rows are windows ending on different as-of days,
+    with ``as_of`` and ``gate`` given per row). ``upcoming``: sessions to each row's next earnings."""
+    measures = measure(panel, as_of, rules, upcoming)
+    checks = symbol_checks(measures, gate, as_of, rules)
+    first_check, any_failed = _first_failures(checks)
+    bars = AnchorBars(panel.dates, panel.open, panel.high, panel.low, panel.close, panel.volume)
+    earnings_bars = earnings_anchor_bars(panel, as_of, earnings)
+    indices = anchor_indices(bars, panel.width - 1, rules.anchors, earnings_bars)
+    arrays = (panel.high, panel.low, panel.close, panel.volume)
+    snapshot = avwap_snapshot(*arrays, indices, slope_bars=rules.avwap_slope_bars, engine=engine)
+    stops = measures.stop_base * rules.stop_factor
+    ages = anchor_ages(indices, panel.width - 1)
+    reasons, values, thresholds = anchor_rejections(snapshot, stops, rules, ages)
+    priorities = merged_priorities(indices, rules.anchors)
+    scores = anchor_scores(priorities, measures.trend_score, snapshot.distance, snapshot.reclaim, rules)
+    rows = range(len(panel.symbols))
+    best = [  # a symbol failing a check is no candidate whatever its anchors: skip the per-row search
+        NO_ANCHOR
+        if any_failed[row]
+        else best_anchor(scores[row], priorities[row], indices[row], reasons[row] == ELIGIBLE)
+        for row in rows
+    ]
+    context = SymbolContext(
+        panel=panel,
+        as_of=as_of if isinstance(as_of, dt.date) else dt.date.min,
+        rules=rules,
+        measures=measures,
+        snapshot=snapshot,
+        indices=indices,
+        priorities=priorities,
+        scores=scores,
+        stops=stops,
+        anchor_reasons=reasons,
+        anchor_values=values,
+        anchor_thresholds=thresholds,
+    )
+    eligible = [row for row in rows if not any_failed[row] and best[row] >= 0]
+    return PanelEvaluation(context, checks, first_check, any_failed, best, eligible)
+
+
 def scan_panel(
     panel: BarPanel,
     as_of: dt.date,
@@ -122,49 +217,21 @@ def scan_panel(
     chosen = rules or ScanRules()
     earnings_map = earnings or {}
     upcoming = sessions_to_earnings(panel.symbols, as_of, earnings_map, future_sessions, trading_date)
-    measures = measure(panel, as_of, chosen, upcoming)
-    checks = symbol_checks(measures, gate, as_of, chosen)
-    first_check, any_failed = _first_failures(checks)
-    bars = AnchorBars(panel.dates, panel.open, panel.high, panel.low, panel.close, panel.volume)
-    earnings_bars = earnings_anchor_bars(panel, as_of, earnings_map)
-    indices = anchor_indices(bars, panel.width - 1, chosen.anchors, earnings_bars)
-    arrays = (panel.high, panel.low, panel.close, panel.volume)
-    snapshot = avwap_snapshot(*arrays, indices, slope_bars=chosen.avwap_slope_bars, engine=engine)
-    stops = measures.stop_base * chosen.stop_factor
-    ages = anchor_ages(indices, panel.width - 1)
-    reasons, values, thresholds = anchor_rejections(snapshot, stops, chosen, ages)
-    priorities = merged_priorities(indices, chosen.anchors)
-    trend = measures.trend_score
-    scores = anchor_scores(priorities, trend, snapshot.distance, snapshot.reclaim, chosen)
-    rows = range(len(panel.symbols))
-    best = [best_anchor(scores[row], priorities[row], indices[row], reasons[row] == ELIGIBLE) for row in rows]
-    eligible = [row for row in rows if not any_failed[row] and best[row] >= 0]
-    tiers = [int(measures.tier[row]) for row in eligible]
-    best_scores = [float(scores[row, best[row]]) for row in eligible]
-    pool = candidate_order(eligible, tiers, best_scores, [panel.symbols[row] for row in eligible])
-    context = SymbolContext(
-        panel=panel,
-        as_of=as_of,
-        rules=chosen,
-        measures=measures,
-        snapshot=snapshot,
-        indices=indices,
-        priorities=priorities,
-        scores=scores,
-        stops=stops,
-        anchor_reasons=reasons,
-        anchor_values=values,
-        anchor_thresholds=thresholds,
+    evaluation = evaluate_panel(
+        panel, as_of, gate, upcoming, rules=chosen, earnings=earnings_map, engine=engine
     )
+    context, best, checks = evaluation.context, evaluation.best, evaluation.checks
+    pool = evaluation.ranked(evaluation.eligible)
     selected = pool[: chosen.top_n]
     candidates = tuple(build_candidate(context, row, best[row], rank) for rank, row in enumerate(selected, 1))
     ranks = {row: rank for rank, row in enumerate(pool, 1)}
     chosen_rows = set(selected)
+    first_check, any_failed = evaluation.first_check, evaluation.any_failed
     diagnostics = tuple(
         build_diagnostic(
             context, row, checks, int(first_check[row]) if any_failed[row] else None, ranks.get(row)
         )
-        for row in rows
+        for row in range(len(panel.symbols))
         if row not in chosen_rows
     )
     return ScanResult(as_of=as_of, market_gate=gate, candidates=candidates, diagnostics=diagnostics)
@@ -207,4 +274,13 @@ def scan(
     )
 
 
-__all__ = ["candidate_order", "earnings_anchor_bars", "market_gate", "scan", "scan_panel"]
+__all__ = [
+    "PanelEvaluation",
+    "candidate_order",
+    "earnings_anchor_bars",
+    "evaluate_panel",
+    "gate_of_panel",
+    "market_gate",
+    "scan",
+    "scan_panel",
+]

@@ -11,11 +11,12 @@ import bisect
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from avwap.signals.indicators import adx, atr, rolling_low, sma, trailing_median, trend_score_formula
+from avwap.signals.indicators import atr_and_adx, rolling_low, sma, trailing_median, trend_score_formula
 from avwap.signals.panel import BarPanel
 from avwap.signals.scan_records import MarketGate
 from avwap.signals.scan_rules import ScanRules
@@ -23,6 +24,8 @@ from avwap.signals.weekly import weekly_trend
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+AsOf = dt.date | Sequence[dt.date] | npt.NDArray[np.datetime64]
 TIER_NAMES = {1: "A", 2: "B"}
 
 
@@ -49,11 +52,11 @@ class Measures:
     weekly_sma_slow: FloatArray
     tier: npt.NDArray[np.int64]  # 1 = A, 2 = B, 0 = filtered
 
-    @property
+    @cached_property  # computed once per scan, read once per candidate
     def atr_pct_ratio(self) -> FloatArray:
         return self.atr_pct / self.atr_pct_median
 
-    @property
+    @cached_property
     def trend_score(self) -> FloatArray:
         return trend_score_formula(self.sma_slow_slope_pct, self.adx, self.atr_pct_ratio)
 
@@ -110,25 +113,55 @@ def sessions_to_earnings(
     return result
 
 
-def measure(panel: BarPanel, as_of: dt.date, rules: ScanRules, sessions_to_next: FloatArray) -> Measures:
-    """Every symbol-level number the filters and the score need, at the panel's last bar."""
+def as_of_days(as_of: AsOf) -> npt.NDArray[np.datetime64]:
+    """``as_of`` (one date for every row, or one per row) as ``datetime64[D]``."""
+    if isinstance(as_of, dt.date):
+        return np.datetime64(as_of, "D")  # type: ignore[return-value]
+    return np.asarray(as_of, dtype="datetime64[D]")
+
+
+def sma_slope_percent(sma_series: FloatArray, bars: int) -> FloatArray:
+    """Percent change of an SMA series over ``bars`` bars, at every column (NaN for the first ``bars``)."""
+    slope = np.full(sma_series.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope[:, bars:] = 100.0 * (sma_series[:, bars:] / sma_series[:, :-bars] - 1.0)
+    return slope
+
+
+def trend_tiers(
+    close: FloatArray, sma_fast: FloatArray, sma_slow: FloatArray, slow_slope: FloatArray
+) -> IntArray:
+    """Tier per value: 1 = A (close > SMA fast >= SMA slow), 2 = B (close > SMA slow, rising), 0 = neither.
+
+    Elementwise, so it serves one as-of bar (the scan) and whole series (the backtest prefilter) alike.
+    """
+    with np.errstate(invalid="ignore"):
+        tier_a = (close > sma_fast) & (sma_fast >= sma_slow)
+        tier_b = (close > sma_slow) & (slow_slope > 0.0)
+    tiers: IntArray = np.where(tier_a, 1, np.where(tier_b, 2, 0)).astype(np.int64)
+    return tiers
+
+
+def measure(panel: BarPanel, as_of: AsOf, rules: ScanRules, sessions_to_next: FloatArray) -> Measures:
+    """Every symbol-level number the filters and the score need, at the panel's last bar.
+
+    ``as_of`` is the scan's session, or one session per row when the rows are windows ending on different
+    days (the backtest's stacked panel); a row has its bar when its last bar is on its as-of session.
+    """
     high, low, close, volume = panel.high, panel.low, panel.close, panel.volume
     slow_series = sma(close[:, -(rules.slow_sma_bars + rules.sma_slope_bars) :], rules.slow_sma_bars)
+    slow_slope = sma_slope_percent(slow_series, rules.sma_slope_bars)[:, -1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        slow_slope = 100.0 * (slow_series[:, -1] / slow_series[:, -1 - rules.sma_slope_bars] - 1.0)
-        atr_series = atr(high, low, close, rules.atr_bars)
+        atr_series, adx_series = atr_and_adx(high, low, close, rules.atr_bars, rules.adx_bars)
         atr_pct_series = 100.0 * atr_series / close
     median = trailing_median(atr_pct_series, rules.atr_pct_median_bars, rules.atr_pct_median_min_bars)
     last_close = close[:, -1]
     sma_fast, sma_slow = _last_sma(close, rules.fast_sma_bars), slow_series[:, -1]
-    with np.errstate(invalid="ignore"):
-        tier_a = (last_close > sma_fast) & (sma_fast >= sma_slow)
-        tier_b = (last_close > sma_slow) & (slow_slope > 0.0)
     stop_low = rolling_low(low[:, -rules.stop_low_bars :], rules.stop_low_bars)[:, -1]
     weekly = weekly_trend(panel.dates, close, rules.weekly_fast_sma_bars, rules.weekly_slow_sma_bars)
     return Measures(
         close=last_close,
-        has_bar=panel.last_date == np.datetime64(as_of, "D"),
+        has_bar=panel.last_date == as_of_days(as_of),
         bar_count=panel.bar_count.astype(np.float64),
         avg_volume=_last_sma(volume, rules.liquidity_bars),
         avg_dollar_volume=_last_sma(close * volume, rules.liquidity_bars),
@@ -136,7 +169,7 @@ def measure(panel: BarPanel, as_of: dt.date, rules: ScanRules, sessions_to_next:
         sma_fast=sma_fast,
         sma_slow=sma_slow,
         sma_slow_slope_pct=slow_slope,
-        adx=adx(high, low, close, rules.adx_bars)[:, -1],
+        adx=adx_series[:, -1],
         atr=atr_series[:, -1],
         atr_pct=atr_pct_series[:, -1],
         atr_pct_median=median,
@@ -144,7 +177,7 @@ def measure(panel: BarPanel, as_of: dt.date, rules: ScanRules, sessions_to_next:
         weekly_close=weekly[0],
         weekly_sma_fast=weekly[1],
         weekly_sma_slow=weekly[2],
-        tier=np.where(tier_a, 1, np.where(tier_b, 2, 0)).astype(np.int64),
+        tier=trend_tiers(last_close, sma_fast, sma_slow, slow_slope),
     )
 
 
@@ -198,18 +231,21 @@ def _flag_check(
     )
 
 
-def _gate_check(gate: MarketGate, count: int) -> Check:
-    close = np.nan if gate.benchmark_close is None else gate.benchmark_close
-    average = np.nan if gate.benchmark_sma is None else gate.benchmark_sma
+def _gate_check(gate: MarketGate | Sequence[MarketGate], count: int) -> Check:
+    """The market gate as a check; ``gate`` is one gate for every row or one per row (stacked as-of days)."""
+    gates = [gate] * count if isinstance(gate, MarketGate) else list(gate)
+    if len(gates) != count:
+        raise ValueError(f"{len(gates)} market gates for {count} rows")
+    first = gate if isinstance(gate, MarketGate) else (gates[0] if gates else None)
     return Check(
-        code=gate.reason or "MARKET_GATE_CLOSED",
-        measure=f"{gate.benchmark_symbol} close",
+        code=(first.reason if first is not None else None) or "MARKET_GATE_CLOSED",
+        measure=f"{first.benchmark_symbol if first is not None else ''} close",
         comparison=">=",
-        value=np.full(count, close),
-        threshold=np.full(count, average),
-        failed=np.full(count, not gate.is_open),
+        value=np.array([np.nan if item.benchmark_close is None else item.benchmark_close for item in gates]),
+        threshold=np.array([np.nan if item.benchmark_sma is None else item.benchmark_sma for item in gates]),
+        failed=np.array([not item.is_open for item in gates], dtype=bool),
         unavailable=np.zeros(count, bool),
-        explain=lambda row: gate.detail,
+        explain=lambda row: gates[row].detail,
     )
 
 
@@ -246,13 +282,16 @@ def _trend_check(m: Measures, rules: ScanRules) -> Check:
     )
 
 
-def symbol_checks(measures: Measures, gate: MarketGate, as_of: dt.date, rules: ScanRules) -> list[Check]:
-    """The symbol-level filters, in pipeline order."""
+def symbol_checks(
+    measures: Measures, gate: MarketGate | Sequence[MarketGate], as_of: AsOf, rules: ScanRules
+) -> list[Check]:
+    """The symbol-level filters, in pipeline order (``gate`` and ``as_of``: one, or one per row)."""
     m = measures
     score = m.trend_score
+    days = np.broadcast_to(as_of_days(as_of), m.close.shape)
     return [
         _gate_check(gate, m.close.shape[0]),
-        _flag_check("NO_BAR_AS_OF", ~m.has_bar, lambda row: f"no bar on {as_of.isoformat()}"),
+        _flag_check("NO_BAR_AS_OF", ~m.has_bar, lambda row: f"no bar on {days[row]}"),
         threshold_check("INSUFFICIENT_HISTORY", "bars", m.bar_count, ">=", rules.min_bars),
         threshold_check("PRICE_TOO_LOW", "close", m.close, ">=", rules.min_price),
         threshold_check("AVG_VOLUME_TOO_LOW", "avg volume", m.avg_volume, ">=", rules.min_avg_volume),
