@@ -62,6 +62,11 @@ def _reconcile(result: dict[str, Any]) -> None:
     assert result["drift_items"] == 6  # the seeded differences, each found
 
 
+def _backtest_scan(result: dict[str, Any]) -> None:
+    assert result["panel_scan"]["candidates"] > 0 and result["as_of_dates"] > 0
+    assert result["day_by_day"]["sampled_days_equal_panel_scan"] is True
+
+
 # name -> (keys the smoke result must hold, a check of its values)
 EXPECTED: dict[str, tuple[set[str], Check]] = {
     "avwap": (
@@ -74,6 +79,7 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
         },
         _avwap,
     ),
+    "backtest_scan": ({"as_of_dates", "panel_scan", "day_by_day", "speedup"}, _backtest_scan),
     "cycle": ({"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms"}, _cycle),
     "exits": ({"cycle", "simulation"}, _exits),
     "reconcile": (
