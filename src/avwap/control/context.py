@@ -20,6 +20,7 @@ from typing import Any, Final
 from avwap.control.live_gate import ModeResolution
 from avwap.control.sizing import DEFAULT_MAX_RISK_PER_SHARE
 from avwap.core.config import Config
+from avwap.strategies.registry import S1_AVWAP_CORE
 
 BUY: Final = "buy"
 
@@ -33,6 +34,7 @@ class EntryIntent:
     entry_price: Decimal
     stop_price: Decimal
     side: str = BUY
+    strategy_id: str = S1_AVWAP_CORE
 
     @property
     def notional(self) -> Decimal:

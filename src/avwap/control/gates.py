@@ -25,6 +25,7 @@ from avwap.control.values import (
     symbol_set,
 )
 from avwap.core.config import ExecutionMode
+from avwap.strategies.registry import is_routable
 
 # Books that trade through a broker whose market clock must agree with the calendar.
 BROKER_CLOCK_MODES: Final = frozenset({ExecutionMode.ALPACA_PAPER, ExecutionMode.LIVE})
@@ -194,3 +195,15 @@ def allowlist_gate(context: GateContext) -> GateResult:
     return _block(
         reasons.SYMBOL_NOT_ALLOWLISTED, symbol=shown(symbol), allowlist=shown(context.rules.allowlist_symbols)
     )
+
+
+def strategy_routable_gate(context: GateContext) -> GateResult:
+    """STRATEGY_NOT_ROUTABLE unless the intent's strategy is registered and routable (not a shadow).
+
+    An intent without the attribute at all is malformed: the intent gate blocks it (INVALID_INTENT)."""
+    if not hasattr(context.intent, "strategy_id"):
+        return PASS
+    strategy_id = context.intent.strategy_id
+    if is_routable(strategy_id):
+        return PASS
+    return _block(reasons.STRATEGY_NOT_ROUTABLE, strategy_id=shown(strategy_id))

@@ -16,11 +16,12 @@ Gate order (the order of :data:`ENTRY_GATES`, mirrored by :data:`avwap.control.r
          entry_window
  13-15   watchlist, equity,      WATCHLIST_STALE, EQUITY_UNKNOWN, SYMBOL_NOT_ALLOWLISTED
          allowlist
- 16      intent                  INVALID_INTENT, CAP_MISSING
- 17-19   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
+ 16      strategy_routable       STRATEGY_NOT_ROUTABLE (a shadow strategy's intent never reaches a broker)
+ 17      intent                  INVALID_INTENT, CAP_MISSING
+ 18-20   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
          entries_per_day,
          max_positions
- 20-24   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
+ 21-25   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
          notional, gross,        MAX_NOTIONAL_PER_SYMBOL_EXCEEDED, MAX_GROSS_EXPOSURE_EXCEEDED,
          gross_pct               MAX_GROSS_EXPOSURE_PCT_EXCEEDED   (resizable)
 ======  ======================  =========================================================================
@@ -66,6 +67,7 @@ CONDITION_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("watchlist", gates.watchlist_gate),
     ("equity", gates.equity_gate),
     ("allowlist", gates.allowlist_gate),
+    ("strategy_routable", gates.strategy_routable_gate),
 )
 SIZE_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("intent", caps.intent_gate),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from typing import Final
@@ -26,9 +27,13 @@ class StrategyMetadata:
     execution_style: str
     risk_profile: RiskProfile
     version: str
+    # A shadow strategy runs through the portfolio decision layer and is recorded, never routed to a broker.
+    routable: bool = True
+    shadow_of: str | None = None
 
 
 S1_AVWAP_CORE: Final = "S1_AVWAP_CORE"
+S1_AVWAP_CORE_SHADOW: Final = "S1_AVWAP_CORE_SHADOW"
 
 REGISTRY: Final[dict[str, StrategyMetadata]] = {
     S1_AVWAP_CORE: StrategyMetadata(
@@ -41,6 +46,14 @@ REGISTRY: Final[dict[str, StrategyMetadata]] = {
         version="1",
     ),
 }
+# The shadow clone of S1 (roadmap 2A): the same metadata under its own id, recorded only.
+REGISTRY[S1_AVWAP_CORE_SHADOW] = dataclasses.replace(
+    REGISTRY[S1_AVWAP_CORE],
+    strategy_id=S1_AVWAP_CORE_SHADOW,
+    description="Shadow clone of S1_AVWAP_CORE: portfolio decisions recorded, never routed to a broker",
+    routable=False,
+    shadow_of=S1_AVWAP_CORE,
+)
 
 
 def strategy(strategy_id: str) -> StrategyMetadata:
@@ -51,3 +64,9 @@ def strategy(strategy_id: str) -> StrategyMetadata:
         raise ConfigurationError(
             "strategy_id", f"unknown strategy {strategy_id!r}; known: {sorted(REGISTRY)}"
         ) from None
+
+
+def is_routable(strategy_id: object) -> bool:
+    """True only for a registered strategy that may reach a broker (a shadow or unknown id never does)."""
+    metadata = REGISTRY.get(strategy_id) if isinstance(strategy_id, str) else None
+    return metadata is not None and metadata.routable is True
