@@ -94,6 +94,30 @@ def parse_symbols(variable: str, raw: object) -> tuple[str, ...]:
     return tuple(symbols)
 
 
+def parse_fraction(variable: str, raw: object) -> Decimal:
+    """A number in [0, 1] (a correlation threshold)."""
+    value = parse_decimal(variable, raw)
+    if value > 1:
+        raise ConfigurationError(variable, f"expected a number between 0 and 1, got {raw!r}")
+    return value
+
+
+def parse_percent(variable: str, raw: object) -> Decimal:
+    """A percentage in (0, 1000]: 0 would block everything, beyond 1000 is a typo."""
+    value = parse_decimal(variable, raw)
+    if not 0 < value <= 1000:
+        raise ConfigurationError(variable, f"expected a percentage above 0 and at most 1000, got {raw!r}")
+    return value
+
+
+def parse_correlation_sessions(variable: str, raw: object) -> int:
+    """Sessions of daily returns for correlations: at least 10 (fewer says nothing), at most 500."""
+    value = parse_int(variable, raw)
+    if not 10 <= value <= 500:
+        raise ConfigurationError(variable, f"expected 10 to 500 sessions, got {value}")
+    return value
+
+
 def parse_mode(variable: str, raw: object) -> ExecutionMode:
     text = str(raw).strip().upper()
     try:
@@ -155,6 +179,18 @@ class Config:
     sizing_distance_scale_pct: Decimal = Decimal("6")
     demo_seed: int = 7
     demo_sessions: int = 20
+    # Portfolio decision guardrails (roadmap 2A; avwap.control.portfolio). Percentages of book equity.
+    portfolio_max_positions: int = 10
+    portfolio_max_new_entries: int = 3
+    portfolio_max_symbol_pct: Decimal = Decimal("10")
+    portfolio_max_sector_pct: Decimal = Decimal("30")
+    portfolio_max_gross_pct: Decimal = Decimal("100")
+    portfolio_max_correlation: Decimal = Decimal("0.85")
+    portfolio_max_book_correlation: Decimal = Decimal("0.90")
+    portfolio_correlation_sessions: int = 60
+    portfolio_drawdown_throttle_pct: Decimal = Decimal("10")
+    portfolio_snapshot_max_age_sessions: int = 1
+    portfolio_shadow: bool = True
 
     @property
     def state_dir(self) -> Path:
@@ -243,6 +279,17 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("SIZING_DISTANCE_SCALE_PCT", "sizing_distance_scale_pct", parse_decimal, help="distance % for 0"),
     Setting("DEMO_SEED", "demo_seed", parse_int),
     Setting("DEMO_SESSIONS", "demo_sessions", parse_positive_int),
+    Setting("PORTFOLIO_MAX_POSITIONS", "portfolio_max_positions", parse_int, help="held + allowed"),
+    Setting("PORTFOLIO_MAX_NEW_ENTRIES", "portfolio_max_new_entries", parse_int, help="ALLOWs per day"),
+    Setting("PORTFOLIO_MAX_SYMBOL_PCT", "portfolio_max_symbol_pct", parse_percent, help="% of equity"),
+    Setting("PORTFOLIO_MAX_SECTOR_PCT", "portfolio_max_sector_pct", parse_percent, help="% of equity"),
+    Setting("PORTFOLIO_MAX_GROSS_PCT", "portfolio_max_gross_pct", parse_percent, help="% of equity"),
+    Setting("PORTFOLIO_MAX_CORRELATION", "portfolio_max_correlation", parse_fraction, help="vs a position"),
+    Setting("PORTFOLIO_MAX_BOOK_CORRELATION", "portfolio_max_book_correlation", parse_fraction),
+    Setting("PORTFOLIO_CORRELATION_SESSIONS", "portfolio_correlation_sessions", parse_correlation_sessions),
+    Setting("PORTFOLIO_DRAWDOWN_THROTTLE_PCT", "portfolio_drawdown_throttle_pct", parse_percent),
+    Setting("PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS", "portfolio_snapshot_max_age_sessions", parse_positive_int),
+    Setting("PORTFOLIO_SHADOW", "portfolio_shadow", parse_bool, help="1 records the S1 shadow clone too"),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
