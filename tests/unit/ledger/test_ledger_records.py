@@ -109,7 +109,11 @@ def _decisions(**changes: Any) -> PortfolioDecisionsRecorded:
             "ALLOW in a batch whose inputs failed",
         ),
         (
-            {"decisions": (PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="BLOCK"),)},
+            {
+                "decisions": (
+                    PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="BLOCK"),
+                )
+            },
             "BLOCK at least one",
         ),
         (
@@ -122,12 +126,18 @@ def _decisions(**changes: Any) -> PortfolioDecisionsRecorded:
             "decided twice",
         ),
         (
-            {"decisions": (PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="MAYBE"),)},
+            {
+                "decisions": (
+                    PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="MAYBE"),
+                )
+            },
             "ALLOW or BLOCK",
         ),
     ],
 )
-def test_portfolio_decisions_record_refuses_inconsistent_batches(changes: dict[str, Any], message: str) -> None:
+def test_portfolio_decisions_record_refuses_inconsistent_batches(
+    changes: dict[str, Any], message: str
+) -> None:
     with pytest.raises(RecordValidationError, match=message):
         _decisions(**changes)
 
