@@ -91,7 +91,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         WATCHLIST_STALE: "the candidates watchlist is not from today's scan (or its freshness is unknown)",
         EQUITY_UNKNOWN: "account equity is unknown, zero, negative or malformed",
         SYMBOL_NOT_ALLOWLISTED: "ALLOWLIST_SYMBOLS is set and does not contain the symbol",
-        STRATEGY_NOT_ROUTABLE: "the intent's strategy is a shadow (recorded only) or unregistered: never routed",
+        STRATEGY_NOT_ROUTABLE: "a shadow (recorded only) or unregistered strategy: never routed",
         INVALID_INTENT: "malformed intent (symbol, side, quantity, prices) or risk/share ≤ 0 or too large",
         SIZED_TO_ZERO: "the sized allocation buys less than one share",
         CAP_MISSING: "a cap or limit needed to decide is missing or malformed",
@@ -147,7 +147,7 @@ PORTFOLIO_RULE_ERROR: Final = "PORTFOLIO_RULE_ERROR"
 
 PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
     {
-        PORTFOLIO_NOT_A_SESSION: "the decision date is not an NYSE session (holiday, weekend): nothing allowed",
+        PORTFOLIO_NOT_A_SESSION: "the decision date is not an NYSE session (holiday, weekend)",
         PORTFOLIO_CANDIDATES_MISSING: "the day's candidates artifact does not exist",
         PORTFOLIO_CANDIDATES_INVALID: "the candidates artifact is unreadable, truncated or off-schema",
         PORTFOLIO_CANDIDATES_STALE: "the candidates artifact is not dated the decision date",
@@ -155,16 +155,16 @@ PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
         PORTFOLIO_SNAPSHOT_INVALID: "the latest portfolio snapshot is unreadable, truncated or off-schema",
         PORTFOLIO_SNAPSHOT_STALE: "the latest snapshot is older than PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS",
         PORTFOLIO_SNAPSHOT_BOOK_MISMATCH: "the snapshot read belongs to another book",
-        PORTFOLIO_DRAWDOWN_THROTTLE: "book drawdown at or beyond PORTFOLIO_DRAWDOWN_THROTTLE_PCT: no new entries",
+        PORTFOLIO_DRAWDOWN_THROTTLE: "drawdown at or beyond PORTFOLIO_DRAWDOWN_THROTTLE_PCT: no entries",
         PORTFOLIO_MAX_NEW_ENTRIES: "PORTFOLIO_MAX_NEW_ENTRIES candidates already allowed today",
         PORTFOLIO_MAX_POSITIONS: "held plus allowed positions already reach PORTFOLIO_MAX_POSITIONS",
-        PORTFOLIO_SYMBOL_CONCENTRATION: "the symbol's value after entry exceeds PORTFOLIO_MAX_SYMBOL_PCT of equity",
-        PORTFOLIO_SECTOR_CONCENTRATION: "the sector's value after entry exceeds PORTFOLIO_MAX_SECTOR_PCT of equity",
+        PORTFOLIO_SYMBOL_CONCENTRATION: "symbol value after entry above PORTFOLIO_MAX_SYMBOL_PCT of equity",
+        PORTFOLIO_SECTOR_CONCENTRATION: "sector value after entry above PORTFOLIO_MAX_SECTOR_PCT of equity",
         PORTFOLIO_CORRELATION_UNKNOWN: "too few daily returns to measure the correlation with the book",
-        PORTFOLIO_CORRELATION_HIGH: "correlation with a held (or allowed) position exceeds PORTFOLIO_MAX_CORRELATION",
-        PORTFOLIO_BOOK_CORRELATION_HIGH: "correlation with the held book exceeds PORTFOLIO_MAX_BOOK_CORRELATION",
-        PORTFOLIO_GROSS_EXPOSURE: "gross exposure after entry exceeds PORTFOLIO_MAX_GROSS_PCT of equity",
-        PORTFOLIO_RULE_ERROR: "a guardrail raised an unexpected error (a bug): the candidate is blocked",
+        PORTFOLIO_CORRELATION_HIGH: "correlation with a held/allowed position above PORTFOLIO_MAX_CORRELATION",
+        PORTFOLIO_BOOK_CORRELATION_HIGH: "correlation with the held book above PORTFOLIO_MAX_BOOK_CORRELATION",
+        PORTFOLIO_GROSS_EXPOSURE: "gross exposure after entry above PORTFOLIO_MAX_GROSS_PCT of equity",
+        PORTFOLIO_RULE_ERROR: "a guardrail raised an unexpected error (a bug): blocked",
     }
 )
 

@@ -225,7 +225,7 @@ def test_batch_refuses_duplicates_nan_and_other_versions() -> None:
     batch = run()
     plain = msgspec.to_builtins(batch)
     twice = {**plain, "decisions": plain["decisions"] * 2, "allowed": 2}
-    with pytest.raises(msgspec.ValidationError, match="sorted|twice"):
+    with pytest.raises(msgspec.ValidationError, match=r"sorted|twice"):
         msgspec.convert(twice, PortfolioDecisionBatch)
     with pytest.raises(msgspec.ValidationError, match="schema_version"):
         msgspec.convert({**plain, "schema_version": 2}, PortfolioDecisionBatch)
