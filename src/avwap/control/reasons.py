@@ -161,8 +161,8 @@ PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
         PORTFOLIO_SYMBOL_CONCENTRATION: "symbol value after entry above PORTFOLIO_MAX_SYMBOL_PCT of equity",
         PORTFOLIO_SECTOR_CONCENTRATION: "sector value after entry above PORTFOLIO_MAX_SECTOR_PCT of equity",
         PORTFOLIO_CORRELATION_UNKNOWN: "too few daily returns to measure the correlation with the book",
-        PORTFOLIO_CORRELATION_HIGH: "correlation with a held/allowed position above PORTFOLIO_MAX_CORRELATION",
-        PORTFOLIO_BOOK_CORRELATION_HIGH: "correlation with the held book above PORTFOLIO_MAX_BOOK_CORRELATION",
+        PORTFOLIO_CORRELATION_HIGH: "correlation with a held/allowed position > PORTFOLIO_MAX_CORRELATION",
+        PORTFOLIO_BOOK_CORRELATION_HIGH: "correlation with the held book > PORTFOLIO_MAX_BOOK_CORRELATION",
         PORTFOLIO_GROSS_EXPOSURE: "gross exposure after entry above PORTFOLIO_MAX_GROSS_PCT of equity",
         PORTFOLIO_RULE_ERROR: "a guardrail raised an unexpected error (a bug): blocked",
     }
