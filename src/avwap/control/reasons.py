@@ -202,6 +202,4 @@ def reason_table_markdown() -> str:
     lines += [f"| {rank + 1} | `{code}` | {text} |" for rank, (code, text) in enumerate(REASONS.items())]
     lines += ["", "| config-check code | meaning |", "|---|---|"]
     lines += [f"| `{code}` | {text} |" for code, text in PREFLIGHT_CODES.items()]
-    lines += ["", "| portfolio decision code (rule order) | meaning |", "|---|---|"]
-    lines += [f"| `{code}` | {text} |" for code, text in PORTFOLIO_REASONS.items()]
     return "\n".join(lines) + "\n"
