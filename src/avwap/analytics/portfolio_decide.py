@@ -110,7 +110,7 @@ class LoadedBook:
     problem: str | None
 
 
-def _book_input(latest: PortfolioSnapshot, history: list[PortfolioSnapshot]) -> BookInput:
+def book_input_from_snapshots(latest: PortfolioSnapshot, history: list[PortfolioSnapshot]) -> BookInput:
     return BookInput(
         book_id=latest.book_id,
         snapshot_date=latest.date_ny,
@@ -133,7 +133,7 @@ def load_book(artifacts_dir: Path, book_id: str, day: dt.date, max_age_sessions:
         history = earlier_snapshots(artifacts_dir, book_id, day)
     except DataError:
         return LoadedBook(None, digest, reasons.PORTFOLIO_SNAPSHOT_INVALID)
-    book = _book_input(history[-1], history)
+    book = book_input_from_snapshots(history[-1], history)
     if book.book_id != book_id:
         return LoadedBook(book, digest, reasons.PORTFOLIO_SNAPSHOT_BOOK_MISMATCH)
     calendar = nyse()

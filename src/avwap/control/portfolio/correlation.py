@@ -7,6 +7,7 @@ return in the window, or with a flat series, has an *unknown* correlation (NaN):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -38,13 +39,53 @@ class ReturnsPanel:
 
 def _standardized(returns: FloatMatrix) -> FloatMatrix:
     """Columns centred and scaled to unit norm; NaN columns (missing data, flat series) stay NaN."""
-    complete = ~np.isnan(returns).any(axis=0) if returns.size else np.zeros(returns.shape[1], bool)
-    centred = returns - np.nanmean(returns, axis=0) if returns.shape[0] else returns
-    norms = np.sqrt(np.nansum(centred * centred, axis=0)) if returns.shape[0] else np.zeros(returns.shape[1])
-    usable = complete & (norms > 1e-12) & (returns.shape[0] >= 2)
+    if returns.shape[0] < 2:
+        return np.full(returns.shape, np.nan)
+    centred = returns - returns.mean(axis=0)  # a column with a NaN stays NaN: unknown, as it should
+    norms = np.sqrt((centred * centred).sum(axis=0))
+    usable = ~np.isnan(norms) & (norms > 1e-12)
     result = np.full(returns.shape, np.nan)
     result[:, usable] = centred[:, usable] / norms[usable]
     return result
+
+
+class RunningCorrelation:
+    """For every panel symbol, its highest correlation with the held set so far, kept up to date as
+    symbols are added (one vectorized column update per ALLOW, one lookup per candidate)."""
+
+    def __init__(self, table: CorrelationTable, held: Sequence[str]) -> None:
+        pairs = table.pairs.copy()
+        np.fill_diagonal(pairs, -np.inf)  # a symbol is not "correlated with the book" through itself
+        # The matrix is symmetric: row j is column j, and rows are contiguous (fast to read per ALLOW).
+        self._missing = np.isnan(pairs)
+        self._known = np.where(self._missing, -np.inf, pairs)
+        self._index = table.index
+        self._best = np.full(len(table.index), -np.inf)
+        self._unknown = np.zeros(len(table.index), dtype=bool)
+        self._held: set[str] = set()
+        self._unmeasured: set[str] = set()
+        for symbol in held:
+            self.add(symbol)
+
+    def add(self, symbol: str) -> None:
+        if symbol in self._held:
+            return
+        self._held.add(symbol)
+        row = self._index.get(symbol)
+        if row is None:
+            self._unmeasured.add(symbol)
+            return
+        np.maximum(self._best, self._known[row], out=self._best)
+        np.logical_or(self._unknown, self._missing[row], out=self._unknown)
+
+    def highest(self, symbol: str) -> float | None:
+        """None when nothing but ``symbol`` is held; NaN when a correlation involved is unknown."""
+        if not self._held - {symbol}:
+            return None
+        row = self._index.get(symbol)
+        if row is None or self._unmeasured - {symbol} or bool(self._unknown[row]):
+            return math.nan
+        return float(self._best[row])
 
 
 @dataclass(frozen=True)
@@ -71,13 +112,15 @@ def correlation_table(panel: ReturnsPanel, book_weights: Mapping[str, float]) ->
     The book's series is unknown (NaN) when any held symbol's returns are; a book without positions has no
     series, and every correlation with it is NaN (the rule does not apply then)."""
     standardized = _standardized(panel.returns)
-    pairs = standardized.T @ standardized  # NaN propagates from unknown columns
+    # einsum, not ``@``: for a matrix this small a multi-threaded BLAS costs more in thread start-up and
+    # contention than it saves (measured 14-20 ms against 4 ms on a busy 2-core host). NaN propagates.
+    pairs = np.einsum("ti,tj->ij", standardized, standardized)
     with_book = np.full(len(panel.symbols), np.nan)
     held: Sequence[str] = sorted(book_weights)
     if held and all(symbol in panel.index for symbol in held):
         columns = [panel.index[symbol] for symbol in held]
         weights = np.array([book_weights[symbol] for symbol in held])
-        book_series = panel.returns[:, columns] @ weights
+        book_series = np.einsum("ti,i->t", panel.returns[:, columns], weights)
         combined = _standardized(np.column_stack([panel.returns, book_series]))
-        with_book = combined[:, :-1].T @ combined[:, -1]
+        with_book = np.einsum("ti,t->i", combined[:, :-1], combined[:, -1])
     return CorrelationTable(panel.index, pairs, with_book)

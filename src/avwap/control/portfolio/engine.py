@@ -19,7 +19,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from avwap.control import reasons
-from avwap.control.portfolio.correlation import CorrelationTable, ReturnsPanel, correlation_table
+from avwap.control.portfolio.correlation import (
+    CorrelationTable,
+    ReturnsPanel,
+    RunningCorrelation,
+    correlation_table,
+)
 from avwap.control.portfolio.records import (
     UNKNOWN_SECTOR,
     BookInput,
@@ -50,14 +55,6 @@ def drawdown(equity_history: Sequence[Decimal]) -> Decimal:
     return equity_history[-1] / peak - 1 if peak > 0 else Decimal("0")
 
 
-def _max_correlation(table: CorrelationTable, symbol: str, held: Sequence[str]) -> float | None:
-    others = [other for other in held if other != symbol]
-    if not others:
-        return None
-    values = [table.pair(symbol, other) for other in others]
-    return math.nan if any(math.isnan(value) for value in values) else max(values)
-
-
 def _rounded(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else round(value, 6)
 
@@ -67,6 +64,7 @@ def _decide_strategy(
     candidates: Sequence[CandidateInput],
     *,
     book: BookInput,
+    notionals: Sequence[Decimal],
     table: CorrelationTable,
     sectors: Mapping[str, str],
     limits: GuardrailLimits,
@@ -77,15 +75,16 @@ def _decide_strategy(
         state.positions[held.symbol] = state.positions.get(held.symbol, Decimal("0")) + abs(held.market_value)
         state.sectors[sector] = state.sectors.get(sector, Decimal("0")) + abs(held.market_value)
     has_book = bool(book.positions)
+    running = RunningCorrelation(table, list(state.positions))
     decisions = []
-    for candidate in candidates:
+    for candidate, notional in zip(candidates, notionals, strict=True):
         sector = sectors.get(candidate.symbol, UNKNOWN_SECTOR)
         whole = table.book(candidate.symbol) if has_book else None
         proposal = Proposal(
             symbol=candidate.symbol,
             sector=sector,
-            notional=proposed_notional(book.equity, candidate.distance, limits),
-            max_correlation=_max_correlation(table, candidate.symbol, list(state.positions)),
+            notional=notional,
+            max_correlation=running.highest(candidate.symbol),
             book_correlation=whole,
         )
         codes = run_rules(state, proposal, limits)
@@ -96,6 +95,7 @@ def _decide_strategy(
             state.sectors[sector] = state.sectors.get(sector, Decimal("0")) + proposal.notional
             state.gross += proposal.notional
             state.new_entries += 1
+            running.add(candidate.symbol)
         decisions.append(
             PortfolioDecision(
                 strategy_id=strategy_id,
@@ -166,9 +166,16 @@ def decide(
                 else {}
             )
             table = correlation_table(returns, weights)
+            notionals = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
             for strategy_id in strategies:
                 decisions += _decide_strategy(
-                    strategy_id, ordered, book=book, table=table, sectors=sectors, limits=limits
+                    strategy_id,
+                    ordered,
+                    book=book,
+                    notionals=notionals,
+                    table=table,
+                    sectors=sectors,
+                    limits=limits,
                 )
     decisions.sort(key=lambda item: (item.strategy_id, item.rank, item.symbol))
     allowed = sum(item.verdict is Verdict.ALLOW for item in decisions)

@@ -21,6 +21,7 @@ from avwap.core.config import Config
 
 SCHEMA_VERSION: Final = 1
 UNKNOWN_SECTOR: Final = "UNKNOWN"
+_RULE_ORDER: Final = {code: rank for rank, code in enumerate(PORTFOLIO_REASONS)}
 
 
 class Verdict(enum.StrEnum):
@@ -131,11 +132,10 @@ class PortfolioDecision(_Record, frozen=True, forbid_unknown_fields=True, kw_onl
     def check(self) -> None:
         if (self.verdict is Verdict.ALLOW) == bool(self.reason_codes):
             raise ValueError(f"{self.symbol}: ALLOW has no reason codes, BLOCK at least one")
-        unknown = [code for code in self.reason_codes if code not in PORTFOLIO_REASONS]
+        unknown = [code for code in self.reason_codes if code not in _RULE_ORDER]
         if unknown:
             raise ValueError(f"{self.symbol}: unknown portfolio reason codes {unknown}")
-        order = list(PORTFOLIO_REASONS)
-        ranks = [order.index(code) for code in self.reason_codes]
+        ranks = [_RULE_ORDER[code] for code in self.reason_codes]
         if ranks != sorted(set(ranks)):
             raise ValueError(f"{self.symbol}: reason codes out of rule order or repeated {self.reason_codes}")
         _finite("PortfolioDecision", "proposed_notional", self.proposed_notional)

@@ -52,8 +52,9 @@ Rule = Callable[[BookSoFar, Proposal, GuardrailLimits], tuple[str, ...]]
 PASS: Final[tuple[str, ...]] = ()
 
 
-def _pct(value: Decimal, equity: Decimal) -> Decimal:
-    return value / equity * HUNDRED
+def _above(value: Decimal, limit_pct: Decimal, equity: Decimal) -> bool:
+    """value > limit_pct % of equity (multiplied out: no division)."""
+    return value * HUNDRED > limit_pct * equity
 
 
 def drawdown_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) -> tuple[str, ...]:
@@ -83,7 +84,7 @@ def symbol_concentration_rule(
     after = book.positions.get(proposal.symbol, Decimal("0")) + proposal.notional
     return (
         (reasons.PORTFOLIO_SYMBOL_CONCENTRATION,)
-        if _pct(after, book.equity) > limits.max_symbol_pct
+        if _above(after, limits.max_symbol_pct, book.equity)
         else PASS
     )
 
@@ -96,7 +97,7 @@ def sector_concentration_rule(
     after = book.sectors.get(proposal.sector, Decimal("0")) + proposal.notional
     return (
         (reasons.PORTFOLIO_SECTOR_CONCENTRATION,)
-        if _pct(after, book.equity) > limits.max_sector_pct
+        if _above(after, limits.max_sector_pct, book.equity)
         else PASS
     )
 
@@ -107,9 +108,9 @@ def correlation_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimit
     pair, whole = proposal.max_correlation, proposal.book_correlation
     if (pair is not None and math.isnan(pair)) or (whole is not None and math.isnan(whole)):
         return (reasons.PORTFOLIO_CORRELATION_UNKNOWN,)
-    if pair is not None and Decimal(repr(pair)) > limits.max_correlation:
+    if pair is not None and pair > float(limits.max_correlation):
         codes.append(reasons.PORTFOLIO_CORRELATION_HIGH)
-    if whole is not None and Decimal(repr(whole)) > limits.max_book_correlation:
+    if whole is not None and whole > float(limits.max_book_correlation):
         codes.append(reasons.PORTFOLIO_BOOK_CORRELATION_HIGH)
     return tuple(codes)
 
@@ -117,7 +118,7 @@ def correlation_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimit
 def gross_exposure_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) -> tuple[str, ...]:
     """PORTFOLIO_GROSS_EXPOSURE when gross exposure after entry exceeds its share of equity."""
     after = book.gross + proposal.notional
-    return (reasons.PORTFOLIO_GROSS_EXPOSURE,) if _pct(after, book.equity) > limits.max_gross_pct else PASS
+    return (reasons.PORTFOLIO_GROSS_EXPOSURE,) if _above(after, limits.max_gross_pct, book.equity) else PASS
 
 
 RULES: Final[tuple[tuple[str, Rule], ...]] = (
@@ -139,4 +140,4 @@ def run_rules(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) -> t
             codes.extend(rule(book, proposal, limits))
         except Exception:  # a crashing guardrail must block, never allow
             codes.append(reasons.PORTFOLIO_RULE_ERROR)
-    return reasons.sort_portfolio_reasons(codes)
+    return reasons.sort_portfolio_reasons(codes) if codes else PASS
