@@ -256,8 +256,18 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
         "artifact": relative,
         "sha256": digest,
     }
-    atomic_write_json(latest_path(config.artifacts_dir, batch.book_id), pointer, provenance)
+    if _pointer_date(latest_path(config.artifacts_dir, batch.book_id)) <= batch.date_ny:
+        # only forward: re-deciding an older day must not make it "latest"
+        atomic_write_json(latest_path(config.artifacts_dir, batch.book_id), pointer, provenance)
     return path, digest
+
+
+def _pointer_date(path: Path) -> dt.date:
+    """The date the ``latest`` pointer names; the earliest date when there is none or it is unreadable."""
+    try:
+        return dt.date.fromisoformat(json.loads(path.read_bytes())["date_ny"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return dt.date.min
 
 
 def read_batch(path: Path) -> PortfolioDecisionBatch:

@@ -166,3 +166,12 @@ def test_reading_a_damaged_decision_artifact_is_a_clear_error(ready: Config, dam
         )
     with pytest.raises(DataError, match="portfolio decision batch"):
         read_batch(path)
+
+
+def test_latest_pointer_only_moves_forward(ready: Config) -> None:
+    write_batch(ready, build_batch(ready, BOOK, DAY, CLOCK), CLOCK)
+    write_candidates_artifact(ready, PREVIOUS, ["MSFT"])
+    write_batch(ready, build_batch(ready, BOOK, PREVIOUS, CLOCK), CLOCK)  # re-deciding an older day
+    pointer = json.loads(latest_path(ready.artifacts_dir, BOOK).read_bytes())
+    assert pointer["date_ny"] == DAY.isoformat()
+    assert decisions_path(ready.artifacts_dir, BOOK, PREVIOUS).exists()
