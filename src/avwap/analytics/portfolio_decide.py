@@ -137,7 +137,8 @@ def load_book(artifacts_dir: Path, book_id: str, day: dt.date, max_age_sessions:
     if book.book_id != book_id:
         return LoadedBook(book, digest, reasons.PORTFOLIO_SNAPSHOT_BOOK_MISMATCH)
     calendar = nyse()
-    oldest_fresh = calendar.sessions_back(day, max_age_sessions) if calendar.is_session(day) else day
+    # On a non-session day PORTFOLIO_NOT_A_SESSION already blocks; staleness is measured from sessions only.
+    oldest_fresh = calendar.sessions_back(day, max_age_sessions) if calendar.is_session(day) else dt.date.min
     if book.snapshot_date < oldest_fresh:
         return LoadedBook(book, digest, reasons.PORTFOLIO_SNAPSHOT_STALE)
     return LoadedBook(book, digest, None)
