@@ -24,6 +24,7 @@ from avwap.cli.output import (
     EXIT_PROBLEM,
     JSON_OPTION,
     console,
+    error_console,
     load_cli_config,
     print_json,
     print_table,
@@ -147,7 +148,9 @@ def _show(config: Config, book_id: str, day: dt.date | None, as_json: bool) -> N
 
 
 def _alert(config: Config, clock: Clock, report: Any, table: str) -> None:
-    """Drift or an incomplete report goes to Slack (nothing when Slack is off); never raises."""
+    """Drift or an incomplete report goes to Slack (nothing when Slack is off; a Slack misconfiguration is
+    a warning, so the exit code still says drift/incomplete)."""
+    from avwap.core.errors import ConfigurationError
     from avwap.integrations.slack.messages import AlertKind, Severity, alert_event
     from avwap.integrations.slack.notifier import build_notifier
 
@@ -171,7 +174,11 @@ def _alert(config: Config, clock: Clock, report: Any, table: str) -> None:
         details=table.splitlines()[:40],
         severity=None if report.complete else Severity.CRITICAL,
     )
-    notifier = build_notifier(config, clock)
+    try:
+        notifier = build_notifier(config, clock)
+    except ConfigurationError as error:  # a Slack misconfiguration must not hide the drift exit code
+        error_console.print(f"[yellow]warning:[/] no Slack alert: {error}")
+        return
     try:
         notifier.notify(event)
     finally:

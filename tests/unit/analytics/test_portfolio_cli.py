@@ -196,3 +196,28 @@ def test_decide_exit_codes_follow_the_inputs(app: typer.Typer, sim_home: Path) -
     result = invoke(app, sim_home, "decide", "--date", DAY.isoformat())
     assert result.exit_code == EXIT_OK, result.output
     assert "MSFT" in result.output and "S1_AVWAP_CORE_SHADOW" in result.output
+
+
+def test_a_slack_misconfiguration_is_a_warning_and_keeps_the_drift_exit_code(
+    app: typer.Typer, alpaca_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manual = BrokerPosition(
+        symbol="NVDA", quantity=3, average_entry_price=Decimal("120"), cost_basis=Decimal("360"),
+        market_value=None, current_price=None,
+    )  # fmt: skip
+    monkeypatch.setattr(portfolio_command, "view_factory", lambda config, book: FakeView([manual]))
+    result = runner.invoke(
+        app,
+        [
+            "portfolio",
+            "reconcile",
+            "--book",
+            "ALPACA_PAPER",
+            "--date",
+            "2026-04-01",
+            "--home",
+            str(alpaca_home),
+        ],
+        env={"SLACK_CHANNEL": "#ops", "SLACK_BOT_TOKEN": ""},
+    )
+    assert result.exit_code == EXIT_PROBLEM and "no Slack alert" in result.output
