@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from avwap.control.reasons import reason_table_markdown
+from avwap.control.reasons import PORTFOLIO_REASONS, reason_table_markdown
 from avwap.data import validation
 from avwap.execution.broker import RejectCode
 from avwap.execution.broker_sync import LEDGER_CODES
@@ -104,6 +104,12 @@ def render() -> str:
         "codes name the entry-half blockers of a cycle (`entries_blocked` in the cycle report).",
         "",
         reason_table_markdown().rstrip("\n"),
+        "",
+        "## Portfolio decisions (`PortfolioDecision.reason_codes`, in rule order; see docs/PORTFOLIO.md)",
+        "",
+        "Inputs first (they block every candidate of the day), then the guardrails in the order they run.",
+        "",
+        *_table(PORTFOLIO_REASONS.items()),
         "",
         "## Watchlist freshness (`avwap watchlist check`, the cycle's freshness gate)",
         "",

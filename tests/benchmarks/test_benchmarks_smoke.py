@@ -57,6 +57,11 @@ def _startup(result: dict[str, Any]) -> None:
     assert scan.startswith("skipped: ") if isinstance(scan, str) else scan["wall_median_seconds"] > 0
 
 
+def _decisions(result: dict[str, Any]) -> None:
+    assert (result["candidates"], result["positions"], result["decisions"]) == (20, 5, 40)
+    assert result["allowed"] + result["blocked"] == 40 and result["target_median_ms"] == 50
+
+
 def _reconcile(result: dict[str, Any]) -> None:
     assert (result["positions"], result["orders"], result["fills"]) == (20, 40, 40)
     assert result["drift_items"] == 6  # the seeded differences, each found
@@ -81,6 +86,7 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     ),
     "backtest_scan": ({"as_of_dates", "panel_scan", "day_by_day", "speedup"}, _backtest_scan),
     "cycle": ({"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms"}, _cycle),
+    "decisions": ({"candidates", "positions", "decisions", "build_ms_median"}, _decisions),
     "exits": ({"cycle", "simulation"}, _exits),
     "reconcile": (
         {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},

@@ -27,6 +27,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.sync_command",
     "avwap.cli.watchlist_command",
     "avwap.cli.execute_command",
+    "avwap.cli.portfolio_command",
 )
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

@@ -36,6 +36,10 @@ class EntryIntent:
     entry_price: Decimal
     stop_price: Decimal
     side: str = BUY
+    strategy_id: str = "S1_AVWAP_CORE"
+    # Whether the registry lets this strategy reach a broker (a shadow never does). Set by the caller from
+    # avwap.strategies.registry.is_routable: the control plane imports no strategy code.
+    routable: bool = True
 
     @property
     def notional(self) -> Decimal:

@@ -203,3 +203,11 @@ def allowlist_gate(context: GateContext) -> GateResult:
     return _block(
         reasons.SYMBOL_NOT_ALLOWLISTED, symbol=shown(symbol), allowlist=shown(context.rules.allowlist_symbols)
     )
+
+
+def strategy_routable_gate(context: GateContext) -> GateResult:
+    """STRATEGY_NOT_ROUTABLE unless the intent's strategy is registered and routable (not a shadow); the
+    caller states routability from the strategy registry, and anything but True blocks."""
+    if context.intent.routable is True:
+        return PASS
+    return _block(reasons.STRATEGY_NOT_ROUTABLE, strategy_id=shown(context.intent.strategy_id))

@@ -17,11 +17,12 @@ Gate order (the order of :data:`ENTRY_GATES`, mirrored by :data:`avwap.control.r
  13-16   watchlist,              WATCHLIST_STALE, INTRADAY_DATA_STALE, EQUITY_UNKNOWN,
          intraday_data,          SYMBOL_NOT_ALLOWLISTED
          equity, allowlist
- 17      intent                  INVALID_INTENT, CAP_MISSING
- 18-20   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
+ 17      strategy_routable       STRATEGY_NOT_ROUTABLE (a shadow strategy's intent never reaches a broker)
+ 18      intent                  INVALID_INTENT, CAP_MISSING
+ 19-21   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
          entries_per_day,
          max_positions
- 21-25   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
+ 22-26   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
          notional, gross,        MAX_NOTIONAL_PER_SYMBOL_EXCEEDED, MAX_GROSS_EXPOSURE_EXCEEDED,
          gross_pct               MAX_GROSS_EXPOSURE_PCT_EXCEEDED   (resizable)
 ======  ======================  =========================================================================
@@ -68,6 +69,7 @@ CONDITION_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("intraday_data", gates.intraday_data_gate),
     ("equity", gates.equity_gate),
     ("allowlist", gates.allowlist_gate),
+    ("strategy_routable", gates.strategy_routable_gate),
 )
 SIZE_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("intent", caps.intent_gate),

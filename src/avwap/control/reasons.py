@@ -48,6 +48,7 @@ INTRADAY_DATA_STALE: Final = "INTRADAY_DATA_STALE"
 EQUITY_UNKNOWN: Final = "EQUITY_UNKNOWN"
 # -- the intent itself ------------------------------------------------------------------------------
 SYMBOL_NOT_ALLOWLISTED: Final = "SYMBOL_NOT_ALLOWLISTED"
+STRATEGY_NOT_ROUTABLE: Final = "STRATEGY_NOT_ROUTABLE"
 INVALID_INTENT: Final = "INVALID_INTENT"
 SIZED_TO_ZERO: Final = "SIZED_TO_ZERO"
 CAP_MISSING: Final = "CAP_MISSING"
@@ -94,6 +95,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         ),
         EQUITY_UNKNOWN: "account equity is unknown, zero, negative or malformed",
         SYMBOL_NOT_ALLOWLISTED: "ALLOWLIST_SYMBOLS is set and does not contain the symbol",
+        STRATEGY_NOT_ROUTABLE: "a shadow (recorded only) or unregistered strategy: never routed",
         INVALID_INTENT: "malformed intent (symbol, side, quantity, prices) or risk/share ≤ 0 or too large",
         SIZED_TO_ZERO: "the sized allocation buys less than one share",
         CAP_MISSING: "a cap or limit needed to decide is missing or malformed",
@@ -126,6 +128,50 @@ PREFLIGHT_CODES: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
+# -- portfolio decisions (2A; avwap.control.portfolio) -----------------------------------------------
+# Not control-plane gates: the pre-open decision layer's codes, in its own rule order (inputs first).
+PORTFOLIO_NOT_A_SESSION: Final = "PORTFOLIO_NOT_A_SESSION"
+PORTFOLIO_CANDIDATES_MISSING: Final = "PORTFOLIO_CANDIDATES_MISSING"
+PORTFOLIO_CANDIDATES_INVALID: Final = "PORTFOLIO_CANDIDATES_INVALID"
+PORTFOLIO_CANDIDATES_STALE: Final = "PORTFOLIO_CANDIDATES_STALE"
+PORTFOLIO_SNAPSHOT_MISSING: Final = "PORTFOLIO_SNAPSHOT_MISSING"
+PORTFOLIO_SNAPSHOT_INVALID: Final = "PORTFOLIO_SNAPSHOT_INVALID"
+PORTFOLIO_SNAPSHOT_STALE: Final = "PORTFOLIO_SNAPSHOT_STALE"
+PORTFOLIO_SNAPSHOT_BOOK_MISMATCH: Final = "PORTFOLIO_SNAPSHOT_BOOK_MISMATCH"
+PORTFOLIO_DRAWDOWN_THROTTLE: Final = "PORTFOLIO_DRAWDOWN_THROTTLE"
+PORTFOLIO_MAX_NEW_ENTRIES: Final = "PORTFOLIO_MAX_NEW_ENTRIES"
+PORTFOLIO_MAX_POSITIONS: Final = "PORTFOLIO_MAX_POSITIONS"
+PORTFOLIO_SYMBOL_CONCENTRATION: Final = "PORTFOLIO_SYMBOL_CONCENTRATION"
+PORTFOLIO_SECTOR_CONCENTRATION: Final = "PORTFOLIO_SECTOR_CONCENTRATION"
+PORTFOLIO_CORRELATION_UNKNOWN: Final = "PORTFOLIO_CORRELATION_UNKNOWN"
+PORTFOLIO_CORRELATION_HIGH: Final = "PORTFOLIO_CORRELATION_HIGH"
+PORTFOLIO_BOOK_CORRELATION_HIGH: Final = "PORTFOLIO_BOOK_CORRELATION_HIGH"
+PORTFOLIO_GROSS_EXPOSURE: Final = "PORTFOLIO_GROSS_EXPOSURE"
+PORTFOLIO_RULE_ERROR: Final = "PORTFOLIO_RULE_ERROR"
+
+PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        PORTFOLIO_NOT_A_SESSION: "the decision date is not an NYSE session (holiday, weekend)",
+        PORTFOLIO_CANDIDATES_MISSING: "the day's candidates artifact does not exist",
+        PORTFOLIO_CANDIDATES_INVALID: "the candidates artifact is unreadable, truncated or off-schema",
+        PORTFOLIO_CANDIDATES_STALE: "the candidates artifact is not dated the decision date",
+        PORTFOLIO_SNAPSHOT_MISSING: "no portfolio snapshot of the book before the decision date",
+        PORTFOLIO_SNAPSHOT_INVALID: "the latest portfolio snapshot is unreadable, truncated or off-schema",
+        PORTFOLIO_SNAPSHOT_STALE: "the latest snapshot is older than PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS",
+        PORTFOLIO_SNAPSHOT_BOOK_MISMATCH: "the snapshot read belongs to another book",
+        PORTFOLIO_DRAWDOWN_THROTTLE: "drawdown at or beyond PORTFOLIO_DRAWDOWN_THROTTLE_PCT: no entries",
+        PORTFOLIO_MAX_NEW_ENTRIES: "PORTFOLIO_MAX_NEW_ENTRIES candidates already allowed today",
+        PORTFOLIO_MAX_POSITIONS: "held plus allowed positions already reach PORTFOLIO_MAX_POSITIONS",
+        PORTFOLIO_SYMBOL_CONCENTRATION: "symbol value after entry above PORTFOLIO_MAX_SYMBOL_PCT of equity",
+        PORTFOLIO_SECTOR_CONCENTRATION: "sector value after entry above PORTFOLIO_MAX_SECTOR_PCT of equity",
+        PORTFOLIO_CORRELATION_UNKNOWN: "too few daily returns to measure the correlation with the book",
+        PORTFOLIO_CORRELATION_HIGH: "correlation with a held/allowed position > PORTFOLIO_MAX_CORRELATION",
+        PORTFOLIO_BOOK_CORRELATION_HIGH: "correlation with the held book > PORTFOLIO_MAX_BOOK_CORRELATION",
+        PORTFOLIO_GROSS_EXPOSURE: "gross exposure after entry above PORTFOLIO_MAX_GROSS_PCT of equity",
+        PORTFOLIO_RULE_ERROR: "a guardrail raised an unexpected error (a bug): blocked",
+    }
+)
+
 _RANK: Final = {code: index for index, code in enumerate(REASONS)}
 
 
@@ -139,9 +185,19 @@ def sort_reasons(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(codes), key=lambda code: (reason_rank(code), code)))
 
 
+_PORTFOLIO_RANK: Final = {code: index for index, code in enumerate(PORTFOLIO_REASONS)}
+
+
+def sort_portfolio_reasons(codes: Iterable[str]) -> tuple[str, ...]:
+    """Distinct portfolio decision codes in their documented order (unknown codes last, by name)."""
+    return tuple(sorted(set(codes), key=lambda code: (_PORTFOLIO_RANK.get(code, len(_PORTFOLIO_RANK)), code)))
+
+
 def describe(code: str) -> str:
-    """The one-line description of a reason or preflight code."""
-    return REASONS.get(code) or PREFLIGHT_CODES.get(code) or "unknown reason code"
+    """The one-line description of a reason, preflight or portfolio decision code."""
+    return (
+        REASONS.get(code) or PREFLIGHT_CODES.get(code) or PORTFOLIO_REASONS.get(code) or "unknown reason code"
+    )
 
 
 def reason_table_markdown() -> str:

@@ -119,6 +119,14 @@ def parse_strategy_ids(variable: str, raw: object) -> tuple[str, ...]:
     return ids
 
 
+def parse_correlation_sessions(variable: str, raw: object) -> int:
+    """Sessions of daily returns for correlations: at least 10 (fewer says nothing), at most 500."""
+    value = parse_int(variable, raw)
+    if not 10 <= value <= 500:
+        raise ConfigurationError(variable, f"expected 10 to 500 sessions, got {value}")
+    return value
+
+
 def parse_mode(variable: str, raw: object) -> ExecutionMode:
     text = str(raw).strip().upper()
     try:
@@ -230,6 +238,18 @@ class Config:
     quarantine_sample_rows: int = 1000
     benchmark_symbols: tuple[str, ...] = ("DIA", "IWM", "QQQ", "SPY")
     candidates_include_benchmarks: bool = False
+    # Portfolio decision guardrails (roadmap 2A; avwap.control.portfolio). Percentages of book equity.
+    portfolio_max_positions: int = 10
+    portfolio_max_new_entries: int = 3
+    portfolio_max_symbol_pct: Decimal = Decimal("10")
+    portfolio_max_sector_pct: Decimal = Decimal("30")
+    portfolio_max_gross_pct: Decimal = Decimal("100")
+    portfolio_max_correlation: Decimal = Decimal("0.85")
+    portfolio_max_book_correlation: Decimal = Decimal("0.90")
+    portfolio_correlation_sessions: int = 60
+    portfolio_drawdown_throttle_pct: Decimal = Decimal("10")
+    portfolio_snapshot_max_age_sessions: int = 1
+    portfolio_shadow: bool = True
 
     @property
     def state_dir(self) -> Path:
@@ -299,6 +319,7 @@ class Range:
 PERCENT: Final = Range(Decimal(0), Decimal(100))  # 0 is valid but blocks every entry (config-check says so)
 POSITIVE_PERCENT: Final = Range(Decimal(0), Decimal(100), positive=True)  # 0 would size nothing
 RATIO: Final = Range(Decimal(0), Decimal(1))
+GROSS_PERCENT: Final = Range(Decimal(0), Decimal(1000), positive=True)  # above 100: margin; 0 blocks all
 
 
 @dataclass(frozen=True)
@@ -416,6 +437,46 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         parse_bool,
         help="1 lets BENCHMARK_SYMBOLS become scan candidates",
     ),
+    Setting("PORTFOLIO_MAX_POSITIONS", "portfolio_max_positions", parse_int, help="held + allowed"),
+    Setting("PORTFOLIO_MAX_NEW_ENTRIES", "portfolio_max_new_entries", parse_int, help="ALLOWs per day"),
+    Setting(
+        "PORTFOLIO_MAX_SYMBOL_PCT",
+        "portfolio_max_symbol_pct",
+        parse_decimal,
+        help="% of equity",
+        range=POSITIVE_PERCENT,
+    ),
+    Setting(
+        "PORTFOLIO_MAX_SECTOR_PCT",
+        "portfolio_max_sector_pct",
+        parse_decimal,
+        help="% of equity",
+        range=POSITIVE_PERCENT,
+    ),
+    Setting(
+        "PORTFOLIO_MAX_GROSS_PCT",
+        "portfolio_max_gross_pct",
+        parse_decimal,
+        help="% of equity",
+        range=GROSS_PERCENT,
+    ),
+    Setting(
+        "PORTFOLIO_MAX_CORRELATION",
+        "portfolio_max_correlation",
+        parse_decimal,
+        help="vs a position",
+        range=RATIO,
+    ),
+    Setting("PORTFOLIO_MAX_BOOK_CORRELATION", "portfolio_max_book_correlation", parse_decimal, range=RATIO),
+    Setting("PORTFOLIO_CORRELATION_SESSIONS", "portfolio_correlation_sessions", parse_correlation_sessions),
+    Setting(
+        "PORTFOLIO_DRAWDOWN_THROTTLE_PCT",
+        "portfolio_drawdown_throttle_pct",
+        parse_decimal,
+        range=POSITIVE_PERCENT,
+    ),
+    Setting("PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS", "portfolio_snapshot_max_age_sessions", parse_positive_int),
+    Setting("PORTFOLIO_SHADOW", "portfolio_shadow", parse_bool, help="1 records the S1 shadow clone too"),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)

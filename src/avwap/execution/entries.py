@@ -38,7 +38,7 @@ from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent, note_detail
 from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
-from avwap.strategies.registry import REGISTRY, load_strategy
+from avwap.strategies.registry import REGISTRY, is_routable, load_strategy
 
 OUTCOME: Final = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
@@ -122,7 +122,14 @@ def build_intent(
 def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> Decision:
     """Run the control plane on ``intent`` and record its decision."""
     context = GateContext(
-        intent=EntryIntent(intent.symbol, intent.quantity, intent.entry_price, intent.stop_price),
+        intent=EntryIntent(
+            intent.symbol,
+            intent.quantity,
+            intent.entry_price,
+            intent.stop_price,
+            strategy_id=intent.strategy_id,
+            routable=is_routable(intent.strategy_id),
+        ),
         mode=facts.mode,
         today_ny=facts.today,
         kill_switch=facts.kill_switch,

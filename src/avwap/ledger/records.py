@@ -11,6 +11,7 @@ The lifecycle, linked by ids built in :mod:`avwap.ledger.record_ids`::
     TradeIntent ─► Decision ─► OrderSubmitted ─► OrderAcknowledged / OrderRejected / OrderCanceled /
     OrderReplaced ─► Fill ─► PositionOpened … ExitEvent* … PositionClosed
     CashMovement (funding), Alert / Note (recorded reasons that are not trades)
+    PortfolioDecisionsRecorded (the pre-open ALLOW/BLOCK batch, in the PORTFOLIO_DECISIONS stream)
 
 Public API::
 
@@ -354,6 +355,63 @@ class Note(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_onl
                 _fail(self, f"detail {key!r} must map to a string, integer, boolean or null, got {value!r}")
 
 
+PORTFOLIO_VERDICTS: Final = frozenset({"ALLOW", "BLOCK"})
+_SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
+
+
+class PortfolioDecisionLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One candidate's verdict as the decisions ledger keeps it (the artifact holds the full record)."""
+
+    strategy_id: str
+    symbol: str
+    verdict: str
+    reason_codes: tuple[str, ...] = ()
+
+
+class PortfolioDecisionsRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A portfolio decision batch (roadmap 2A), appended to the ``PORTFOLIO_DECISIONS`` stream.
+
+    ``book_id`` is the book decided for; ``date_ny`` the trading date decided; ``batch_sha256`` the sha256 of
+    the decision artifact (``artifact``, relative to the artifacts folder); the two input hashes say what it
+    read. ``inputs_ok`` false means every entry of the day is blocked (``input_reasons`` say why)."""
+
+    batch_sha256: str
+    artifact: str
+    candidates_sha256: str | None = None
+    snapshot_sha256: str | None = None
+    inputs_ok: bool
+    input_reasons: tuple[str, ...] = ()
+    decisions: tuple[PortfolioDecisionLine, ...] = ()
+
+    def check(self) -> None:
+        for name in ("batch_sha256", "candidates_sha256", "snapshot_sha256"):
+            value = getattr(self, name)
+            if value is not None and not _SHA256.fullmatch(value):
+                _fail(self, f"{name} must be a sha256 hex digest, got {value!r}")
+        if self.inputs_ok == bool(self.input_reasons):
+            _fail(self, "input_reasons must be given exactly when inputs_ok is false")
+        keys = [(line.strategy_id, line.symbol) for line in self.decisions]
+        if len(set(keys)) != len(keys):
+            _fail(self, "a (strategy_id, symbol) is decided twice")
+        for code in self.input_reasons:
+            if not _UPPER_SNAKE.fullmatch(code):
+                _fail(self, f"input_reasons must be UPPER_SNAKE, got {code!r}")
+        for line in self.decisions:
+            self._check_line(line)
+
+    def _check_line(self, line: PortfolioDecisionLine) -> None:
+        if line.verdict not in PORTFOLIO_VERDICTS:
+            _fail(self, f"verdict must be ALLOW or BLOCK, got {line.verdict!r}")
+        if (line.verdict == "ALLOW") == bool(line.reason_codes):
+            _fail(self, f"{line.symbol}: ALLOW has no reason codes, BLOCK at least one")
+        if not self.inputs_ok and line.verdict == "ALLOW":
+            _fail(self, f"{line.symbol}: ALLOW in a batch whose inputs failed")
+        if not _SYMBOL.fullmatch(line.symbol) or not _UPPER_SNAKE.fullmatch(line.strategy_id):
+            _fail(self, f"malformed decision line {line.strategy_id!r}/{line.symbol!r}")
+        if not all(_UPPER_SNAKE.fullmatch(code) for code in line.reason_codes):
+            _fail(self, f"{line.symbol}: reason_codes must be UPPER_SNAKE, got {line.reason_codes!r}")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -369,6 +427,7 @@ Record: TypeAlias = (
     | CashMovement
     | Alert
     | Note
+    | PortfolioDecisionsRecorded
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

@@ -36,13 +36,18 @@ class StrategyMetadata:
     execution_style: str
     risk_profile: RiskProfile
     version: str
+    # A shadow strategy runs through the portfolio decision layer and is recorded, never routed to a broker.
+    routable: bool = True
+    shadow_of: str | None = None
 
 
 S1_AVWAP_CORE: Final = "S1_AVWAP_CORE"
+S1_AVWAP_CORE_SHADOW: Final = "S1_AVWAP_CORE_SHADOW"
 
 # strategy id -> the module holding its ``STRATEGY`` object
 REGISTRY: Final[dict[str, str]] = {
     S1_AVWAP_CORE: "avwap.strategies.s1",
+    S1_AVWAP_CORE_SHADOW: "avwap.strategies.s1_shadow",  # the shadow clone of S1 (roadmap 2A): never routed
 }
 
 
@@ -68,3 +73,13 @@ def strategy(strategy_id: str) -> StrategyMetadata:
 def enabled_strategies(config: Config) -> tuple[Strategy, ...]:
     """The strategies ``ENABLED_STRATEGIES`` names, in its order; an unknown id is a ConfigurationError."""
     return tuple(load_strategy(item, "ENABLED_STRATEGIES") for item in config.enabled_strategies)
+
+
+def is_routable(strategy_id: object) -> bool:
+    """True only for a registered strategy that may reach a broker (a shadow or unknown id never does)."""
+    if not isinstance(strategy_id, str) or strategy_id not in REGISTRY:
+        return False
+    try:
+        return load_strategy(strategy_id).metadata.routable is True
+    except ConfigurationError:
+        return False

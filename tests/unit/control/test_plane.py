@@ -42,6 +42,7 @@ GATE_CODES = {
     "intraday_data": [r.INTRADAY_DATA_STALE],
     "equity": [r.EQUITY_UNKNOWN],
     "allowlist": [r.SYMBOL_NOT_ALLOWLISTED],
+    "strategy_routable": [r.STRATEGY_NOT_ROUTABLE],
     "intent": [r.INVALID_INTENT],
     "already_holding": [r.ALREADY_HOLDING],
     "entries_per_day": [r.MAX_ENTRIES_PER_DAY_REACHED],
@@ -168,7 +169,7 @@ def test_resize_is_rechecked_and_never_exceeds_the_request() -> None:
 
 
 def test_entry_gates_are_exactly_the_documented_ones() -> None:
-    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 25
+    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 26
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from avwap.ledger.records import (
     OrderRejected,
     OrderReplaced,
     OrderSubmitted,
+    PortfolioDecisionLine,
+    PortfolioDecisionsRecorded,
     Record,
     RecordValidationError,
     decode_record,
@@ -74,8 +76,80 @@ def every_record_type() -> list[Record]:
             approved_quantity=5,
             reason_codes=("MAX_NOTIONAL_PER_SYMBOL", "REGIME_RISK_MULTIPLIER"),
         ),
+        PortfolioDecisionsRecorded(
+            **COMMON,
+            batch_sha256="a" * 64,
+            artifact="portfolio_decisions/PAPER_SIM/2026-04-01.json",
+            candidates_sha256="b" * 64,
+            snapshot_sha256="c" * 64,
+            inputs_ok=True,
+            decisions=(
+                PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="ALLOW"),
+                PortfolioDecisionLine(
+                    strategy_id="S1_AVWAP_CORE",
+                    symbol="MSFT",
+                    verdict="BLOCK",
+                    reason_codes=("PORTFOLIO_SECTOR_CONCENTRATION",),
+                ),
+            ),
+        ),
     ]
     return samples
+
+
+def _decisions(**changes: Any) -> PortfolioDecisionsRecorded:
+    fields: dict[str, Any] = {
+        **COMMON,
+        "batch_sha256": "a" * 64,
+        "artifact": "portfolio_decisions/PAPER_SIM/2026-04-01.json",
+        "inputs_ok": True,
+        "decisions": (PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="ALLOW"),),
+    }
+    return PortfolioDecisionsRecorded(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"batch_sha256": "xyz"}, "sha256"),
+        ({"inputs_ok": False}, "input_reasons"),
+        ({"input_reasons": ("PORTFOLIO_SNAPSHOT_MISSING",)}, "input_reasons"),
+        (
+            {"inputs_ok": False, "input_reasons": ("PORTFOLIO_SNAPSHOT_MISSING",)},
+            "ALLOW in a batch whose inputs failed",
+        ),
+        (
+            {
+                "decisions": (
+                    PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="BLOCK"),
+                )
+            },
+            "BLOCK at least one",
+        ),
+        (
+            {
+                "decisions": (
+                    PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="ALLOW"),
+                    PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="ALLOW"),
+                )
+            },
+            "decided twice",
+        ),
+        (
+            {
+                "decisions": (
+                    PortfolioDecisionLine(strategy_id="S1_AVWAP_CORE", symbol="AAPL", verdict="MAYBE"),
+                )
+            },
+            "ALLOW or BLOCK",
+        ),
+    ],
+)
+def test_portfolio_decisions_record_refuses_inconsistent_batches(
+    changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(RecordValidationError, match=message):
+        _decisions(**changes)
 
 
 def test_samples_cover_every_record_type() -> None:

@@ -1,0 +1,304 @@
+"""``avwap portfolio decide``: read the day's inputs, run the pure engine, write the batch (roadmap 2A).
+
+Inputs for book ``B`` and trading date ``D`` (run before the open):
+
+* ``<artifacts>/candidates/<D>.json``: missing -> PORTFOLIO_CANDIDATES_MISSING; unreadable, truncated,
+  off-schema, a symbol twice or a non-finite number -> _INVALID; dated another day -> _STALE;
+* the latest snapshot of ``B`` before ``D`` and all earlier ones (drawdown history): none ->
+  PORTFOLIO_SNAPSHOT_MISSING; unreadable -> _INVALID; older than PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS
+  sessions -> _STALE; of another book -> _BOOK_MISMATCH;
+* ``D`` not an NYSE session -> PORTFOLIO_NOT_A_SESSION;
+* daily closes from the bar store for the correlation window (unreadable -> correlations unknown, which
+  blocks); sectors from the universe (unknown -> its own bucket).
+
+Outputs, written only after the whole batch is built (nothing partial): the artifact
+``<artifacts>/portfolio_decisions/<B>/<D>.json`` (atomic, provenance whose ``data_hash`` hashes the two
+input hashes), one ``PortfolioDecisionsRecorded`` record appended to
+``<ledger>/PORTFOLIO_DECISIONS/<D>.jsonl``
+(skipped when that exact batch is already recorded: a rerun is idempotent), then the ``latest`` pointer
+``<artifacts>/portfolio_decisions/<B>/latest.json`` (atomic).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import msgspec
+import numpy as np
+
+from avwap.analytics.portfolio import PortfolioSnapshot
+from avwap.analytics.portfolio_snapshots import earlier_snapshots, snapshot_dates
+from avwap.control import reasons
+from avwap.control.portfolio.correlation import ReturnsPanel
+from avwap.control.portfolio.engine import decide
+from avwap.control.portfolio.records import (
+    BookInput,
+    CandidateInput,
+    GuardrailLimits,
+    HeldInput,
+    PortfolioDecisionBatch,
+)
+from avwap.core.calendar import nyse
+from avwap.core.canonical import content_hash, sha256_hex
+from avwap.core.clock import Clock
+from avwap.core.config import Config
+from avwap.core.errors import AvwapError, DataError
+from avwap.ledger.atomic import atomic_write_json, build_provenance
+from avwap.ledger.paths import PORTFOLIO_DECISIONS, validate_name
+from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
+from avwap.ledger.router import Ledger, read_file_records
+from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
+from avwap.watchlist.artifact import candidates_path, read_candidates
+
+DECISIONS_FOLDER: Final = "portfolio_decisions"
+DECISIONS_KIND: Final = "portfolio_decisions"
+LATEST_KIND: Final = "portfolio_decisions_latest"
+
+
+def decisions_path(artifacts_dir: Path, book_id: str, day: dt.date) -> Path:
+    return Path(artifacts_dir) / DECISIONS_FOLDER / validate_name(book_id) / f"{day.isoformat()}.json"
+
+
+def latest_path(artifacts_dir: Path, book_id: str) -> Path:
+    return Path(artifacts_dir) / DECISIONS_FOLDER / validate_name(book_id) / "latest.json"
+
+
+@dataclass(frozen=True)
+class LoadedCandidates:
+    candidates: tuple[CandidateInput, ...]
+    sha256: str | None
+    problem: str | None
+
+
+def load_candidates(artifacts_dir: Path, day: dt.date) -> LoadedCandidates:
+    path = candidates_path(artifacts_dir, day)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return LoadedCandidates((), None, reasons.PORTFOLIO_CANDIDATES_MISSING)
+    except OSError:
+        return LoadedCandidates((), None, reasons.PORTFOLIO_CANDIDATES_INVALID)
+    digest = sha256_hex(data)
+    try:
+        watchlist = read_candidates(artifacts_dir, day)
+    except DataError:
+        return LoadedCandidates((), digest, reasons.PORTFOLIO_CANDIDATES_INVALID)
+    symbols = [item.symbol for item in watchlist.candidates]
+    finite = all(
+        math.isfinite(item.distance) and item.avwap.is_finite() and item.avwap > 0
+        for item in watchlist.candidates
+    )
+    if len(set(symbols)) != len(symbols) or not finite:
+        return LoadedCandidates((), digest, reasons.PORTFOLIO_CANDIDATES_INVALID)
+    candidates = tuple(
+        CandidateInput(symbol=item.symbol, rank=item.rank, entry_price=item.avwap, distance=item.distance)
+        for item in watchlist.candidates
+    )
+    stale = reasons.PORTFOLIO_CANDIDATES_STALE if watchlist.trading_date != day else None
+    return LoadedCandidates(candidates, digest, stale)
+
+
+@dataclass(frozen=True)
+class LoadedBook:
+    book: BookInput | None
+    sha256: str | None
+    problem: str | None
+
+
+def book_input_from_snapshots(latest: PortfolioSnapshot, history: list[PortfolioSnapshot]) -> BookInput:
+    return BookInput(
+        book_id=latest.book_id,
+        snapshot_date=latest.date_ny,
+        equity=latest.equity,
+        gross_exposure=latest.gross_exposure,
+        positions=tuple(
+            HeldInput(symbol=line.symbol, market_value=line.market_value) for line in latest.positions
+        ),
+        equity_history=tuple(item.equity for item in history),
+    )
+
+
+def load_book(artifacts_dir: Path, book_id: str, day: dt.date, max_age_sessions: int) -> LoadedBook:
+    dates = [item for item in snapshot_dates(artifacts_dir, book_id) if item < day]
+    if not dates:
+        return LoadedBook(None, None, reasons.PORTFOLIO_SNAPSHOT_MISSING)
+    latest_file = Path(artifacts_dir) / "snapshots" / book_id / f"{dates[-1].isoformat()}.json"
+    digest = sha256_hex(latest_file.read_bytes())
+    try:
+        history = earlier_snapshots(artifacts_dir, book_id, day)
+    except DataError:
+        return LoadedBook(None, digest, reasons.PORTFOLIO_SNAPSHOT_INVALID)
+    book = book_input_from_snapshots(history[-1], history)
+    if book.book_id != book_id:
+        return LoadedBook(book, digest, reasons.PORTFOLIO_SNAPSHOT_BOOK_MISMATCH)
+    calendar = nyse()
+    # On a non-session day PORTFOLIO_NOT_A_SESSION already blocks; staleness is measured from sessions only.
+    oldest_fresh = calendar.sessions_back(day, max_age_sessions) if calendar.is_session(day) else dt.date.min
+    if book.snapshot_date < oldest_fresh:
+        return LoadedBook(book, digest, reasons.PORTFOLIO_SNAPSHOT_STALE)
+    return LoadedBook(book, digest, None)
+
+
+def load_returns(data_dir: Path, symbols: list[str], day: dt.date, sessions: int) -> ReturnsPanel:
+    """The last ``sessions`` daily returns (closes before ``day``) of ``symbols``; empty when unreadable."""
+    if not symbols:
+        return ReturnsPanel.empty()
+    from avwap.data.store import BarStore
+
+    calendar = nyse()
+    end = calendar.previous_session(day)
+    start = calendar.sessions_back(end, sessions)
+    try:
+        frame = BarStore(data_dir).read("1d", symbols, start=start, end=end)
+    except (AvwapError, OSError):
+        return ReturnsPanel.empty()
+    frame = frame.assign(day=frame["timestamp"].dt.date)
+    closes = frame.pivot_table(index="day", columns="symbol", values="close", aggfunc="last")
+    closes = closes.reindex(index=calendar.sessions(start, end), columns=sorted(set(symbols)))
+    returns = closes.to_numpy(dtype=np.float64)
+    returns = returns[1:] / returns[:-1] - 1 if len(returns) > 1 else np.empty((0, len(closes.columns)))
+    return ReturnsPanel(tuple(closes.columns), returns[-sessions:])
+
+
+def load_sectors(data_dir: Path) -> dict[str, str]:
+    from avwap.data.universe import load_universe
+
+    try:
+        universe = load_universe(None, data_dir)
+    except (AvwapError, OSError):
+        return {}  # every symbol falls in the UNKNOWN bucket
+    return {member.symbol: member.sector.strip() or "UNKNOWN" for member in universe.members}
+
+
+def build_batch(config: Config, book_id: str, day: dt.date, clock: Clock) -> PortfolioDecisionBatch:
+    """Read every input and decide (no write)."""
+    artifacts = config.artifacts_dir
+    loaded = load_candidates(artifacts, day)
+    book = load_book(artifacts, book_id, day, config.portfolio_snapshot_max_age_sessions)
+    problems = [code for code in (loaded.problem, book.problem) if code]
+    if not nyse().is_session(day):
+        problems.append(reasons.PORTFOLIO_NOT_A_SESSION)
+    limits = GuardrailLimits.from_config(config)
+    returns = ReturnsPanel.empty()
+    if not problems and book.book is not None:
+        symbols = sorted(
+            {item.symbol for item in loaded.candidates} | {item.symbol for item in book.book.positions}
+        )
+        returns = load_returns(config.data_dir, symbols, day, limits.correlation_sessions)
+    shadows = (S1_AVWAP_CORE_SHADOW,) if config.portfolio_shadow else ()
+    return decide(
+        book_id=book_id,
+        date_ny=day,
+        decided_at=clock.now(),
+        strategies=(S1_AVWAP_CORE, *shadows),
+        shadow_strategies=shadows,
+        candidates=loaded.candidates,
+        book=book.book,
+        returns=returns,
+        sectors=load_sectors(config.data_dir) if not problems else {},
+        limits=limits,
+        input_reasons=problems,
+        candidates_sha256=loaded.sha256,
+        snapshot_sha256=book.sha256,
+    )
+
+
+def _ledger_record(
+    batch: PortfolioDecisionBatch, artifact: str, digest: str, clock: Clock
+) -> PortfolioDecisionsRecorded:
+    return PortfolioDecisionsRecorded(
+        book_id=batch.book_id,
+        date_ny=batch.date_ny,
+        ts=clock.now().astimezone(dt.UTC),
+        batch_sha256=digest,
+        artifact=artifact,
+        candidates_sha256=batch.candidates_sha256,
+        snapshot_sha256=batch.snapshot_sha256,
+        inputs_ok=batch.inputs_ok,
+        input_reasons=batch.input_reasons,
+        decisions=tuple(
+            PortfolioDecisionLine(
+                strategy_id=item.strategy_id,
+                symbol=item.symbol,
+                verdict=str(item.verdict),
+                reason_codes=item.reason_codes,
+            )
+            for item in batch.decisions
+        ),
+    )
+
+
+def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> tuple[Path, str]:
+    """Artifact, then the ledger record (unless already recorded), then the ``latest`` pointer.
+
+    The decisions ledger is append-only by day: once a later day holds records, an earlier day can no
+    longer be decided (its file would have to change under the later one's anchor), so that is refused
+    before anything is written."""
+    newer = _newest_ledger_day(config.ledger_dir / PORTFOLIO_DECISIONS)
+    if newer is not None and newer > batch.date_ny:
+        raise DataError(
+            f"the decisions ledger already records {newer.isoformat()}: deciding the earlier day "
+            f"{batch.date_ny.isoformat()} would rewrite an append-only history (nothing written)"
+        )
+    path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
+    data_hash = content_hash({"candidates": batch.candidates_sha256, "snapshot": batch.snapshot_sha256})
+    provenance = build_provenance(config.config_hash(), data_hash, batch.date_ny)
+    digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch}, provenance)
+    relative = path.relative_to(config.artifacts_dir).as_posix()
+    ledger = Ledger(config.ledger_dir)
+    store = ledger.store(PORTFOLIO_DECISIONS, batch.date_ny)
+    recorded = store.path.exists() and any(
+        isinstance(item, PortfolioDecisionsRecorded)
+        and item.batch_sha256 == digest
+        and item.book_id == batch.book_id
+        for item in read_file_records(store.path)
+    )
+    if not recorded:
+        store.append(_ledger_record(batch, relative, digest, clock))
+    pointer = {
+        "kind": LATEST_KIND,
+        "book_id": batch.book_id,
+        "date_ny": batch.date_ny,
+        "artifact": relative,
+        "sha256": digest,
+    }
+    if _pointer_date(latest_path(config.artifacts_dir, batch.book_id)) <= batch.date_ny:
+        # only forward: re-deciding an older day must not make it "latest"
+        atomic_write_json(latest_path(config.artifacts_dir, batch.book_id), pointer, provenance)
+    return path, digest
+
+
+def _newest_ledger_day(folder: Path) -> dt.date | None:
+    """The NY date of the newest day file of a ledger stream (None: the stream is empty)."""
+    days = []
+    for path in folder.glob("*.jsonl"):
+        try:
+            days.append(dt.date.fromisoformat(path.stem))
+        except ValueError:
+            continue
+    return max(days, default=None)
+
+
+def _pointer_date(path: Path) -> dt.date:
+    """The date the ``latest`` pointer names; the earliest date when there is none or it is unreadable."""
+    try:
+        return dt.date.fromisoformat(json.loads(path.read_bytes())["date_ny"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return dt.date.min
+
+
+def read_batch(path: Path) -> PortfolioDecisionBatch:
+    """The batch stored at ``path``, strictly: truncated, another kind or schema version, unknown fields,
+    a symbol decided twice or a non-finite number -> :class:`DataError` naming the file."""
+    try:
+        document = json.loads(Path(path).read_bytes())
+        if not isinstance(document, dict) or document.get("kind") != DECISIONS_KIND:
+            raise DataError(f"{path} is not a portfolio decision batch")
+        return msgspec.convert(document["batch"], PortfolioDecisionBatch, strict=False)
+    except (OSError, ValueError, KeyError, TypeError, msgspec.ValidationError) as error:
+        raise DataError(f"{path}: unreadable portfolio decision batch: {error}") from error
