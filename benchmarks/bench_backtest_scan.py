@@ -40,8 +40,8 @@ SMOKE: Final = {"symbols": 20, "sessions": 120, "sampled_days": 3}
 
 def _load(symbols: int | None) -> tuple[Any, Any, float]:
     """(universe bars, SPY bars, seconds) read back from a temporary bar store, as the scan job reads them."""
-    from avwap.data.csv_import import expand_paths, import_csv, import_many
-    from avwap.data.presets import preset
+    from avwap.data.importing.csv_import import expand_paths, import_csv, import_many
+    from avwap.data.importing.presets import preset
     from avwap.data.store import BarStore
 
     started = time.perf_counter()

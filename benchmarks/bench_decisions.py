@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 
 from avwap.analytics.portfolio import HeldPosition, PortfolioSnapshot, build_snapshot
-from avwap.analytics.portfolio_decide import book_input_from_snapshots
 from avwap.control.portfolio.correlation import ReturnsPanel
 from avwap.control.portfolio.engine import decide
 from avwap.control.portfolio.records import CandidateInput, GuardrailLimits
 from avwap.core.canonical import canonical_json
+from avwap.jobs.portfolio_decide import book_input_from_snapshots
 from avwap.ledger.paths import PAPER_SIM
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
 

@@ -82,7 +82,7 @@ def _scan_case(
 ) -> dict[str, Any]:
     from avwap.core.clock import FixedClock
     from avwap.core.config import load_config
-    from avwap.watchlist.scan_job import run_scan
+    from avwap.scanning.job import run_scan
 
     config = load_config({}, home=home)
     clock = FixedClock(dt.datetime.combine(trading_date, dt.time(12, 30), tzinfo=dt.UTC))
@@ -112,8 +112,8 @@ def _scan_case(
 
 
 def _import_real(store: Path, symbols: int | None = None) -> float:
-    from avwap.data.csv_import import expand_paths, import_csv, import_many
-    from avwap.data.presets import preset
+    from avwap.data.importing.csv_import import expand_paths, import_csv, import_many
+    from avwap.data.importing.presets import preset
     from avwap.data.store import BarStore
 
     started = time.perf_counter()

@@ -19,7 +19,6 @@ import pytest
 from typer.testing import CliRunner
 
 from avwap.analytics.exit_metrics import exit_parity
-from avwap.analytics.exit_report import charted_trade, exit_section, stop_steps
 from avwap.analytics.trades import CLOSED, Trade, reconstruct_trades
 from avwap.cli.main import build_app
 from avwap.data.store import BarStore
@@ -32,6 +31,7 @@ from avwap.exits.rules import StopRules, stop_rules
 from avwap.exits.simulator import OPEN, STOPPED, SimulatedEntry, SimulatedExit, simulate_intraday
 from avwap.ledger.records import OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
+from avwap.presentation.exit_report import charted_trade, exit_section, stop_steps
 
 SPEC = SyntheticMarketSpec(
     seed=7, symbols=40, daily_start=dt.date(2025, 8, 1), intraday_start=dt.date(2026, 11, 16)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from avwap.backtest.scan_panel import scan_all_dates
-from avwap.data.csv_import import expand_paths, import_csv, import_many
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import expand_paths, import_csv, import_many
+from avwap.data.importing.presets import preset
 from avwap.data.store import BarStore
 from avwap.signals.scan import scan
 

@@ -36,8 +36,8 @@ from avwap.data.corporate_actions import (
     read_actions,
     read_map_files,
 )
-from avwap.data.csv_import import import_csv
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import import_csv
+from avwap.data.importing.presets import preset
 
 pytestmark = pytest.mark.realdata
 TOLERANCE = 2.5e-5

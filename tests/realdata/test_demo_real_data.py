@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from avwap.cli.main import build_app
 from avwap.data.bars import NEW_YORK
-from avwap.data.csv_import import import_csv
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import import_csv
+from avwap.data.importing.presets import preset
 from avwap.data.store import BarStore
 
 pytestmark = pytest.mark.realdata

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from avwap.data.csv_import import expand_paths, import_many
-from avwap.data.import_result import BatchImportResult
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import expand_paths, import_many
+from avwap.data.importing.presets import preset
+from avwap.data.importing.result import BatchImportResult
 from avwap.data.store import BarStore
 
 pytestmark = pytest.mark.realdata

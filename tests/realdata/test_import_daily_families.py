@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from avwap.data.csv_import import expand_paths, import_csv, import_many
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import expand_paths, import_csv, import_many
+from avwap.data.importing.presets import preset
 
 pytestmark = pytest.mark.realdata
 

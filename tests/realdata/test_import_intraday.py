@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from avwap.core.errors import DataError
-from avwap.data.csv_import import import_csv, import_many
-from avwap.data.import_spec import ImportSpec, with_overrides
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import import_csv, import_many
+from avwap.data.importing.presets import preset
+from avwap.data.importing.spec import ImportSpec, with_overrides
 
 pytestmark = pytest.mark.realdata
 

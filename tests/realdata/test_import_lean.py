@@ -11,9 +11,9 @@ import pytest
 
 from avwap.core.calendar import nyse
 from avwap.core.errors import DataError
-from avwap.data.csv_import import expand_paths, import_csv, import_many
-from avwap.data.import_spec import with_overrides
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import expand_paths, import_csv, import_many
+from avwap.data.importing.presets import preset
+from avwap.data.importing.spec import with_overrides
 
 pytestmark = pytest.mark.realdata
 

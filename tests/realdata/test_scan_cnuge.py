@@ -18,11 +18,11 @@ from avwap.cli import indicators_command
 from avwap.core.clock import FixedClock
 from avwap.core.config import load_config
 from avwap.core.money import round_price
-from avwap.data.csv_import import expand_paths, import_csv, import_many
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import expand_paths, import_csv, import_many
+from avwap.data.importing.presets import preset
 from avwap.data.store import BarStore
-from avwap.watchlist.diagnostics import read_diagnostics
-from avwap.watchlist.scan_job import ScanJobResult, run_scan
+from avwap.scanning.diagnostics import read_diagnostics
+from avwap.scanning.job import ScanJobResult, run_scan
 
 pytestmark = pytest.mark.realdata
 

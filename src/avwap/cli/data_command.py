@@ -24,9 +24,9 @@ from avwap.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from avwap.data.import_result import BatchImportResult
-    from avwap.data.import_reuse import ReuseScreen
-    from avwap.data.import_spec import ImportSpec
+    from avwap.data.importing.result import BatchImportResult
+    from avwap.data.importing.reuse import ReuseScreen
+    from avwap.data.importing.spec import ImportSpec
 
 
 class LabelChoice(enum.StrEnum):
@@ -78,8 +78,8 @@ COVERAGE_FREQUENCY_OPTION = typer.Option(
 
 
 def _spec(preset_name: str | None, spec_file: Path | None) -> ImportSpec:
-    from avwap.data.import_spec import load_spec
-    from avwap.data.presets import preset
+    from avwap.data.importing.presets import preset
+    from avwap.data.importing.spec import load_spec
 
     if (preset_name is None) == (spec_file is None):
         fail("give exactly one of --preset NAME or --spec FILE.toml (see `avwap data presets`)", EXIT_USAGE)
@@ -91,7 +91,7 @@ def _import_files(
 ) -> BatchImportResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from avwap.data.csv_import import import_many
+    from avwap.data.importing.csv_import import import_many
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=error_console, transient=True, disable=not show_progress) as progress:
@@ -107,7 +107,7 @@ def _screen(
     batch: BatchImportResult, spec: ImportSpec, map_files: Path | None
 ) -> tuple[BatchImportResult, ReuseScreen]:
     """Daily imports: drop earlier issuers of reused tickers (intraday imports are left as they are)."""
-    from avwap.data.import_reuse import ReuseScreen, screen_ticker_reuse
+    from avwap.data.importing.reuse import ReuseScreen, screen_ticker_reuse
 
     if spec.frequency != "1d":
         return batch, ReuseScreen(batch, (), ())
@@ -213,9 +213,9 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from avwap.core.errors import DataError
-            from avwap.data.csv_import import expand_paths
-            from avwap.data.import_reuse import reuse_summary
-            from avwap.data.import_spec import with_overrides
+            from avwap.data.importing.csv_import import expand_paths
+            from avwap.data.importing.reuse import reuse_summary
+            from avwap.data.importing.spec import with_overrides
             from avwap.data.quarantine import quarantine_path
             from avwap.data.store import BarStore
 
@@ -301,7 +301,7 @@ def register(app: typer.Typer) -> None:
     @data_app.command("presets")
     def presets_command(as_json: bool = JSON_OPTION) -> None:
         """List the CSV import presets (one per known file family)."""
-        from avwap.data.presets import PRESETS
+        from avwap.data.importing.presets import PRESETS
 
         rows = [
             {

@@ -30,8 +30,8 @@ from avwap.cli.output import JSON_OPTION, print_json, print_table, run_guarded
 if TYPE_CHECKING:
     import pandas as pd
 
-    from avwap.data.import_result import ImportResult
-    from avwap.data.import_spec import ImportSpec
+    from avwap.data.importing.result import ImportResult
+    from avwap.data.importing.spec import ImportSpec
 
 VALUE_NAMES: Final = ("open", "high", "low", "close", "volume")
 TIME_NAMES: Final = ("datetime", "timestamp", "date", "time")
@@ -118,7 +118,7 @@ def _frequency(values: list[str], formats: tuple[str, ...], path: Path) -> str:
 def detect_spec(path: Path) -> ImportSpec:
     """An import spec for a simple OHLCV file (see the module docstring); DataError for unknown columns."""
     from avwap.core.errors import DataError
-    from avwap.data.import_spec import ImportSpec
+    from avwap.data.importing.spec import ImportSpec
 
     header, rows = _sample(path)
     by_name = {name.lower(): name for name in header}
@@ -231,8 +231,8 @@ def compute(
     path: Path, anchor: str, preset_name: str | None, symbol: str | None, engine: str
 ) -> dict[str, Any]:
     """The whole command as data (also what ``--json`` prints)."""
-    from avwap.data.csv_import import import_csv
-    from avwap.data.presets import preset
+    from avwap.data.importing.csv_import import import_csv
+    from avwap.data.importing.presets import preset
 
     spec = preset(preset_name) if preset_name else detect_spec(path)
     imported = import_csv(path, spec)

@@ -82,7 +82,7 @@ def last_closed_session(clock: Clock) -> dt.date:
 
 
 def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None:
-    from avwap.analytics.portfolio_jobs import take_snapshot
+    from avwap.jobs.portfolio import take_snapshot
 
     outcome = take_snapshot(config, book_id, day)
     if as_json:
@@ -186,8 +186,8 @@ def _alert(config: Config, clock: Clock, report: Any, table: str) -> None:
 
 
 def _reconcile(config: Config, book_id: str, day: dt.date, as_json: bool) -> int:
-    from avwap.analytics import portfolio_jobs
     from avwap.execution.reconcile_render import render_table
+    from avwap.jobs import portfolio as portfolio_jobs
 
     clock = system_clock()
     outcome = portfolio_jobs.reconcile_book(config, book_id, day, clock, view_factory)
@@ -206,13 +206,13 @@ def _reconcile(config: Config, book_id: str, day: dt.date, as_json: bool) -> int
 
 def view_factory(config: Config, book_id: str) -> Any:
     """The broker view of the book (tests replace this function with a fake view)."""
-    from avwap.analytics.portfolio_jobs import broker_view_for
+    from avwap.jobs.portfolio import broker_view_for
 
     return broker_view_for(config, book_id)
 
 
 def _decide(config: Config, book_id: str, day: dt.date, as_json: bool) -> int:
-    from avwap.analytics.portfolio_decide import build_batch, write_batch
+    from avwap.jobs.portfolio_decide import build_batch, write_batch
 
     clock = system_clock()
     batch = build_batch(config, book_id, day, clock)

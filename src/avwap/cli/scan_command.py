@@ -27,8 +27,8 @@ from avwap.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from avwap.watchlist.explain import Explanation
-    from avwap.watchlist.scan_job import ScanJobResult, ScanProgress
+    from avwap.scanning.explain import Explanation
+    from avwap.scanning.job import ScanJobResult, ScanProgress
 
 TODAY: Final = "today"
 AS_OF_OPTION = typer.Option(
@@ -181,7 +181,7 @@ def _scan(
 ) -> None:
     from avwap.core.calendar import nyse
     from avwap.core.clock import SystemClock
-    from avwap.watchlist.scan_job import run_scan
+    from avwap.scanning.job import run_scan
 
     config = load_cli_config(home=home)
     if as_of.strip().lower() == TODAY:
@@ -271,7 +271,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Why SYMBOL is (not) a candidate: every failing check with value vs threshold, anchor rejections.
         Exit 1 when SYMBOL was not in the scanned universe, 4 when the day's artifacts are missing."""
-        from avwap.watchlist.explain import NOT_SCANNED, explain_symbol
+        from avwap.scanning.explain import NOT_SCANNED, explain_symbol
 
         day = parse_day(as_of, "--as-of") if as_of is not None else None
         config = load_cli_config(home=home)

@@ -3,7 +3,7 @@
 The demo writes under ``<AVWAP_HOME>/demo`` by default. Each run starts from scratch: its ledger, artifacts,
 reports and state are removed first, but only inside a folder that is empty or carries the demo marker, so a
 demo can never wipe a real book's ledger. Market data (``data/``) is kept and reused between runs; a market
-left half-written by a killed run is regenerated (see :mod:`avwap.data.synthetic_store`).
+left half-written by a killed run is regenerated (see :mod:`avwap.data.synthetic.store`).
 
 The marker is written before anything else in the folder, so a run killed at any point leaves a folder that
 is either empty or marked: the next run always resets it.

@@ -37,7 +37,7 @@ from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.record_enums import CashMovementKind
 from avwap.ledger.records import CashMovement
 from avwap.ledger.router import Ledger
-from avwap.watchlist.scan_job import run_scan
+from avwap.scanning.job import run_scan
 
 BAR_MINUTES: Final = 5
 PRE_OPEN: Final = dt.timedelta(hours=1)

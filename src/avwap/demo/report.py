@@ -11,9 +11,6 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from avwap.analytics.exit_report import exit_section
-from avwap.analytics.report import Section, Table, render_report
-from avwap.analytics.svg import Candles, Chart, LineSeries, Marker
 from avwap.analytics.trades import Trade, reconstruct_trades
 from avwap.core.calendar import nyse
 from avwap.core.files import atomic_write_bytes
@@ -22,6 +19,9 @@ from avwap.execution.market_data import FrameMarketData
 from avwap.exits.bar_arrays import BarArrays, bar_arrays
 from avwap.ledger.atomic import Provenance
 from avwap.ledger.records import Decision, ExitEvent, Fill, PositionClosed, Record, TradeIntent
+from avwap.presentation.exit_report import exit_section
+from avwap.presentation.report import Section, Table, render_report
+from avwap.presentation.svg import Candles, Chart, LineSeries, Marker
 from avwap.signals.avwap import avwap_series
 
 CHART_SESSIONS = 60

@@ -16,14 +16,14 @@ from tests.unit.analytics.portfolio_fixtures import (
     write_snapshot,
 )
 
-from avwap.analytics import portfolio_decide as job
-from avwap.analytics.portfolio_decide import build_batch, decisions_path, latest_path, read_batch, write_batch
 from avwap.control import reasons as r
 from avwap.control.portfolio.records import Verdict
 from avwap.core.canonical import sha256_hex
 from avwap.core.clock import FixedClock
 from avwap.core.config import Config, load_config
 from avwap.core.errors import DataError
+from avwap.jobs import portfolio_decide as job
+from avwap.jobs.portfolio_decide import build_batch, decisions_path, latest_path, read_batch, write_batch
 from avwap.ledger.records import PortfolioDecisionsRecorded
 from avwap.ledger.router import read_file_records
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW

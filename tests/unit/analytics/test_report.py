@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from avwap.analytics.report import Section, Table, render_report
-from avwap.analytics.svg import Candles, Chart, LineSeries, Marker, render_chart
+from avwap.presentation.report import Section, Table, render_report
+from avwap.presentation.svg import Candles, Chart, LineSeries, Marker, render_chart
 
 
 def _chart() -> Chart:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from avwap.core.errors import DataError
-from avwap.data.csv_import import expand_paths, import_csv, import_many
-from avwap.data.import_spec import with_overrides
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import expand_paths, import_csv, import_many
+from avwap.data.importing.presets import preset
+from avwap.data.importing.spec import with_overrides
 
 DAILY_HEADER = "date,open,high,low,close,volume,Name\n"
 

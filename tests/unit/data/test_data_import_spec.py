@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from avwap.core.errors import DataError
-from avwap.data.import_spec import ImportSpec, load_spec, with_overrides
-from avwap.data.presets import PRESETS, preset
+from avwap.data.importing.presets import PRESETS, preset
+from avwap.data.importing.spec import ImportSpec, load_spec, with_overrides
 
 VALID_TOML = """
 name = "vendor_x"

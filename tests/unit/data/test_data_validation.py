@@ -202,8 +202,8 @@ def test_a_non_utf8_header_is_a_data_error(tmp_path) -> None:  # type: ignore[no
     import pytest
 
     from avwap.core.errors import DataError
-    from avwap.data.csv_import import import_csv
-    from avwap.data.presets import preset
+    from avwap.data.importing.csv_import import import_csv
+    from avwap.data.importing.presets import preset
 
     path = tmp_path / "BAD.csv"
     path.write_bytes(b"d\xffate,open,high,low,close,volume\n2013-10-02,1,2,1,1.5,100\n")

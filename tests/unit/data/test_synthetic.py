@@ -13,8 +13,8 @@ from avwap.core.calendar import nyse
 from avwap.core.errors import ConfigurationError
 from avwap.data.bars import normalize_bars
 from avwap.data.synthetic import SyntheticMarket, SyntheticMarketSpec, generate_market
-from avwap.data.synthetic_frames import frame_digest
-from avwap.data.synthetic_universe import RESERVED_TICKERS, SECTORS
+from avwap.data.synthetic.frames import frame_digest
+from avwap.data.synthetic.universe import RESERVED_TICKERS, SECTORS
 from avwap.data.validation import validate_bars
 
 UTC = dt.UTC

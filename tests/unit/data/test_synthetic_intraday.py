@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avwap.data.synthetic_daily import DailyArrays, round_to_ticks
-from avwap.data.synthetic_intraday import activity_profile, bridge_sessions, piecewise_linear
+from avwap.data.synthetic.daily import DailyArrays, round_to_ticks
+from avwap.data.synthetic.intraday import activity_profile, bridge_sessions, piecewise_linear
 
 
 @st.composite

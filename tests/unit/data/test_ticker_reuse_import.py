@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from avwap.cli.main import build_app
 from avwap.core.calendar import nyse
-from avwap.data.csv_import import import_many
-from avwap.data.import_reuse import screen_ticker_reuse
-from avwap.data.presets import preset
+from avwap.data.importing.csv_import import import_many
+from avwap.data.importing.presets import preset
+from avwap.data.importing.reuse import screen_ticker_reuse
 from avwap.data.store import BarStore
 
 # 21 sessions at $10 (Jan 1 and MLK day are holidays), then 8 sessions at $50 five years later

@@ -65,7 +65,7 @@ def test_benchmarks_are_never_candidates_by_default(market: Path, tmp_path: Path
 def test_the_production_scan_leaves_benchmarks_out_of_an_explicit_universe(tmp_path: Path) -> None:
     from avwap.core.config import load_config
     from avwap.data.store import BarStore
-    from avwap.watchlist.scan_inputs import universe_symbols
+    from avwap.scanning.inputs import universe_symbols
 
     store = BarStore(tmp_path)
     excluded = load_config({}).excluded_from_candidates("SPY")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tests.unit.watchlist.scan_fixtures import build_store, scan_into
 
-from avwap.watchlist.scan_job import ScanJobResult
+from avwap.scanning.job import ScanJobResult
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from avwap.core.clock import FixedClock
 from avwap.core.config import Config, load_config
 from avwap.data.store import BarStore
 from avwap.data.synthetic import SyntheticMarketSpec, write_market
-from avwap.watchlist.scan_job import ScanJobResult, run_scan
+from avwap.scanning.job import ScanJobResult, run_scan
 
 TRADING_DATE = dt.date(2026, 11, 30)  # a Monday
 AS_OF = dt.date(2026, 11, 27)  # the Friday after Thanksgiving (an early close, still a session)

@@ -10,7 +10,7 @@ import pytest
 
 from avwap.data.bars import BAR_COLUMNS, normalize_bars
 from avwap.data.store import BarStore
-from avwap.watchlist.bar_reader import read_daily
+from avwap.scanning.bar_reader import read_daily
 
 
 @pytest.mark.parametrize(

@@ -211,7 +211,7 @@ def test_earnings_file_window_counts_from_the_trading_day(
     arguments = ["scan", "--as-of", "2026-11-30", "--data", str(market_store), "--home", str(home), "--json"]
     result = CliRunner().invoke(cli(), [*arguments, "--earnings", str(earnings)])
     assert result.exit_code == 0, result.output
-    from avwap.watchlist.explain import explain_symbol
+    from avwap.scanning.explain import explain_symbol
 
     explanation = explain_symbol(home / "artifacts", "GOODA")
     if in_window:

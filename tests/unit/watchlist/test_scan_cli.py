@@ -12,8 +12,8 @@ from tests.unit.watchlist.scan_fixtures import AS_OF, HOLIDAY, TRADING_DATE, wri
 from typer.testing import CliRunner
 
 from avwap.cli import scan_command
-from avwap.watchlist.explain import CANDIDATE, FILTERED, NOT_SCANNED, explain_symbol
-from avwap.watchlist.scan_job import ScanJobResult
+from avwap.scanning.explain import CANDIDATE, FILTERED, NOT_SCANNED, explain_symbol
+from avwap.scanning.job import ScanJobResult
 
 
 def cli() -> typer.Typer:

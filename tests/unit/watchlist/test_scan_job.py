@@ -25,13 +25,13 @@ from tests.unit.watchlist.scan_fixtures import (
 
 from avwap.core.money import round_price
 from avwap.data.store import BarStore
+from avwap.presentation.scan_charts import candidate_chart
+from avwap.scanning.diagnostics import read_diagnostics
+from avwap.scanning.job import ScanJobResult
+from avwap.scanning.tradingview import tradingview_text
 from avwap.signals.panel import build_panel
 from avwap.signals.scan_rules import ScanRules
 from avwap.watchlist.artifact import CSV_COLUMNS, read_candidates
-from avwap.watchlist.diagnostics import read_diagnostics
-from avwap.watchlist.scan_charts import candidate_chart
-from avwap.watchlist.scan_job import ScanJobResult
-from avwap.watchlist.tradingview import tradingview_text
 
 EXPECTED_FILES = {
     "artifacts/candidates/2026-11-30.csv",

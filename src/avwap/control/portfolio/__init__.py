@@ -7,5 +7,5 @@
 * :mod:`.engine`: :func:`.engine.decide`, pure: inputs in, batch out.
 
 Reading the artifacts, the bar store and the universe, and writing the batch, is the caller's job
-(:mod:`avwap.analytics.portfolio_decide`).
+(:mod:`avwap.jobs.portfolio_decide`).
 """

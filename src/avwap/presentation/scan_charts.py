@@ -13,8 +13,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from avwap.analytics.svg import Candles, Chart, LineSeries, Marker
 from avwap.core.errors import DataError
+from avwap.presentation.svg import Candles, Chart, LineSeries, Marker
 from avwap.signals.avwap import Engine, avwap_series
 from avwap.signals.panel import BarPanel, price_history_start
 from avwap.signals.scan_records import Candidate

@@ -2,7 +2,8 @@
 
 A spec names the source columns, the timestamp text format(s), the source time zone, whether timestamps
 label the bar start or end, where the symbol comes from, and which bars to keep. Specs are frozen records;
-build them in code, take a preset (:mod:`avwap.data.presets`), or load a TOML file with :func:`load_spec`::
+build them in code, take a preset (:mod:`avwap.data.importing.presets`), or load a TOML file with
+:func:`load_spec`::
 
     name = "my_vendor"
     frequency = "1m"

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from avwap.data.bars import empty_bars
-from avwap.data.synthetic_daily import DailyArrays, finalize_bars, simulate_benchmark, simulate_stocks
-from avwap.data.synthetic_factors import market_log_level, sector_returns, small_cap_log_level
-from avwap.data.synthetic_frames import daily_frame, intraday_frame
-from avwap.data.synthetic_intraday import IntradayArrays, bridge_sessions
-from avwap.data.synthetic_sessions import SessionLayout, session_layout
-from avwap.data.synthetic_setups import plant_reclaims, year_start_indices
-from avwap.data.synthetic_spec import SyntheticMarketSpec
-from avwap.data.synthetic_universe import SECTORS, draw_parameters, draw_tickers, universe_frame
+from avwap.data.synthetic.daily import DailyArrays, finalize_bars, simulate_benchmark, simulate_stocks
+from avwap.data.synthetic.factors import market_log_level, sector_returns, small_cap_log_level
+from avwap.data.synthetic.frames import daily_frame, intraday_frame
+from avwap.data.synthetic.intraday import IntradayArrays, bridge_sessions
+from avwap.data.synthetic.sessions import SessionLayout, session_layout
+from avwap.data.synthetic.setups import plant_reclaims, year_start_indices
+from avwap.data.synthetic.spec import SyntheticMarketSpec
+from avwap.data.synthetic.universe import SECTORS, draw_parameters, draw_tickers, universe_frame
 
 BLOCK_SIZE: Final = 250
 UNIVERSE_STREAM, MARKET_STREAM, SECTOR_STREAM, BENCHMARK_STREAM = 0, 1, 2, 3

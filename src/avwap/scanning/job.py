@@ -33,6 +33,13 @@ from avwap.core.config import Config
 from avwap.data.store import BarStore
 from avwap.integrations.slack import AlertEvent, Notifier, NullNotifier, build_notifier, scan_summary_event
 from avwap.ledger.atomic import Provenance, build_provenance
+from avwap.presentation.scan_charts import candidate_chart
+from avwap.presentation.scan_report import render_scan_report, write_scan_report
+from avwap.scanning.bar_reader import DAILY
+from avwap.scanning.check_details import failing_checks
+from avwap.scanning.diagnostics import quarantined_bars, reason_counts, write_diagnostics
+from avwap.scanning.inputs import ScanInputs, benchmark_problem, load_inputs
+from avwap.scanning.tradingview import write_tradingview
 from avwap.signals.avwap import Engine
 from avwap.signals.panel import build_panel
 from avwap.signals.scan import market_gate, scan_panel
@@ -40,13 +47,6 @@ from avwap.signals.scan_records import Diagnostic, ScanResult
 from avwap.signals.scan_rules import ScanRules
 from avwap.signals.scan_rules_file import scan_rules_hash
 from avwap.watchlist.artifact import candidates_path, write_candidates
-from avwap.watchlist.bar_reader import DAILY
-from avwap.watchlist.check_details import failing_checks
-from avwap.watchlist.diagnostics import quarantined_bars, reason_counts, write_diagnostics
-from avwap.watchlist.scan_charts import candidate_chart
-from avwap.watchlist.scan_inputs import ScanInputs, benchmark_problem, load_inputs
-from avwap.watchlist.scan_report import render_scan_report, write_scan_report
-from avwap.watchlist.tradingview import write_tradingview
 
 LOGGER: Final = logging.getLogger("avwap.watchlist.scan")
 ScanProgress = Callable[[str, int, int], None]

@@ -3,7 +3,7 @@
 Written by the scan job next to the candidates artifact of trading day ``D`` (same provenance). Per filtered
 symbol: the scan's :class:`~avwap.signals.scan_records.Diagnostic` (first reason, value, threshold, every
 reason code, anchor rejections) plus every failing check with its value and threshold
-(:class:`~avwap.watchlist.check_details.CheckDetail`). Rows that the importer quarantined for a scanned
+(:class:`~avwap.scanning.check_details.CheckDetail`). Rows that the importer quarantined for a scanned
 symbol are listed too (source file *name*, line, reasons), so a gap in a chart has an explanation. Symbols
 are sorted; the file is pretty JSON with sorted keys (:func:`encode_artifact`), so two scans of the same
 inputs give the same bytes.
@@ -23,8 +23,8 @@ from avwap.core.errors import DataError
 from avwap.core.files import atomic_write_bytes
 from avwap.data.quarantine import QuarantineRecord
 from avwap.ledger.atomic import Provenance
+from avwap.scanning.check_details import CheckDetail
 from avwap.signals.scan_records import Diagnostic, MarketGate, ScanResult
-from avwap.watchlist.check_details import CheckDetail
 
 DIAGNOSTICS_SCHEMA_VERSION: Final = 1
 

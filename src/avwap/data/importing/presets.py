@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from avwap.core.errors import DataError
-from avwap.data.import_spec import ImportSpec
+from avwap.data.importing.spec import ImportSpec
 
 LOWER_OHLCV: Final = {"open": "open", "high": "high", "low": "low", "close": "close", "volume": "volume"}
 TITLE_OHLCV: Final = {"open": "Open", "high": "High", "low": "Low", "close": "Close", "volume": "Volume"}

@@ -17,7 +17,7 @@ from typing import Final
 
 import numpy as np
 
-from avwap.data.synthetic_daily import DailyArrays
+from avwap.data.synthetic.daily import DailyArrays
 
 MINIMUM_ANCHOR_BARS: Final = 5
 DISTANCE_RANGE: Final = (0.001, 0.03)

@@ -14,8 +14,8 @@ from typing import Final
 
 import numpy as np
 
-from avwap.data.synthetic_factors import autoregress, bounded, regime_drifts, student_shocks
-from avwap.data.synthetic_universe import SymbolParameters
+from avwap.data.synthetic.factors import autoregress, bounded, regime_drifts, student_shocks
+from avwap.data.synthetic.universe import SymbolParameters
 
 GAP_UP_SHARE: Final = 0.62
 GAP_MINIMUM: Final = 0.045

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from avwap.data.bars import BAR_COLUMNS, NEW_YORK
-from avwap.data.synthetic_daily import DailyArrays
-from avwap.data.synthetic_intraday import IntradayArrays
+from avwap.data.synthetic.daily import DailyArrays
+from avwap.data.synthetic.intraday import IntradayArrays
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype("ns", NEW_YORK)
 

@@ -37,7 +37,7 @@ from avwap.data.corporate_actions import (
     detect_ticker_reuse,
     read_map_files,
 )
-from avwap.data.import_result import BatchImportResult
+from avwap.data.importing.result import BatchImportResult
 from avwap.data.quarantine import QuarantineRecord
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from avwap.analytics.svg import Chart, render_chart
 from avwap.core.canonical import to_plain
 from avwap.ledger.atomic import Provenance
+from avwap.presentation.svg import Chart, render_chart
 
 STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:900px;

@@ -13,10 +13,10 @@ from typing import Any, Final
 
 import msgspec
 
+from avwap.scanning.check_details import CheckDetail
+from avwap.scanning.diagnostics import QuarantinedBar, read_diagnostics
 from avwap.signals.scan_records import AnchorRejection, Candidate, Diagnostic, MarketGate
 from avwap.watchlist.artifact import latest_trading_date, read_candidates
-from avwap.watchlist.check_details import CheckDetail
-from avwap.watchlist.diagnostics import QuarantinedBar, read_diagnostics
 
 CANDIDATE: Final = "CANDIDATE"
 FILTERED: Final = "FILTERED"

@@ -10,7 +10,7 @@ import numpy as np
 from avwap.core.calendar import nyse
 from avwap.core.errors import ConfigurationError
 from avwap.data.bars import FREQUENCY_MINUTES
-from avwap.data.synthetic_spec import MIN_DAILY_SESSIONS, SyntheticMarketSpec
+from avwap.data.synthetic.spec import MIN_DAILY_SESSIONS, SyntheticMarketSpec
 
 
 @dataclass(frozen=True)

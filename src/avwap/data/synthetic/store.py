@@ -23,9 +23,9 @@ from avwap.core.canonical import content_hash, pretty_json, sha256_hex
 from avwap.core.errors import DataError
 from avwap.core.files import atomic_write_bytes
 from avwap.data.store import BarStore
-from avwap.data.synthetic_frames import frame_digest
-from avwap.data.synthetic_market import SyntheticMarket, generate_market
-from avwap.data.synthetic_spec import GENERATOR_VERSION, SyntheticMarketSpec
+from avwap.data.synthetic.frames import frame_digest
+from avwap.data.synthetic.market import SyntheticMarket, generate_market
+from avwap.data.synthetic.spec import GENERATOR_VERSION, SyntheticMarketSpec
 
 MARKET_FILE: Final = "market.json"
 WRITING_FILE: Final = "market.writing"

@@ -4,7 +4,7 @@ The watchlist for trading day ``D`` is built from daily bars through the previou
 nothing from ``D`` can leak in. Only the bars the scan can use are read: the last
 ``rules.panel_bars + READ_MARGIN_SESSIONS`` sessions (the margin absorbs sessions a symbol did not trade, so
 each symbol still gets its full panel of bars); the bar store's yearly partitions make that two or three
-files (read by :func:`avwap.watchlist.bar_reader.read_daily`).
+files (read by :func:`avwap.scanning.bar_reader.read_daily`).
 
 Refusals (each a :class:`DataError` naming what to fix, raised before any artifact is written): ``D`` is not a
 session; the store has no daily bars; the universe is empty; no universe symbol has a bar on ``as_of``.
@@ -27,7 +27,7 @@ import pandas as pd
 from avwap.core.calendar import TradingCalendar
 from avwap.core.errors import CalendarError, DataError
 from avwap.data.store import BarStore
-from avwap.watchlist.bar_reader import DAILY, read_daily
+from avwap.scanning.bar_reader import DAILY, read_daily
 
 READ_MARGIN_SESSIONS: Final = 100
 EARNINGS_HORIZON_DAYS: Final = 45  # sessions after as_of counted for the earnings window (needs 2)

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 
 from avwap.core.errors import DataError
 from avwap.data.bar_time import parse_clock
-from avwap.data.import_spec import VALUE_COLUMNS, ImportSpec
+from avwap.data.importing.spec import VALUE_COLUMNS, ImportSpec
 from avwap.data.validation import REASON_BITS
 
 MAX_BAD_FRACTION: Final = 0.5  # more bad rows than this means the spec does not describe the file

@@ -22,13 +22,13 @@ from typing import Final
 import numpy as np
 
 from avwap.analytics.exit_metrics import ExitMetrics, summarize, trade_metrics
-from avwap.analytics.report import Section, Table
-from avwap.analytics.svg import Candles, Chart, LineSeries, Marker
 from avwap.analytics.trades import CLOSED, Trade
 from avwap.core.calendar import NEW_YORK, ny_date
 from avwap.exits.bar_arrays import BarArrays, IntArray, empty_arrays, from_ns, instant_ns
 from avwap.ledger.record_enums import STOP_SETTING_KINDS
 from avwap.ledger.records import ExitEvent, Fill, Record
+from avwap.presentation.report import Section, Table
+from avwap.presentation.svg import Candles, Chart, LineSeries, Marker
 
 STOP_COLOR: Final = "#b91c1c"
 BUY_COLOR: Final = "#15803d"

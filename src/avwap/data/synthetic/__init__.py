@@ -25,9 +25,9 @@ Public API: :class:`SyntheticMarketSpec`, :func:`generate_market` (frames), :fun
 
 from __future__ import annotations
 
-from avwap.data.synthetic_market import MarketArrays, SyntheticMarket, generate_arrays, generate_market
-from avwap.data.synthetic_spec import BENCHMARK_SYMBOLS, GENERATOR_VERSION, SyntheticMarketSpec
-from avwap.data.synthetic_store import (
+from avwap.data.synthetic.market import MarketArrays, SyntheticMarket, generate_arrays, generate_market
+from avwap.data.synthetic.spec import BENCHMARK_SYMBOLS, GENERATOR_VERSION, SyntheticMarketSpec
+from avwap.data.synthetic.store import (
     MARKET_FILE,
     UNIVERSE_FILE,
     MarketSummary,

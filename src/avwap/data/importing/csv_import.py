@@ -1,7 +1,8 @@
 """CSV import: files of one family (an :class:`ImportSpec`) -> clean canonical bars + quarantined rows.
 
-Per file (:func:`avwap.data.csv_source.read_source`): read with pyarrow, take the symbol, parse numbers
-(x volume multiplier) and timestamps (format, zone, bar-end -> bar-start, Lean hour label, grid check).
+Per file (:func:`avwap.data.importing.csv_source.read_source`): read with pyarrow, take the symbol, parse
+numbers (x volume multiplier) and timestamps (format, zone, bar-end -> bar-start, Lean hour label, grid
+check).
 Then once for the whole batch, vectorized: regular-session filter, :func:`validate_bars` (duplicates are
 looked for within each file), and the per-file reports. Bad rows are quarantined with reason codes and
 their 1-based source line numbers; only an unreadable file or a file that plainly belongs to another family
@@ -19,9 +20,9 @@ import pandas as pd
 
 from avwap.data.bar_time import bar_starts, instants_ns, misaligned, regular_session_mask
 from avwap.data.bars import BAR_COLUMNS, NEW_YORK, empty_bars, normalize_bars
-from avwap.data.csv_source import SourceRows, check_fraction, read_source
-from avwap.data.import_result import BatchImportResult, FileReport, ImportResult
-from avwap.data.import_spec import ImportSpec
+from avwap.data.importing.csv_source import SourceRows, check_fraction, read_source
+from avwap.data.importing.result import BatchImportResult, FileReport, ImportResult
+from avwap.data.importing.spec import ImportSpec
 from avwap.data.quarantine import DEFAULT_SAMPLE_ROWS
 from avwap.data.validation import REASON_BITS, ValidationResult, validate_bars
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from avwap.analytics.report import Section, Table, render_report
-from avwap.analytics.svg import Chart
 from avwap.core.files import atomic_write_bytes
 from avwap.ledger.atomic import Provenance
+from avwap.presentation.report import Section, Table, render_report
+from avwap.presentation.svg import Chart
 from avwap.signals.scan_records import Candidate, Diagnostic, ScanResult
 from avwap.signals.scan_rules import REASON_CODES
 

@@ -15,7 +15,7 @@ from typing import Final
 
 import numpy as np
 
-from avwap.data.synthetic_daily import DailyArrays, round_to_ticks
+from avwap.data.synthetic.daily import DailyArrays, round_to_ticks
 
 OPEN_WEIGHT: Final = 2.2  # extra volume at the open, decaying over ~25 minutes
 CLOSE_WEIGHT: Final = 1.6  # extra volume into the close, decaying over ~20 minutes

@@ -1,0 +1,1 @@
+"""Scheduled portfolio jobs (shell): the daily snapshot, broker reconciliation and portfolio decisions."""
