@@ -29,6 +29,7 @@ from avwap.demo.report import trade_bars, write_report
 from avwap.exits.bar_arrays import bar_arrays
 from avwap.exits.rules import StopRules, stop_rules
 from avwap.exits.simulator import OPEN, STOPPED, SimulatedEntry, SimulatedExit, simulate_intraday
+from avwap.ledger.atomic import build_provenance
 from avwap.ledger.records import OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
 from avwap.presentation.exit_report import charted_trade, exit_section, stop_steps
@@ -175,8 +176,9 @@ def test_exits_report_and_simulate_work_against_the_replay_home(replayed: Replay
 
 
 def test_the_demo_report_carries_the_exit_section_byte_stably(replayed: Replayed, tmp_path: Path) -> None:
-    first = write_report(tmp_path / "a.html", replayed.result, replayed.records, "meta")
-    second = write_report(tmp_path / "b.html", replayed.result, replayed.records, "meta")
+    provenance = build_provenance("0" * 64, "1" * 64, replayed.result.sessions[-1])
+    first = write_report(tmp_path / "a.html", replayed.result, replayed.records, "meta", provenance)
+    second = write_report(tmp_path / "b.html", replayed.result, replayed.records, "meta", provenance)
     html = first.read_text(encoding="utf-8")
     assert first.read_bytes() == second.read_bytes()
     exits = html[html.index("<h2>Exits: stops and exit quality</h2>") :]
