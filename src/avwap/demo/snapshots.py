@@ -28,7 +28,7 @@ def write_snapshot(
     marks = {symbol: close for symbol in state.positions if (close := market.daily_close(symbol, day))}
     snapshot = snapshot_of_book(
         state,
-        deps.book.ledger.read_book(deps.book.book_id),
+        deps.book.records,  # what the ledger holds, kept in memory by the recorder (no re-read per day)
         day,
         marks=marks,
         equity_history=[starting_equity, *(item.equity for item in earlier)],

@@ -75,13 +75,14 @@ class BookRecorder:
         self.last_skip: dict[str, tuple[str, str]] = {}  # position id -> last recorded stop skip
         self._exit_records: list[Record] = []
         self._exit_book: ExitBook | None = None
+        self.records: list[Record] = []  # every record of the book, in ledger order (reports, snapshots)
         self.reload()
 
     def reload(self) -> BookState:
         """Rebuild the state from the ledger files (start-up, or after another writer)."""
         self.intents, self.decisions, self.submitted, self.unsized = {}, {}, set(), set()
         self.position_commissions, self._counted_fills = {}, set()
-        self._exit_records, self._exit_book = [], None
+        self._exit_records, self._exit_book, self.records = [], None, []
         try:
             records = self.ledger.read_book(self.book_id)
             self.state = fold_book(records, self.book_id)
@@ -115,6 +116,7 @@ class BookRecorder:
         return self._exit_book
 
     def _track(self, record: Record) -> None:
+        self.records.append(record)
         if isinstance(record, EXIT_RECORD_TYPES):
             self._exit_records.append(record)
             self._exit_book = None

@@ -67,22 +67,37 @@ class FrameMarketData:
             rows = frame.reset_index(drop=True)
             ordinals = np.array([day.toordinal() for day in rows["timestamp"].dt.date], dtype=np.int64)
             self._daily[str(symbol)] = _Series(rows, ordinals)
+        # Intraday series are built on first use: a replay watches a few symbols a day, not all of them.
         self._intraday: dict[tuple[str, dt.date], _Series] = {}
+        self._intraday_frame = intraday
+        self._intraday_rows: dict[tuple[str, dt.date], np.ndarray] = {}
+        self._intraday_ends = np.empty(0, dtype=np.int64)
         if not intraday.empty:
-            days = intraday["timestamp"].dt.date
-            length = int(self.bar_length.value)
-            for key, frame in intraday.groupby([intraday["symbol"], days]):
+            stamps = intraday["timestamp"]
+            # tz-aware timestamps hold UTC epoch nanoseconds: the bar end instants in one vectorized step
+            self._intraday_ends = np.asarray(stamps.array.asi8, dtype=np.int64) + int(self.bar_length.value)
+            groups = intraday.groupby([intraday["symbol"], stamps.dt.date], sort=False).indices
+            for key, positions in groups.items():
                 symbol, day = cast(tuple[str, dt.date], key)
-                rows = frame.reset_index(drop=True)
-                ends = rows["timestamp"].dt.tz_convert("UTC").array.asi8 + length
-                self._intraday[(str(symbol), day)] = _Series(rows, np.asarray(ends, dtype=np.int64))
+                self._intraday_rows[(str(symbol), day)] = np.asarray(positions, dtype=np.int64)
+
+    def _intraday_series(self, symbol: str, day: dt.date) -> _Series | None:
+        series = self._intraday.get((symbol, day))
+        if series is None:
+            positions = self._intraday_rows.get((symbol, day))
+            if positions is None:
+                return None
+            rows = self._intraday_frame.iloc[positions].reset_index(drop=True)
+            series = _Series(rows, self._intraday_ends[positions])
+            self._intraday[(symbol, day)] = series
+        return series
 
     def symbols(self) -> list[str]:
         return sorted(self._daily)
 
     def visible_count(self, symbol: str, day: dt.date, now: dt.datetime) -> int:
         """How many intraday bars of ``symbol`` on ``day`` have ended by ``now`` (a cheap change detector)."""
-        series = self._intraday.get((symbol, day))
+        series = self._intraday_series(symbol, day)
         if series is None:
             return 0
         if series.ordered:
@@ -91,14 +106,14 @@ class FrameMarketData:
 
     def visible_highest_close(self, symbol: str, day: dt.date, now: dt.datetime) -> float | None:
         """The highest close among the intraday bars of ``symbol`` on ``day`` that ended by ``now``."""
-        series = self._intraday.get((symbol, day))
+        series = self._intraday_series(symbol, day)
         if series is None or not series.ordered:
             return None if series is None else float(np.max(series.frame["close"], initial=-np.inf))
         count = self.visible_count(symbol, day, now)
         return float(series.highest_close[count - 1]) if count else None
 
     def newest_bar_end(self, symbol: str, day: dt.date, now: dt.datetime) -> dt.datetime | None:
-        series = self._intraday.get((symbol, day))
+        series = self._intraday_series(symbol, day)
         if series is None:
             return None
         if series.ordered:
@@ -109,7 +124,7 @@ class FrameMarketData:
 
     def session_arrays(self, symbol: str, day: dt.date, now: dt.datetime) -> BarArrays:
         """:func:`bar_arrays` of :meth:`session_bars`, without rebuilding arrays every cycle."""
-        series = self._intraday.get((symbol, day))
+        series = self._intraday_series(symbol, day)
         if series is None or not series.ordered:
             return bar_arrays(self.session_bars(symbol, day, now), symbol)
         return series.arrays(self.visible_count(symbol, day, now), symbol)
@@ -122,7 +137,7 @@ class FrameMarketData:
         return series.arrays(int(np.searchsorted(series.keys, before.toordinal(), side="left")), symbol)
 
     def session_bars(self, symbol: str, day: dt.date, now: dt.datetime) -> pd.DataFrame:
-        series = self._intraday.get((symbol, day))
+        series = self._intraday_series(symbol, day)
         if series is None:
             return empty_bars()
         if series.ordered:
