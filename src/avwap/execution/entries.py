@@ -38,7 +38,7 @@ from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent, note_detail
 from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
-from avwap.strategies.registry import REGISTRY, is_routable, load_strategy
+from avwap.strategies.registry import REGISTRY, is_registered, is_routable, load_strategy, may_route_to
 
 OUTCOME: Final = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
@@ -96,6 +96,14 @@ def strategy_of(strategy_id: str) -> Strategy | None:
     return load_strategy(strategy_id) if strategy_id in REGISTRY else None
 
 
+def data_version(facts: CycleFacts) -> str:
+    """The sha256 of the candidates artifact the plans came from (the cycle only plans from a fresh one)."""
+    watchlist = facts.freshness.watchlist if facts.freshness is not None else None
+    if watchlist is None or not watchlist.sha256:
+        raise RuntimeError("an entry was planned without a candidates artifact")  # run_entries guarantees it
+    return watchlist.sha256
+
+
 def build_intent(
     deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan, sized: SizedEntry, identifier: str
 ) -> TradeIntent:
@@ -115,7 +123,7 @@ def build_intent(
         thesis=plan.thesis,
         tags=plan.tags,
         model_version=plan.model_version,
-        data_version=str(deps.artifacts_dir.name),
+        data_version=data_version(facts),
     )
 
 
@@ -128,6 +136,8 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
             intent.entry_price,
             intent.stop_price,
             strategy_id=intent.strategy_id,
+            registered=is_registered(intent.strategy_id),
+            book_allowed=may_route_to(intent.strategy_id, deps.book.book_id),
             routable=is_routable(intent.strategy_id),
         ),
         mode=facts.mode,
@@ -170,6 +180,7 @@ def submit_entry(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent
         client_order_id=client_id,
         symbol=intent.symbol,
         intent_id=intent.intent_id,
+        decision_id=decision.decision_id,
         position_id=record_ids.position_id(
             book_id=deps.book.book_id,
             strategy_id=intent.strategy_id,
