@@ -81,7 +81,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         LIVE_ENDPOINT_NOT_LIVE: "LIVE requested but ALPACA_TRADING_URL is not the live Alpaca endpoint",
         PAPER_MODE_LIVE_ENDPOINT: "ALPACA_PAPER requested with the live endpoint: falls back to DRY_RUN",
         CLOCK_UNKNOWN: "today's New York date is missing or not a date",
-        STRATEGY_UNKNOWN: "the intent's strategy_id is not a registered strategy keeping the metadata contract",
+        STRATEGY_UNKNOWN: "strategy_id is not a registered strategy that keeps the metadata contract",
         STRATEGY_BOOK_NOT_ALLOWED: "the intent's strategy does not list the current book among its books",
         PHASE_C_DATE_MISSING: "PHASE_C=1 in LIVE but LIVE_ENABLE_DATE_NY is unset or malformed",
         PHASE_C_DATE_MISMATCH: "PHASE_C=1 in LIVE and LIVE_ENABLE_DATE_NY is not today's New York date",
