@@ -30,11 +30,7 @@ def requires_strategy(cls: type[msgspec.Struct]) -> bool:
     hints = typing.get_type_hints(cls)
     fields = {field.name: field for field in msgspec.structs.fields(cls)}
     field = fields.get("strategy_id")
-    return (
-        field is not None
-        and field.required
-        and hints["strategy_id"] is str
-    )
+    return field is not None and field.required and hints["strategy_id"] is str
 
 
 def test_every_record_type_is_strategy_scoped_or_on_the_book_allow_list() -> None:

@@ -42,17 +42,23 @@ def plug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, books: str = '("DRY_RU
 
 
 def decisions(records: list[object]) -> list[tuple[str, str, int, tuple[str, ...]]]:
-    return [(d.symbol, str(d.outcome), d.approved_quantity, d.reason_codes) for d in of_type(records, Decision)]
+    return [
+        (d.symbol, str(d.outcome), d.approved_quantity, d.reason_codes) for d in of_type(records, Decision)
+    ]
 
 
-def test_approve_with_lineage_and_data_version(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_approve_with_lineage_and_data_version(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tiny = plug(tmp_path, monkeypatch)
     records = run_once(home, {"ENABLED_STRATEGIES": tiny})
     digest = hashlib.sha256(candidates_path(home / "artifacts", DAY).read_bytes()).hexdigest()
     intents = of_type(records, TradeIntent)
     assert intents and {intent.data_version for intent in intents} == {digest}
     assert {(i.side, i.time_in_force, i.model_version) for i in intents} == {(Side.BUY, "DAY", "T_TINY/3")}
-    assert all(i.notional == i.quantity * i.entry_price and i.risk_per_share == Decimal("0.50") for i in intents)
+    assert all(
+        i.notional == i.quantity * i.entry_price and i.risk_per_share == Decimal("0.50") for i in intents
+    )
     decided = {d.intent_id: d for d in of_type(records, Decision)}
     assert DecisionOutcome.REJECT not in {d.outcome for d in decided.values()}
     entries = [o for o in of_type(records, OrderSubmitted) if o.purpose == OrderPurpose.ENTRY]
