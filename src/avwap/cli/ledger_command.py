@@ -11,6 +11,7 @@ one of its ids belongs to (see :mod:`avwap.ledger.lineage`); an id no record car
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,7 @@ def _relative(path: str, root: Path) -> str:
     return Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
 
 
-def _summary(record: dict[str, Any]) -> str:
+def _summary(record: Mapping[str, Any]) -> str:
     return " ".join(f"{key}={record[key]}" for key in SUMMARY_KEYS if record.get(key) is not None)
 
 
@@ -171,7 +172,7 @@ def _print_trace(root: Path, lineage: Lineage, as_json: bool) -> None:
     print_table(f"Lineage of {lineage.identifier} ({len(table)} records)", columns, table)
 
 
-def _own_id(record: dict[str, Any]) -> str | None:
+def _own_id(record: Mapping[str, Any]) -> str | None:
     """The id a record is known by (a decision by its decision id, an order by its order id, ...)."""
     for name in ("exit_id", "fill_id", "order_id", "decision_id", "intent_id", "position_id"):
         if record.get(name) is not None and (name != "intent_id" or record.get("type") == "TradeIntent"):

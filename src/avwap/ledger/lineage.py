@@ -41,7 +41,7 @@ LINK_FIELDS: Final = (
     "exit_id",
 )
 # The fields an id given on the command line is looked up in.
-SEED_FIELDS: Final = LINK_FIELDS + ("broker_order_id", "broker_fill_id")
+SEED_FIELDS: Final = (*LINK_FIELDS, "broker_order_id", "broker_fill_id")
 # The stage of each record type in the walk intent -> decision -> order -> fill -> position -> exit.
 STAGES: Final[Mapping[str, str]] = {
     "TradeIntent": "intent",

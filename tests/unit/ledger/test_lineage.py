@@ -26,7 +26,7 @@ def aapl_lifecycle() -> list[Record]:
     decision = records[1]
     entry = records[2]
     assert isinstance(entry, OrderSubmitted)
-    records[2] = msgspec.structs.replace(entry, decision_id=getattr(decision, "decision_id"))
+    records[2] = msgspec.structs.replace(entry, decision_id=decision.decision_id)
     return records
 
 
@@ -63,16 +63,16 @@ def test_every_id_of_a_lineage_traces_to_the_whole_lineage_and_nothing_else() ->
         assert lineage.strategy_ids == (factories.STRATEGY,)
     chain = trace(rows, identifiers.pop()).chain
     trade, decision, entry = aapl[0], aapl[1], aapl[2]
-    assert chain["intent"] == [getattr(trade, "intent_id")]
-    assert chain["decision"] == [getattr(decision, "decision_id")]
-    assert chain["order"][0] == getattr(entry, "order_id") and len(chain["order"]) == 2
+    assert chain["intent"] == [trade.intent_id]
+    assert chain["decision"] == [decision.decision_id]
+    assert chain["order"][0] == entry.order_id and len(chain["order"]) == 2
     assert len(chain["fill"]) == 3 and len(chain["position"]) == 1 and len(chain["exit"]) == 1
 
 
 def test_the_other_lineage_is_traced_apart_and_an_unknown_id_is_empty() -> None:
     msft = other_lifecycle()
     rows = rows_of([*aapl_lifecycle(), *msft])
-    lineage = trace(rows, getattr(msft[3], "fill_id"))
+    lineage = trace(rows, msft[3].fill_id)
     assert [row.record for row in lineage.rows] == [encode_record(record) for record in msft]
     assert trace(rows, "int_" + "0" * 32).rows == ()
 
@@ -88,7 +88,7 @@ def test_a_placeholder_intent_id_does_not_join_lineages() -> None:
         msgspec.structs.replace(stop, position_id=factories.position_of(trade), purpose="STOP")
         for stop, trade in zip(stops, (aapl[0], msft[0]), strict=True)
     ]
-    lineage = trace(rows_of([*aapl, *msft, *stops]), getattr(aapl[0], "intent_id"))
+    lineage = trace(rows_of([*aapl, *msft, *stops]), aapl[0].intent_id)
     symbols = {row.record["symbol"] for row in lineage.rows}
     assert symbols == {"AAPL"} and len(lineage.rows) == len(aapl) + 1
 
@@ -115,7 +115,7 @@ def traced_home(home: Path) -> Path:
 
 def test_trace_command_json_and_table(app: typer.Typer, traced_home: Path) -> None:
     aapl = aapl_lifecycle()
-    position = getattr(aapl[6], "position_id")
+    position = aapl[6].position_id
     result = runner.invoke(app, ["ledger", "trace", position, "--home", str(traced_home), "--json"])
     assert result.exit_code == EXIT_OK, result.output
     payload = json.loads(result.stdout)

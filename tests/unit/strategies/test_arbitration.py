@@ -24,7 +24,6 @@ from avwap.execution.cycle import run_cycle
 from avwap.execution.hooks import AFTER_INTENT_WRITE, HookAt
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, Side
 from avwap.ledger.records import Decision, OrderSubmitted, TradeIntent
-from avwap.ledger.router import Ledger
 from avwap.strategies import registry
 from avwap.watchlist.artifact import candidates_path
 
