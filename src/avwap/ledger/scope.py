@@ -7,6 +7,12 @@ they have one) is optional and set when the record is about one strategy's inten
 (tests/unit/ledger/test_record_scope.py) discovers every msgspec Struct of :mod:`avwap.ledger.records` and
 fails on any type that neither requires ``strategy_id`` nor is listed here, so a new record type must take a
 side explicitly.
+
+Artifacts follow the same rule: every record-like object in an artifact (anything with a lineage id, or a
+symbol with a quantity) carries ``strategy_id`` -- a portfolio snapshot is book-scoped (cash and equity
+belong to the book) but each of its position lines names its strategy. The artifact folders listed in
+:data:`UNSCOPED_ARTIFACTS` hold no trade records at all; tests/integration/test_strategy_scope_demo.py walks
+every artifact a demo run writes and fails on a folder that is neither checked nor listed here.
 """
 
 from __future__ import annotations
@@ -34,5 +40,16 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "one pre-open batch for the whole book across strategies; each of its decision lines "
             "(PortfolioDecisionLine) carries its own strategy_id"
         ),
+    }
+)
+
+UNSCOPED_ARTIFACTS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "candidates": (
+            "the morning scan's output, the input every strategy reads; an intent names the file it came from "
+            "by its sha256 (TradeIntent.data_version)"
+        ),
+        "diagnostics": "why each scanned symbol was or was not a candidate: scan inputs, no trade",
+        "watchlists": "the TradingView symbol list of the scan's candidates: scan inputs, no trade",
     }
 )
