@@ -46,8 +46,8 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
 UNSCOPED_ARTIFACTS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "candidates": (
-            "the morning scan's output, the input every strategy reads; an intent names the file it came from "
-            "by its sha256 (TradeIntent.data_version)"
+            "the morning scan's output, the input every strategy reads; an intent names the file it came "
+            "from by its sha256 (TradeIntent.data_version)"
         ),
         "diagnostics": "why each scanned symbol was or was not a candidate: scan inputs, no trade",
         "watchlists": "the TradingView symbol list of the scan's candidates: scan inputs, no trade",
