@@ -28,6 +28,7 @@ from avwap.control.context import EntryIntent, GateContext, GateRules, Portfolio
 from avwap.control.plane import Action, evaluate_entry
 from avwap.control.sizing import SizedEntry, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
+from avwap.core.errors import DataError
 from avwap.core.ids import client_order_id
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
@@ -99,8 +100,8 @@ def strategy_of(strategy_id: str) -> Strategy | None:
 def data_version(facts: CycleFacts) -> str:
     """The sha256 of the candidates artifact the plans came from (the cycle only plans from a fresh one)."""
     watchlist = facts.freshness.watchlist if facts.freshness is not None else None
-    if watchlist is None or not watchlist.sha256:
-        raise RuntimeError("an entry was planned without a candidates artifact")  # run_entries guarantees it
+    if watchlist is None or not watchlist.sha256:  # run_entries only plans from a fresh artifact: a bug
+        raise DataError("an entry was planned without a candidates artifact: no data_version to record")
     return watchlist.sha256
 
 

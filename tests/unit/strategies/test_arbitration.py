@@ -131,3 +131,16 @@ def test_an_intent_of_an_unregistered_strategy_is_rejected_as_unknown(
     assert decided[0].reason_codes[0] == reasons.STRATEGY_UNKNOWN
     assert reasons.STRATEGY_NOT_ROUTABLE in decided[0].reason_codes
     assert [o for o in of_type(records, OrderSubmitted) if o.strategy_id == tiny] == []
+
+
+def test_an_intent_without_its_candidates_artifact_has_no_data_version() -> None:
+    from avwap.control.live_gate import ModeResolution
+    from avwap.core.config import ExecutionMode
+    from avwap.core.errors import DataError
+    from avwap.execution.context import CycleFacts
+    from avwap.execution.entries import data_version
+
+    mode = ModeResolution(ExecutionMode.DRY_RUN, ExecutionMode.DRY_RUN)
+    facts = CycleFacts(dt.datetime(2026, 4, 1, 14, 30, tzinfo=dt.UTC), DAY, True, True, mode, False)
+    with pytest.raises(DataError, match="data_version"):
+        data_version(facts)

@@ -88,3 +88,10 @@ def test_routing_to_books() -> None:
     assert may_route_to("S1_AVWAP_CORE", "PAPER_SIM") and may_route_to("S1_AVWAP_CORE", "DRY_RUN")
     assert not may_route_to("S1_AVWAP_CORE", "NOWHERE") and not may_route_to("S9_UNKNOWN", "PAPER_SIM")
     assert not is_registered(None) and not is_registered("S9_UNKNOWN")
+
+
+def test_known_books_are_the_books_the_execution_modes_record_in() -> None:
+    from avwap.execution.book import BOOK_FOR_MODE, DRY_RUN_BOOK
+
+    assert registry.DRY_RUN_BOOK == DRY_RUN_BOOK
+    assert set(BOOK_FOR_MODE.values()) == set(KNOWN_BOOKS)
