@@ -144,3 +144,27 @@ def test_an_intent_without_its_candidates_artifact_has_no_data_version() -> None
     facts = CycleFacts(dt.datetime(2026, 4, 1, 14, 30, tzinfo=dt.UTC), DAY, True, True, mode, False)
     with pytest.raises(DataError, match="data_version"):
         data_version(facts)
+
+
+def test_an_intent_left_undecided_by_a_crash_is_decided_once(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny = plug(tmp_path, monkeypatch)
+    write_watchlist(home / "artifacts", ("AAA", "BBB"))
+    config = load_config({"ENABLED_STRATEGIES": tiny}, home=home)
+    now = dt.datetime.combine(DAY, dt.time(10, 30), NEW_YORK).astimezone(dt.UTC)
+    deps = dependencies(config, FixedClock(now), None, book_id=DRY_RUN_BOOK)
+
+    def crash(detail: dict[str, object]) -> None:
+        raise SystemExit("killed after the intent was written")
+
+    deps.hooks = HookAt(AFTER_INTENT_WRITE, crash)
+    with pytest.raises(SystemExit):
+        run_cycle(deps)
+    first = run_once(home, {"ENABLED_STRATEGIES": tiny})  # restart: completes the intent, plans BBB
+    second = run_once(home, {"ENABLED_STRATEGIES": tiny})  # and again: nothing new
+    for records in (first, second):
+        decided = of_type(records, Decision)
+        assert sorted(d.symbol for d in decided) == ["AAA", "BBB"]
+        assert len({d.intent_id for d in decided}) == len(of_type(records, TradeIntent)) == 2
+    assert first == second
