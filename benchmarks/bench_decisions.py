@@ -44,7 +44,10 @@ LIMITS = GuardrailLimits(
 def _snapshots(positions: int, sessions: int, rng: np.random.Generator) -> list[PortfolioSnapshot]:
     held = [
         HeldPosition(
-            symbol=f"H{number:03d}", quantity=int(rng.integers(10, 200)), average_price=Decimal("50")
+            symbol=f"H{number:03d}",
+            quantity=int(rng.integers(10, 200)),
+            average_price=Decimal("50"),
+            strategy_id="S1_AVWAP_CORE",
         )
         for number in range(positions)
     ]

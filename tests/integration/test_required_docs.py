@@ -15,6 +15,7 @@ REQUIRED_DOCS = (
     "docs/REASON_CODES.md",
     "docs/SCAN.md",
     "docs/STOPS.md",
+    "docs/STRATEGIES.md",
 )
 
 

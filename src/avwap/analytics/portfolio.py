@@ -22,12 +22,13 @@ RATIO_PLACES = Decimal("0.000001")
 
 
 class HeldPosition(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A position as the ledger projection sees it."""
+    """A position as the ledger projection sees it. ``strategy_id`` is required: a snapshot line never
+    falls back to a default strategy (no anonymous exposure, docs/STRATEGIES.md)."""
 
     symbol: str
     quantity: int
     average_price: Decimal
-    strategy_id: str = "S1_AVWAP_CORE"
+    strategy_id: str
     stop_price: Decimal | None = None
 
 

@@ -4,11 +4,14 @@
 ``<home>/ledger``) without modifying anything; ``--repair`` quarantines torn tails first. Exit codes: 0 all
 good, 1 only torn tails (repairable), 5 an integrity failure (execution fails closed until repaired).
 ``avwap ledger show`` lists records, filtered by book/stream, NY date and record type.
+``avwap ledger trace ID`` prints the lineage intent -> decision -> order -> fill -> position -> exit that any
+one of its ids belongs to (see :mod:`avwap.ledger.lineage`); an id no record carries exits 1.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from avwap.cli.output import (
     run_guarded,
 )
 from avwap.core.errors import DataError
+from avwap.ledger.lineage import LedgerRow, Lineage, stage_of, trace
 from avwap.ledger.paths import ledger_date, list_ledger_names, validate_name
 from avwap.ledger.router import read_linked
 from avwap.ledger.store import LedgerStore
@@ -36,6 +40,9 @@ REPAIR_OPTION = typer.Option(False, "--repair", help="Quarantine torn last lines
 BOOK_OPTION = typer.Option(None, "--book", help="Book or stream name, e.g. PAPER_SIM.")
 DATE_OPTION = typer.Option(None, "--date", formats=["%Y-%m-%d"], help="Only this NY date, YYYY-MM-DD.")
 TYPE_OPTION = typer.Option(None, "--type", help="Only this record type, e.g. Fill.")
+ID_ARGUMENT = typer.Argument(
+    ..., help="Any id of the lineage: intent, decision, order or client order id, fill, position, exit."
+)
 SUMMARY_KEYS = (
     "side",
     "quantity",
@@ -102,7 +109,7 @@ def _relative(path: str, root: Path) -> str:
     return Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
 
 
-def _summary(record: dict[str, Any]) -> str:
+def _summary(record: Mapping[str, Any]) -> str:
     return " ".join(f"{key}={record[key]}" for key in SUMMARY_KEYS if record.get(key) is not None)
 
 
@@ -119,6 +126,58 @@ def _show_rows(root: Path, book: str | None, day: dt.date | None, kind: str | No
                     row = {"name": name, "date": file_day, "seq": envelope.seq, "hash": envelope.hash}
                     rows.append({**row, "record": envelope.record})
     return rows
+
+
+def _trace(root: Path, identifier: str) -> Lineage:
+    rows = [
+        LedgerRow(row["name"], row["date"], row["seq"], row["record"])
+        for row in _show_rows(root, None, None, None)
+    ]
+    lineage = trace(rows, identifier)
+    if not lineage.rows:
+        raise DataError(f"no ledger record under {root} carries the id {identifier!r}")
+    return lineage
+
+
+def _print_trace(root: Path, lineage: Lineage, as_json: bool) -> None:
+    if as_json:
+        rows = [
+            {"name": row.name, "date": row.date, "seq": row.seq, "stage": stage_of(row.record), **row.record}
+            for row in lineage.rows
+        ]
+        print_json(
+            {
+                "root": str(root),
+                "id": lineage.identifier,
+                "strategy_ids": lineage.strategy_ids,
+                "chain": lineage.chain,
+                "records": rows,
+            }
+        )
+        return
+    columns = ("stage", "type", "book/stream", "ts", "strategy", "symbol", "id", "summary")
+    table = [
+        (
+            stage_of(row.record),
+            row.record.get("type"),
+            row.name,
+            row.record.get("ts"),
+            row.record.get("strategy_id"),
+            row.record.get("symbol"),
+            _own_id(row.record),
+            _summary(row.record),
+        )
+        for row in lineage.rows
+    ]
+    print_table(f"Lineage of {lineage.identifier} ({len(table)} records)", columns, table)
+
+
+def _own_id(record: Mapping[str, Any]) -> str | None:
+    """The id a record is known by (a decision by its decision id, an order by its order id, ...)."""
+    for name in ("exit_id", "fill_id", "order_id", "decision_id", "intent_id", "position_id"):
+        if record.get(name) is not None and (name != "intent_id" or record.get("type") == "TradeIntent"):
+            return str(record[name])
+    return None
 
 
 def register(app: typer.Typer) -> None:
@@ -187,5 +246,17 @@ def register(app: typer.Typer) -> None:
                 for row in rows
             ]
             print_table(f"Ledger records under {root} ({len(rows)})", columns, table)
+
+        run_guarded(body)
+
+    @ledger.command("trace")
+    def trace_command(
+        identifier: str = ID_ARGUMENT, home: Path | None = HOME_OPTION, as_json: bool = JSON_OPTION
+    ) -> None:
+        """Walk the lineage intent -> decision -> order -> fill -> position -> exit from any of its ids."""
+
+        def body() -> None:
+            root = _ledger_root(home)
+            _print_trace(root, _trace(root, identifier), as_json)
 
         run_guarded(body)

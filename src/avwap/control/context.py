@@ -37,8 +37,12 @@ class EntryIntent:
     stop_price: Decimal
     side: str = BUY
     strategy_id: str = "S1_AVWAP_CORE"
-    # Whether the registry lets this strategy reach a broker (a shadow never does). Set by the caller from
-    # avwap.strategies.registry.is_routable: the control plane imports no strategy code.
+    # What the strategy registry says of ``strategy_id``, stated by the caller (the control plane imports no
+    # strategy code; avwap.strategies.registry.is_registered / may_route_to / is_routable): registered and
+    # keeping the metadata contract; allowed to route to the book deciding; allowed to reach a broker at all
+    # (a shadow never is). Anything but True blocks.
+    registered: bool = True
+    book_allowed: bool = True
     routable: bool = True
 
     @property

@@ -65,6 +65,25 @@ def clock_gate(context: GateContext) -> GateResult:
     return _block(reasons.CLOCK_UNKNOWN, today_ny=shown(context.today_ny))
 
 
+def strategy_known_gate(context: GateContext) -> GateResult:
+    """STRATEGY_UNKNOWN unless the caller states the intent's strategy is registered (no anonymous trades:
+    an unknown id gets its own code, before any gate that needs the strategy's metadata)."""
+    if context.intent.registered is True:
+        return PASS
+    return _block(reasons.STRATEGY_UNKNOWN, strategy_id=shown(context.intent.strategy_id))
+
+
+def strategy_book_gate(context: GateContext) -> GateResult:
+    """STRATEGY_BOOK_NOT_ALLOWED unless the caller states the strategy may route to the book deciding."""
+    if context.intent.book_allowed is True:
+        return PASS
+    return _block(
+        reasons.STRATEGY_BOOK_NOT_ALLOWED,
+        strategy_id=shown(context.intent.strategy_id),
+        mode=shown(effective_mode(context)),
+    )
+
+
 def phase_c_applies(context: GateContext) -> bool:
     """Phase C applies in LIVE unless PHASE_C is exactly False (any malformed value applies it)."""
     return context.rules.phase_c is not False and effective_mode(context) is ExecutionMode.LIVE

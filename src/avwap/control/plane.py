@@ -8,21 +8,23 @@ Gate order (the order of :data:`ENTRY_GATES`, mirrored by :data:`avwap.control.r
  1       kill_switch             KILL_SWITCH_ACTIVE
  2       execution_mode          MODE_UNRESOLVED, LIVE_NOT_CONFIRMED
  3       clock                   CLOCK_UNKNOWN
- 4-6     phase_c_*               PHASE_C_DATE_MISSING / _MISMATCH, _ALLOWLIST_NOT_SINGLE, _SYMBOL_NOT_ALLOWED
- 7-9     ledger, positions,      LEDGER_UNREADABLE, UNKNOWN_POSITIONS, RECONCILIATION_DRIFT
+ 4-5     strategy_known,         STRATEGY_UNKNOWN, STRATEGY_BOOK_NOT_ALLOWED (who asks comes first)
+         strategy_book
+ 6-8     phase_c_*               PHASE_C_DATE_MISSING / _MISMATCH, _ALLOWLIST_NOT_SINGLE, _SYMBOL_NOT_ALLOWED
+ 9-11    ledger, positions,      LEDGER_UNREADABLE, UNKNOWN_POSITIONS, RECONCILIATION_DRIFT
          reconciliation
- 10-12   market_hours,           MARKET_CLOSED, BROKER_CLOCK_UNKNOWN / CALENDAR_BROKER_CLOCK_DISAGREE,
+ 12-14   market_hours,           MARKET_CLOSED, BROKER_CLOCK_UNKNOWN / CALENDAR_BROKER_CLOCK_DISAGREE,
          broker_clock,           ENTRY_WINDOW_CLOSED
          entry_window
- 13-16   watchlist,              WATCHLIST_STALE, INTRADAY_DATA_STALE, EQUITY_UNKNOWN,
+ 15-18   watchlist,              WATCHLIST_STALE, INTRADAY_DATA_STALE, EQUITY_UNKNOWN,
          intraday_data,          SYMBOL_NOT_ALLOWLISTED
          equity, allowlist
- 17      strategy_routable       STRATEGY_NOT_ROUTABLE (a shadow strategy's intent never reaches a broker)
- 18      intent                  INVALID_INTENT, CAP_MISSING
- 19-21   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
+ 19      strategy_routable       STRATEGY_NOT_ROUTABLE (a shadow strategy's intent never reaches a broker)
+ 20      intent                  INVALID_INTENT, CAP_MISSING
+ 21-23   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
          entries_per_day,
          max_positions
- 22-26   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
+ 24-28   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
          notional, gross,        MAX_NOTIONAL_PER_SYMBOL_EXCEEDED, MAX_GROSS_EXPOSURE_EXCEEDED,
          gross_pct               MAX_GROSS_EXPOSURE_PCT_EXCEEDED   (resizable)
 ======  ======================  =========================================================================
@@ -56,6 +58,8 @@ CONDITION_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("kill_switch", gates.kill_switch_gate),
     ("execution_mode", gates.execution_mode_gate),
     ("clock", gates.clock_gate),
+    ("strategy_known", gates.strategy_known_gate),
+    ("strategy_book", gates.strategy_book_gate),
     ("phase_c_date", gates.phase_c_date_gate),
     ("phase_c_allowlist", gates.phase_c_allowlist_gate),
     ("phase_c_symbol", gates.phase_c_symbol_gate),

@@ -29,6 +29,9 @@ LIVE_TOKEN_MISMATCH: Final = "LIVE_TOKEN_MISMATCH"
 LIVE_ENDPOINT_NOT_LIVE: Final = "LIVE_ENDPOINT_NOT_LIVE"
 PAPER_MODE_LIVE_ENDPOINT: Final = "PAPER_MODE_LIVE_ENDPOINT"
 CLOCK_UNKNOWN: Final = "CLOCK_UNKNOWN"
+# -- strategy identity (Phase S0) -------------------------------------------------------------------
+STRATEGY_UNKNOWN: Final = "STRATEGY_UNKNOWN"
+STRATEGY_BOOK_NOT_ALLOWED: Final = "STRATEGY_BOOK_NOT_ALLOWED"
 # -- Phase C ----------------------------------------------------------------------------------------
 PHASE_C_DATE_MISSING: Final = "PHASE_C_DATE_MISSING"
 PHASE_C_DATE_MISMATCH: Final = "PHASE_C_DATE_MISMATCH"
@@ -78,6 +81,8 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         LIVE_ENDPOINT_NOT_LIVE: "LIVE requested but ALPACA_TRADING_URL is not the live Alpaca endpoint",
         PAPER_MODE_LIVE_ENDPOINT: "ALPACA_PAPER requested with the live endpoint: falls back to DRY_RUN",
         CLOCK_UNKNOWN: "today's New York date is missing or not a date",
+        STRATEGY_UNKNOWN: "strategy_id is not a registered strategy that keeps the metadata contract",
+        STRATEGY_BOOK_NOT_ALLOWED: "the intent's strategy does not list the current book among its books",
         PHASE_C_DATE_MISSING: "PHASE_C=1 in LIVE but LIVE_ENABLE_DATE_NY is unset or malformed",
         PHASE_C_DATE_MISMATCH: "PHASE_C=1 in LIVE and LIVE_ENABLE_DATE_NY is not today's New York date",
         PHASE_C_ALLOWLIST_NOT_SINGLE: "PHASE_C=1 in LIVE but ALLOWLIST_SYMBOLS is not exactly one symbol",

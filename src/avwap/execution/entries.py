@@ -28,6 +28,7 @@ from avwap.control.context import EntryIntent, GateContext, GateRules, Portfolio
 from avwap.control.plane import Action, evaluate_entry
 from avwap.control.sizing import SizedEntry, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
+from avwap.core.errors import DataError
 from avwap.core.ids import client_order_id
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
@@ -38,7 +39,7 @@ from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent, note_detail
 from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
-from avwap.strategies.registry import REGISTRY, is_routable, load_strategy
+from avwap.strategies.registry import REGISTRY, is_registered, is_routable, load_strategy, may_route_to
 
 OUTCOME: Final = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
@@ -96,6 +97,14 @@ def strategy_of(strategy_id: str) -> Strategy | None:
     return load_strategy(strategy_id) if strategy_id in REGISTRY else None
 
 
+def data_version(facts: CycleFacts) -> str:
+    """The sha256 of the candidates artifact the plans came from (the cycle only plans from a fresh one)."""
+    watchlist = facts.freshness.watchlist if facts.freshness is not None else None
+    if watchlist is None or not watchlist.sha256:  # run_entries only plans from a fresh artifact: a bug
+        raise DataError("an entry was planned without a candidates artifact: no data_version to record")
+    return watchlist.sha256
+
+
 def build_intent(
     deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan, sized: SizedEntry, identifier: str
 ) -> TradeIntent:
@@ -115,7 +124,7 @@ def build_intent(
         thesis=plan.thesis,
         tags=plan.tags,
         model_version=plan.model_version,
-        data_version=str(deps.artifacts_dir.name),
+        data_version=data_version(facts),
     )
 
 
@@ -128,6 +137,8 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
             intent.entry_price,
             intent.stop_price,
             strategy_id=intent.strategy_id,
+            registered=is_registered(intent.strategy_id),
+            book_allowed=may_route_to(intent.strategy_id, deps.book.book_id),
             routable=is_routable(intent.strategy_id),
         ),
         mode=facts.mode,
@@ -170,6 +181,7 @@ def submit_entry(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent
         client_order_id=client_id,
         symbol=intent.symbol,
         intent_id=intent.intent_id,
+        decision_id=decision.decision_id,
         position_id=record_ids.position_id(
             book_id=deps.book.book_id,
             strategy_id=intent.strategy_id,

@@ -186,9 +186,14 @@ class OrderEvent(RecordBase, frozen=True, forbid_unknown_fields=True, kw_only=Tr
 
 
 class OrderSubmitted(OrderEvent, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
-    """An order sent (or, in DRY_RUN, that would have been sent) to the book's broker."""
+    """An order sent (or, in DRY_RUN, that would have been sent) to the book's broker.
+
+    ``decision_id``: the control-plane decision that approved an entry order (lineage intent -> decision ->
+    order). Stop and exit orders have none (exits are never gated; they link through ``position_id``), nor do
+    broker orders adopted by reconciliation or entries recorded before the field existed."""
 
     intent_id: str
+    decision_id: str | None = None
     position_id: str | None = None
     side: Side
     order_type: OrderType

@@ -3,17 +3,24 @@
 Adding a strategy is one module (a :class:`~avwap.strategies.protocol.Strategy` object named ``STRATEGY``)
 and one line in :data:`REGISTRY`. Modules are imported when a strategy is first asked for, so commands that
 never trade do not pay for them. ``ENABLED_STRATEGIES`` (Config) lists the ids each cycle asks for entries.
+
+Every loaded strategy's metadata is validated (:func:`validate_metadata`): an UPPER_SNAKE id, non-empty
+descriptive fields, a :class:`RiskProfile`, a version of dot-separated integers and at least one known book
+it may route to (``books``). A strategy that breaks the contract is a ConfigurationError at start-up, never
+an anonymous or unroutable trade later. See docs/STRATEGIES.md.
 """
 
 from __future__ import annotations
 
 import enum
 import importlib
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from avwap.core.config import Config
 from avwap.core.errors import ConfigurationError
+from avwap.ledger.paths import BOOK_IDS
 
 if TYPE_CHECKING:
     from avwap.strategies.protocol import Strategy
@@ -36,10 +43,20 @@ class StrategyMetadata:
     execution_style: str
     risk_profile: RiskProfile
     version: str
+    # The books (ledger book ids, or DRY_RUN) whose brokers this strategy's intents may reach: an intent
+    # in any other book is rejected by the control plane (STRATEGY_BOOK_NOT_ALLOWED).
+    books: tuple[str, ...]
     # A shadow strategy runs through the portfolio decision layer and is recorded, never routed to a broker.
     routable: bool = True
     shadow_of: str | None = None
 
+
+# The DRY_RUN mode records what would have been sent in a book of its own (execution.book.DRY_RUN_BOOK).
+DRY_RUN_BOOK: Final = "DRY_RUN"
+KNOWN_BOOKS: Final = frozenset({*BOOK_IDS, DRY_RUN_BOOK})
+_STRATEGY_ID: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+_VERSION: Final = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
+_TEXT_FIELDS: Final = ("description", "asset_universe", "holding_horizon", "execution_style")
 
 S1_AVWAP_CORE: Final = "S1_AVWAP_CORE"
 S1_AVWAP_CORE_SHADOW: Final = "S1_AVWAP_CORE_SHADOW"
@@ -51,6 +68,40 @@ REGISTRY: Final[dict[str, str]] = {
 }
 
 
+def metadata_problems(metadata: object) -> list[str]:
+    """Every way ``metadata`` breaks the contract (empty when it keeps it)."""
+    if not isinstance(metadata, StrategyMetadata):
+        return [f"metadata must be a StrategyMetadata, got {type(metadata).__name__}"]
+    problems = []
+    if not isinstance(metadata.strategy_id, str) or not _STRATEGY_ID.fullmatch(metadata.strategy_id):
+        problems.append(f"strategy_id must be UPPER_SNAKE, got {metadata.strategy_id!r}")
+    for name in _TEXT_FIELDS:
+        value = getattr(metadata, name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{name} must be a non-empty text, got {value!r}")
+    if not isinstance(metadata.risk_profile, RiskProfile):
+        problems.append(f"risk_profile must be one of {[item.value for item in RiskProfile]}")
+    if not isinstance(metadata.version, str) or not _VERSION.fullmatch(metadata.version):
+        problems.append(f"version must be dot-separated integers (e.g. '1', '2.1'), got {metadata.version!r}")
+    books = metadata.books
+    if not isinstance(books, tuple) or not books or len(set(books)) != len(books):
+        problems.append(f"books must be a non-empty tuple of distinct book ids, got {books!r}")
+    elif unknown := sorted(str(book) for book in books if book not in KNOWN_BOOKS):
+        problems.append(f"books {unknown} are not known books ({sorted(KNOWN_BOOKS)})")
+    if not isinstance(metadata.routable, bool):
+        problems.append(f"routable must be a boolean, got {metadata.routable!r}")
+    if metadata.shadow_of is not None and metadata.shadow_of not in REGISTRY:
+        problems.append(f"shadow_of names an unregistered strategy {metadata.shadow_of!r}")
+    return problems
+
+
+def validate_metadata(metadata: object, variable: str = "strategy_id") -> None:
+    """ConfigurationError naming ``variable`` when ``metadata`` breaks the contract."""
+    problems = metadata_problems(metadata)
+    if problems:
+        raise ConfigurationError(variable, "strategy metadata: " + "; ".join(problems))
+
+
 def load_strategy(strategy_id: str, variable: str = "strategy_id") -> Strategy:
     """The registered strategy; an unknown id is a configuration error naming ``variable``."""
     try:
@@ -60,6 +111,7 @@ def load_strategy(strategy_id: str, variable: str = "strategy_id") -> Strategy:
             variable, f"unknown strategy {strategy_id!r}; known: {sorted(REGISTRY)}"
         ) from None
     loaded: Strategy = importlib.import_module(module_name).STRATEGY
+    validate_metadata(loaded.metadata, variable)
     if loaded.metadata.strategy_id != strategy_id:
         raise ConfigurationError(variable, f"{module_name} declares {loaded.metadata.strategy_id!r}")
     return loaded
@@ -73,6 +125,25 @@ def strategy(strategy_id: str) -> StrategyMetadata:
 def enabled_strategies(config: Config) -> tuple[Strategy, ...]:
     """The strategies ``ENABLED_STRATEGIES`` names, in its order; an unknown id is a ConfigurationError."""
     return tuple(load_strategy(item, "ENABLED_STRATEGIES") for item in config.enabled_strategies)
+
+
+def is_registered(strategy_id: object) -> bool:
+    """True only for an id in the registry whose module loads and keeps the metadata contract."""
+    if not isinstance(strategy_id, str) or strategy_id not in REGISTRY:
+        return False
+    try:
+        load_strategy(strategy_id)
+    except ConfigurationError:
+        return False
+    return True
+
+
+def may_route_to(strategy_id: object, book_id: object) -> bool:
+    """True only when a registered strategy lists ``book_id`` among the books it may route to."""
+    if not is_registered(strategy_id):
+        return False
+    assert isinstance(strategy_id, str)
+    return book_id in load_strategy(strategy_id).metadata.books
 
 
 def is_routable(strategy_id: object) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -144,13 +145,16 @@ class Watchlist:
     candidates: tuple[Candidate, ...]
     market_gate_open: bool
     provenance: dict[str, Any]
+    # sha256 of the artifact's bytes as read: the ``data_version`` of every intent planned from it.
+    sha256: str = ""
 
 
 def read_candidates(artifacts_dir: Path, trading_date: dt.date) -> Watchlist:
     """Read and validate the artifact of ``trading_date``; DataError when absent or malformed."""
     path = candidates_path(artifacts_dir, trading_date)
     try:
-        data = json.loads(path.read_bytes())
+        content = path.read_bytes()
+        data = json.loads(content)
     except FileNotFoundError:
         raise DataError(f"no candidates artifact for {trading_date} ({path})") from None
     except (OSError, ValueError) as error:
@@ -165,6 +169,7 @@ def read_candidates(artifacts_dir: Path, trading_date: dt.date) -> Watchlist:
             candidates=candidates,
             market_gate_open=bool(data["market_gate"]["is_open"]),
             provenance=dict(data["provenance"]),
+            sha256=hashlib.sha256(content).hexdigest(),
         )
     except (KeyError, TypeError, ValueError, msgspec.ValidationError) as error:
         raise DataError(f"malformed candidates artifact {path}: {error}") from None

@@ -63,7 +63,8 @@ def write_snapshot(
     history: tuple[str, ...] = (),
 ) -> Path:
     held = [
-        HeldPosition(symbol=s, quantity=q, average_price=Decimal("100")) for s, q in sorted(positions.items())
+        HeldPosition(symbol=s, quantity=q, average_price=Decimal("100"), strategy_id="S1_AVWAP_CORE")
+        for s, q in sorted(positions.items())
     ]
     snapshot = build_snapshot(
         book_id=book_id,

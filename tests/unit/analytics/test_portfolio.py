@@ -36,8 +36,8 @@ def test_returns_and_volatility() -> None:
 
 def test_snapshot_hand_computed() -> None:
     positions = [
-        HeldPosition("MSFT", 10, D("100.00"), stop_price=D("95.00")),
-        HeldPosition("AAPL", 5, D("200.00")),
+        HeldPosition("MSFT", 10, D("100.00"), "S1_AVWAP_CORE", stop_price=D("95.00")),
+        HeldPosition("AAPL", 5, D("200.00"), "S1_AVWAP_CORE"),
     ]
     snapshot = build_snapshot(
         book_id="PAPER_SIM",
@@ -69,7 +69,7 @@ def test_unmarked_position_is_valued_at_cost_and_snapshot_is_byte_stable() -> No
         "book_id": "PAPER_SIM",
         "date_ny": dt.date(2026, 11, 2),
         "cash": D("100"),
-        "positions": [HeldPosition("XYZ", 3, D("10.00"))],
+        "positions": [HeldPosition("XYZ", 3, D("10.00"), "S1_AVWAP_CORE")],
         "marks": {},
         "realized_pnl": D("0"),
         "fees": D("0"),

@@ -54,6 +54,14 @@ CASES: list[tuple[str, GateContext, Action, int, list[str]]] = [
     ("today missing", build(today_ny=None), RJ, 0, [r.CLOCK_UNKNOWN]),
     ("today as text", build(today_ny="2026-04-01"), RJ, 0, [r.CLOCK_UNKNOWN]),
     ("today as datetime", build(today_ny=NOON), RJ, 0, [r.CLOCK_UNKNOWN]),
+    # -- strategy identity (S0): what the registry states about the intent's strategy --------------------------
+    ("strategy unknown", build(intent__strategy_id="S9_GONE", intent__registered=False), RJ, 0, [r.STRATEGY_UNKNOWN]),
+    ("strategy registered flag missing", build(intent__registered=None), RJ, 0, [r.STRATEGY_UNKNOWN]),
+    ("strategy registered flag text", build(intent__registered="true"), RJ, 0, [r.STRATEGY_UNKNOWN]),
+    ("strategy not allowed in the book", build(intent__book_allowed=False), RJ, 0, [r.STRATEGY_BOOK_NOT_ALLOWED]),
+    ("strategy book flag missing", build(intent__book_allowed=None), RJ, 0, [r.STRATEGY_BOOK_NOT_ALLOWED]),
+    ("unknown strategy: every identity gate blocks", build(intent__registered=False, intent__book_allowed=False, intent__routable=False), RJ, 0, [r.STRATEGY_UNKNOWN, r.STRATEGY_BOOK_NOT_ALLOWED, r.STRATEGY_NOT_ROUTABLE]),
+    ("unknown strategy in live phase C", phase_c(intent__registered=False), RJ, 0, [r.STRATEGY_UNKNOWN]),
     # -- Phase C ------------------------------------------------------------------------------------------------
     ("phase C right date, one symbol", phase_c(), A, 10, []),
     ("phase C date missing", phase_c(rules__live_enable_date_ny=None), RJ, 0, [r.PHASE_C_DATE_MISSING]),

@@ -29,6 +29,8 @@ GATE_CODES = {
     "kill_switch": [r.KILL_SWITCH_ACTIVE],
     "execution_mode": [r.MODE_UNRESOLVED, r.LIVE_NOT_CONFIRMED],
     "clock": [r.CLOCK_UNKNOWN],
+    "strategy_known": [r.STRATEGY_UNKNOWN],
+    "strategy_book": [r.STRATEGY_BOOK_NOT_ALLOWED],
     "phase_c_date": [r.PHASE_C_DATE_MISSING, r.PHASE_C_DATE_MISMATCH],
     "phase_c_allowlist": [r.PHASE_C_ALLOWLIST_NOT_SINGLE],
     "phase_c_symbol": [r.PHASE_C_SYMBOL_NOT_ALLOWED],
@@ -169,7 +171,7 @@ def test_resize_is_rechecked_and_never_exceeds_the_request() -> None:
 
 
 def test_entry_gates_are_exactly_the_documented_ones() -> None:
-    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 26
+    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 28
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,8 @@ from avwap.strategies.registry import RiskProfile, StrategyMetadata
 
 class Tiny:
     metadata = StrategyMetadata(
-        "T_TINY", "test strategy", "candidates", "minutes", "market", RiskProfile.DIRECTIONAL, "3"
+        "T_TINY", "test strategy", "candidates", "minutes", "market", RiskProfile.DIRECTIONAL, "3",
+        ("DRY_RUN", "PAPER_SIM"),
     )
 
     def entry_window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:

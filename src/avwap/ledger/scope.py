@@ -1,0 +1,55 @@
+"""Which ledger records belong to a strategy and which to a book (Phase S0: no anonymous trades).
+
+Every record of a trade's life (intent, decision, order lifecycle, fill, position, exit event) carries a
+required ``strategy_id``: every PnL unit, exposure and drawdown can be attributed to exactly one strategy.
+The record types below are *book-scoped* instead, each for a stated reason; their ``strategy_id`` (where
+they have one) is optional and set when the record is about one strategy's intent. A test
+(tests/unit/ledger/test_record_scope.py) discovers every msgspec Struct of :mod:`avwap.ledger.records` and
+fails on any type that neither requires ``strategy_id`` nor is listed here, so a new record type must take a
+side explicitly.
+
+Artifacts follow the same rule: every record-like object in an artifact (anything with a lineage id, or a
+symbol with a quantity) carries ``strategy_id`` -- a portfolio snapshot is book-scoped (cash and equity
+belong to the book) but each of its position lines names its strategy. The artifact folders listed in
+:data:`UNSCOPED_ARTIFACTS` hold no trade records at all; tests/integration/test_strategy_scope_demo.py walks
+every artifact a demo run writes and fails on a folder that is neither checked nor listed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "RecordBase": "the fields every record shares (book, date, instant); not a record of its own",
+        "CashMovement": (
+            "money moves in and out of the book's account, which all strategies share; sleeves (S2) "
+            "allocate it, the movement itself belongs to no strategy"
+        ),
+        "Alert": (
+            "operator alerts about the book (reconciliation breaks, adopted broker orders, gate blocks): "
+            "strategy_id is set when the alert is about one strategy's intent"
+        ),
+        "Note": (
+            "recorded remarks that are not trades; a note about a would-be intent (no size) carries its "
+            "strategy_id and intent_id, book-level notes carry none"
+        ),
+        "PortfolioDecisionsRecorded": (
+            "one pre-open batch for the whole book across strategies; each of its decision lines "
+            "(PortfolioDecisionLine) carries its own strategy_id"
+        ),
+    }
+)
+
+UNSCOPED_ARTIFACTS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "candidates": (
+            "the morning scan's output, the input every strategy reads; an intent names the file it came "
+            "from by its sha256 (TradeIntent.data_version)"
+        ),
+        "diagnostics": "why each scanned symbol was or was not a candidate: scan inputs, no trade",
+        "watchlists": "the TradingView symbol list of the scan's candidates: scan inputs, no trade",
+    }
+)
