@@ -26,14 +26,20 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
-import msgspec
 import numpy as np
 
 from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.analytics.portfolio_snapshots import earlier_snapshots, snapshot_dates
 from avwap.control import reasons
+from avwap.control.portfolio.artifact import (
+    DECISIONS_FOLDER,
+    DECISIONS_KIND,
+    LATEST_KIND,
+    decisions_path,
+    latest_path,
+    read_batch,
+)
 from avwap.control.portfolio.correlation import ReturnsPanel
 from avwap.control.portfolio.engine import decide
 from avwap.control.portfolio.records import (
@@ -49,23 +55,22 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError, DataError
 from avwap.ledger.atomic import atomic_write_json, build_provenance
-from avwap.ledger.paths import PORTFOLIO_DECISIONS, validate_name
+from avwap.ledger.paths import PORTFOLIO_DECISIONS
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
 from avwap.watchlist.artifact import candidates_path, read_candidates
 
-DECISIONS_FOLDER: Final = "portfolio_decisions"
-DECISIONS_KIND: Final = "portfolio_decisions"
-LATEST_KIND: Final = "portfolio_decisions_latest"
-
-
-def decisions_path(artifacts_dir: Path, book_id: str, day: dt.date) -> Path:
-    return Path(artifacts_dir) / DECISIONS_FOLDER / validate_name(book_id) / f"{day.isoformat()}.json"
-
-
-def latest_path(artifacts_dir: Path, book_id: str) -> Path:
-    return Path(artifacts_dir) / DECISIONS_FOLDER / validate_name(book_id) / "latest.json"
+__all__ = [
+    "DECISIONS_FOLDER",
+    "DECISIONS_KIND",
+    "LATEST_KIND",
+    "build_batch",
+    "decisions_path",
+    "latest_path",
+    "read_batch",
+    "write_batch",
+]
 
 
 @dataclass(frozen=True)
@@ -175,9 +180,13 @@ def load_sectors(data_dir: Path) -> dict[str, str]:
     return {member.symbol: member.sector.strip() or "UNKNOWN" for member in universe.members}
 
 
-def build_batch(config: Config, book_id: str, day: dt.date, clock: Clock) -> PortfolioDecisionBatch:
-    """Read every input and decide (no write)."""
+def build_batch(
+    config: Config, book_id: str, day: dt.date, clock: Clock, *, data_dir: Path | None = None
+) -> PortfolioDecisionBatch:
+    """Read every input and decide (no write). ``data_dir``: the bar store and universe (default: the
+    Config's; a replay of imported bars passes its own)."""
     artifacts = config.artifacts_dir
+    bars = Path(data_dir) if data_dir is not None else config.data_dir
     loaded = load_candidates(artifacts, day)
     book = load_book(artifacts, book_id, day, config.portfolio_snapshot_max_age_sessions)
     problems = [code for code in (loaded.problem, book.problem) if code]
@@ -189,7 +198,7 @@ def build_batch(config: Config, book_id: str, day: dt.date, clock: Clock) -> Por
         symbols = sorted(
             {item.symbol for item in loaded.candidates} | {item.symbol for item in book.book.positions}
         )
-        returns = load_returns(config.data_dir, symbols, day, limits.correlation_sessions)
+        returns = load_returns(bars, symbols, day, limits.correlation_sessions)
     shadows = (S1_AVWAP_CORE_SHADOW,) if config.portfolio_shadow else ()
     return decide(
         book_id=book_id,
@@ -200,7 +209,7 @@ def build_batch(config: Config, book_id: str, day: dt.date, clock: Clock) -> Por
         candidates=loaded.candidates,
         book=book.book,
         returns=returns,
-        sectors=load_sectors(config.data_dir) if not problems else {},
+        sectors=load_sectors(bars) if not problems else {},
         limits=limits,
         input_reasons=problems,
         candidates_sha256=loaded.sha256,
@@ -290,15 +299,3 @@ def _pointer_date(path: Path) -> dt.date:
         return dt.date.fromisoformat(json.loads(path.read_bytes())["date_ny"])
     except (OSError, ValueError, KeyError, TypeError):
         return dt.date.min
-
-
-def read_batch(path: Path) -> PortfolioDecisionBatch:
-    """The batch stored at ``path``, strictly: truncated, another kind or schema version, unknown fields,
-    a symbol decided twice or a non-finite number -> :class:`DataError` naming the file."""
-    try:
-        document = json.loads(Path(path).read_bytes())
-        if not isinstance(document, dict) or document.get("kind") != DECISIONS_KIND:
-            raise DataError(f"{path} is not a portfolio decision batch")
-        return msgspec.convert(document["batch"], PortfolioDecisionBatch, strict=False)
-    except (OSError, ValueError, KeyError, TypeError, msgspec.ValidationError) as error:
-        raise DataError(f"{path}: unreadable portfolio decision batch: {error}") from error
