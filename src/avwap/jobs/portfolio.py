@@ -86,6 +86,33 @@ def broker_view_for(config: Config, book_id: str) -> Any:
     return AlpacaBrokerView(AlpacaSettings.from_config(config, paper=book_id == ALPACA_PAPER))
 
 
+def reconciliation_alert(report: Any, table: str) -> Any:
+    """The Slack alert of a reconciliation report (an ``AlertEvent``): drift is a warning naming the drift
+    codes, an INCOMPLETE report (broker 5xx, timeout, refusal) is critical; None when clean."""
+    from avwap.integrations.slack.messages import AlertKind, Severity, alert_event
+
+    if report.complete and not report.items:
+        return None
+    codes = (
+        [code for code, count in report.counts.items() if count]
+        if report.complete
+        else [str(report.incomplete_code)]
+    )
+    title = (
+        f"Reconciliation {report.book_id}: {len(report.items)} drift item(s)"
+        if report.complete
+        else f"Reconciliation {report.book_id} INCOMPLETE"
+    )
+    return alert_event(
+        AlertKind.RECONCILIATION_DRIFT,
+        title,
+        report.date_ny,
+        reason_codes=codes,
+        details=table.splitlines()[:40],
+        severity=None if report.complete else Severity.CRITICAL,
+    )
+
+
 @dataclass(frozen=True)
 class ReconcileOutcome:
     report: Any  # ReconciliationReport (imported lazily)
