@@ -33,13 +33,13 @@ from avwap.execution.market_data import FrameMarketData
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
 from avwap.integrations.slack.notifier import RecordingNotifier
-from avwap.jobs.portfolio import ReconcileOutcome, reconcile_book, reconciliation_alert
+from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
 from avwap.jobs.portfolio_decide import build_batch, write_batch
 from avwap.ledger import record_ids
-from avwap.ledger.paths import PAPER_SIM
+from avwap.ledger.paths import PAPER_SIM, ledger_file
 from avwap.ledger.record_enums import CashMovementKind
 from avwap.ledger.records import CashMovement
-from avwap.ledger.router import Ledger
+from avwap.ledger.router import Ledger, read_file_records
 from avwap.scanning.job import run_scan
 
 BAR_MINUTES: Final = 5
@@ -207,7 +207,11 @@ class Replay:
         drift or an incomplete report is alerted like ``avwap portfolio reconcile`` does."""
         from avwap.execution.reconcile_render import render_table
 
-        outcome = reconcile_book(self.config, PAPER_SIM, day, self.clock, self.broker_view)
+        # The live fold and today's ledger file (every Fill of ``day`` is in it): no re-read of the book.
+        today = ledger_file(self.config.ledger_dir, PAPER_SIM, day)
+        records = read_file_records(today) if today.exists() else []
+        view = self.broker_view(self.config, PAPER_SIM)
+        outcome = reconcile_state(self.config, self.book.state, records, day, clock=self.clock, view=view)
         alert = reconciliation_alert(outcome.report, render_table(outcome.report))
         if alert is not None:
             self.deps.notifier.notify(alert)
