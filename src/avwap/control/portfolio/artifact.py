@@ -9,7 +9,6 @@ execution cycle can read the artifact for enforcement (2B) without importing the
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Final
 
@@ -32,16 +31,29 @@ def latest_path(artifacts_dir: Path, book_id: str) -> Path:
     return Path(artifacts_dir) / DECISIONS_FOLDER / validate_name(book_id) / "latest.json"
 
 
+class _Document(msgspec.Struct, frozen=True):
+    """The artifact's envelope (its provenance is not needed to decide and is not decoded)."""
+
+    kind: str
+    batch: PortfolioDecisionBatch
+
+
+_DECODER: Final = msgspec.json.Decoder(_Document)
+
+
 def parse_batch(data: bytes, origin: Path | str) -> PortfolioDecisionBatch:
     """The batch in ``data`` (the artifact's bytes), strictly: truncated, another kind or schema version,
-    unknown fields, a symbol decided twice or a non-finite number -> :class:`DataError` naming ``origin``."""
+    unknown fields, a symbol decided twice or a non-finite number -> :class:`DataError` naming ``origin``.
+
+    Decoded in one pass by msgspec (the execution cycle reads it: several times faster than ``json``
+    then ``convert``); JSON has no NaN, so a ``NaN`` token is a decode error."""
     try:
-        document = json.loads(data)
-        if not isinstance(document, dict) or document.get("kind") != DECISIONS_KIND:
-            raise DataError(f"{origin} is not a portfolio decision batch")
-        return msgspec.convert(document["batch"], PortfolioDecisionBatch, strict=False)
-    except (ValueError, KeyError, TypeError, msgspec.ValidationError) as error:
+        document = _DECODER.decode(data)
+    except (msgspec.DecodeError, ValueError, TypeError) as error:
         raise DataError(f"{origin}: unreadable portfolio decision batch: {error}") from error
+    if document.kind != DECISIONS_KIND:
+        raise DataError(f"{origin} is not a portfolio decision batch")
+    return document.batch
 
 
 def read_batch(path: Path) -> PortfolioDecisionBatch:
