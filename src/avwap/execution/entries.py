@@ -194,9 +194,12 @@ def complete_pending(deps: CycleDependencies, facts: CycleFacts) -> None:
     for intent_id, intent in sorted(deps.book.intents.items()):
         if intent.date_ny != facts.today or intent_id in deps.book.submitted:
             continue
+        recorded = deps.book.decisions.get(intent_id)
+        if recorded is not None and recorded.outcome == DecisionOutcome.REJECT:
+            continue  # rejected: finished
         if not admits(deps, facts, intent.strategy_id, intent.symbol, intent_id):
             continue  # portfolio decision enforcement (2B): asked again next cycle
-        decision = deps.book.decisions.get(intent_id) or decide(deps, facts, intent)
+        decision = recorded or decide(deps, facts, intent)
         if decision.outcome != DecisionOutcome.REJECT:
             submit_entry(deps, facts, intent, decision)
 

@@ -268,3 +268,27 @@ def test_off_the_cycle_never_reads_the_artifact_nor_writes_telemetry(home: Path)
     ]
     assert ledgers[0] == ledgers[1]
     assert Ledger(home / "absent" / "ledger").read_book(PAPER_SIM)
+
+
+def test_a_pending_intent_is_enforced_before_it_is_decided_or_sent(home: Path, watchlist: Path) -> None:
+    from avwap.execution.hooks import AFTER_INTENT_WRITE, HookAt
+    from avwap.ledger.records import Decision
+
+    def crash(detail: dict[str, Any]) -> None:
+        raise RuntimeError("killed after the intent was written")
+
+    good = document(batch(candidates_sha(home)))
+    path = write_artifact(home, good)
+    scenario = SimScenario(home, environ=ENFORCE)
+    scenario.deps.hooks = HookAt(AFTER_INTENT_WRITE, crash, symbol="AAA")
+    with pytest.raises(RuntimeError):
+        scenario.run_at(ny(10, 30))
+    scenario.deps.hooks = HookAt(AFTER_INTENT_WRITE, lambda detail: None)
+    write_artifact(home, document(batch("f" * 64)))  # decisions that no longer match today's candidates
+    report = scenario.run_at(ny(10, 35))
+    blocked = [(e.symbol, e.code) for e in report.events if isinstance(e, EntryEnforcementBlocked)]
+    assert ("AAA", reasons.PORTFOLIO_DECISION_HASH_MISMATCH) in blocked
+    assert [r for r in scenario.records() if isinstance(r, Decision) and r.symbol == "AAA"] == []
+    path.write_text(json.dumps(good))  # re-decided: the pending intent is completed
+    scenario.run_at(ny(10, 40))
+    assert "AAA" in orders(scenario, OrderPurpose.ENTRY)
