@@ -23,6 +23,7 @@ from avwap.ledger.paths import PAPER_SIM, PORTFOLIO_DECISIONS, PORTFOLIO_ENFORCE
 from avwap.ledger.record_enums import OrderPurpose
 from avwap.ledger.records import OrderSubmitted, PortfolioEnforcementRecorded
 from avwap.ledger.router import Ledger, read_file_records
+from avwap.ledger.verify import verify_path
 
 SESSIONS = 4
 
@@ -107,6 +108,7 @@ def test_enforced_every_entry_was_allowed_that_morning_and_each_outcome_is_recor
         if isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY
     ]
     assert len(entries_made) < len(absent_entries)  # enforcement changed what was traded
+    assert all(item.ok for item in verify_path(home / "ledger"))  # the telemetry stream is chained too
 
 
 class FailingView:

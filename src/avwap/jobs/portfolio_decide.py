@@ -7,6 +7,9 @@ Inputs for book ``B`` and trading date ``D`` (run before the open):
 * the latest snapshot of ``B`` before ``D`` and all earlier ones (drawdown history): none ->
   PORTFOLIO_SNAPSHOT_MISSING; unreadable -> _INVALID; older than PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS
   sessions -> _STALE; of another book -> _BOOK_MISMATCH;
+* the book's reconciliation report at the latest snapshot's date, when there is one: INCOMPLETE (the
+  broker timed out or answered 5xx) or unreadable -> PORTFOLIO_RECONCILIATION_INCOMPLETE (the broker's
+  book is unknown; no report at all is not a problem: not every book is reconciled);
 * ``D`` not an NYSE session -> PORTFOLIO_NOT_A_SESSION;
 * daily closes from the bar store for the correlation window (unreadable -> correlations unknown, which
   blocks); sectors from the universe (unknown -> its own bucket).
@@ -180,6 +183,21 @@ def load_sectors(data_dir: Path) -> dict[str, str]:
     return {member.symbol: member.sector.strip() or "UNKNOWN" for member in universe.members}
 
 
+def reconciliation_problem(artifacts_dir: Path, book_id: str, day: dt.date) -> str | None:
+    """PORTFOLIO_RECONCILIATION_INCOMPLETE when ``book_id``'s report of ``day`` exists and is incomplete or
+    unreadable; None when it is complete (drift is the cycle's own per-cycle check) or absent."""
+    from avwap.execution.reconcile_render import read_report, report_path
+
+    path = report_path(artifacts_dir, book_id, day)
+    if not path.exists():
+        return None
+    try:
+        complete = read_report(path).complete
+    except DataError:
+        complete = False
+    return None if complete else reasons.PORTFOLIO_RECONCILIATION_INCOMPLETE
+
+
 def build_batch(
     config: Config, book_id: str, day: dt.date, clock: Clock, *, data_dir: Path | None = None
 ) -> PortfolioDecisionBatch:
@@ -190,6 +208,10 @@ def build_batch(
     loaded = load_candidates(artifacts, day)
     book = load_book(artifacts, book_id, day, config.portfolio_snapshot_max_age_sessions)
     problems = [code for code in (loaded.problem, book.problem) if code]
+    if book.book is not None and (
+        unknown := reconciliation_problem(artifacts, book_id, book.book.snapshot_date)
+    ):
+        problems.append(unknown)
     if not nyse().is_session(day):
         problems.append(reasons.PORTFOLIO_NOT_A_SESSION)
     limits = GuardrailLimits.from_config(config)
