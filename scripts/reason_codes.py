@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from avwap.control.reasons import PORTFOLIO_REASONS, reason_table_markdown
+from avwap.control.reasons import ENFORCEMENT_REASONS, PORTFOLIO_REASONS, reason_table_markdown
 from avwap.data import validation
 from avwap.execution.broker import RejectCode
 from avwap.execution.broker_sync import LEDGER_CODES
@@ -110,6 +110,13 @@ def render() -> str:
         "Inputs first (they block every candidate of the day), then the guardrails in the order they run.",
         "",
         *_table(PORTFOLIO_REASONS.items()),
+        "",
+        "## Portfolio decision enforcement (`PORTFOLIO_DECISION_ENFORCE=1`; `PORTFOLIO_ENFORCEMENT` ledger)",
+        "",
+        "The cycle lets an entry through only when today's decision artifact is usable and ALLOWs it; exits",
+        "are never affected (see docs/RUNBOOK.md).",
+        "",
+        *_table(ENFORCEMENT_REASONS.items()),
         "",
         "## Watchlist freshness (`avwap watchlist check`, the cycle's freshness gate)",
         "",

@@ -32,6 +32,10 @@ def _avwap(result: dict[str, Any]) -> None:
 def _cycle(result: dict[str, Any]) -> None:
     assert result["open_positions"] == 20  # the 20 breakouts were bought: cycles ran with positions
     assert result["cycles"] == 5
+    enforced = result["enforced"]
+    assert enforced["open_positions"] == 20  # the artifact ALLOWs exactly the 20 breakouts
+    assert {"median_ms", "added_median_ms", "check_per_cycle_cpu_us", "artifact_read_cpu_ms"} <= set(enforced)
+    assert enforced["target_added_ms"] == 2
 
 
 def _exits(result: dict[str, Any]) -> None:
@@ -85,7 +89,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
         _avwap,
     ),
     "backtest_scan": ({"as_of_dates", "panel_scan", "day_by_day", "speedup"}, _backtest_scan),
-    "cycle": ({"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms"}, _cycle),
+    "cycle": (
+        {"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms", "enforced"},
+        _cycle,
+    ),
     "decisions": ({"candidates", "positions", "decisions", "build_ms_median"}, _decisions),
     "exits": ({"cycle", "simulation"}, _exits),
     "reconcile": (

@@ -121,11 +121,19 @@ def test_every_artifact_is_scoped_or_on_the_allow_list(demo_home: Path) -> None:
     )
     assert "snapshots" in folders and "candidates" in folders
     checked = [folder for folder in folders if folder not in UNSCOPED_ARTIFACTS]
-    assert checked == ["snapshots"], f"classify the new artifact folders {checked} (avwap.ledger.scope)"
+    assert checked == ["portfolio_decisions", "snapshots"], (
+        f"classify the new artifact folders {checked} (avwap.ledger.scope)"
+    )
     lines = 0
     for path in sorted((artifacts / "snapshots").rglob("*.json")):
         document = json.loads(path.read_bytes())
         assert unscoped_objects(document, path.name) == []
         lines += len(document["snapshot"]["positions"])
     assert lines > 0  # the walk met position lines, each naming its strategy
+    decisions = 0
+    for path in sorted((artifacts / "portfolio_decisions").rglob("*.json")):
+        document = json.loads(path.read_bytes())
+        assert unscoped_objects(document, path.name) == []
+        decisions += len(document.get("batch", {}).get("decisions", []))
+    assert decisions > 0  # each decision line names its strategy
     assert unscoped_objects({"x": [{"symbol": "AAA", "quantity": 1}]}, "probe") != []  # the walk can fail

@@ -151,29 +151,12 @@ def _alert(config: Config, clock: Clock, report: Any, table: str) -> None:
     """Drift or an incomplete report goes to Slack (nothing when Slack is off; a Slack misconfiguration is
     a warning, so the exit code still says drift/incomplete)."""
     from avwap.core.errors import ConfigurationError
-    from avwap.integrations.slack.messages import AlertKind, Severity, alert_event
     from avwap.integrations.slack.notifier import build_notifier
+    from avwap.jobs.portfolio import reconciliation_alert
 
-    if report.complete and not report.items:
+    event = reconciliation_alert(report, table)
+    if event is None:
         return
-    codes = (
-        [code for code, count in report.counts.items() if count]
-        if report.complete
-        else [str(report.incomplete_code)]
-    )
-    title = (
-        f"Reconciliation {report.book_id}: {len(report.items)} drift item(s)"
-        if report.complete
-        else f"Reconciliation {report.book_id} INCOMPLETE"
-    )
-    event = alert_event(
-        AlertKind.RECONCILIATION_DRIFT,
-        title,
-        report.date_ny,
-        reason_codes=codes,
-        details=table.splitlines()[:40],
-        severity=None if report.complete else Severity.CRITICAL,
-    )
     try:
         notifier = build_notifier(config, clock)
     except ConfigurationError as error:  # a Slack misconfiguration must not hide the drift exit code

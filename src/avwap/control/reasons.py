@@ -143,6 +143,7 @@ PORTFOLIO_SNAPSHOT_MISSING: Final = "PORTFOLIO_SNAPSHOT_MISSING"
 PORTFOLIO_SNAPSHOT_INVALID: Final = "PORTFOLIO_SNAPSHOT_INVALID"
 PORTFOLIO_SNAPSHOT_STALE: Final = "PORTFOLIO_SNAPSHOT_STALE"
 PORTFOLIO_SNAPSHOT_BOOK_MISMATCH: Final = "PORTFOLIO_SNAPSHOT_BOOK_MISMATCH"
+PORTFOLIO_RECONCILIATION_INCOMPLETE: Final = "PORTFOLIO_RECONCILIATION_INCOMPLETE"
 PORTFOLIO_DRAWDOWN_THROTTLE: Final = "PORTFOLIO_DRAWDOWN_THROTTLE"
 PORTFOLIO_MAX_NEW_ENTRIES: Final = "PORTFOLIO_MAX_NEW_ENTRIES"
 PORTFOLIO_MAX_POSITIONS: Final = "PORTFOLIO_MAX_POSITIONS"
@@ -164,6 +165,9 @@ PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
         PORTFOLIO_SNAPSHOT_INVALID: "the latest portfolio snapshot is unreadable, truncated or off-schema",
         PORTFOLIO_SNAPSHOT_STALE: "the latest snapshot is older than PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS",
         PORTFOLIO_SNAPSHOT_BOOK_MISMATCH: "the snapshot read belongs to another book",
+        PORTFOLIO_RECONCILIATION_INCOMPLETE: (
+            "the book's reconciliation at the snapshot's close is INCOMPLETE or unreadable (broker unknown)"
+        ),
         PORTFOLIO_DRAWDOWN_THROTTLE: "drawdown at or beyond PORTFOLIO_DRAWDOWN_THROTTLE_PCT: no entries",
         PORTFOLIO_MAX_NEW_ENTRIES: "PORTFOLIO_MAX_NEW_ENTRIES candidates already allowed today",
         PORTFOLIO_MAX_POSITIONS: "held plus allowed positions already reach PORTFOLIO_MAX_POSITIONS",
@@ -198,10 +202,48 @@ def sort_portfolio_reasons(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(codes), key=lambda code: (_PORTFOLIO_RANK.get(code, len(_PORTFOLIO_RANK)), code)))
 
 
+# -- portfolio decision enforcement (2B; PORTFOLIO_DECISION_ENFORCE=1) -------------------------------------
+# Why the execution cycle did not let an entry through: the day's decision artifact is unusable (the first
+# five, every entry blocked) or it does not ALLOW this (strategy, symbol). Exits are never affected.
+PORTFOLIO_DECISION_MISSING: Final = "PORTFOLIO_DECISION_MISSING"
+PORTFOLIO_DECISION_INVALID: Final = "PORTFOLIO_DECISION_INVALID"
+PORTFOLIO_DECISION_WRONG_DATE: Final = "PORTFOLIO_DECISION_WRONG_DATE"
+PORTFOLIO_DECISION_WRONG_BOOK: Final = "PORTFOLIO_DECISION_WRONG_BOOK"
+PORTFOLIO_DECISION_HASH_MISMATCH: Final = "PORTFOLIO_DECISION_HASH_MISMATCH"
+PORTFOLIO_DECISION_UNDECIDED: Final = "PORTFOLIO_DECISION_UNDECIDED"
+PORTFOLIO_DECISION_BLOCKED: Final = "PORTFOLIO_DECISION_BLOCKED"
+PORTFOLIO_ENFORCEMENT_UNRECORDED: Final = "PORTFOLIO_ENFORCEMENT_UNRECORDED"
+
+ENFORCEMENT_REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        PORTFOLIO_DECISION_MISSING: "today's portfolio decision artifact does not exist: no new entries",
+        PORTFOLIO_DECISION_INVALID: (
+            "the decision artifact is unreadable, truncated, off-schema, has unknown fields, a symbol "
+            "twice or a NaN: no new entries"
+        ),
+        PORTFOLIO_DECISION_WRONG_DATE: "the decision artifact decides another NY date: no new entries",
+        PORTFOLIO_DECISION_WRONG_BOOK: "the decision artifact decides another book: no new entries",
+        PORTFOLIO_DECISION_HASH_MISMATCH: (
+            "the decisions were made on other candidates than today's candidates artifact (or it is "
+            "unreadable): no new entries"
+        ),
+        PORTFOLIO_DECISION_UNDECIDED: "the decision artifact has no decision for this strategy and symbol",
+        PORTFOLIO_DECISION_BLOCKED: "the portfolio decision for this strategy and symbol is BLOCK",
+        PORTFOLIO_ENFORCEMENT_UNRECORDED: (
+            "the enforcement outcome could not be written to the PORTFOLIO_ENFORCEMENT ledger: blocked"
+        ),
+    }
+)
+
+
 def describe(code: str) -> str:
     """The one-line description of a reason, preflight or portfolio decision code."""
     return (
-        REASONS.get(code) or PREFLIGHT_CODES.get(code) or PORTFOLIO_REASONS.get(code) or "unknown reason code"
+        REASONS.get(code)
+        or PREFLIGHT_CODES.get(code)
+        or PORTFOLIO_REASONS.get(code)
+        or ENFORCEMENT_REASONS.get(code)
+        or "unknown reason code"
     )
 
 

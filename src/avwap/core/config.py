@@ -250,6 +250,7 @@ class Config:
     portfolio_drawdown_throttle_pct: Decimal = Decimal("10")
     portfolio_snapshot_max_age_sessions: int = 1
     portfolio_shadow: bool = True
+    portfolio_decision_enforce: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -477,6 +478,12 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     ),
     Setting("PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS", "portfolio_snapshot_max_age_sessions", parse_positive_int),
     Setting("PORTFOLIO_SHADOW", "portfolio_shadow", parse_bool, help="1 records the S1 shadow clone too"),
+    Setting(
+        "PORTFOLIO_DECISION_ENFORCE",
+        "portfolio_decision_enforce",
+        parse_bool,
+        help="1: an entry needs an ALLOW in today's portfolio decision artifact (2B); exits never affected",
+    ),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)

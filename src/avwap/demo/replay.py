@@ -26,17 +26,20 @@ from avwap.data.resample import resample_session
 from avwap.data.store import BarStore
 from avwap.demo.snapshots import write_snapshot
 from avwap.execution.book import BookRecorder
+from avwap.execution.broker_view import SimBrokerView
 from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport, run_cycle
 from avwap.execution.market_data import FrameMarketData
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
 from avwap.integrations.slack.notifier import RecordingNotifier
+from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
+from avwap.jobs.portfolio_decide import build_batch, write_batch
 from avwap.ledger import record_ids
-from avwap.ledger.paths import PAPER_SIM
+from avwap.ledger.paths import PAPER_SIM, ledger_file
 from avwap.ledger.record_enums import CashMovementKind
 from avwap.ledger.records import CashMovement
-from avwap.ledger.router import Ledger
+from avwap.ledger.router import Ledger, read_file_records
 from avwap.scanning.job import run_scan
 
 BAR_MINUTES: Final = 5
@@ -110,6 +113,10 @@ class ReplayResult:
     cycles: list[CycleReport] = field(default_factory=list)
     candidates: dict[dt.date, list[str]] = field(default_factory=dict)
     market: FrameMarketData | None = None
+    # The morning's portfolio decision batch (PortfolioDecisionBatch) and the evening's reconciliation
+    # (ReconcileOutcome) of each session.
+    decisions: dict[dt.date, Any] = field(default_factory=dict)
+    reconciliations: dict[dt.date, ReconcileOutcome] = field(default_factory=dict)
 
 
 class Replay:
@@ -149,6 +156,9 @@ class Replay:
             state_dir=config.state_dir,
         )
         self.result = ReplayResult(config=config, sessions=self.sessions, market=self.market)
+        # How the evening reconciliation reads the broker: the live simulator, read-only (a test swaps in a
+        # failing view to see an incomplete report and its alert).
+        self.broker_view: Callable[[Config, str], Any] = lambda _config, _book: SimBrokerView(self.broker)
 
     def fund(self) -> None:
         """Deposit the starting cash once (the broker starts with the same amount)."""
@@ -184,6 +194,29 @@ class Replay:
         )
         self.result.candidates[day] = [candidate.symbol for candidate in job.result.candidates]
 
+    def decide(self, day: dt.date) -> None:
+        """The pre-open portfolio decisions (what ``avwap portfolio decide`` runs), right after the scan:
+        today's candidates against the previous close's snapshot. Recorded (shadow) and, with
+        PORTFOLIO_DECISION_ENFORCE=1, enforced by the cycle."""
+        batch = build_batch(self.config, PAPER_SIM, day, self.clock, data_dir=self.data_root)
+        write_batch(self.config, batch, self.clock)
+        self.result.decisions[day] = batch
+
+    def reconcile(self, day: dt.date) -> None:
+        """After the close: the ledger against the simulated broker, read through the read-only view;
+        drift or an incomplete report is alerted like ``avwap portfolio reconcile`` does."""
+        from avwap.execution.reconcile_render import render_table
+
+        # The live fold and today's ledger file (every Fill of ``day`` is in it): no re-read of the book.
+        today = ledger_file(self.config.ledger_dir, PAPER_SIM, day)
+        records = read_file_records(today) if today.exists() else []
+        view = self.broker_view(self.config, PAPER_SIM)
+        outcome = reconcile_state(self.config, self.book.state, records, day, clock=self.clock, view=view)
+        alert = reconciliation_alert(outcome.report, render_table(outcome.report))
+        if alert is not None:
+            self.deps.notifier.notify(alert)
+        self.result.reconciliations[day] = outcome
+
     def watched(self, day: dt.date) -> tuple[str, ...]:
         """Symbols whose bars the broker needs: the cycle's watched symbols (candidates, book)."""
         return watched_symbols(self.result.candidates.get(day, ()), self.book.state)
@@ -205,7 +238,9 @@ class Replay:
         self.fund()
         for index, day in enumerate(self.sessions, start=1):
             self.morning_scan(day)
+            self.decide(day)
             self.trade_session(day)
+            self.reconcile(day)
             snapshot = write_snapshot(
                 self.deps,
                 day,

@@ -14,6 +14,7 @@ import pandas as pd
 from avwap.analytics.trades import Trade, reconstruct_trades
 from avwap.core.calendar import nyse
 from avwap.core.files import atomic_write_bytes
+from avwap.demo.portfolio_sections import decisions_section, reconciliation_section
 from avwap.demo.replay import BAR_MINUTES, ReplayResult
 from avwap.execution.market_data import FrameMarketData
 from avwap.exits.bar_arrays import BarArrays, bar_arrays
@@ -183,6 +184,8 @@ def write_report(
         Section("Summary", tables=[summary, *count_tables]),
         Section("Equity curve", charts=[equity]),
         Section("Trades", tables=[trade_table]),
+        decisions_section(result.decisions),
+        reconciliation_section(result.reconciliations),
         Section("Traded symbols", charts=charts),
         exit_section(trades, records, trade_bars(market, trades, result.sessions), BAR_MINUTES),
     ]

@@ -12,6 +12,7 @@ from avwap.execution.events import (
     CycleEvent,
     EntriesBlocked,
     EntryDecision,
+    EntryEnforcementBlocked,
     EntrySubmitted,
     StopCancelFailed,
     StopMissing,
@@ -97,6 +98,26 @@ def _state_alerts(facts: CycleFacts) -> list[AlertEvent]:
     return alerts
 
 
+def _enforcement_alert(facts: CycleFacts) -> AlertEvent | None:
+    """One summary of the entries portfolio decision enforcement blocked this cycle (throttled downstream by
+    its dedupe key: the same codes on the same day)."""
+    blocked = [event for event in facts.events if isinstance(event, EntryEnforcementBlocked)]
+    if not blocked:
+        return None
+    lines = dict.fromkeys(
+        f"{event.strategy_id} {event.symbol}: {event.code}"
+        + (f" ({', '.join(event.decision_reasons)})" if event.decision_reasons else "")
+        for event in blocked
+    )
+    return alert_event(
+        AlertKind.ENTRY_BLOCKED,
+        f"Portfolio decision enforcement blocked {len(lines)} entr{'y' if len(lines) == 1 else 'ies'}",
+        facts.today,
+        reason_codes=tuple(sorted({event.code for event in blocked})),
+        details=tuple(lines)[:20],
+    )
+
+
 def cycle_alerts(facts: CycleFacts) -> list[AlertEvent]:
     """The alerts of one cycle, in a deterministic order."""
     alerts = []
@@ -124,6 +145,9 @@ def cycle_alerts(facts: CycleFacts) -> list[AlertEvent]:
             )
         )
     alerts.extend(_state_alerts(facts))
+    enforcement = _enforcement_alert(facts)
+    if enforcement is not None:
+        alerts.append(enforcement)
     alerts.extend(alert for alert in (_event_alert(facts, event) for event in facts.events) if alert)
     return alerts
 

@@ -44,6 +44,8 @@ class CycleCache:
         self.memos: dict[str, dict[str, Any]] = {}
         self.market: object | None = None
         self.probes: dict[tuple[Any, ...], str] = {}  # would-be intent ids, by their inputs
+        # decision_enforcement.EnforcementState: today's decision artifact check and recorded outcomes
+        self.enforcement: Any = None
 
     def memo(self, strategy_id: str) -> dict[str, Any]:
         return self.memos.setdefault(strategy_id, {})

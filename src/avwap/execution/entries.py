@@ -33,6 +33,7 @@ from avwap.core.ids import client_order_id
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
+from avwap.execution.decision_enforcement import admits
 from avwap.execution.events import EntriesBlocked, EntryDecision, EntrySubmitted
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
 from avwap.ledger import record_ids
@@ -205,7 +206,12 @@ def complete_pending(deps: CycleDependencies, facts: CycleFacts) -> None:
     for intent_id, intent in sorted(deps.book.intents.items()):
         if intent.date_ny != facts.today or intent_id in deps.book.submitted:
             continue
-        decision = deps.book.decisions.get(intent_id) or decide(deps, facts, intent)
+        recorded = deps.book.decisions.get(intent_id)
+        if recorded is not None and recorded.outcome == DecisionOutcome.REJECT:
+            continue  # rejected: finished
+        if not admits(deps, facts, intent.strategy_id, intent.symbol, intent_id):
+            continue  # portfolio decision enforcement (2B): asked again next cycle
+        decision = recorded or decide(deps, facts, intent)
         if decision.outcome != DecisionOutcome.REJECT:
             submit_entry(deps, facts, intent, decision)
 
@@ -236,6 +242,8 @@ def consider(deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan) -> boo
         return False  # decided (or noted as unsizable) earlier today
     if facts.now < plan.decided_at + entry_delay(probe, deps.config.entry_delay_max_seconds):
         return False
+    if not admits(deps, facts, plan.strategy_id, plan.symbol, probe):
+        return False  # portfolio decision enforcement (2B): no intent, so the next cycle asks again
     rules = SizingRules.from_config(deps.config)
     sized = size_entry(facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
     if not isinstance(sized, SizedEntry):

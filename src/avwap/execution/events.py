@@ -203,3 +203,17 @@ class IntradayDataStale(CycleEvent):
 
 
 FAILURES = (OrderUnresolved, StopReplaceFailed, StopCancelFailed, BrokerUnavailable, MarketDataUnavailable)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryEnforcementBlocked(CycleEvent):
+    """Portfolio decision enforcement (``PORTFOLIO_DECISION_ENFORCE=1``) did not let an entry through.
+
+    ``code`` is the enforcement reason (``PORTFOLIO_DECISION_*``); ``decision_reasons`` the portfolio
+    decision's own codes when it was a BLOCK. The cycle's alerts summarize these in one message."""
+
+    kind: ClassVar[str] = "entry_enforcement_blocked"
+    strategy_id: str
+    symbol: str
+    code: str
+    decision_reasons: tuple[str, ...] = ()

@@ -16,7 +16,7 @@ drift: a clean report that proves nothing. The replay reconciles its live simula
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from avwap.core.errors import ConfigurationError, DataError
 from avwap.ledger.atomic import build_provenance
 from avwap.ledger.paths import ALPACA_LIVE, ALPACA_PAPER, PAPER_SIM
 from avwap.ledger.projection import fold_book, state_bytes
+from avwap.ledger.records import Record
 from avwap.ledger.router import Ledger
 
 
@@ -86,6 +87,33 @@ def broker_view_for(config: Config, book_id: str) -> Any:
     return AlpacaBrokerView(AlpacaSettings.from_config(config, paper=book_id == ALPACA_PAPER))
 
 
+def reconciliation_alert(report: Any, table: str) -> Any:
+    """The Slack alert of a reconciliation report (an ``AlertEvent``): drift is a warning naming the drift
+    codes, an INCOMPLETE report (broker 5xx, timeout, refusal) is critical; None when clean."""
+    from avwap.integrations.slack.messages import AlertKind, Severity, alert_event
+
+    if report.complete and not report.items:
+        return None
+    codes = (
+        [code for code, count in report.counts.items() if count]
+        if report.complete
+        else [str(report.incomplete_code)]
+    )
+    title = (
+        f"Reconciliation {report.book_id}: {len(report.items)} drift item(s)"
+        if report.complete
+        else f"Reconciliation {report.book_id} INCOMPLETE"
+    )
+    return alert_event(
+        AlertKind.RECONCILIATION_DRIFT,
+        title,
+        report.date_ny,
+        reason_codes=codes,
+        details=table.splitlines()[:40],
+        severity=None if report.complete else Severity.CRITICAL,
+    )
+
+
 @dataclass(frozen=True)
 class ReconcileOutcome:
     report: Any  # ReconciliationReport (imported lazily)
@@ -101,15 +129,24 @@ def reconcile_book(
     view_factory: Callable[[Config, str], Any] = broker_view_for,
 ) -> ReconcileOutcome:
     """Reconcile ``book_id`` on ``day`` (fills compared from NY midnight of ``day``) and write the report."""
+    records = Ledger(config.ledger_dir).read_book(book_id)
+    return reconcile_state(
+        config, fold_book(records, book_id), records, day, clock=clock, view=view_factory(config, book_id)
+    )
+
+
+def reconcile_state(
+    config: Config, state: Any, records: Iterable[Record], day: dt.date, *, clock: Clock, view: Any
+) -> ReconcileOutcome:
+    """Reconcile a folded book (``state``: a ``BookState``; ``records``: at least its Fill records of
+    ``day``) against ``view`` (closed afterwards when it can be) and write the report."""
     from avwap.execution.reconcile import reconcile
     from avwap.execution.reconcile_inputs import capture_snapshot, expectation_from_book
     from avwap.execution.reconcile_render import inputs_hash, write_report
 
-    records = Ledger(config.ledger_dir).read_book(book_id)
-    state = fold_book(records, book_id)
+    book_id = state.book_id
     since = dt.datetime.combine(day, dt.time(0), NEW_YORK).astimezone(dt.UTC)
     expectation = expectation_from_book(state, records, date_ny=day, fills_since=since)
-    view = view_factory(config, book_id)
     try:
         snapshot = capture_snapshot(view, book_id=book_id, clock=clock, fills_since=since)
     finally:

@@ -7,6 +7,9 @@ Inputs for book ``B`` and trading date ``D`` (run before the open):
 * the latest snapshot of ``B`` before ``D`` and all earlier ones (drawdown history): none ->
   PORTFOLIO_SNAPSHOT_MISSING; unreadable -> _INVALID; older than PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS
   sessions -> _STALE; of another book -> _BOOK_MISMATCH;
+* the book's reconciliation report at the latest snapshot's date, when there is one: INCOMPLETE (the
+  broker timed out or answered 5xx) or unreadable -> PORTFOLIO_RECONCILIATION_INCOMPLETE (the broker's
+  book is unknown; no report at all is not a problem: not every book is reconciled);
 * ``D`` not an NYSE session -> PORTFOLIO_NOT_A_SESSION;
 * daily closes from the bar store for the correlation window (unreadable -> correlations unknown, which
   blocks); sectors from the universe (unknown -> its own bucket).
@@ -26,14 +29,20 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
-import msgspec
 import numpy as np
 
 from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.analytics.portfolio_snapshots import earlier_snapshots, snapshot_dates
 from avwap.control import reasons
+from avwap.control.portfolio.artifact import (
+    DECISIONS_FOLDER,
+    DECISIONS_KIND,
+    LATEST_KIND,
+    decisions_path,
+    latest_path,
+    read_batch,
+)
 from avwap.control.portfolio.correlation import ReturnsPanel
 from avwap.control.portfolio.engine import decide
 from avwap.control.portfolio.records import (
@@ -49,23 +58,22 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError, DataError
 from avwap.ledger.atomic import atomic_write_json, build_provenance
-from avwap.ledger.paths import PORTFOLIO_DECISIONS, validate_name
+from avwap.ledger.paths import PORTFOLIO_DECISIONS
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
 from avwap.watchlist.artifact import candidates_path, read_candidates
 
-DECISIONS_FOLDER: Final = "portfolio_decisions"
-DECISIONS_KIND: Final = "portfolio_decisions"
-LATEST_KIND: Final = "portfolio_decisions_latest"
-
-
-def decisions_path(artifacts_dir: Path, book_id: str, day: dt.date) -> Path:
-    return Path(artifacts_dir) / DECISIONS_FOLDER / validate_name(book_id) / f"{day.isoformat()}.json"
-
-
-def latest_path(artifacts_dir: Path, book_id: str) -> Path:
-    return Path(artifacts_dir) / DECISIONS_FOLDER / validate_name(book_id) / "latest.json"
+__all__ = [
+    "DECISIONS_FOLDER",
+    "DECISIONS_KIND",
+    "LATEST_KIND",
+    "build_batch",
+    "decisions_path",
+    "latest_path",
+    "read_batch",
+    "write_batch",
+]
 
 
 @dataclass(frozen=True)
@@ -175,12 +183,35 @@ def load_sectors(data_dir: Path) -> dict[str, str]:
     return {member.symbol: member.sector.strip() or "UNKNOWN" for member in universe.members}
 
 
-def build_batch(config: Config, book_id: str, day: dt.date, clock: Clock) -> PortfolioDecisionBatch:
-    """Read every input and decide (no write)."""
+def reconciliation_problem(artifacts_dir: Path, book_id: str, day: dt.date) -> str | None:
+    """PORTFOLIO_RECONCILIATION_INCOMPLETE when ``book_id``'s report of ``day`` exists and is incomplete or
+    unreadable; None when it is complete (drift is the cycle's own per-cycle check) or absent."""
+    from avwap.execution.reconcile_render import read_report, report_path
+
+    path = report_path(artifacts_dir, book_id, day)
+    if not path.exists():
+        return None
+    try:
+        complete = read_report(path).complete
+    except DataError:
+        complete = False
+    return None if complete else reasons.PORTFOLIO_RECONCILIATION_INCOMPLETE
+
+
+def build_batch(
+    config: Config, book_id: str, day: dt.date, clock: Clock, *, data_dir: Path | None = None
+) -> PortfolioDecisionBatch:
+    """Read every input and decide (no write). ``data_dir``: the bar store and universe (default: the
+    Config's; a replay of imported bars passes its own)."""
     artifacts = config.artifacts_dir
+    bars = Path(data_dir) if data_dir is not None else config.data_dir
     loaded = load_candidates(artifacts, day)
     book = load_book(artifacts, book_id, day, config.portfolio_snapshot_max_age_sessions)
     problems = [code for code in (loaded.problem, book.problem) if code]
+    if book.book is not None and (
+        unknown := reconciliation_problem(artifacts, book_id, book.book.snapshot_date)
+    ):
+        problems.append(unknown)
     if not nyse().is_session(day):
         problems.append(reasons.PORTFOLIO_NOT_A_SESSION)
     limits = GuardrailLimits.from_config(config)
@@ -189,7 +220,7 @@ def build_batch(config: Config, book_id: str, day: dt.date, clock: Clock) -> Por
         symbols = sorted(
             {item.symbol for item in loaded.candidates} | {item.symbol for item in book.book.positions}
         )
-        returns = load_returns(config.data_dir, symbols, day, limits.correlation_sessions)
+        returns = load_returns(bars, symbols, day, limits.correlation_sessions)
     shadows = (S1_AVWAP_CORE_SHADOW,) if config.portfolio_shadow else ()
     return decide(
         book_id=book_id,
@@ -200,7 +231,7 @@ def build_batch(config: Config, book_id: str, day: dt.date, clock: Clock) -> Por
         candidates=loaded.candidates,
         book=book.book,
         returns=returns,
-        sectors=load_sectors(config.data_dir) if not problems else {},
+        sectors=load_sectors(bars) if not problems else {},
         limits=limits,
         input_reasons=problems,
         candidates_sha256=loaded.sha256,
@@ -290,15 +321,3 @@ def _pointer_date(path: Path) -> dt.date:
         return dt.date.fromisoformat(json.loads(path.read_bytes())["date_ny"])
     except (OSError, ValueError, KeyError, TypeError):
         return dt.date.min
-
-
-def read_batch(path: Path) -> PortfolioDecisionBatch:
-    """The batch stored at ``path``, strictly: truncated, another kind or schema version, unknown fields,
-    a symbol decided twice or a non-finite number -> :class:`DataError` naming the file."""
-    try:
-        document = json.loads(Path(path).read_bytes())
-        if not isinstance(document, dict) or document.get("kind") != DECISIONS_KIND:
-            raise DataError(f"{path} is not a portfolio decision batch")
-        return msgspec.convert(document["batch"], PortfolioDecisionBatch, strict=False)
-    except (OSError, ValueError, KeyError, TypeError, msgspec.ValidationError) as error:
-        raise DataError(f"{path}: unreadable portfolio decision batch: {error}") from error

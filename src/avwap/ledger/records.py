@@ -417,6 +417,46 @@ class PortfolioDecisionsRecorded(RecordBase, frozen=True, forbid_unknown_fields=
             _fail(self, f"{line.symbol}: reason_codes must be UPPER_SNAKE, got {line.reason_codes!r}")
 
 
+class PortfolioEnforcementRecorded(
+    RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True
+):
+    """One outcome of the 2B enforcement gate (``PORTFOLIO_DECISION_ENFORCE=1``) for one entry the cycle
+    was about to make, appended to the ``PORTFOLIO_ENFORCEMENT`` stream (once per outcome: an entry
+    re-evaluated by the next cycle with the same artifact is not recorded again).
+
+    ``book_id`` is the book traded; ``intent_id`` the id the entry intent has (or would have had);
+    ``verdict`` ALLOW or BLOCK; ``reason_code`` the enforcement code of a BLOCK
+    (``PORTFOLIO_DECISION_*``) and ``decision_reasons`` the portfolio decision's own codes. Provenance: the
+    artifact read (path relative to the artifacts folder, its sha256: None when missing), the sha256 of
+    today's candidates artifact, the Config hash."""
+
+    strategy_id: str
+    symbol: str
+    intent_id: str
+    verdict: str
+    reason_code: str | None = None
+    decision_reasons: tuple[str, ...] = ()
+    artifact: str
+    artifact_sha256: str | None = None
+    candidates_sha256: str | None = None
+    config_hash: str
+    detail: str = ""
+
+    def check(self) -> None:
+        if self.verdict not in PORTFOLIO_VERDICTS:
+            _fail(self, f"verdict must be ALLOW or BLOCK, got {self.verdict!r}")
+        if (self.verdict == "ALLOW") == (self.reason_code is not None):
+            _fail(self, "an ALLOW has no reason_code, a BLOCK has one")
+        for name in ("artifact_sha256", "candidates_sha256", "config_hash"):
+            value = getattr(self, name)
+            if value is not None and not _SHA256.fullmatch(value):
+                _fail(self, f"{name} must be a sha256 hex digest, got {value!r}")
+        if not all(_UPPER_SNAKE.fullmatch(code) for code in self.decision_reasons):
+            _fail(self, f"decision_reasons must be UPPER_SNAKE, got {self.decision_reasons!r}")
+        if len(self.detail) > 500:
+            _fail(self, "detail is at most 500 characters")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -433,6 +473,7 @@ Record: TypeAlias = (
     | Alert
     | Note
     | PortfolioDecisionsRecorded
+    | PortfolioEnforcementRecorded
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

@@ -51,5 +51,10 @@ UNSCOPED_ARTIFACTS: Final[Mapping[str, str]] = MappingProxyType(
         ),
         "diagnostics": "why each scanned symbol was or was not a candidate: scan inputs, no trade",
         "watchlists": "the TradingView symbol list of the scan's candidates: scan inputs, no trade",
+        "reconciliation": (
+            "the book as the broker sees it against the ledger fold (positions, orders, cash): the broker "
+            "knows no strategies, so a report is book-scoped; its drift items name symbols and order ids, "
+            "which `avwap ledger trace` maps back to the strategy"
+        ),
     }
 )

@@ -176,3 +176,23 @@ def test_an_older_day_cannot_be_decided_after_a_later_one(ready: Config) -> None
     pointer = json.loads(latest_path(ready.artifacts_dir, BOOK).read_bytes())
     assert pointer["date_ny"] == DAY.isoformat()
     assert not decisions_path(ready.artifacts_dir, BOOK, PREVIOUS).exists()
+
+
+def test_an_incomplete_reconciliation_at_the_snapshot_close_blocks_everything(ready: Config) -> None:
+    from avwap.core.errors import BrokerUnavailableError
+    from avwap.jobs.portfolio import reconcile_state
+    from avwap.ledger.projection import fold_book
+
+    class TimingOut:
+        def _fail(self, *_: object) -> object:
+            raise BrokerUnavailableError("Alpaca unreachable (outcome unknown): HTTP 503")
+
+        account = positions = open_orders = fills = _fail
+
+    outcome = reconcile_state(ready, fold_book([], BOOK), [], PREVIOUS, clock=CLOCK, view=TimingOut())
+    assert not outcome.report.complete
+    _blocked_with(ready, r.PORTFOLIO_RECONCILIATION_INCOMPLETE)
+    outcome.path.write_text("{ truncated")  # unreadable is unknown too
+    _blocked_with(ready, r.PORTFOLIO_RECONCILIATION_INCOMPLETE)
+    outcome.path.unlink()  # no report (a book nobody reconciles): not a problem
+    assert build_batch(ready, BOOK, DAY, CLOCK).inputs_ok

@@ -25,6 +25,12 @@ def test_environment_values_are_parsed() -> None:
     assert GuardrailLimits.from_config(config).max_correlation == Decimal("0.7")
 
 
+def test_decision_enforcement_is_off_unless_set() -> None:
+    assert load_config({}).portfolio_decision_enforce is False
+    assert load_config({"PORTFOLIO_DECISION_ENFORCE": "0"}).portfolio_decision_enforce is False
+    assert load_config({"PORTFOLIO_DECISION_ENFORCE": "1"}).portfolio_decision_enforce is True
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
@@ -38,6 +44,8 @@ def test_environment_values_are_parsed() -> None:
         ("PORTFOLIO_SNAPSHOT_MAX_AGE_SESSIONS", "0"),
         ("PORTFOLIO_MAX_POSITIONS", "-1"),
         ("PORTFOLIO_SHADOW", "maybe"),
+        ("PORTFOLIO_DECISION_ENFORCE", "yes please"),
+        ("PORTFOLIO_DECISION_ENFORCE", "2"),
     ],
 )
 def test_a_malformed_value_names_its_variable(variable: str, value: str) -> None:

@@ -23,6 +23,7 @@ from avwap.ledger.records import (
     OrderSubmitted,
     PortfolioDecisionLine,
     PortfolioDecisionsRecorded,
+    PortfolioEnforcementRecorded,
     Record,
     RecordValidationError,
     decode_record,
@@ -93,8 +94,46 @@ def every_record_type() -> list[Record]:
                 ),
             ),
         ),
+        _enforcement(),
     ]
     return samples
+
+
+def _enforcement(**changes: Any) -> PortfolioEnforcementRecorded:
+    fields: dict[str, Any] = {
+        **COMMON,
+        "strategy_id": "S1_AVWAP_CORE",
+        "symbol": "MSFT",
+        "intent_id": "int_1",
+        "verdict": "BLOCK",
+        "reason_code": "PORTFOLIO_DECISION_BLOCKED",
+        "decision_reasons": ("PORTFOLIO_SECTOR_CONCENTRATION",),
+        "artifact": "portfolio_decisions/PAPER_SIM/2026-04-01.json",
+        "artifact_sha256": "a" * 64,
+        "candidates_sha256": "b" * 64,
+        "config_hash": "c" * 64,
+    }
+    return PortfolioEnforcementRecorded(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"verdict": "MAYBE"}, "ALLOW or BLOCK"),
+        ({"verdict": "ALLOW"}, "ALLOW has no reason_code"),
+        ({"reason_code": None}, "a BLOCK has one"),
+        ({"artifact_sha256": "xyz"}, "sha256"),
+        ({"config_hash": "short"}, "sha256"),
+        ({"decision_reasons": ("lower case",)}, "UPPER_SNAKE"),
+        ({"intent_id": "dec_1"}, "int_"),
+        ({"detail": "x" * 501}, "500"),
+    ],
+)
+def test_portfolio_enforcement_record_refuses_inconsistent_outcomes(
+    changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(RecordValidationError, match=message):
+        _enforcement(**changes)
 
 
 def _decisions(**changes: Any) -> PortfolioDecisionsRecorded:
