@@ -143,6 +143,7 @@ def reconcile_state(
     from avwap.execution.reconcile import reconcile
     from avwap.execution.reconcile_inputs import capture_snapshot, expectation_from_book
     from avwap.execution.reconcile_render import inputs_hash, write_report
+    from avwap.presentation.reconciliation import write_reconciliation_html
 
     book_id = state.book_id
     since = dt.datetime.combine(day, dt.time(0), NEW_YORK).astimezone(dt.UTC)
@@ -156,4 +157,5 @@ def reconcile_state(
     report = reconcile(expectation, snapshot)
     provenance = build_provenance(config.config_hash(), inputs_hash(expectation, snapshot), day)
     path, digest = write_report(config.artifacts_dir, report, provenance)
+    write_reconciliation_html(config.reports_dir, report, provenance)
     return ReconcileOutcome(report, path, digest)

@@ -162,6 +162,14 @@ def test_reconcile_drift_exits_1_and_alerts(
     assert result.exit_code == EXIT_PROBLEM and "UNKNOWN_AT_BROKER" in result.output
     (event,) = alerts.events
     assert event.kind == "RECONCILIATION_DRIFT" and event.reason_codes == ("UNKNOWN_AT_BROKER",)
+    # the HTML section beside the artifact: the same items, the provenance embedded, byte-stable
+    html_file = alpaca_home / "reports" / "reconciliation" / "ALPACA_PAPER" / f"{PREVIOUS.isoformat()}.html"
+    html = html_file.read_text(encoding="utf-8")
+    assert "Complete: 1 drift item(s)." in html and "<td>UNKNOWN_AT_BROKER</td><td>NVDA</td>" in html
+    assert '<script type="application/json" id="provenance">' in html
+    first = html_file.read_bytes()
+    assert _reconcile(app, alpaca_home, FakeView([manual]), monkeypatch).exit_code == EXIT_PROBLEM
+    assert html_file.read_bytes() == first
 
 
 def test_reconcile_broker_timeout_is_incomplete_exit_6_and_alerts(
@@ -171,6 +179,8 @@ def test_reconcile_broker_timeout_is_incomplete_exit_6_and_alerts(
     assert result.exit_code == EXIT_BROKER and "INCOMPLETE (BROKER_UNAVAILABLE)" in result.output
     report = read_report(report_path(alpaca_home / "artifacts", "ALPACA_PAPER", PREVIOUS))
     assert not report.complete
+    html_file = alpaca_home / "reports" / "reconciliation" / "ALPACA_PAPER" / f"{PREVIOUS.isoformat()}.html"
+    assert "INCOMPLETE (BROKER_UNAVAILABLE)" in html_file.read_text(encoding="utf-8")
     (event,) = alerts.events
     assert event.severity == "CRITICAL" and event.reason_codes == ("BROKER_UNAVAILABLE",)
 
