@@ -223,13 +223,13 @@ class BacktestEngine:
 
         since = self.clock.now()
         if resolution == "5m":
-            self.deps.strategies, self.deps.entry_stop_orders = self.intraday_strategies, False
+            self.deps.strategies, self.deps.daily_resolution = self.intraday_strategies, False
             self.market.trade_daily(None)
             reports = trade_intraday_session(
                 self.deps, self.clock, self.broker, bars_by_start=intraday or {}, day=day, watched=watched
             )
         else:
-            self.deps.strategies, self.deps.entry_stop_orders = (S1_DAILY,), True
+            self.deps.strategies, self.deps.daily_resolution = (S1_DAILY,), True
             self.market.trade_daily(frozenset(self.daily_by_day[day]["symbol"].astype(str)))
             reports = trade_daily_session(
                 self.deps, self.clock, self.broker, day_bars=self.daily_by_day[day], day=day, watched=watched

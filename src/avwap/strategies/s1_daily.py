@@ -3,7 +3,7 @@
 With daily bars only, the 10-minute breakout-and-hold cannot be observed. The daily rule (docs/BACKTEST.md,
 "Daily fill model") is: each candidate of the day (rank order, not held, not yet considered) gets an entry
 plan at its entry level, the scan's anchored VWAP rounded up to a tick, decided when the entry window opens.
-The cycle places it as a DAY buy-stop at that level (``CycleDependencies.entry_stop_orders``), so it fills
+The cycle places it as a DAY buy-stop at that level (``CycleDependencies.daily_resolution``), so it fills
 only when the session trades through the level, at ``max(open, level)``, through the simulated broker's
 fill model. Same strategy id, metadata, setup key and initial stop (the daily swing low of the stop rules)
 as the intraday trigger, so ledgers, caps and reports treat both resolutions alike; the plan's ``reason``
