@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 
@@ -48,7 +48,7 @@ def trade_intraday_session(
     clock: SimulatedClock,
     broker: SimBroker,
     *,
-    bars_by_start: Mapping[pd.Timestamp, pd.DataFrame],
+    bars_by_start: Mapping[Any, pd.DataFrame],  # bar start (pd.Timestamp) -> that bar of every symbol
     day: dt.date,
     watched: Watched,
 ) -> list[CycleReport]:
