@@ -9,8 +9,7 @@ Per session ``D`` (docs/BACKTEST.md):
    bars of ``D`` (``auto``), else ``1d``; the cycle, control plane, sizing, stop policy, simulated broker
    (costs from ``SIM_*`` settings) and ledgers are production's;
 3. a note per fill naming its resolution and fill rule (:mod:`avwap.backtest.fill_rules`); held symbols
-   without a bar that day keep their stop, with a note saying why (``BACKTEST_BAR_MISSING``, or
-   ``BACKTEST_DATA_ENDED`` when the symbol never trades again in the data);
+   without a bar that day keep their resting stop, with a note saying why (``BACKTEST_BAR_MISSING``);
 4. the end-of-day portfolio snapshot (marks: the day's closes).
 
 Bars come from the bar store (quarantined rows never reach it); the engine reads them once.
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from avwap.analytics.portfolio import PortfolioSnapshot
-from avwap.backtest.fill_rules import BAR_MISSING_CODE, DATA_ENDED_CODE, record_fill_rules
+from avwap.backtest.fill_rules import BAR_MISSING_CODE, record_fill_rules
 from avwap.backtest.market import BacktestMarketData
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.backtest.sessions import trade_daily_session, trade_intraday_session
@@ -124,7 +123,6 @@ class BacktestEngine:
             day: dict(iter(frame.groupby("timestamp")))
             for day, frame in intraday.groupby(intraday["timestamp"].dt.date)
         }
-        self.last_day = daily.groupby("symbol")["timestamp"].max().dt.date.to_dict()
         self.data_hash = store.data_hash("1d")
         excluded = set(config.excluded_from_candidates(self.rules.benchmark_symbol))
         self.scan_frame = daily.loc[~daily["symbol"].isin(excluded)]
@@ -195,23 +193,28 @@ class BacktestEngine:
         self.result.candidates[day] = tuple(candidate.symbol for candidate in candidates)
 
     def note_missing_bars(self, day: dt.date) -> None:
-        """Held symbols without a bar today keep their stop; say why (once per symbol and day)."""
+        """Held symbols without a bar today keep their resting stop; say why (once per symbol and day).
+
+        Whether the symbol ever trades again is not known on ``day`` (that would be lookahead), so the note
+        only names its last bar so far."""
         traded = set(self.daily_by_day.get(day, self.daily[:0])["symbol"])
         for symbol in sorted(set(self.book.state.positions) - traded):
-            ended = self.last_day.get(symbol, day) < day
-            code = DATA_ENDED_CODE if ended else BAR_MISSING_CODE
-            why = "its data ends before" if ended else "no bar on"
+            last = self.last_bar_before(symbol, day)
             self.book.record(
                 Note(
                     book_id=BACKTEST,
                     date_ny=day,
                     ts=self.clock.now(),
-                    code=code,
-                    message=f"{symbol}: {why} {day}; the resting stop is kept",
+                    code=BAR_MISSING_CODE,
+                    message=f"{symbol}: no bar on {day} (last bar {last}); the resting stop is kept",
                     symbol=symbol,
-                    detail={"last_bar": self.last_day.get(symbol, day).isoformat()},
+                    detail={"last_bar": None if last is None else last.isoformat()},
                 )
             )
+
+    def last_bar_before(self, symbol: str, day: dt.date) -> dt.date | None:
+        bars = self.market.daily_bars(symbol, day)
+        return None if bars.empty else bars["timestamp"].iloc[-1].date()
 
     def trade(self, day: dt.date) -> str:
         intraday = self.intraday_by_day.get(day)

@@ -19,7 +19,6 @@ from avwap.ledger.records import Note
 
 FILL_RULE_CODE: Final = "BACKTEST_FILL_RULE"
 BAR_MISSING_CODE: Final = "BACKTEST_BAR_MISSING"
-DATA_ENDED_CODE: Final = "BACKTEST_DATA_ENDED"
 
 RULES: Final[dict[tuple[str, OrderType, OrderSide], str]] = {
     ("5m", OrderType.MARKET, OrderSide.BUY): "5m market: next 5m bar open x (1 + slippage)",
