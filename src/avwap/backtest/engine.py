@@ -41,10 +41,10 @@ from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
 from avwap.integrations.slack.notifier import RecordingNotifier
 from avwap.ledger import record_ids
-from avwap.ledger.atomic import build_provenance
+from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
 from avwap.ledger.record_enums import CashMovementKind
-from avwap.ledger.records import CashMovement, Note
+from avwap.ledger.records import CashMovement, Note, Record
 from avwap.ledger.router import Ledger
 from avwap.signals.scan_records import Candidate, ScanResult
 from avwap.signals.scan_rules import ScanRules
@@ -80,6 +80,19 @@ class BacktestResult:
     cycles: int = 0
 
 
+class KeptBook(BookRecorder):
+    """The book recorder that also keeps every record it wrote, in order: the daily snapshot needs the
+    book's records, and reading the whole ledger back every session would make a run quadratic."""
+
+    def __init__(self, ledger: Ledger, book_id: str) -> None:
+        super().__init__(ledger, book_id)
+        self.kept: list[Record] = []
+
+    def record(self, *records: Record) -> None:
+        super().record(*records)
+        self.kept.extend(records)
+
+
 def choose_resolution(requested: Resolution, has_intraday: bool, day: dt.date) -> str:
     if requested == "1d" or (requested == "auto" and not has_intraday):
         return "1d"
@@ -102,11 +115,14 @@ class BacktestEngine:
         universe: Sequence[str] | None = None,
         rules: ScanRules | None = None,
         progress: Progress | None = None,
+        code_version: str | None = None,
     ) -> None:
         if resolution not in RESOLUTIONS:
             raise DataError(f"resolution must be one of {', '.join(RESOLUTIONS)}, got {resolution!r}")
         self.config, self.rules, self.progress = config, rules or ScanRules(), progress
         self.requested: Resolution = resolution
+        # Detected once (git describe per artifact would dominate a long run) and pinned in every artifact.
+        self.code_version = code_version or detect_code_version()
         store = BarStore(data_root)
         wanted = None if universe is None else sorted({*universe, self.rules.benchmark_symbol})
         daily = store.read("1d", symbols=wanted, end=end)
@@ -131,7 +147,7 @@ class BacktestEngine:
         self.clock = SimulatedClock(first_open - PRE_OPEN - dt.timedelta(minutes=1))
         tradable = frozenset(daily["symbol"].astype(str).unique())
         self.broker = SimBroker(self.clock, sim_settings(config, tradable))
-        self.book = BookRecorder(Ledger(config.ledger_dir), BACKTEST)
+        self.book = KeptBook(Ledger(config.ledger_dir), BACKTEST)
         self.deps = CycleDependencies(
             config=config,
             clock=self.clock,
@@ -186,7 +202,9 @@ class BacktestEngine:
         result = ScanResult(
             as_of=as_of, market_gate=self.panel.gates[as_of], candidates=candidates, diagnostics=()
         )
-        provenance = build_provenance(self.config.config_hash(), self.data_hash, as_of)
+        provenance = build_provenance(
+            self.config.config_hash(), self.data_hash, as_of, code_version=self.code_version
+        )
         write_candidates(
             self.config.artifacts_dir, day, result, provenance, rules_hash=scan_rules_hash(self.rules)
         )
@@ -256,6 +274,8 @@ class BacktestEngine:
                     earlier=self.result.snapshots,
                     data_hash=self.data_hash,
                     starting_equity=self.config.starting_cash,
+                    records=self.book.kept,
+                    code_version=self.code_version,
                 )
             )
             if self.progress is not None:

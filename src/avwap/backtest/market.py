@@ -14,6 +14,9 @@ from __future__ import annotations
 import datetime as dt
 
 from avwap.execution.market_data import FrameMarketData
+from avwap.exits.bar_arrays import BarArrays, empty_arrays
+
+EMPTY = empty_arrays()
 
 
 class BacktestMarketData(FrameMarketData):
@@ -22,6 +25,13 @@ class BacktestMarketData(FrameMarketData):
     def trade_daily(self, traded: frozenset[str] | None) -> None:
         """Enter a daily-resolution session (``traded``: its symbols) or, with None, an intraday one."""
         self.daily_traded = traded
+
+    def session_arrays(self, symbol: str, day: dt.date, now: dt.datetime) -> BarArrays:
+        """No intraday bars of ``symbol`` on ``day``: the shared empty arrays (the stop policy asks for them
+        every cycle; building an empty frame each time was most of a daily session's cost)."""
+        if (symbol, day) not in self._intraday:
+            return EMPTY
+        return super().session_arrays(symbol, day, now)
 
     def newest_bar_end(self, symbol: str, day: dt.date, now: dt.datetime) -> dt.datetime | None:
         if self.daily_traded is None:

@@ -92,12 +92,19 @@ def run_backtest(
 ) -> BacktestOutcome:
     folder = prepare_folder(out)
     config = backtest_config(environ, folder, config_file)
+    version = code_version or detect_code_version()
     engine = BacktestEngine(
-        config, data_root, start=start, end=end, resolution=resolution, universe=universe, progress=progress
+        config,
+        data_root,
+        start=start,
+        end=end,
+        resolution=resolution,
+        universe=universe,
+        progress=progress,
+        code_version=version,
     )
     result = engine.run()
     records = Ledger(config.ledger_dir).read_book(BACKTEST)
-    version = code_version or detect_code_version()
     provenance = build_provenance(
         config.config_hash(), result.data_hash, result.sessions[-1], code_version=version
     )

@@ -12,6 +12,7 @@ from avwap.analytics.portfolio_snapshots import snapshot_of_book, write_snapshot
 from avwap.execution.context import CycleDependencies
 from avwap.execution.market_data import FrameMarketData
 from avwap.ledger.atomic import build_provenance
+from avwap.ledger.records import Record
 
 
 def write_snapshot(
@@ -22,17 +23,21 @@ def write_snapshot(
     earlier: Sequence[PortfolioSnapshot],
     data_hash: str,
     starting_equity: Decimal,
+    records: Sequence[Record] | None = None,
+    code_version: str | None = None,
 ) -> PortfolioSnapshot:
-    """Build the snapshot of ``day`` (marks: the day's closes) and write it atomically."""
+    """Build the snapshot of ``day`` (marks: the day's closes) and write it atomically. ``records``: the
+    book's records when the caller keeps them (else the ledger is read back); ``code_version`` pins the
+    provenance's (detected otherwise)."""
     state = deps.book.state
     marks = {symbol: close for symbol in state.positions if (close := market.daily_close(symbol, day))}
     snapshot = snapshot_of_book(
         state,
-        deps.book.ledger.read_book(deps.book.book_id),
+        deps.book.ledger.read_book(deps.book.book_id) if records is None else records,
         day,
         marks=marks,
         equity_history=[starting_equity, *(item.equity for item in earlier)],
     )
-    provenance = build_provenance(deps.config.config_hash(), data_hash, day)
+    provenance = build_provenance(deps.config.config_hash(), data_hash, day, code_version=code_version)
     write_snapshot_artifact(deps.artifacts_dir, snapshot, provenance)
     return snapshot

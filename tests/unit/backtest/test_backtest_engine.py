@@ -4,6 +4,7 @@ fill model, fill-rule notes, costs, missing bars, byte-identical reruns and no l
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
@@ -245,3 +246,27 @@ def test_the_engine_refuses_an_unknown_resolution(market: Path, tmp_path: Path) 
     with pytest.raises(Exception, match="resolution"):
         BacktestEngine(config, market, start=DAILY_FROM, end=DAILY_TO, resolution="1h")  # type: ignore[arg-type]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# The golden regression (as Lean pins its regression algorithms): a pinned small backtest's statistics and
+# the sha256 of its order list. An intended behaviour change updates these figures in the same commit and
+# says why; an unintended one fails here.
+GOLDEN = {
+    "ending_equity": 100449.04,
+    "total_return": 0.0044904,
+    "sharpe": 3.6526750471,
+    "max_drawdown": -0.0017769742,
+    "trade_count": 8,
+    "win_rate": 0.375,
+    "profit_factor": 0.8273777297,
+    "expectancy_r": -0.4264625,
+    "turnover": 0.7883815313,
+    "exposure": 0.0483479675,
+    "order_list_sha256": "a6225b954ec2b0b2f14fe0b3887a28a78777857ee7de487bb75f0db804d64a23",
+}
+
+
+def test_golden_regression_of_a_pinned_backtest(daily_run: tuple[Path, Any]) -> None:
+    out, _ = daily_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert {name: summary[name] for name in GOLDEN} == GOLDEN
