@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import typer
 
 from avwap.backtest.engine import BacktestEngine
 from avwap.backtest.fill_rules import BAR_MISSING_CODE, FILL_RULE_CODE
@@ -274,3 +275,25 @@ def test_golden_regression_of_a_pinned_backtest(daily_run: tuple[Path, Any]) -> 
     out, _ = daily_run
     summary = json.loads((out / "summary.json").read_text())
     assert {name: summary[name] for name in GOLDEN} == GOLDEN
+
+
+def test_the_command_writes_a_run_folder_and_prints_json(market: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from avwap.cli import backtest_command
+    from avwap.cli.output import EXIT_DATA
+
+    app = typer.Typer()
+    backtest_command.register(app)
+    app.command("noop")(lambda: None)  # a second command keeps "backtest" a subcommand
+    out = tmp_path / "run"
+    arguments = ["backtest", "--from", "2026-09-14", "--to", "2026-09-16", "--data", str(market)]
+    result = CliRunner().invoke(app, [*arguments, "--out", str(out), "--resolution", "1d", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["sessions"] == 3 and printed["resolutions"] == {"1d": 3}
+    assert {"summary.json", "trades.csv", "trades.json", "provenance.json", "report.html"} <= {
+        path.name for path in out.iterdir()
+    }
+    refused = CliRunner().invoke(app, [*arguments, "--out", str(out), "--resolution", "5m"])
+    assert refused.exit_code == EXIT_DATA  # no 5-minute bars on those sessions
