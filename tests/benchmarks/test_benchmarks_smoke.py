@@ -76,6 +76,12 @@ def _backtest_scan(result: dict[str, Any]) -> None:
     assert result["day_by_day"]["sampled_days_equal_panel_scan"] is True
 
 
+def _backtest(result: dict[str, Any]) -> None:
+    assert result["intraday"]["sessions"] == 2 and result["intraday"]["sessions_per_second"] > 0
+    daily = result["daily"]
+    assert daily.startswith("skipped: ") if isinstance(daily, str) else daily["sessions"] == 60
+
+
 # name -> (keys the smoke result must hold, a check of its values)
 EXPECTED: dict[str, tuple[set[str], Check]] = {
     "avwap": (
@@ -88,6 +94,7 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
         },
         _avwap,
     ),
+    "backtest": ({"daily", "intraday"}, _backtest),
     "backtest_scan": ({"as_of_dates", "panel_scan", "day_by_day", "speedup"}, _backtest_scan),
     "cycle": (
         {"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms", "enforced"},

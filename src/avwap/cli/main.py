@@ -28,6 +28,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.watchlist_command",
     "avwap.cli.execute_command",
     "avwap.cli.portfolio_command",
+    "avwap.cli.backtest_command",
 )
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

@@ -24,6 +24,7 @@ from avwap.core.errors import ConfigurationError
 class ExecutionMode(enum.StrEnum):
     DRY_RUN = "DRY_RUN"
     PAPER_SIM = "PAPER_SIM"
+    BACKTEST = "BACKTEST"
     ALPACA_PAPER = "ALPACA_PAPER"
     LIVE = "LIVE"
     SCHWAB_401K_MANUAL = "SCHWAB_401K_MANUAL"
@@ -210,6 +211,11 @@ class Config:
     slack_base_url: str = ""
     starting_cash: Decimal = Decimal("100000")
     entry_delay_max_seconds: int = 30
+    # Costs of the simulated broker (the demo and the backtest): adverse slippage in basis points on market
+    # and stop fills, commission per share with a per-order minimum.
+    sim_slippage_bps: Decimal = Decimal("0")
+    sim_commission_per_share: Decimal = Decimal("0")
+    sim_commission_minimum: Decimal = Decimal("0")
     poll_seconds: int = 300
     max_risk_per_share: Decimal = Decimal("3.00")
     stop_buffer: Decimal = Decimal("0.10")
@@ -373,6 +379,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("SLACK_CHANNEL", "slack_channel", parse_text),
     Setting("SLACK_BASE_URL", "slack_base_url", parse_text),
     Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
+    Setting("SIM_SLIPPAGE_BPS", "sim_slippage_bps", parse_decimal, help="sim fills: slippage (bps)"),
+    Setting("SIM_COMMISSION_PER_SHARE", "sim_commission_per_share", parse_decimal, help="sim fills: $/share"),
+    Setting("SIM_COMMISSION_MINIMUM", "sim_commission_minimum", parse_decimal, help="sim fills: $/order min"),
     Setting("ENTRY_DELAY_MAX_SECONDS", "entry_delay_max_seconds", parse_int, help="per-intent delay bound"),
     Setting("POLL_SECONDS", "poll_seconds", parse_int, help="execution loop period"),
     Setting("MAX_RISK_PER_SHARE", "max_risk_per_share", parse_decimal, help="sizing rejects wider stops"),

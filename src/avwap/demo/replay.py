@@ -17,6 +17,7 @@ from typing import Any, Final
 import pandas as pd
 
 from avwap.analytics.portfolio import PortfolioSnapshot
+from avwap.backtest.sessions import trade_intraday_session
 from avwap.core.calendar import nyse
 from avwap.core.clock import SimulatedClock
 from avwap.core.config import Config, ExecutionMode, load_config
@@ -28,7 +29,7 @@ from avwap.demo.snapshots import write_snapshot
 from avwap.execution.book import BookRecorder
 from avwap.execution.broker_view import SimBrokerView
 from avwap.execution.context import CycleDependencies
-from avwap.execution.cycle import CycleReport, run_cycle
+from avwap.execution.cycle import CycleReport
 from avwap.execution.market_data import FrameMarketData
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
@@ -222,17 +223,15 @@ class Replay:
         return watched_symbols(self.result.candidates.get(day, ()), self.book.state)
 
     def trade_session(self, day: dt.date) -> None:
-        step = dt.timedelta(minutes=BAR_MINUTES)
-        for start in nyse().bar_starts(day, BAR_MINUTES):
-            self.clock.set(start + step)
-            bars = self.bars_by_start.get(pd.Timestamp(start))
-            if bars is not None:
-                watched = bars.loc[bars["symbol"].isin(self.watched(day))]
-                self.broker.on_bar_frame(watched, step)
-            self.result.cycles.append(run_cycle(self.deps))
-        # One more cycle after the close: expired DAY orders and the last fills are recorded.
-        self.clock.set(nyse().session_close(day) + step)
-        self.result.cycles.append(run_cycle(self.deps))
+        """The backtest engine's 5-minute session loop (bar by bar through the cycle)."""
+        self.result.cycles += trade_intraday_session(
+            self.deps,
+            self.clock,
+            self.broker,
+            bars_by_start=self.bars_by_start,
+            day=day,
+            watched=lambda: self.watched(day),
+        )
 
     def run(self) -> ReplayResult:
         self.fund()

@@ -1,38 +1,8 @@
-"""End-of-day portfolio snapshots of the demo's book (Phase D2): the shared builder and writer of
-:mod:`avwap.analytics.portfolio_snapshots`, with the replay's in-memory closes as marks."""
+"""End-of-day portfolio snapshots of the demo's book (Phase D2): the backtest engine's writer
+(:mod:`avwap.backtest.snapshots`), with the replay's in-memory closes as marks."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
+from avwap.backtest.snapshots import write_snapshot
 
-from avwap.analytics.portfolio import PortfolioSnapshot
-from avwap.analytics.portfolio_snapshots import snapshot_of_book, write_snapshot_artifact
-from avwap.execution.context import CycleDependencies
-from avwap.execution.market_data import FrameMarketData
-from avwap.ledger.atomic import build_provenance
-
-
-def write_snapshot(
-    deps: CycleDependencies,
-    day: dt.date,
-    *,
-    market: FrameMarketData,
-    earlier: Sequence[PortfolioSnapshot],
-    data_hash: str,
-    starting_equity: Decimal,
-) -> PortfolioSnapshot:
-    """Build the snapshot of ``day`` (marks: the day's closes) and write it atomically."""
-    state = deps.book.state
-    marks = {symbol: close for symbol in state.positions if (close := market.daily_close(symbol, day))}
-    snapshot = snapshot_of_book(
-        state,
-        deps.book.records,  # what the ledger holds, kept in memory by the recorder (no re-read per day)
-        day,
-        marks=marks,
-        equity_history=[starting_equity, *(item.equity for item in earlier)],
-    )
-    provenance = build_provenance(deps.config.config_hash(), data_hash, day)
-    write_snapshot_artifact(deps.artifacts_dir, snapshot, provenance)
-    return snapshot
+__all__ = ["write_snapshot"]

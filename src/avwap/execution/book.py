@@ -15,7 +15,7 @@ from typing import Final
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import LedgerIntegrityError
 from avwap.exits.position_state import ExitBook, fold_exit_positions
-from avwap.ledger.paths import ALPACA_LIVE, ALPACA_PAPER, PAPER_SIM, SCHWAB_401K_MANUAL
+from avwap.ledger.paths import ALPACA_LIVE, ALPACA_PAPER, BACKTEST, PAPER_SIM, SCHWAB_401K_MANUAL
 from avwap.ledger.projection import BookState, fold_book
 from avwap.ledger.record_enums import OrderPurpose
 from avwap.ledger.records import (
@@ -50,6 +50,7 @@ DRY_RUN_BOOK: Final = "DRY_RUN"
 BOOK_FOR_MODE: Final = {
     ExecutionMode.DRY_RUN: DRY_RUN_BOOK,
     ExecutionMode.PAPER_SIM: PAPER_SIM,
+    ExecutionMode.BACKTEST: BACKTEST,
     ExecutionMode.ALPACA_PAPER: ALPACA_PAPER,
     ExecutionMode.LIVE: ALPACA_LIVE,
     ExecutionMode.SCHWAB_401K_MANUAL: SCHWAB_401K_MANUAL,

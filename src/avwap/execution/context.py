@@ -89,6 +89,11 @@ class CycleDependencies:
     # Set by the loop's market loader each cycle: what the intraday refresh could not do (feed failures).
     data_problems: tuple[str, ...] = ()
     cache: CycleCache = field(default_factory=CycleCache)
+    # The session is simulated at daily resolution (the backtest's sessions without intraday bars,
+    # docs/BACKTEST.md): entries rest as DAY buy-stops at the intent's entry price (filled when the session
+    # trades through it) instead of MARKET orders, and stops follow the daily stop policy
+    # (avwap.exits.policy_daily). False everywhere else (live, paper, demo, intraday backtest).
+    daily_resolution: bool = False
     # Resolved once from the config (ENABLED_STRATEGIES, STOP_*) when the dependencies are built, so a bad
     # value stops start-up with a ConfigurationError naming it, not a cycle.
     strategies: tuple[Strategy, ...] = ()

@@ -52,6 +52,7 @@ from avwap.exits.bar_arrays import BarArrays, bar_arrays_from_values, empty_arra
 from avwap.exits.candidates import pivot_fields
 from avwap.exits.events import exit_events
 from avwap.exits.policy import StopDecision, resolve_stop
+from avwap.exits.policy_daily import resolve_daily_stop
 from avwap.exits.position_state import ExitPosition
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder, PositionState
@@ -460,7 +461,10 @@ def decide_target(
         held_pivot = (exit_position.last_pivot_ts, exit_position.last_pivot_price)
     try:
         intraday, daily = policy_bars(deps, facts, position.symbol)
-        decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=deps.stop_rules)
+        if deps.daily_resolution:
+            decision = resolve_daily_stop(exit_position, daily, facts.now, rules=deps.stop_rules)
+        else:
+            decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=deps.stop_rules)
     except (DataError, ValueError) as error:  # bad bars never leave a position without its known stop
         facts.note(StopPolicyFailed(position.symbol, str(error)))
         decision = None

@@ -40,7 +40,7 @@ METADATA: Final = StrategyMetadata(
     risk_profile=RiskProfile.DIRECTIONAL,
     version="1",
     # Every book the execution modes trade in (the shadow clone inherits them and is still never routed).
-    books=("DRY_RUN", "PAPER_SIM", "ALPACA_PAPER", "ALPACA_LIVE", "SCHWAB_401K_MANUAL"),
+    books=("DRY_RUN", "PAPER_SIM", "BACKTEST", "ALPACA_PAPER", "ALPACA_LIVE", "SCHWAB_401K_MANUAL"),
 )
 TRIGGER_STEP: Final = dt.timedelta(minutes=TRIGGER_MINUTES)
 NO_SIGNAL: Final = "no_signal"  # memo key: symbol -> trigger key under which no entry was found
