@@ -328,12 +328,13 @@ def read_source(
     consume: Callable[[Iterable[SourceChunk]], Consumed],
     *,
     sample_rows: int,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
 ) -> tuple[Consumed, SourceTotals]:
     """Feed the parsed blocks of ``path`` to ``consume`` (no validation, no session filter) and return what
     it returned with the file's totals, after the whole-file checks. When the timestamp format the first
     block chose fails on a later block, the format is decided over the whole file and ``consume`` is called
     again on a fresh read (it must keep no state between calls)."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     chosen = 0 if len(spec.timestamp_formats) == 1 else None
     while True:
         totals = SourceTotals()
