@@ -131,7 +131,7 @@ def _combine(files: Sequence[ImportedFile]) -> tuple[pd.DataFrame, int, pd.DataF
     del pieces
     for _, rows, _ in files:
         rows.kept.clear()
-    bars = normalize_bars(kept.loc[:, list(BAR_COLUMNS)]) if len(kept) else empty_bars()
+    bars = normalize_bars(kept) if len(kept) else empty_bars()  # it takes the bar columns (a copy)
     superseded = 0
     if bars.duplicated(subset=["symbol", "timestamp"]).any():
         losers = kept.duplicated(subset=["symbol", "timestamp"], keep="last").to_numpy()
