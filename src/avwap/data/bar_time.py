@@ -33,19 +33,26 @@ def parse_clock(
     Returns int64 ns values (wall clock, or UTC instants when the chosen format has ``%z``), whether they
     are UTC, and a mask of non-empty texts that did not parse.
     """
-    present = np.asarray(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), dtype=bool)
-    trimmed = pc.utf8_trim_whitespace(texts)
     best: tuple[np.ndarray, bool, np.ndarray] | None = None
     for text_format in formats:
-        parsed = pc.strptime(trimmed, format=text_format, unit="ns", error_is_null=True)
-        values = pc.fill_null(pc.cast(parsed, pa.int64()), NAT).to_numpy(zero_copy_only=False)
-        failed = present & (values == NAT)
+        values, is_utc, failed = parse_clock_as(texts, text_format)
         if best is None or failed.sum() < best[2].sum():
-            best = (values.astype(np.int64), "%z" in text_format, failed)
+            best = (values, is_utc, failed)
         if not failed.any():
             break
     assert best is not None  # ImportSpec refuses an empty format list
     return best
+
+
+def parse_clock_as(
+    texts: pa.ChunkedArray | pa.Array, text_format: str
+) -> tuple[np.ndarray, bool, np.ndarray]:
+    """:func:`parse_clock` with one format: values, whether UTC, and the non-empty texts that failed."""
+    trimmed = pc.utf8_trim_whitespace(texts)
+    present = np.asarray(pc.greater(pc.utf8_length(trimmed), 0), dtype=bool)
+    parsed = pc.strptime(trimmed, format=text_format, unit="ns", error_is_null=True)
+    values = pc.fill_null(pc.cast(parsed, pa.int64()), NAT).to_numpy(zero_copy_only=False)
+    return values.astype(np.int64), "%z" in text_format, present & (values == NAT)
 
 
 def instants_ns(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
@@ -125,6 +132,20 @@ def _session_bounds(days: list[object]) -> tuple[np.ndarray, np.ndarray]:
             opens[index] = pd.Timestamp(calendar.session_open(day)).value  # type: ignore[arg-type]
             closes[index] = pd.Timestamp(calendar.session_close(day)).value  # type: ignore[arg-type]
     return opens, closes
+
+
+def earliest_outside_calendar(starts: np.ndarray) -> tuple[np.datetime64, int] | None:
+    """The earliest New York day of ``starts`` outside the calendar's range, with one start on it: the day
+    :func:`regular_session_mask` complains about (so a caller that filters in parts can report the same)."""
+    present = starts[starts != NAT]
+    wall = utc_to_wall(present, NEW_YORK)
+    days = (wall - wall % DAY_NS).view("datetime64[ns]").astype("datetime64[D]")
+    calendar = nyse()
+    outside = (days < np.datetime64(calendar.first_date)) | (days > np.datetime64(calendar.last_date))
+    if not outside.any():
+        return None
+    position = int(np.flatnonzero(outside)[np.argmin(days[outside])])
+    return days[position], int(present[position])
 
 
 def regular_session_mask(starts: np.ndarray, frequency: str) -> np.ndarray:

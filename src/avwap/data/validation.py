@@ -102,8 +102,13 @@ def _duplicates(frame: pd.DataFrame, scope: Sequence[str]) -> np.ndarray:
     return duplicated & keyed
 
 
-def reason_masks(frame: pd.DataFrame, duplicate_scope: Sequence[str] = ()) -> np.ndarray:
-    """One int64 bit mask per row with the value rules of this module (comparisons with NaN are False)."""
+def reason_masks(
+    frame: pd.DataFrame, duplicate_scope: Sequence[str] = (), duplicates: np.ndarray | None = None
+) -> np.ndarray:
+    """One int64 bit mask per row with the value rules of this module (comparisons with NaN are False).
+
+    ``duplicates`` replaces the duplicate rule's mask, for a caller that sees the rows in parts and tracks
+    the keys seen before (:mod:`avwap.data.importing.csv_import`)."""
     values = {column: frame[column].to_numpy(dtype="float64") for column in (*PRICE_COLUMNS, "volume")}
     open_, high, low, close = (values[column] for column in PRICE_COLUMNS)
     rules = (
@@ -114,7 +119,7 @@ def reason_masks(frame: pd.DataFrame, duplicate_scope: Sequence[str] = ()) -> np
         ("OPEN_OUTSIDE_RANGE", (open_ > high) | (open_ < low)),
         ("CLOSE_OUTSIDE_RANGE", (close > high) | (close < low)),
         ("NEGATIVE_VOLUME", values["volume"] < 0),
-        ("DUPLICATE_TIMESTAMP", _duplicates(frame, duplicate_scope)),
+        ("DUPLICATE_TIMESTAMP", _duplicates(frame, duplicate_scope) if duplicates is None else duplicates),
     )
     masks = np.zeros(len(frame), dtype=np.int64)
     for code, hits in rules:

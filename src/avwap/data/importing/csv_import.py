@@ -1,81 +1,36 @@
 """CSV import: files of one family (an :class:`ImportSpec`) -> clean canonical bars + quarantined rows.
 
-Per file (:func:`avwap.data.importing.csv_source.read_source`): read with pyarrow, take the symbol, parse
-numbers (x volume multiplier) and timestamps (format, zone, bar-end -> bar-start, Lean hour label, grid
-check).
-Then once for the whole batch, vectorized: regular-session filter, :func:`validate_bars` (duplicates are
-looked for within each file), and the per-file reports. Bad rows are quarantined with reason codes and
-their 1-based source line numbers; only an unreadable file or a file that plainly belongs to another family
-raises :class:`DataError`. Every bad row is counted, but only a bounded sample of them (``sample_rows`` per
-file and reason) is kept with its text, so a file of millions of bad rows costs no more than its counts.
+Each file is read in blocks (:func:`avwap.data.importing.csv_source.read_source`: take the symbol, parse
+numbers (x volume multiplier) and timestamps (format, zone)), and each block is validated at once
+(:func:`avwap.data.importing.accumulate.accumulate`: bar-end -> bar-start, Lean hour label, grid check,
+regular-session filter, :func:`validate_bars`' rules, duplicates looked for within each file across
+blocks), keeping only the rows that survive: memory follows the valid bars, not the rows read. The kept
+rows of all files are then combined (the later file wins a bar both hold). Bad rows are quarantined with
+reason codes and their 1-based source line numbers; only an unreadable file or a file that plainly belongs
+to another family raises :class:`DataError`. Every bad row is counted, but only a bounded sample of them
+(``sample_rows`` per file and reason) is kept with its text, so a file of millions of bad rows costs no more
+than its counts. The result is the same as validating every row of the batch at once.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from avwap.data.bar_time import bar_starts, instants_ns, misaligned, regular_session_mask
-from avwap.data.bars import BAR_COLUMNS, NEW_YORK, empty_bars, normalize_bars
-from avwap.data.importing.csv_source import SourceRows, check_fraction, read_source
+from avwap.data.bar_time import regular_session_mask
+from avwap.data.bars import BAR_COLUMNS, empty_bars, normalize_bars
+from avwap.data.importing.accumulate import FILE_COLUMN, FileRows, accumulate, empty_rows, flag_rows
+from avwap.data.importing.csv_source import SourceTotals, check_fraction, read_source
 from avwap.data.importing.result import BatchImportResult, FileReport, ImportResult
 from avwap.data.importing.spec import ImportSpec
 from avwap.data.quarantine import DEFAULT_SAMPLE_ROWS
-from avwap.data.validation import REASON_BITS, ValidationResult, validate_bars
 
 ProgressCallback = Callable[[int, int, Path], None]
-FILE_COLUMN = "file"
-
-
-def _clock_bits(
-    sources: Sequence[SourceRows], spec: ImportSpec, files: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bar starts (int64 ns UTC) for all rows and their clock reason bits; a file whose bars are mostly off
-    the frequency grid is of another family (:class:`DataError`)."""
-    clock = np.concatenate([source.clock for source in sources])
-    is_utc = np.repeat([source.clock_is_utc for source in sources], [len(source) for source in sources])
-    starts, ambiguous = bar_starts(
-        clock,
-        is_utc,
-        timezone=spec.timezone,
-        frequency=spec.frequency,
-        label=spec.label,
-        hour_label=spec.hour_label,
-    )
-    off_grid = misaligned(starts, spec.frequency)
-    if off_grid.any():
-        for index in np.unique(files[off_grid]):
-            check_fraction(
-                sources[index].path,
-                spec,
-                off_grid[files == index],
-                f"bar starts off the {spec.frequency} grid",
-            )
-    bits = np.where(ambiguous, REASON_BITS["AMBIGUOUS_LOCAL_TIME"], 0) | np.where(
-        off_grid, REASON_BITS["MISALIGNED_TIMESTAMP"], 0
-    )
-    return starts, bits.astype(np.int64)
-
-
-def _combine(sources: Sequence[SourceRows], spec: ImportSpec) -> tuple[pd.DataFrame, np.ndarray]:
-    """One frame for all files (with a ``file`` index column) and the prior reason bits."""
-    files = np.repeat(np.arange(len(sources)), [len(source) for source in sources])
-    starts, clock_bits = _clock_bits(sources, spec, files)
-    frame = pd.DataFrame(
-        {
-            "symbol": np.concatenate([source.symbol for source in sources]),
-            "timestamp": pd.DatetimeIndex(starts.view("datetime64[ns]"))
-            .tz_localize("UTC")
-            .tz_convert(NEW_YORK),
-            **{key: np.concatenate([source.values[key] for source in sources]) for key in sources[0].values},
-            "line": np.concatenate([source.line for source in sources]),
-            FILE_COLUMN: files,
-        }
-    )
-    return frame, np.concatenate([source.bits for source in sources]) | clock_bits
+ImportedFile = tuple[Path, FileRows, SourceTotals]
 
 
 def _raw_lines(path: Path, wanted: set[int]) -> dict[int, str]:
@@ -93,11 +48,10 @@ def _raw_lines(path: Path, wanted: set[int]) -> dict[int, str]:
 
 
 def _quarantined(
-    source: SourceRows, rows: pd.DataFrame | None, sample_rows: int, with_malformed: bool = True
+    path: Path, malformed_lines: Sequence[tuple[int, str]], rows: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """The file's sampled rejected rows plus (up to ``sample_rows``) malformed lines, in line order, with the
-    raw source text."""
-    malformed_lines = source.malformed[:sample_rows] if with_malformed else ()
+    """The file's sampled rejected rows plus its sampled malformed lines, in line order, with the raw
+    source text."""
     malformed = pd.DataFrame(
         {
             "line": [line for line, _ in malformed_lines],
@@ -108,7 +62,7 @@ def _quarantined(
     if rows is None:
         rows = malformed.iloc[:0]
     if len(rows):
-        lines = _raw_lines(source.path, set(rows["line"].tolist()))
+        lines = _raw_lines(path, set(rows["line"].tolist()))
         rows = rows.assign(raw=[lines.get(line, "") for line in rows["line"]])
     columns = ["line", *BAR_COLUMNS, "reasons", "raw"]
     parts = [part for part in (rows, malformed) if len(part)]
@@ -118,80 +72,47 @@ def _quarantined(
     return combined.sort_values("line", kind="mergesort").reset_index(drop=True)
 
 
-def _counts_by_file(
-    files: np.ndarray, masks: np.ndarray, count: int, first_only: bool
-) -> list[dict[str, int]]:
-    """Rejected rows per file and reason code: every code of a row, or (``first_only``) only its first."""
-    lowest = masks & -masks  # the lowest set bit is the first code in REASON_CODES order
-    per_file: list[dict[str, int]] = [{} for _ in range(count)]
-    for code, bit in REASON_BITS.items():
-        hits = lowest == bit if first_only else (masks & bit) != 0
-        if not hits.any():
-            continue
-        for index, number in enumerate(np.bincount(files[hits], minlength=count).tolist()):
-            if number:
-                per_file[index][code] = number
-    return per_file
-
-
-def _with_malformed(counts: dict[str, int], source: SourceRows) -> dict[str, int]:
+def _with_malformed(counts: dict[str, int], totals: SourceTotals) -> dict[str, int]:
     """``counts`` plus the file's malformed lines, sorted by code."""
-    if source.malformed:
-        counts = {**counts, "MALFORMED_ROW": len(source.malformed)}
+    if totals.malformed:
+        counts = {**counts, "MALFORMED_ROW": totals.malformed}
     return dict(sorted(counts.items()))
 
 
-def _reports(
-    sources: Sequence[SourceRows],
-    spec: ImportSpec,
-    frame: pd.DataFrame,
-    validation: ValidationResult,
-    outside: np.ndarray,
-    *,
-    sample_rows: int,
-) -> tuple[FileReport, ...]:
-    count = len(sources)
-    files = frame[FILE_COLUMN].to_numpy()
-    imported = np.bincount(files[validation.kept], minlength=count)
-    rejected = np.bincount(files[~validation.kept], minlength=count)
-    outside_counts = np.bincount(outside, minlength=count)
-    every_reason = _counts_by_file(files, validation.masks, count, first_only=False)
-    first_reason = _counts_by_file(files, validation.masks, count, first_only=True)
-    quarantined = dict(tuple(validation.quarantined.groupby(FILE_COLUMN, sort=False)))
-    flags = {
-        index: rows.drop(columns=FILE_COLUMN).reset_index(drop=True)
-        for index, rows in validation.flags.groupby(FILE_COLUMN, sort=False)
-    }
-    no_rows = _quarantined(sources[0], validation.quarantined.iloc[:0], sample_rows, with_malformed=False)
-    no_flags = validation.flags.iloc[:0].drop(columns=FILE_COLUMN)
-    reports = []
-    for index, source in enumerate(sources):
-        rows = quarantined.get(index)
-        reports.append(
-            FileReport(
-                path=source.path,
-                spec_name=spec.name,
-                frequency=spec.frequency,
-                quarantined=(
-                    no_rows
-                    if rows is None and not source.malformed
-                    else _quarantined(source, rows, sample_rows)
-                ),
-                flags=flags.get(index, no_flags),
-                rows_read=len(source) + len(source.malformed),
-                rows_imported=int(imported[index]),
-                rows_outside_session=int(outside_counts[index]),
-                rows_quarantined=int(rejected[index]) + len(source.malformed),
-                reason_counts=_with_malformed(every_reason[index], source),
-                first_reason_counts=_with_malformed(first_reason[index], source),
+def _report(imported: ImportedFile, spec: ImportSpec, no_flags: pd.DataFrame) -> FileReport:
+    path, rows, totals = imported
+    samples = pd.concat(rows.samples, ignore_index=True) if rows.samples else None
+    return FileReport(
+        path=path,
+        spec_name=spec.name,
+        frequency=spec.frequency,
+        quarantined=_quarantined(path, totals.malformed_sample, samples),
+        flags=pd.concat(rows.flags, ignore_index=True) if rows.flags else no_flags,
+        rows_read=totals.rows + totals.malformed,
+        rows_imported=rows.rows_imported,
+        rows_outside_session=rows.rows_outside_session,
+        rows_quarantined=rows.rows_rejected + totals.malformed,
+        reason_counts=_with_malformed(rows.every_reason, totals),
+        first_reason_counts=_with_malformed(rows.first_reason, totals),
+    )
+
+
+def _check_batch(files: Sequence[ImportedFile], spec: ImportSpec) -> None:
+    """What one pass over every row of the batch would have raised after reading it: most bar starts of a
+    file off the grid, then a day outside the calendar (the earliest) for the session filter."""
+    for path, rows, totals in files:
+        if rows.rows_off_grid:
+            check_fraction(
+                path, spec, rows.rows_off_grid, totals.rows, f"bar starts off the {spec.frequency} grid"
             )
-        )
-    return tuple(reports)
+    outside = [rows.outside_calendar for _, rows, _ in files if rows.outside_calendar is not None]
+    if outside:
+        regular_session_mask(np.array([min(outside)[1]], dtype=np.int64), spec.frequency)  # raises DataError
 
 
-def _origins(sources: Sequence[SourceRows], kept: pd.DataFrame) -> pd.DataFrame:
+def _origins(paths: Sequence[Path], kept: pd.DataFrame) -> pd.DataFrame:
     """Where each kept bar came from: ``symbol``, ``timestamp``, ``source`` (resolved path), ``line``."""
-    names = np.array([source.path.resolve().as_posix() for source in sources], dtype=object)
+    names = np.array([path.resolve().as_posix() for path in paths], dtype=object)
     unique = kept.drop_duplicates(subset=["symbol", "timestamp"], keep="last")
     return pd.DataFrame(
         {
@@ -203,33 +124,20 @@ def _origins(sources: Sequence[SourceRows], kept: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _batch(
-    sources: Sequence[SourceRows], spec: ImportSpec, sample_rows: int
-) -> tuple[tuple[FileReport, ...], pd.DataFrame, int, pd.DataFrame]:
-    frame, bits = _combine(sources, spec)
-    inside = np.ones(len(frame), dtype=bool)
-    if spec.session_policy == "regular":
-        inside = regular_session_mask(instants_ns(frame["timestamp"]), spec.frequency)
-    outside = frame[FILE_COLUMN].to_numpy()[~inside]
-    frame = frame.loc[inside].reset_index(drop=True)
-    validation = validate_bars(
-        frame,
-        bits[inside],
-        duplicate_scope=(FILE_COLUMN,),
-        sample_limit=sample_rows,
-        sample_groups=frame[FILE_COLUMN].to_numpy(),
-    )
-    reports = _reports(sources, spec, frame, validation, outside, sample_rows=sample_rows)
-    bars = validation.bars
+def _combine(files: Sequence[ImportedFile]) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    """The batch's bars (a bar in two files: the later file wins), the rows that lost, and the origins."""
+    pieces = [piece for _, rows, _ in files for piece in rows.kept]
+    kept = pd.concat(pieces, ignore_index=True) if pieces else empty_rows()
+    del pieces
+    for _, rows, _ in files:
+        rows.kept.clear()
+    bars = normalize_bars(kept) if len(kept) else empty_bars()  # it takes the bar columns (a copy)
     superseded = 0
-    if bars.duplicated(
-        subset=["symbol", "timestamp"]
-    ).any():  # the same bar in two files: the later file wins
-        kept = frame.loc[validation.kept]
+    if bars.duplicated(subset=["symbol", "timestamp"]).any():
         losers = kept.duplicated(subset=["symbol", "timestamp"], keep="last").to_numpy()
         superseded = int(losers.sum())
         bars = normalize_bars(kept.loc[~losers, list(BAR_COLUMNS)])
-    return reports, bars, superseded, _origins(sources, frame.loc[validation.kept])
+    return bars, superseded, _origins([path for path, _, _ in files], kept)
 
 
 def import_many(
@@ -242,14 +150,19 @@ def import_many(
 
     Each file's report keeps at most ``sample_rows`` rejected rows per reason code (with their text); the
     counts cover every row (``QUARANTINE_SAMPLE_ROWS`` in the configuration)."""
-    sources = []
-    for index, path in enumerate(paths):
-        sources.append(read_source(Path(path), spec))
+    files: list[ImportedFile] = []
+    for index, path in enumerate(map(Path, paths)):
+        consume = functools.partial(accumulate, spec=spec, file_index=index, sample_rows=sample_rows)
+        rows, totals = read_source(path, spec, consume, sample_rows=sample_rows)
+        files.append((path, rows, totals))
         if progress is not None:
-            progress(index + 1, len(paths), Path(path))
-    if not sources:
+            progress(index + 1, len(paths), path)
+    if not files:
         return BatchImportResult((), empty_bars())
-    reports, bars, superseded, origins = _batch(sources, spec, sample_rows)
+    _check_batch(files, spec)
+    no_flags = flag_rows(empty_rows(), np.zeros(0, dtype=bool))
+    reports = tuple(_report(imported, spec, no_flags) for imported in files)
+    bars, superseded, origins = _combine(files)
     return BatchImportResult(reports, bars, superseded, origins)
 
 
