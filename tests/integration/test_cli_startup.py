@@ -66,6 +66,25 @@ def test_idle_execute_once_imports_no_pandas_broker_or_slack_sdk(home: Path, ins
     assert heavy == []
 
 
+def test_idle_execute_once_imports_no_other_command_module(home: Path) -> None:
+    """``main`` registers only the execute command: no other command module (e.g. the demo's
+    rich.progress) is imported."""
+    listing = (
+        "import sys\n"
+        "from avwap.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    loaded = [name for name in ('avwap.cli.demo_command', 'avwap.cli.scan_command')\n"
+        "              if name in sys.modules]\n"
+        "    sys.stderr.write('LOADED ' + ','.join(loaded) + '\\n')\n"
+    )
+    code, heavy, errors = _heavy_modules(listing, "execute", "--once", "--json", "--home", str(home))
+    assert code == 0, errors
+    assert heavy == []
+    assert "LOADED \n" in errors
+
+
 def test_each_command_name_maps_to_the_module_that_registers_it() -> None:
     """``main`` registers only the invoked command's module: the name table must match what they register."""
     import importlib
