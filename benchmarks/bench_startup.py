@@ -12,8 +12,10 @@ Commands (each run is a new interpreter, exactly what the ``avwap`` console scri
   with a message when ``../shared/data`` is absent. Target: under 1 s.
 
 Each command runs once untimed first (bytecode and numba caches warm, as after ``make install``). ``cpu`` is
-the children's user + system time: on a shared machine it moves less than the wall time. ``run(smoke=True)``
-runs each command once on 8 symbols (CI's smoke run: the same code path in seconds).
+the children's user + system time: on a shared machine it moves less than the wall time. ``meets_target``
+compares the median wall time with the target, ``meets_target_at_minimum`` the quickest run's (the figure
+for a cold process on an idle machine). ``run(smoke=True)`` runs each command once on 8 symbols (CI's smoke
+run: the same code path in seconds).
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def _measure(name: str, arguments: list[str], runs: int) -> dict[str, Any]:
     if name in TARGETS:
         result["target_seconds"] = TARGETS[name]
         result["meets_target"] = median < TARGETS[name]
+        # the quietest run: what a cold process costs on an idle machine (a shared one inflates the median)
+        result["meets_target_at_minimum"] = min(walls) < TARGETS[name]
     return result
 
 

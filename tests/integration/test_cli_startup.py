@@ -64,3 +64,67 @@ def test_idle_execute_once_imports_no_pandas_broker_or_slack_sdk(home: Path, ins
     code, heavy, errors = _heavy_modules(at_instant, "execute", "--once", "--json", "--home", str(home))
     assert code == 0, errors
     assert heavy == []
+
+
+def test_idle_execute_once_imports_no_other_command_module(home: Path) -> None:
+    """``main`` registers only the execute command: no other command module (e.g. the demo's
+    rich.progress) is imported."""
+    listing = (
+        "import sys\n"
+        "from avwap.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    loaded = [name for name in ('avwap.cli.demo_command', 'avwap.cli.scan_command')\n"
+        "              if name in sys.modules]\n"
+        "    sys.stderr.write('LOADED ' + ','.join(loaded) + '\\n')\n"
+    )
+    code, heavy, errors = _heavy_modules(listing, "execute", "--once", "--json", "--home", str(home))
+    assert code == 0, errors
+    assert heavy == []
+    assert "LOADED \n" in errors
+
+
+def test_each_command_name_maps_to_the_module_that_registers_it() -> None:
+    """``main`` registers only the invoked command's module: the name table must match what they register."""
+    import importlib
+
+    import typer
+
+    from avwap.cli.main import COMMAND_MODULES, COMMAND_NAMES
+
+    registered: dict[str, str] = {}
+    for module_name in COMMAND_MODULES:
+        app = typer.Typer()
+        importlib.import_module(module_name).register(app)
+        names = [command.name for command in app.registered_commands]
+        names += [group.name for group in app.registered_groups]
+        registered.update(dict.fromkeys(names, module_name))
+    assert registered == COMMAND_NAMES
+
+
+def test_a_command_registers_only_its_own_module() -> None:
+    """``avwap scan --help`` loads no other command module (nor the demo's rich.progress), no numba, no
+    pandas; the full help still lists every command."""
+    script = (
+        "import sys\n"
+        "from avwap.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    others = sorted(name for name in sys.modules\n"
+        "                    if name.startswith('avwap.cli.') and name.endswith('_command'))\n"
+        "    sys.stderr.write('COMMANDS ' + ','.join(others) + '\\n')\n"
+    )
+    code, heavy, errors = _heavy_modules(script, "scan", "--help")
+    assert code == 0, errors
+    assert heavy == []
+    assert "COMMANDS avwap.cli.scan_command\n" in errors
+    completed = subprocess.run(
+        [sys.executable, "-c", script, "--help"], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    from avwap.cli.main import COMMAND_NAMES
+
+    for name in COMMAND_NAMES:
+        assert f" {name} " in completed.stdout, name

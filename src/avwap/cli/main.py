@@ -1,12 +1,17 @@
 """Entry point of the ``avwap`` command.
 
 Each command group lives in its own module and exposes ``register(app)``; heavy imports (pandas, pyarrow)
-happen inside the commands so that ``avwap --help`` stays fast.
+happen inside the commands so that ``avwap --help`` stays fast. :func:`main` registers only the module of
+the command named on the command line (``avwap scan ...`` imports no other command module, nor what those
+import at the top, e.g. rich.progress for the demo); ``avwap``, ``avwap --help``, ``--version`` and an
+unknown name get every command, so the help lists them all and typer words the error as before.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
 from typing import Final
 
 import typer
@@ -30,6 +35,23 @@ COMMAND_MODULES: Final = (
     "avwap.cli.portfolio_command",
     "avwap.cli.backtest_command",
 )
+# The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
+COMMAND_NAMES: Final = {
+    "calendar": "avwap.cli.calendar_command",
+    "ledger": "avwap.cli.ledger_command",
+    "data": "avwap.cli.data_command",
+    "demo": "avwap.cli.demo_command",
+    "indicators": "avwap.cli.indicators_command",
+    "scan": "avwap.cli.scan_command",
+    "config-check": "avwap.cli.config_check_command",
+    "market": "avwap.cli.market_command",
+    "exits": "avwap.cli.exits_command",
+    "sync": "avwap.cli.sync_command",
+    "universe": "avwap.cli.sync_command",
+    "watchlist": "avwap.cli.watchlist_command",
+    "execute": "avwap.cli.execute_command",
+    "portfolio": "avwap.cli.portfolio_command",
+}
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
 
@@ -62,8 +84,9 @@ def root(
     """avwap command line."""
 
 
-def build_app() -> typer.Typer:
-    for module_name in COMMAND_MODULES:
+def build_app(modules: Sequence[str] = COMMAND_MODULES) -> typer.Typer:
+    """The ``avwap`` app with the commands of ``modules`` (default: all of them) registered."""
+    for module_name in modules:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -74,13 +97,18 @@ def build_app() -> typer.Typer:
     return app
 
 
+def invoked_modules(arguments: Sequence[str]) -> tuple[str, ...]:
+    """The command module(s) to register for ``avwap *arguments``: the named command's, else all."""
+    module_name = COMMAND_NAMES.get(arguments[0]) if arguments else None
+    return COMMAND_MODULES if module_name is None else (module_name,)
+
+
 def main() -> None:
     try:
-        build_app()(prog_name="avwap", standalone_mode=True)
+        build_app(invoked_modules(sys.argv[1:]))(prog_name="avwap", standalone_mode=True)
     except SystemExit:
         raise
     except Exception:  # a bug: keep the traceback for the report, say so in one line, exit 70
-        import sys
         import traceback
 
         traceback.print_exc(file=sys.stderr)

@@ -218,7 +218,10 @@ def avwap_series(
     if engine == "numba":
         from avwap.signals import avwap_numba
 
-        avwap_numba.series(highs, lows, closes, volumes, anchor_array, levels, sigmas)
+        kernel = (
+            avwap_numba.series_parallel if shape[0] >= PARALLEL_MIN_SYMBOLS else avwap_numba.series_serial
+        )
+        kernel(highs, lows, closes, volumes, anchor_array, levels, sigmas)
     elif engine == "numpy":
         _series_numpy(highs, lows, closes, volumes, anchor_array, levels, sigmas)
     else:

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+
+from avwap.signals.numba_runtime import njit, prange
 
 FloatArray = npt.NDArray[np.float64]
 Step = tuple[int, float, float, float]

@@ -134,6 +134,26 @@ def test_parallel_kernel_is_bit_identical_to_serial() -> None:
     np.testing.assert_array_equal(via_api.avwap, outputs[0][0])
 
 
+def test_series_kernels_serial_and_parallel_are_bit_identical() -> None:
+    """A chart's one-symbol series takes the serial kernel; many symbols the parallel one: same numbers."""
+    rng = np.random.default_rng(11)
+    close = 100 + np.cumsum(rng.normal(0, 1, (70, 120)), axis=1)
+    high, low, volume = close + 0.5, close - 0.5, rng.uniform(0, 1e6, close.shape)
+    volume[3, 40] = 0.0
+    anchors = rng.integers(-1, 130, (70, 4))
+    shape = (70, 4, 120)
+    serial, parallel = (np.empty(shape), np.empty(shape)), (np.empty(shape), np.empty(shape))
+    avwap_numba.series_serial(high, low, close, volume, anchors, *serial)
+    avwap_numba.series_parallel(high, low, close, volume, anchors, *parallel)
+    for one, other in zip(serial, parallel, strict=True):
+        np.testing.assert_array_equal(one, other)
+    single = avwap_series(high[5:6], low[5:6], close[5:6], volume[5:6], anchors[5:6])  # 1 symbol: serial
+    np.testing.assert_array_equal(single.avwap[0], serial[0][5])
+    np.testing.assert_array_equal(single.sigma[0], serial[1][5])
+    reference = avwap_series(high, low, close, volume, anchors, engine="numpy")
+    np.testing.assert_allclose(serial[0], reference.avwap, rtol=1e-9, equal_nan=True)
+
+
 def test_reference_point_matches_the_table() -> None:
     point = reference_point(HIGH[0], LOW[0], CLOSE[0], VOLUME[0], anchor=0, bar=3, slope_bars=2)
     assert point.avwap == pytest.approx(11.2) and point.sigma == pytest.approx(math.sqrt(0.96))
