@@ -34,6 +34,7 @@ from avwap.backtest.market import BacktestMarketData
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.backtest.sessions import trade_daily_session, trade_intraday_session
 from avwap.backtest.snapshots import write_snapshot
+from avwap.control.portfolio.records import PortfolioDecisionBatch
 from avwap.core.calendar import nyse
 from avwap.core.clock import SimulatedClock
 from avwap.core.config import Config
@@ -45,6 +46,7 @@ from avwap.execution.fill_model import FillModel
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
 from avwap.integrations.slack.notifier import RecordingNotifier
+from avwap.jobs.portfolio_decide import build_batch, write_batch
 from avwap.ledger import record_ids
 from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
@@ -83,6 +85,7 @@ class BacktestResult:
     candidates: dict[dt.date, tuple[str, ...]] = field(default_factory=dict)
     data_hash: str = ""
     cycles: int = 0
+    decisions: dict[dt.date, PortfolioDecisionBatch] = field(default_factory=dict)
 
 
 def data_hashes_by_date(daily: pd.DataFrame) -> dict[dt.date, str]:
@@ -135,6 +138,7 @@ class BacktestEngine:
         # Detected once (git describe per artifact would dominate a long run) and pinned in every artifact.
         self.code_version = code_version or detect_code_version()
         store = BarStore(data_root)
+        self.data_root = Path(data_root)
         wanted = None if universe is None else sorted({*universe, self.rules.benchmark_symbol})
         daily = store.read("1d", symbols=wanted, end=end)
         if daily.empty:
@@ -172,6 +176,14 @@ class BacktestEngine:
         )
         self.intraday_strategies = enabled_strategies(config)
         self.result = BacktestResult(config=config, sessions=self.sessions, data_hash=self.data_hash)
+
+    def decide(self, day: dt.date) -> None:
+        """The pre-open portfolio decisions (roadmap 2A, what ``avwap portfolio decide`` and the demo run),
+        right after the morning's candidates: against the previous close's snapshot, recorded in the run's
+        decisions ledger and artifact, and enforced by the cycle when PORTFOLIO_DECISION_ENFORCE=1."""
+        batch = build_batch(self.config, BACKTEST, day, self.clock, data_dir=self.data_root)
+        write_batch(self.config, batch, self.clock)
+        self.result.decisions[day] = batch
 
     def visible_data_hash(self, day: dt.date) -> str:
         """The hash of the daily bars dated up to ``day``: what an artifact of ``day`` may depend on (the
@@ -283,6 +295,7 @@ class BacktestEngine:
         everything = self.scan_all()
         for index, day in enumerate(self.sessions, start=1):
             self.write_watchlist(day, everything[day])
+            self.decide(day)
             self.note_missing_bars(day)
             self.result.resolutions[day] = self.trade(day)
             self.result.snapshots.append(

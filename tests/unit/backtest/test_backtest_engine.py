@@ -297,3 +297,40 @@ def test_the_command_writes_a_run_folder_and_prints_json(market: Path, tmp_path:
     }
     refused = CliRunner().invoke(app, [*arguments, "--out", str(out), "--resolution", "5m"])
     assert refused.exit_code == EXIT_DATA  # no 5-minute bars on those sessions
+
+
+def test_the_decision_layer_runs_each_morning_and_is_enforced_when_asked(
+    market: Path, tmp_path: Path
+) -> None:
+    """Roadmap 2A/2B inside the backtest: a decision batch per session (artifact + ledger), and with
+    PORTFOLIO_DECISION_ENFORCE=1 only ALLOWed candidates are entered."""
+    shadow = run(market, tmp_path / "shadow", DAILY_FROM, DAILY_TO, "1d")
+    home = tmp_path / "shadow" / "home"
+    days = [day.isoformat() for day in shadow.result.sessions]
+    written = sorted(
+        path.stem for path in (home / "artifacts" / "portfolio_decisions" / BACKTEST).glob("2*.json")
+    )
+    assert written == days
+    assert sorted(path.stem for path in (home / "ledger" / "PORTFOLIO_DECISIONS").glob("*.jsonl")) == days
+    assert set(shadow.result.decisions) == set(shadow.result.sessions)
+    first = shadow.result.decisions[shadow.result.sessions[0]]
+    assert first.input_reasons  # no snapshot before the first session: every candidate blocked, with why
+    enforced = run(market, tmp_path / "enforced", DAILY_FROM, DAILY_TO, "1d", PORTFOLIO_DECISION_ENFORCE="1")
+    allowed = {
+        (day, item.symbol)
+        for day, batch in enforced.result.decisions.items()
+        for item in batch.decisions
+        if item.verdict.value == "ALLOW" and item.strategy_id == "S1_AVWAP_CORE"
+    }
+    entries = [
+        (record.date_ny, record.symbol)
+        for record in book(tmp_path / "enforced")
+        if isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY
+    ]
+    assert entries and all(entry in allowed for entry in entries)
+    shadow_entries = [
+        record
+        for record in book(tmp_path / "shadow")
+        if isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY
+    ]
+    assert shadow_entries  # without enforcement the run trades (the enforced assertion is not vacuous there)
