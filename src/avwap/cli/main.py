@@ -51,6 +51,7 @@ COMMAND_NAMES: Final = {
     "watchlist": "avwap.cli.watchlist_command",
     "execute": "avwap.cli.execute_command",
     "portfolio": "avwap.cli.portfolio_command",
+    "backtest": "avwap.cli.backtest_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
