@@ -32,7 +32,12 @@ from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.backtest.fill_rules import BAR_MISSING_CODE, record_fill_rules
 from avwap.backtest.market import BacktestMarketData
 from avwap.backtest.scan_panel import scan_all_dates
-from avwap.backtest.sessions import trade_daily_session, trade_intraday_session
+from avwap.backtest.sessions import (
+    fund_once,
+    replay_dependencies,
+    trade_daily_session,
+    trade_intraday_session,
+)
 from avwap.backtest.snapshots import write_snapshot
 from avwap.control.portfolio.records import PortfolioDecisionBatch
 from avwap.core.calendar import nyse
@@ -41,17 +46,13 @@ from avwap.core.config import Config
 from avwap.core.errors import DataError
 from avwap.data.store import BarStore
 from avwap.execution.book import BookRecorder
-from avwap.execution.context import CycleDependencies
 from avwap.execution.fill_model import FillModel
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
-from avwap.integrations.slack.notifier import RecordingNotifier
 from avwap.jobs.portfolio_decide import build_batch, write_batch
-from avwap.ledger import record_ids
 from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
-from avwap.ledger.record_enums import CashMovementKind
-from avwap.ledger.records import CashMovement, Note
+from avwap.ledger.records import Note
 from avwap.ledger.router import Ledger
 from avwap.signals.scan_records import Candidate, ScanResult
 from avwap.signals.scan_rules import ScanRules
@@ -164,16 +165,7 @@ class BacktestEngine:
         tradable = frozenset(daily["symbol"].astype(str).unique())
         self.broker = SimBroker(self.clock, sim_settings(config, tradable))
         self.book = BookRecorder(Ledger(config.ledger_dir), BACKTEST)
-        self.deps = CycleDependencies(
-            config=config,
-            clock=self.clock,
-            book=self.book,
-            broker=self.broker,
-            market=self.market,
-            notifier=RecordingNotifier(),
-            artifacts_dir=config.artifacts_dir,
-            state_dir=config.state_dir,
-        )
+        self.deps = replay_dependencies(config, self.clock, self.book, self.broker, self.market)
         self.intraday_strategies = enabled_strategies(config)
         self.result = BacktestResult(config=config, sessions=self.sessions, data_hash=self.data_hash)
 
@@ -195,20 +187,14 @@ class BacktestEngine:
     # ----------------------------------------------------------------- steps
 
     def fund(self) -> None:
-        day, amount = self.sessions[0], self.config.starting_cash
-        movement = record_ids.cash_movement_id(
-            book_id=BACKTEST, date_ny=day, kind=CashMovementKind.DEPOSIT, amount=amount, reference="backtest"
-        )
-        self.book.record(
-            CashMovement(
-                book_id=BACKTEST,
-                date_ny=day,
-                ts=self.clock.now(),
-                movement_id=movement,
-                kind=CashMovementKind.DEPOSIT,
-                amount=amount,
-                reason="backtest funding",
-            )
+        """Deposit the starting cash once (the broker starts with the same amount)."""
+        fund_once(
+            self.book,
+            self.clock,
+            self.sessions[0],
+            self.config.starting_cash,
+            reference="backtest",
+            reason="backtest funding",
         )
 
     def scan_all(self) -> dict[dt.date, tuple[Candidate, ...]]:

@@ -20,16 +20,65 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 import pandas as pd
 
 from avwap.core.calendar import nyse
 from avwap.core.clock import SimulatedClock
+from avwap.core.config import Config
+from avwap.execution.book import BookRecorder
 from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport, run_cycle
+from avwap.execution.market_protocol import MarketData
 from avwap.execution.sim_broker import SimBroker
+from avwap.integrations.slack.notifier import RecordingNotifier
+from avwap.ledger import record_ids
+from avwap.ledger.record_enums import CashMovementKind
+from avwap.ledger.records import CashMovement
 from avwap.strategies.s1_trigger import entry_window
+
+
+def replay_dependencies(
+    config: Config, clock: SimulatedClock, book: BookRecorder, broker: SimBroker, market: MarketData
+) -> CycleDependencies:
+    """The production cycle's dependencies for a replay (the demo, the backtest): a simulated clock and
+    broker, in-memory market data, and a recording notifier in place of Slack."""
+    return CycleDependencies(
+        config=config,
+        clock=clock,
+        book=book,
+        broker=broker,
+        market=market,
+        notifier=RecordingNotifier(),
+        artifacts_dir=config.artifacts_dir,
+        state_dir=config.state_dir,
+    )
+
+
+def fund_once(
+    book: BookRecorder, clock: SimulatedClock, day: dt.date, amount: Decimal, *, reference: str, reason: str
+) -> None:
+    """Deposit ``amount`` into a replayed book on ``day`` unless that deposit is already recorded (the
+    simulated broker starts with the same cash)."""
+    movement = record_ids.cash_movement_id(
+        book_id=book.book_id, date_ny=day, kind=CashMovementKind.DEPOSIT, amount=amount, reference=reference
+    )
+    if movement in book.state.movement_ids:
+        return
+    book.record(
+        CashMovement(
+            book_id=book.book_id,
+            date_ny=day,
+            ts=clock.now(),
+            movement_id=movement,
+            kind=CashMovementKind.DEPOSIT,
+            amount=amount,
+            reason=reason,
+        )
+    )
+
 
 BAR_MINUTES: Final = 5
 BAR_STEP: Final = dt.timedelta(minutes=BAR_MINUTES)

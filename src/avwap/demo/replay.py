@@ -17,7 +17,7 @@ from typing import Any, Final
 import pandas as pd
 
 from avwap.analytics.portfolio import PortfolioSnapshot
-from avwap.backtest.sessions import trade_intraday_session
+from avwap.backtest.sessions import fund_once, replay_dependencies, trade_intraday_session
 from avwap.core.calendar import nyse
 from avwap.core.clock import SimulatedClock
 from avwap.core.config import Config, ExecutionMode, load_config
@@ -28,18 +28,13 @@ from avwap.data.store import BarStore
 from avwap.demo.snapshots import write_snapshot
 from avwap.execution.book import BookRecorder
 from avwap.execution.broker_view import SimBrokerView
-from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport
 from avwap.execution.market_data import FrameMarketData
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
-from avwap.integrations.slack.notifier import RecordingNotifier
 from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
 from avwap.jobs.portfolio_decide import build_batch, write_batch
-from avwap.ledger import record_ids
 from avwap.ledger.paths import PAPER_SIM, ledger_file
-from avwap.ledger.record_enums import CashMovementKind
-from avwap.ledger.records import CashMovement
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.scanning.job import run_scan
 
@@ -146,16 +141,7 @@ class Replay:
         self.clock = SimulatedClock(first_open - PRE_OPEN - dt.timedelta(minutes=1))
         self.broker = SimBroker(self.clock, SimBrokerSettings(starting_cash=config.starting_cash))
         self.book = BookRecorder(Ledger(config.ledger_dir), PAPER_SIM)
-        self.deps = CycleDependencies(
-            config=config,
-            clock=self.clock,
-            book=self.book,
-            broker=self.broker,
-            market=self.market,
-            notifier=RecordingNotifier(),
-            artifacts_dir=config.artifacts_dir,
-            state_dir=config.state_dir,
-        )
+        self.deps = replay_dependencies(config, self.clock, self.book, self.broker, self.market)
         self.result = ReplayResult(config=config, sessions=self.sessions, market=self.market)
         # How the evening reconciliation reads the broker: the live simulator, read-only (a test swaps in a
         # failing view to see an incomplete report and its alert).
@@ -163,26 +149,13 @@ class Replay:
 
     def fund(self) -> None:
         """Deposit the starting cash once (the broker starts with the same amount)."""
-        day, amount = self.sessions[0], self.config.starting_cash
-        movement = record_ids.cash_movement_id(
-            book_id=PAPER_SIM,
-            date_ny=day,
-            kind=CashMovementKind.DEPOSIT,
-            amount=amount,
+        fund_once(
+            self.book,
+            self.clock,
+            self.sessions[0],
+            self.config.starting_cash,
             reference="demo funding",
-        )
-        if movement in self.book.state.movement_ids:
-            return
-        self.book.record(
-            CashMovement(
-                book_id=PAPER_SIM,
-                date_ny=day,
-                ts=self.clock.now(),
-                movement_id=movement,
-                kind=CashMovementKind.DEPOSIT,
-                amount=amount,
-                reason="demo funding",
-            )
+            reason="demo funding",
         )
 
     def morning_scan(self, day: dt.date) -> None:

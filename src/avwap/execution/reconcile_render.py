@@ -66,6 +66,24 @@ def _text(value: object) -> str:
     return "-" if value is None else str(to_plain(value))
 
 
+DRIFT_COLUMNS: Final = ("code", "symbol", "reference", "ledger", "broker", "detail")
+
+
+def drift_rows(report: ReconciliationReport) -> list[tuple[str, str, str, str, str, str]]:
+    """One row of text per drift item, in the report's order (the table and the HTML form show these)."""
+    return [
+        (
+            str(item.code),
+            item.symbol or "-",
+            item.reference,
+            _text(item.ledger_value),
+            _text(item.broker_value),
+            item.detail,
+        )
+        for item in report.items
+    ]
+
+
 def render_table(report: ReconciliationReport) -> str:
     """The report as aligned plain text: a header, then one row per drift item."""
     header = f"Reconciliation {report.book_id} {report.date_ny.isoformat()} as of {_text(report.as_of)}"
@@ -77,18 +95,7 @@ def render_table(report: ReconciliationReport) -> str:
         lines.append("cash: not compared (the ledger records no funding)")
     if not report.items:
         return "\n".join([*lines, "no drift"]) + "\n"
-    rows = [("code", "symbol", "reference", "ledger", "broker", "detail")]
-    rows += [
-        (
-            str(item.code),
-            item.symbol or "-",
-            item.reference,
-            _text(item.ledger_value),
-            _text(item.broker_value),
-            item.detail,
-        )
-        for item in report.items
-    ]
+    rows = [DRIFT_COLUMNS, *drift_rows(report)]
     widths = [max(len(row[column]) for row in rows) for column in range(5)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)]

@@ -58,7 +58,7 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError, DataError
 from avwap.ledger.atomic import atomic_write_json, build_provenance
-from avwap.ledger.paths import PORTFOLIO_DECISIONS
+from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, list_ledger_files
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
@@ -270,7 +270,8 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
     The decisions ledger is append-only by day: once a later day holds records, an earlier day can no
     longer be decided (its file would have to change under the later one's anchor), so that is refused
     before anything is written."""
-    newer = _newest_ledger_day(config.ledger_dir / PORTFOLIO_DECISIONS)
+    recorded_days = list_ledger_files(config.ledger_dir, PORTFOLIO_DECISIONS)
+    newer = ledger_date(recorded_days[-1]) if recorded_days else None
     if newer is not None and newer > batch.date_ny:
         raise DataError(
             f"the decisions ledger already records {newer.isoformat()}: deciding the earlier day "
@@ -302,17 +303,6 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
         # only forward: re-deciding an older day must not make it "latest"
         atomic_write_json(latest_path(config.artifacts_dir, batch.book_id), pointer, provenance)
     return path, digest
-
-
-def _newest_ledger_day(folder: Path) -> dt.date | None:
-    """The NY date of the newest day file of a ledger stream (None: the stream is empty)."""
-    days = []
-    for path in folder.glob("*.jsonl"):
-        try:
-            days.append(dt.date.fromisoformat(path.stem))
-        except ValueError:
-            continue
-    return max(days, default=None)
 
 
 def _pointer_date(path: Path) -> dt.date:

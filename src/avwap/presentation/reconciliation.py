@@ -11,6 +11,7 @@ from pathlib import Path
 
 from avwap.core.canonical import to_plain
 from avwap.core.files import atomic_write_bytes
+from avwap.execution.reconcile_render import DRIFT_COLUMNS, drift_rows
 from avwap.execution.reconcile_schema import ReconciliationReport
 from avwap.ledger.atomic import Provenance
 from avwap.ledger.paths import validate_name
@@ -41,20 +42,7 @@ def reconciliation_section(report: ReconciliationReport) -> Section:
     if counts:
         tables.append(Table("Drift by code", ["drift code", "items"], counts))
     if report.items:
-        rows = [
-            [
-                str(item.code),
-                item.symbol or "-",
-                item.reference,
-                _text(item.ledger_value),
-                _text(item.broker_value),
-                item.detail,
-            ]
-            for item in report.items
-        ]
-        tables.append(
-            Table("Drift items", ["code", "symbol", "reference", "ledger", "broker", "detail"], rows)
-        )
+        tables.append(Table("Drift items", DRIFT_COLUMNS, [list(row) for row in drift_rows(report)]))
     return Section(f"Reconciliation {report.book_id} {report.date_ny.isoformat()}", tables=tables,
                    paragraphs=paragraphs)  # fmt: skip
 
