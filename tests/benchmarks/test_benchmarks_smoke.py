@@ -138,6 +138,8 @@ def test_benchmark_smoke_run(name: str) -> None:
     summary = json.loads(completed.stdout)
     assert summary["smoke"] is True
     result = summary["benchmarks"][name]
+    if "skipped" in result:  # a benchmark over ../shared/data says why it could not run (data absent)
+        pytest.skip(f"{name}: {result['skipped']}")
     keys, check = EXPECTED[name]
     assert keys <= set(result), f"missing keys: {sorted(keys - set(result))}"
     assert result["smoke"] is True and result["wall_seconds"] > 0
