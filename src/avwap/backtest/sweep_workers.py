@@ -24,6 +24,7 @@ from avwap.core.errors import AvwapError, SweepError
 
 START_TIMEOUT_SECONDS: Final = 120.0
 PROBE_TIMEOUT_SECONDS: Final = 5.0
+SHUTDOWN_SECONDS: Final = 60.0
 OBJECT_STORE_BYTES: Final = 100 * 1024 * 1024  # results are small; Ray's minimum is 75 MB
 RunFunction = Callable[[RunTask], RunPayload]
 
@@ -58,7 +59,8 @@ def executor(workers: Workers, function: RunFunction = run_task) -> Iterator[Run
     if not workers.uses_ray:
         yield lambda tasks: [function(task) for task in tasks]
         return
-    ray = start_ray(workers)
+    session = start_ray(workers)
+    ray = session.ray
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(function)
 
@@ -68,7 +70,7 @@ def executor(workers: Workers, function: RunFunction = run_task) -> Iterator[Run
 
         yield run
     finally:
-        ray.shutdown()
+        session.shutdown()
 
 
 def execute(tasks: Sequence[RunTask], workers: Workers, function: RunFunction = run_task) -> list[RunPayload]:
@@ -106,8 +108,8 @@ def probe_address(address: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
         ) from None
 
 
-def start_ray(workers: Workers) -> Any:
-    """The imported ``ray`` module, initialized; SweepError if it does not start within the deadline."""
+def start_ray(workers: Workers) -> RayThread:
+    """Ray, initialized (``.ray``: the module); SweepError if it does not start within the deadline."""
     try:
         import ray
     except ImportError as error:
@@ -123,29 +125,47 @@ def start_ray(workers: Workers) -> Any:
         if workers.address != "auto":
             probe_address(workers.address)
         options["address"] = workers.address
-    _init_with_deadline(ray, options, workers)
-    return ray
+    session = RayThread(ray, options)
+    session.start(workers)
+    return session
 
 
-def _init_with_deadline(ray: Any, options: dict[str, Any], workers: Workers) -> None:
-    # ray.init has no timeout of its own and retries a silent address for minutes: run it in a daemon
-    # thread and stop waiting at the deadline (the thread cannot be killed; the command fails anyway).
-    outcome: dict[str, BaseException] = {}
+class RayThread:
+    """``ray.init`` and ``ray.shutdown`` on one thread that lives as long as the sweep.
 
-    def start() -> None:
+    ray.init has no timeout of its own and retries a silent address for minutes, so it runs off the main
+    thread and the driver stops waiting at the deadline. The thread must then stay alive until the end:
+    Ray starts its local processes (GCS, raylet) with the parent-death signal set, which fires when the
+    *thread* that started them exits."""
+
+    def __init__(self, ray: Any, options: dict[str, Any]) -> None:
+        self.ray, self.options = ray, options
+        self.started, self.stop = threading.Event(), threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, name="ray-driver", daemon=True)
+
+    def _main(self) -> None:
         try:
-            ray.init(**options)
+            self.ray.init(**self.options)
         except BaseException as error:  # handed to the waiting thread
-            outcome["error"] = error
+            self.error = error
+            self.started.set()
+            return
+        self.started.set()
+        self.stop.wait()
+        self.ray.shutdown()
 
-    thread = threading.Thread(target=start, name="ray-init", daemon=True)
-    thread.start()
-    thread.join(workers.start_timeout)
-    if thread.is_alive():
-        raise SweepError(
-            f"Ray did not start within {workers.start_timeout:.0f} s ({workers.describe()}); "
-            "check the address and `ray status`, or run with --workers 1"
-        )
-    if "error" in outcome:
-        error = outcome["error"]
-        raise SweepError(f"Ray failed to start ({workers.describe()}): {type(error).__name__}: {error}")
+    def start(self, workers: Workers) -> None:
+        self.thread.start()
+        if not self.started.wait(workers.start_timeout):
+            raise SweepError(
+                f"Ray did not start within {workers.start_timeout:.0f} s ({workers.describe()}); "
+                "check the address and `ray status`, or run with --workers 1"
+            )
+        if self.error is not None:
+            error = self.error
+            raise SweepError(f"Ray failed to start ({workers.describe()}): {type(error).__name__}: {error}")
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        self.thread.join(SHUTDOWN_SECONDS)
