@@ -31,8 +31,8 @@ from avwap.backtest.sweep_tables import (
     window_json,
     windows_csv,
 )
-from avwap.backtest.sweep_tasks import RunPayload, RunTask
-from avwap.backtest.sweep_workers import Runner, Workers, executor
+from avwap.backtest.sweep_tasks import RunPayload, RunTask, run_task
+from avwap.backtest.sweep_workers import RunFunction, Runner, Workers, executor
 from avwap.backtest.walk_forward import METRICS, WalkForwardSpec, Window, choose, walk_forward_windows
 from avwap.core.canonical import pretty_json
 from avwap.core.config import SETTINGS
@@ -108,8 +108,9 @@ def task(request: SweepRequest, key: str, item: ParameterSet, start: dt.date, en
     )
 
 
-def run_sweep(request: SweepRequest, workers: Workers) -> SweepOutcome:
-    """Run the grid (or the walk-forward) and write the sweep folder."""
+def run_sweep(request: SweepRequest, workers: Workers, function: RunFunction = run_task) -> SweepOutcome:
+    """Run the grid (or the walk-forward) and write the sweep folder. ``function`` runs one task (the
+    backtest engine; tests pass a stand-in with known figures)."""
     check_request(request)
     windows = (
         walk_forward_windows(request.walk_forward, request.start, request.end)
@@ -117,7 +118,7 @@ def run_sweep(request: SweepRequest, workers: Workers) -> SweepOutcome:
         else []
     )
     folder = prepare_sweep_folder(request.out)
-    with executor(workers) as run:
+    with executor(workers, function) as run:
         if request.walk_forward is None:
             tasks = [task(request, item.id, item, request.start, request.end) for item in request.grid.sets]
             tables = SweepTables(results=results_rows(request.grid, run(tasks), request.metric))
