@@ -74,7 +74,7 @@ def test_unknown_keys_and_bad_values_name_the_key(mapping: dict[str, Any], varia
 
 def test_load_grid_reads_toml_and_names_the_option_on_a_bad_file(tmp_path: Path) -> None:
     path = tmp_path / "grid.toml"
-    path.write_text('STOP_BUFFER = [0.05, 0.2]\n[scan]\nmax_distance = [0.05]\n', encoding="utf-8")
+    path.write_text("STOP_BUFFER = [0.05, 0.2]\n[scan]\nmax_distance = [0.05]\n", encoding="utf-8")
     assert len(load_grid(path).sets) == 2
     path.write_text("STOP_BUFFER = [0.05,\n", encoding="utf-8")
     with pytest.raises(ConfigurationError) as raised:

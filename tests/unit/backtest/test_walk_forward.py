@@ -112,7 +112,9 @@ def test_walk_forward_chooses_on_training_windows_and_reports_stitched_out_of_sa
         for day in nyse().sessions(row.window.test_start, row.window.test_end):
             expected *= 1 + DAILY[row.chosen][0 if day < REGIME_CHANGE else 1]
     assert outcome.tables.stitched is not None
-    assert math.isclose(outcome.tables.stitched["total_return"] or 0.0, expected - 1, abs_tol=1e-9)  # rounded to 10 decimals
+    assert math.isclose(
+        outcome.tables.stitched["total_return"] or 0.0, expected - 1, abs_tol=1e-9
+    )  # rounded to 10 decimals
     # Only the chosen sets ran out of sample; every set ran on every training window.
     runs = sorted(path.name for path in (tmp_path / "sweep").glob("*.json"))
     assert runs == ["results.json", "walk_forward.json"]
@@ -120,7 +122,9 @@ def test_walk_forward_chooses_on_training_windows_and_reports_stitched_out_of_sa
     assert [window["chosen"] for window in written["windows"]] == ["p000", "p000", "p001", "p001"]
     assert len(written["training_runs"]) == 8
     csv_lines = (tmp_path / "sweep" / "walk_forward.csv").read_text(encoding="utf-8").splitlines()
-    assert csv_lines[0].startswith("window,train_from,train_to,test_from,test_to,chosen,in_sample_total_return")
+    assert csv_lines[0].startswith(
+        "window,train_from,train_to,test_from,test_to,chosen,in_sample_total_return"
+    )
     assert len(csv_lines) == 5
     report = (tmp_path / "sweep" / "report.html").read_text(encoding="utf-8")
     assert "Walk-forward" in report and "In-sample vs out-of-sample" in report and "<svg" in report
@@ -131,10 +135,12 @@ def test_choose_prefers_defined_then_higher_then_grid_order() -> None:
         return RunPayload(parameter_id, parameter_id, {"sharpe": sharpe}, (), (), ())
 
     order = {"p000": 0, "p001": 1, "p002": 2}
-    assert choose([payload("p000", None), payload("p001", 0.5), payload("p002", 1.5)], "sharpe", order).key == (
-        "p002"
-    )
-    assert choose([payload("p002", 1.0), payload("p001", 1.0)], "sharpe", order).key == "p001"  # tie: grid order
+    assert choose(
+        [payload("p000", None), payload("p001", 0.5), payload("p002", 1.5)], "sharpe", order
+    ).key == ("p002")
+    assert (
+        choose([payload("p002", 1.0), payload("p001", 1.0)], "sharpe", order).key == "p001"
+    )  # tie: grid order
     assert choose([payload("p001", None), payload("p000", None)], "sharpe", order).key == "p000"
 
 
