@@ -21,7 +21,9 @@ from avwap.cli.backtest_command import (
 )
 from avwap.cli.output import EXIT_USAGE, JSON_OPTION, fail, print_json, print_table, run_guarded
 
-GRID_OPTION = typer.Option(..., "--grid", help="TOML file: a list of values per Config key (scan rules in a scan table).")
+GRID_OPTION = typer.Option(
+    ..., "--grid", help="TOML file: a list of values per Config key (scan rules in a scan table)."
+)
 SWEEP_OUT_OPTION = typer.Option(
     Path("var/backtest-sweep"), "--out", help="Sweep folder (reset by each sweep)."
 )

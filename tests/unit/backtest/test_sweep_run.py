@@ -109,6 +109,7 @@ def test_csv_and_report_with_a_heatmap_and_no_external_assets(in_process: Path) 
     assert "https://" not in report and "<script src" not in report
 
 
+@pytest.mark.slow
 def test_reruns_are_byte_identical(in_process: Path, market: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     run_sweep(request_for(market, again), Workers(count=1))

@@ -79,7 +79,7 @@ def test_ray_that_does_not_start_in_time_is_a_sweep_error(monkeypatch: pytest.Mo
 
 def test_ray_that_fails_to_start_is_a_sweep_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", FakeRay(RuntimeError("no space for the object store")))
-    with pytest.raises(SweepError, match="Ray failed to start .*no space for the object store"):
+    with pytest.raises(SweepError, match=r"Ray failed to start .*no space for the object store"):
         execute([a_task()], Workers(count=2, start_timeout=10))
 
 

@@ -5,6 +5,7 @@ and the date (a stand-in for the engine, so every figure can be computed by hand
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_windows_roll_by_the_test_span_and_the_last_is_cut_at_the_end() -> None:
     ]
     assert [window.name for window in windows] == ["w00", "w01"]
     # Test windows tile [from + train, to] without gap or overlap.
-    for earlier, later in zip(windows, windows[1:], strict=False):
+    for earlier, later in itertools.pairwise(windows):
         assert later.test_start == earlier.test_end + dt.timedelta(days=1)
     with pytest.raises(ConfigurationError, match="shorter than one training window"):
         walk_forward_windows(parse_walk_forward("train=2y,test=6m"), D(2020, 1, 1), D(2021, 12, 31))
