@@ -19,6 +19,7 @@ settings, then ``scan.*``; values in the file's order; the last key varies faste
 from __future__ import annotations
 
 import itertools
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ NOT_SWEEPABLE: Final = frozenset(
     | {spec.variable for spec in SETTINGS if spec.secret}
 )
 SETTINGS_BY_VARIABLE: Final = {spec.variable: spec for spec in SETTINGS}
+MAX_SETS: Final = 10_000  # each set is a full backtest; a grid this large is a typo, not a plan
 Scalar = int | float | str | bool
 
 
@@ -142,6 +144,9 @@ def grid_from_mapping(data: Mapping[str, Any]) -> ParameterGrid:
     values.update(_scan_keys(data.get(SCAN_TABLE, {})))
     if not values:
         raise ConfigurationError("--grid", "the grid lists no parameter")
+    size = math.prod(len(options) for options in values.values())
+    if size > MAX_SETS:
+        raise ConfigurationError("--grid", f"{size} parameter sets (at most {MAX_SETS})")
     keys = tuple(sorted(key for key in values if not key.startswith(SCAN_PREFIX)))
     keys += tuple(sorted(key for key in values if key.startswith(SCAN_PREFIX)))
     combinations = itertools.product(*(values[key] for key in keys))

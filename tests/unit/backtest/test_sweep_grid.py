@@ -64,6 +64,7 @@ def test_a_set_becomes_config_settings_and_scan_rules() -> None:
         ({"scan": {"top_n": [0]}}, "scan.top_n"),  # ScanRules' own check
         ({"scan": [1]}, "scan"),
         ({}, "--grid"),
+        ({"STOP_BUFFER": list(range(100)), "MAX_POSITIONS": list(range(101))}, "--grid"),  # 10,100 sets
     ],
 )
 def test_unknown_keys_and_bad_values_name_the_key(mapping: dict[str, Any], variable: str) -> None:
