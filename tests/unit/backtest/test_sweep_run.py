@@ -176,3 +176,41 @@ def test_local_ray_with_two_workers_writes_the_same_bytes(
             request_for(market, tmp_path / "empty", start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 4)),
             Workers(count=2, start_timeout=180),
         )
+
+
+@pytest.mark.slow
+def test_walk_forward_through_the_engine_stitches_the_chosen_test_runs(market: Path, tmp_path: Path) -> None:
+    """Two windows (train one month, test two weeks) on the synthetic market: each test run is the chosen
+    set's normal run folder, and the stitched curve chains exactly their equity.csv files."""
+    from avwap.backtest.walk_forward import parse_walk_forward
+
+    out = tmp_path / "walk"
+    request = request_for(
+        market,
+        out,
+        grid=grid_from_mapping({"MAX_POSITIONS": [1, 10]}),
+        start=dt.date(2026, 8, 3),
+        end=dt.date(2026, 9, 30),
+        walk_forward=parse_walk_forward("train=1m,test=2w"),
+    )
+    outcome = run_sweep(request, Workers(count=1))
+    rows = outcome.tables.windows
+    assert [(row.window.test_start, row.window.test_end) for row in rows] == [
+        (dt.date(2026, 9, 3), dt.date(2026, 9, 16)),
+        (dt.date(2026, 9, 17), dt.date(2026, 9, 30)),
+    ]
+    runs = sorted(path.name for path in (out / "runs").iterdir())
+    chosen = [f"{row.window.name}-test-{row.chosen}" for row in rows]
+    assert runs == sorted(["w00-train-p000", "w00-train-p001", "w01-train-p000", "w01-train-p001", *chosen])
+    growth = 1.0
+    for name in chosen:
+        lines = (out / "runs" / name / "equity.csv").read_text(encoding="utf-8").splitlines()[1:]
+        growth *= float(lines[-1].split(",")[1]) / 100_000
+    assert outcome.tables.stitched is not None and outcome.tables.curve is not None
+    assert outcome.tables.stitched["total_return"] == pytest.approx(growth - 1, abs=1e-9)
+    dates = outcome.tables.curve[0]
+    assert list(dates) == sorted(set(dates)) and dates[-1] == dt.date(2026, 9, 30)
+    for row in rows:  # the chosen set is the best training run of its window by the metric
+        trained = [run for run in outcome.tables.training if run["window"] == row.window.name]
+        best = max(run["total_return"] for run in trained)
+        assert row.in_sample["total_return"] == best
