@@ -40,7 +40,9 @@ from avwap.core.errors import ConfigurationError
 from avwap.core.files import atomic_write_bytes
 
 MARKER: Final = ".avwap-sweep"
-SETTING_NAMES: Final = frozenset(spec.variable for spec in SETTINGS)
+# The environment a run reads: the settings' own variables, secrets excluded (a backtest needs none, and
+# tasks travel to Ray workers).
+SETTING_NAMES: Final = frozenset(spec.variable for spec in SETTINGS if not spec.secret)
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ def check_request(request: SweepRequest) -> None:
 
 
 def task(request: SweepRequest, key: str, item: ParameterSet, start: dt.date, end: dt.date) -> RunTask:
-    # Only the settings' own variables travel to the workers (the rest of the environment is not theirs).
     environ = tuple(sorted((name, value) for name, value in request.environ.items() if name in SETTING_NAMES))
+    config_file = request.config_file or request.environ.get("AVWAP_CONFIG") or None
     return RunTask(
         key=key,
         parameters=item,
@@ -101,7 +103,7 @@ def task(request: SweepRequest, key: str, item: ParameterSet, start: dt.date, en
         data_root=str(Path(request.data_root).resolve()),
         out=str((request.out / "runs" / key).resolve()),
         environ=environ,
-        config_file=None if request.config_file is None else str(Path(request.config_file).resolve()),
+        config_file=None if config_file is None else str(Path(config_file).resolve()),
         universe=None if request.universe is None else tuple(request.universe),
         resolution=request.resolution,
         code_version=request.code_version,

@@ -48,7 +48,9 @@ def cell_color(value: float | None, low: float, high: float) -> str:
 def render_heatmap(heatmap: Heatmap) -> str:
     values = [value for value in heatmap.cells.values() if value is not None]
     low, high = (min(values), max(values)) if values else (0.0, 0.0)
-    width = LEFT + CELL_WIDTH * max(len(heatmap.x_values), 1) + 16
+    # Wide enough for the title and the axis line too (about 7 px a character at 12 px).
+    text = max(len(heatmap.title), len(heatmap.x_name) + len(heatmap.y_name) + 20)
+    width = LEFT + max(CELL_WIDTH * max(len(heatmap.x_values), 1), 7 * text) + 16
     height = TOP + CELL_HEIGHT * max(len(heatmap.y_values), 1) + 16
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '

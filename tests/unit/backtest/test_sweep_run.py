@@ -98,6 +98,23 @@ def test_each_set_is_a_normal_backtest_run_and_the_table_is_sorted(
     assert len({row["trade_count"] for row in rows} | {row["ending_equity"] for row in rows}) > 2
 
 
+def test_a_task_carries_settings_not_secrets_and_absolute_paths(market: Path, tmp_path: Path) -> None:
+    from avwap.backtest.sweep import task
+
+    config = tmp_path / "research.toml"
+    request = request_for(
+        market,
+        Path("relative-out"),
+        environ={**CAPS, "SLACK_BOT_TOKEN": "x", "AVWAP_CONFIG": str(config), "HOME": "/root"},
+    )
+    item = request.grid.sets[0]
+    shipped = task(request, item.id, item, START, END)
+    assert dict(shipped.environ) == CAPS  # no secret, no unrelated variable
+    assert shipped.config_file == str(config.resolve())  # AVWAP_CONFIG still applies, as a file
+    assert Path(shipped.out).is_absolute() and shipped.out.endswith("relative-out/runs/p000")
+    assert Path(shipped.data_root).is_absolute()
+
+
 def test_csv_and_report_with_a_heatmap_and_no_external_assets(in_process: Path) -> None:
     lines = (in_process / "results.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("rank,id,MAX_POSITIONS,STOP_BUFFER,total_return,cagr,sharpe")
