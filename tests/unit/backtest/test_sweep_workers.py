@@ -131,3 +131,31 @@ def test_the_thread_that_starts_ray_lives_until_shutdown(monkeypatch: pytest.Mon
     session.shutdown()
     assert not session.thread.is_alive()
     assert threads[0] == threads[1] != threading.get_ident()
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+def test_local_ray_and_a_cluster_address_take_the_same_path(
+    monkeypatch: pytest.MonkeyPatch, cluster: bool
+) -> None:
+    """Local: num_cpus, a small object store, no dashboard. --address: only the address (Ray refuses
+    resources for an existing cluster), after the probe found something listening."""
+    recorded: list[dict[str, Any]] = []
+
+    class RecordingRay(FakeRay):
+        def init(self, **options: Any) -> None:
+            recorded.append(options)
+
+    monkeypatch.setitem(sys.modules, "ray", RecordingRay())
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"127.0.0.1:{listener.getsockname()[1]}" if cluster else None
+        session = start_ray(Workers(count=2, address=address))
+        session.shutdown()
+    quiet = {"log_to_driver": False, "configure_logging": False}
+    if cluster:
+        assert recorded == [{**quiet, "address": address}]
+    else:
+        assert recorded == [
+            {**quiet, "num_cpus": 2, "object_store_memory": 100 * 1024 * 1024, "include_dashboard": False}
+        ]
