@@ -119,8 +119,11 @@ def run_sweep(request: SweepRequest, workers: Workers, function: RunFunction = r
         if request.walk_forward is not None
         else []
     )
-    folder = prepare_sweep_folder(request.out)
+    if request.out.exists() and any(request.out.iterdir()) and not (request.out / MARKER).exists():
+        raise ConfigurationError("--out", f"{request.out} is not empty and not a sweep folder")
     with executor(workers, function) as run:
+        # Reset only once the workers are up: a Ray that cannot start leaves the last sweep's folder intact.
+        folder = prepare_sweep_folder(request.out)
         if request.walk_forward is None:
             tasks = [task(request, item.id, item, request.start, request.end) for item in request.grid.sets]
             tables = SweepTables(results=results_rows(request.grid, run(tasks), request.metric))

@@ -178,6 +178,7 @@ def test_cli_sweep_json_csv_and_a_bad_grid_key(
 
 @pytest.mark.slow
 @pytest.mark.integration
+@pytest.mark.timeout(900)  # two Ray starts on a loaded 2-core machine; a Ray that never starts fails at 180 s
 def test_local_ray_with_two_workers_writes_the_same_bytes(
     in_process: Path, market: Path, tmp_path: Path
 ) -> None:
@@ -196,6 +197,7 @@ def test_local_ray_with_two_workers_writes_the_same_bytes(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_walk_forward_through_the_engine_stitches_the_chosen_test_runs(market: Path, tmp_path: Path) -> None:
     """Two windows (train one month, test two weeks) on the synthetic market: each test run is the chosen
     set's normal run folder, and the stitched curve chains exactly their equity.csv files."""

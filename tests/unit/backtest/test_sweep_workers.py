@@ -77,10 +77,23 @@ def test_ray_that_does_not_start_in_time_is_a_sweep_error(monkeypatch: pytest.Mo
         fake.release.set()
 
 
-def test_ray_that_fails_to_start_is_a_sweep_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ray_that_fails_to_start_is_a_sweep_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "ray", FakeRay(RuntimeError("no space for the object store")))
     with pytest.raises(SweepError, match=r"Ray failed to start .*no space for the object store"):
         execute([a_task()], Workers(count=2, start_timeout=10))
+    # A sweep whose Ray does not start leaves the previous sweep's folder as it was.
+    from avwap.backtest.sweep import MARKER, SweepRequest, run_sweep
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / MARKER).write_text("", encoding="utf-8")
+    (out / "results.json").write_text("{}", encoding="utf-8")
+    grid = grid_from_mapping({"STOP_BUFFER": [0.1]})
+    day = dt.date(2026, 9, 14)
+    request = SweepRequest(grid=grid, start=day, end=day, data_root=tmp_path, out=out, environ={})
+    with pytest.raises(SweepError):
+        run_sweep(request, Workers(count=2, start_timeout=10))
+    assert (out / "results.json").read_text(encoding="utf-8") == "{}"
 
 
 def test_one_worker_runs_in_process_without_ray(monkeypatch: pytest.MonkeyPatch) -> None:
