@@ -82,6 +82,13 @@ def _backtest(result: dict[str, Any]) -> None:
     assert daily.startswith("skipped: ") if isinstance(daily, str) else daily["sessions"] == 60
 
 
+def _backtest_sweep(result: dict[str, Any]) -> None:
+    assert result["parameter_sets"] == 4 and result["workers"] == 2
+    assert result["payloads_identical"] is True  # Ray and one process agree on every set's figures
+    assert result["ray"]["wall_seconds"] > 0 and result["in_process"]["wall_seconds"] > 0
+    assert result["speedup"] > 0 and result["empty_task_overhead_ms"] >= 0
+
+
 # name -> (keys the smoke result must hold, a check of its values)
 EXPECTED: dict[str, tuple[set[str], Check]] = {
     "avwap": (
@@ -96,6 +103,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     ),
     "backtest": ({"daily", "intraday"}, _backtest),
     "backtest_scan": ({"as_of_dates", "panel_scan", "day_by_day", "speedup"}, _backtest_scan),
+    "backtest_sweep": (
+        {"parameter_sets", "in_process", "ray", "speedup", "overhead_per_task_ms", "empty_task_overhead_ms"},
+        _backtest_sweep,
+    ),
     "cycle": (
         {"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms", "enforced"},
         _cycle,

@@ -28,6 +28,7 @@ from avwap.core.files import atomic_write_bytes
 from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
 from avwap.ledger.router import Ledger
+from avwap.signals.scan_rules import ScanRules
 
 MARKER: Final = ".avwap-backtest"
 
@@ -44,11 +45,15 @@ def prepare_folder(out: Path) -> Path:
     return out
 
 
-def backtest_config(environ: Mapping[str, str], out: Path, config_file: Path | None) -> Config:
-    """The normal Config (environment, then the TOML file), in the run folder's home, book BACKTEST."""
+def backtest_config(
+    environ: Mapping[str, str], out: Path, config_file: Path | None, **settings: Any
+) -> Config:
+    """The normal Config (environment, then the TOML file), in the run folder's home, book BACKTEST;
+    ``settings`` (by attribute, e.g. a sweep's parameter set) win over both."""
     return load_config(
         environ,
         config_file,
+        **settings,
         home=out / "home",
         state_dir_override=None,
         execution_mode=ExecutionMode.BACKTEST,
@@ -89,9 +94,12 @@ def run_backtest(
     resolution: Resolution = "auto",
     progress: Progress | None = None,
     code_version: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    rules: ScanRules | None = None,
 ) -> BacktestOutcome:
+    """One run; ``settings`` (Config attributes) and ``rules`` are the seam a parameter sweep varies."""
     folder = prepare_folder(out)
-    config = backtest_config(environ, folder, config_file)
+    config = backtest_config(environ, folder, config_file, **(settings or {}))
     version = code_version or detect_code_version()
     engine = BacktestEngine(
         config,
@@ -100,6 +108,7 @@ def run_backtest(
         end=end,
         resolution=resolution,
         universe=universe,
+        rules=rules,
         progress=progress,
         code_version=version,
     )

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import typer
 
-from avwap.cli.output import JSON_OPTION, print_json, print_table, run_guarded
+from avwap.cli.output import EXIT_USAGE, JSON_OPTION, fail, print_json, print_table, run_guarded
 
-FROM_OPTION = typer.Option(..., "--from", help="First session (YYYY-MM-DD).")
-TO_OPTION = typer.Option(..., "--to", help="Last session (YYYY-MM-DD).")
+FROM_OPTION = typer.Option(None, "--from", help="First session (YYYY-MM-DD); required.")
+TO_OPTION = typer.Option(None, "--to", help="Last session (YYYY-MM-DD); required.")
 DATA_OPTION = typer.Option(None, "--data", help="Bar store root (default: the config's data folder).")
 CONFIG_OPTION = typer.Option(None, "--config", help="A TOML config file (the normal Config settings).")
 UNIVERSE_OPTION = typer.Option(None, "--universe", help="A file with one symbol per line (default: all).")
@@ -30,11 +30,27 @@ def read_universe(path: Path | None) -> list[str] | None:
     return sorted({line.strip().upper() for line in lines if line.strip() and not line.startswith("#")})
 
 
+def required_dates(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    if start is None or end is None:
+        fail("--from and --to are required (YYYY-MM-DD)", EXIT_USAGE)
+    try:
+        return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError as error:
+        fail(f"--from/--to: {error}", EXIT_USAGE)
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("backtest")
+    from avwap.cli.backtest_sweep_command import register_sweep
+
+    backtest_app = typer.Typer(name="backtest", help="Backtest through the production cycle; sweeps.")
+    app.add_typer(backtest_app, name="backtest")
+    register_sweep(backtest_app)
+
+    @backtest_app.callback(invoke_without_command=True)
     def backtest(  # noqa: PLR0917 - one option each (typer passes them by name)
-        start: str = FROM_OPTION,
-        end: str = TO_OPTION,
+        context: typer.Context,
+        start: str | None = FROM_OPTION,
+        end: str | None = TO_OPTION,
         data: Path | None = DATA_OPTION,
         config_file: Path | None = CONFIG_OPTION,
         universe: Path | None = UNIVERSE_OPTION,
@@ -46,7 +62,11 @@ def register(app: typer.Typer) -> None:
 
         Writes ledgers, daily snapshots, trades (CSV/JSON), summary.json, provenance.json and report.html
         into --out. Progress (sessions/s) goes to stderr. Reruns of the same inputs are byte-identical.
+        `avwap backtest sweep --help`: a parameter grid on Ray, walk-forward.
         """
+        if context.invoked_subcommand is not None:
+            return
+        first, last = required_dates(start, end)
         from avwap.backtest.run import run_backtest
         from avwap.core.canonical import to_plain
         from avwap.core.config import load_config
@@ -63,8 +83,8 @@ def register(app: typer.Typer) -> None:
 
             outcome = run_backtest(
                 environ,
-                start=dt.date.fromisoformat(start),
-                end=dt.date.fromisoformat(end),
+                start=first,
+                end=last,
                 data_root=data_root,
                 out=out,
                 config_file=config_file,

@@ -9,7 +9,8 @@ Errors are grouped by what the operator must do about them::
     ├── BrokerError              broker said no, or could not be reached
     │   ├── BrokerRejectedError  the broker refused a request (4xx); never retried blindly
     │   └── BrokerUnavailableError  timeouts, 5xx, connection errors; state is unknown
-    └── LedgerIntegrityError     a ledger is corrupt; execution fails closed until repaired
+    ├── LedgerIntegrityError     a ledger is corrupt; execution fails closed until repaired
+    └── SweepError               a backtest sweep's workers (Ray) could not start or be reached
 
 Errors from dependencies are mapped once, at the boundary that calls them (``raise ... from e``).
 """
@@ -67,3 +68,8 @@ class LedgerIntegrityError(AvwapError):
         self.path = path
         self.line_number = line_number
         super().__init__(f"{path}:{line_number}: {message}")
+
+
+class SweepError(AvwapError):
+    """A backtest sweep could not run its parameter sets: Ray did not start in time, or the cluster at
+    ``--address`` could not be reached. Nothing was run; the message says what to check."""

@@ -35,6 +35,7 @@ class Section:
     charts: Sequence[Chart] = ()
     tables: Sequence[Table] = ()
     paragraphs: Sequence[str] = ()
+    figures: Sequence[str] = ()  # pre-rendered inline SVG (e.g. presentation.heatmap), placed after charts
 
 
 def render_table(table: Table) -> str:
@@ -70,5 +71,6 @@ def render_report(
         parts.extend(f"<p>{escape(paragraph)}</p>" for paragraph in section.paragraphs)
         parts.extend(render_table(table) for table in section.tables)
         parts.extend(f"<div>{render_chart(chart)}</div>" for chart in section.charts)
+        parts.extend(f"<div>{figure}</div>" for figure in section.figures)
     parts.append("</body></html>\n")
     return "\n".join(parts)
