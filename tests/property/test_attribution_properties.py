@@ -49,7 +49,15 @@ marks = st.dictionaries(st.sampled_from(SYMBOLS), prices, max_size=len(SYMBOLS))
 def _ledger(ops: list[tuple[int, str, str, Side, int, str, str]]) -> LedgerScript:
     script = LedgerScript().fund(DAYS[0], "100000")
     for day_index, strategy, symbol, side, quantity, price, commission in sorted(ops, key=lambda op: op[0]):
-        script.trade(DAYS[day_index], strategy, symbol, side, quantity, price, commission)
+        script.trade(
+            DAYS[day_index],
+            strategy,
+            symbol,
+            side=side,
+            quantity=quantity,
+            price=price,
+            commission=commission,
+        )
     return script
 
 
@@ -85,7 +93,9 @@ def test_strategy_totals_reconcile_to_the_portfolio_to_the_cent(
     for groups in (report.strategies, report.sleeves, report.symbols):
         for name in ("realized_pnl", "fees", "unrealized_change", "pnl", "drawdown_contribution"):
             assert sum((getattr(row, name) for row in groups), Decimal(0)) == getattr(report.portfolio, name)
-        assert sum((row.end_gross_exposure for row in groups), Decimal(0)) == report.portfolio.end_gross_exposure
+        assert (
+            sum((row.end_gross_exposure for row in groups), Decimal(0)) == report.portfolio.end_gross_exposure
+        )
     if report.drawdown is not None:
         assert report.portfolio.drawdown_contribution == report.drawdown.pnl
     assert report.portfolio.pnl == days[-1].portfolio.cumulative_pnl - (

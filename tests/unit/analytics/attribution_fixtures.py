@@ -66,6 +66,7 @@ class LedgerScript:
         day: dt.date,
         strategy_id: str,
         symbol: str,
+        *,
         side: Side,
         quantity: int,
         price: str,
