@@ -29,42 +29,34 @@ Public API::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import ROUND_FLOOR, Decimal
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Final
 
 import msgspec
 
-from avwap.analytics.portfolio import RATIO_PLACES, PortfolioSnapshot, build_snapshot
+from avwap.analytics.attribution_groups import ZERO, GroupAccounts, GroupDay, apportion
+from avwap.analytics.portfolio import PortfolioSnapshot, build_snapshot
 from avwap.analytics.portfolio_snapshots import held_positions
-from avwap.core.money import CENT
 from avwap.ledger.projection_fold import FoldAccumulator
 from avwap.ledger.projection_state import BookState
 from avwap.ledger.record_enums import CashMovementKind
 from avwap.ledger.records import CashMovement, Fill, PositionClosed, Record
 
+__all__ = [
+    "PORTFOLIO",
+    "ZERO",
+    "AttributionBuilder",
+    "DayAttribution",
+    "GroupDay",
+    "apportion",
+    "attribute_days",
+    "sleeve_of",
+]
+
 PORTFOLIO: Final = "PORTFOLIO"
-ZERO: Final = Decimal("0.00")  # money: cents, also when nothing happened
+DIMENSIONS: Final = ("strategy", "sleeve", "symbol", "strategy_symbol", PORTFOLIO)
 Key = tuple[str, str]  # (strategy_id, symbol)
-
-
-class GroupDay(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """One group's figures on one day. Day figures: ``realized_pnl`` (gross of fees), ``fees``,
-    ``unrealized_change``, ``pnl`` (= realized - fees + unrealized change) and ``contribution`` (pnl over the
-    previous close's equity). At the close: ``unrealized_pnl``, ``cumulative_pnl`` (since the book's first
-    record), exposures and open positions."""
-
-    name: str
-    realized_pnl: Decimal
-    fees: Decimal
-    unrealized_change: Decimal
-    pnl: Decimal
-    contribution: Decimal
-    unrealized_pnl: Decimal
-    cumulative_pnl: Decimal
-    gross_exposure: Decimal
-    net_exposure: Decimal
-    open_positions: int
 
 
 class DayAttribution(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -89,29 +81,6 @@ def sleeve_of(strategy_id: str, sleeves: Mapping[str, str] | None) -> str:
     return (sleeves or {}).get(strategy_id, strategy_id)
 
 
-def apportion(parts: Mapping[str, Decimal], target: Decimal) -> dict[str, Decimal]:
-    """Round ``parts`` to cents so that they add up to ``target`` (the cent-rounded total): each part is
-    floored, and the missing cents go to the largest remainders (ties: by name). Deterministic."""
-    floors = {name: value.quantize(CENT, rounding=ROUND_FLOOR) for name, value in parts.items()}
-    missing = (target - sum(floors.values(), ZERO)) / CENT
-    if missing != missing.to_integral_value() or not 0 <= missing <= len(parts):
-        raise ValueError(f"cannot apportion {target} over parts summing to {sum(parts.values(), ZERO)}")
-    ranked = sorted(parts, key=lambda name: (-(parts[name] - floors[name]), name))
-    for name in ranked[: int(missing)]:
-        floors[name] += CENT
-    return floors
-
-
-def _ratio(value: Decimal, base: Decimal) -> Decimal:
-    return (value / base).quantize(RATIO_PLACES) if base > 0 else ZERO.quantize(RATIO_PLACES)
-
-
-class _Cumulative(msgspec.Struct, frozen=True):
-    realized: Decimal = ZERO
-    fees: Decimal = ZERO
-    unrealized: Decimal = ZERO
-
-
 class AttributionBuilder:
     """Feeds a book's records day by day through the fold and values each close (see the module doc)."""
 
@@ -127,11 +96,11 @@ class AttributionBuilder:
         self.fold = FoldAccumulator(BookState(book_id=book_id))
         self.starting_equity = starting_equity
         self.funding = ZERO
-        self.realized: dict[Key, Decimal] = {}
-        self.fees: dict[Key, Decimal] = {}
+        self.accounts = {
+            name: GroupAccounts(keep_all=name not in ("symbol", "strategy_symbol")) for name in DIMENSIONS
+        }
         self.realized_by_symbol: dict[str, Decimal] = {}
         self.equities: list[Decimal] = []
-        self.previous: dict[str, dict[str, _Cumulative]] = {}
         self.last_day: dt.date | None = None
 
     def _apply(self, record: Record) -> None:
@@ -142,9 +111,8 @@ class AttributionBuilder:
             # The realized part belongs to the position the fill reduced, the fee to whoever traded.
             realized_key = (owner.strategy_id if owner is not None else record.strategy_id, record.symbol)
             fee_key = (record.strategy_id, record.symbol)
-            gained = self.fold.realized_pnl - realized_before
-            self.realized[realized_key] = self.realized.get(realized_key, ZERO) + gained
-            self.fees[fee_key] = self.fees.get(fee_key, ZERO) + record.commission
+            self._credit(realized_key, self.fold.realized_pnl - realized_before, ZERO)
+            self._credit(fee_key, ZERO, record.commission)
             return
         if isinstance(record, CashMovement) and record.movement_id not in self.fold.movement_ids:
             sign = 1 if record.kind == CashMovementKind.DEPOSIT else -1
@@ -153,6 +121,14 @@ class AttributionBuilder:
             total = self.realized_by_symbol.get(record.symbol, ZERO)
             self.realized_by_symbol[record.symbol] = total + record.realized_pnl
         self.fold.apply(record)
+
+    def _names(self, key: Key) -> tuple[str, ...]:
+        """The key's group in each dimension, in the order of DIMENSIONS."""
+        return (key[0], sleeve_of(key[0], self.sleeves), key[1], f"{key[0]}/{key[1]}", PORTFOLIO)
+
+    def _credit(self, key: Key, realized: Decimal, fee: Decimal) -> None:
+        for dimension, name in zip(DIMENSIONS, self._names(key), strict=True):
+            self.accounts[dimension].credit(name, realized, fee)
 
     def add_day(
         self, day: dt.date, records: Iterable[Record], marks: Mapping[str, Decimal]
@@ -194,19 +170,21 @@ class AttributionBuilder:
         )
 
     def _attribute(self, snapshot: PortfolioSnapshot, previous_equity: Decimal) -> DayAttribution:
-        dimensions: dict[str, Callable[[Key], str]] = {
-            "strategy": lambda key: key[0],
-            "sleeve": lambda key: sleeve_of(key[0], self.sleeves),
-            "symbol": lambda key: key[1],
-            "strategy_symbol": lambda key: f"{key[0]}/{key[1]}",
-        }
+        keyed = [(self._names((line.strategy_id, line.symbol)), line) for line in snapshot.positions]
+        totals = (self.fold.realized_pnl, snapshot.realized_pnl, self.fold.commissions, snapshot.fees)
         rows = {
-            name: self._groups(
-                name, function, snapshot, previous_equity, keep_all=name in ("strategy", "sleeve")
+            dimension: self.accounts[dimension].close(
+                [(names[index], line) for names, line in keyed], totals, previous_equity
             )
-            for name, function in dimensions.items()
+            for index, dimension in enumerate(DIMENSIONS)
         }
-        portfolio = self._groups(PORTFOLIO, lambda _key: PORTFOLIO, snapshot, previous_equity, keep_all=True)
+        portfolio = rows[PORTFOLIO] or (
+            GroupDay(
+                name=PORTFOLIO, realized_pnl=ZERO, fees=ZERO, unrealized_change=ZERO, pnl=ZERO,
+                contribution=Decimal("0.000000"), unrealized_pnl=ZERO, cumulative_pnl=ZERO,
+                gross_exposure=ZERO, net_exposure=ZERO, open_positions=0,
+            ),
+        )  # fmt: skip
         return DayAttribution(
             book_id=self.book_id,
             date_ny=snapshot.date_ny,
@@ -219,72 +197,6 @@ class AttributionBuilder:
             by_symbol=rows["symbol"],
             by_strategy_symbol=rows["strategy_symbol"],
         )
-
-    def _groups(
-        self,
-        dimension: str,
-        group_of: Callable[[Key], str],
-        snapshot: PortfolioSnapshot,
-        previous_equity: Decimal,
-        *,
-        keep_all: bool,
-    ) -> tuple[GroupDay, ...]:
-        realized = _sum_by(self.realized, group_of)
-        fees = _sum_by(self.fees, group_of)
-        values: dict[str, list[Decimal]] = {}
-        unrealized: dict[str, Decimal] = {}
-        for line in snapshot.positions:
-            name = group_of((line.strategy_id, line.symbol))
-            values.setdefault(name, []).append(line.market_value)
-            unrealized[name] = unrealized.get(name, ZERO) + line.unrealized_pnl
-        names = set(realized) | set(fees) | set(values) | ({PORTFOLIO} if dimension == PORTFOLIO else set())
-        realized = {name: realized.get(name, ZERO) for name in names}
-        fees = {name: fees.get(name, ZERO) for name in names}
-        realized_cents = apportion(realized, snapshot.realized_pnl)
-        fee_cents = apportion(fees, snapshot.fees)
-        before = self.previous.get(dimension, {})
-        now: dict[str, _Cumulative] = {}
-        result = []
-        for name in sorted(names | set(before)):
-            current = _Cumulative(
-                realized_cents.get(name, ZERO), fee_cents.get(name, ZERO), unrealized.get(name, ZERO)
-            )
-            now[name] = current
-            row = _row(name, current, before.get(name, _Cumulative()), values.get(name, []), previous_equity)
-            if keep_all or row.pnl or row.realized_pnl or row.fees or row.open_positions:
-                result.append(row)
-        self.previous[dimension] = now
-        return tuple(result)
-
-
-def _sum_by(values: Mapping[Key, Decimal], group_of: Callable[[Key], str]) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for key, value in values.items():
-        name = group_of(key)
-        totals[name] = totals.get(name, ZERO) + value
-    return totals
-
-
-def _row(
-    name: str, now: _Cumulative, before: _Cumulative, values: Sequence[Decimal], previous_equity: Decimal
-) -> GroupDay:
-    realized = now.realized - before.realized
-    fees = now.fees - before.fees
-    change = now.unrealized - before.unrealized
-    pnl = realized - fees + change
-    return GroupDay(
-        name=name,
-        realized_pnl=realized,
-        fees=fees,
-        unrealized_change=change,
-        pnl=pnl,
-        contribution=_ratio(pnl, previous_equity),
-        unrealized_pnl=now.unrealized,
-        cumulative_pnl=now.realized - now.fees + now.unrealized,
-        gross_exposure=sum((abs(value) for value in values), ZERO),
-        net_exposure=sum(values, ZERO),
-        open_positions=len(values),
-    )
 
 
 def attribute_days(
