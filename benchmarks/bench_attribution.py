@@ -164,6 +164,7 @@ def run(*, smoke: bool = False) -> dict[str, Any]:
             cpu.append((time.process_time() - cpu_started) * 1000)
     strategies_pnl = sum((group.pnl for group in report.strategies), Decimal(0))
     return {
+        "smoke": smoke,
         "sessions": len(days),
         "strategies": len(report.strategies),
         "records": len(records),
