@@ -74,7 +74,7 @@ def _reconcile(result: dict[str, Any]) -> None:
 def _attribution(result: dict[str, Any]) -> None:
     assert (result["sessions"], result["strategies"]) == (20, 2)
     assert result["positions_opened"] == 60 and result["reconciles_to_the_cent"] is True
-    assert result["target_total_ms"] == 1000 and result["total_ms_median"] > 0
+    assert result["target_attribute_ms"] == 1000 and result["attribute_ms_median"] > 0
 
 
 def _backtest_scan(result: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ from typing import Final
 import msgspec
 
 from avwap.analytics.attribution_groups import ZERO, GroupAccounts, GroupDay, apportion
-from avwap.analytics.portfolio import PortfolioSnapshot, build_snapshot
+from avwap.analytics.portfolio import PortfolioSnapshot, build_snapshot, drawdown_series
 from avwap.analytics.portfolio_snapshots import held_positions
 from avwap.ledger.projection_fold import FoldAccumulator
 from avwap.ledger.projection_state import BookState
@@ -56,6 +56,7 @@ __all__ = [
 
 PORTFOLIO: Final = "PORTFOLIO"
 DIMENSIONS: Final = ("strategy", "sleeve", "symbol", "strategy_symbol", PORTFOLIO)
+VOLATILITY_HISTORY: Final = 21  # closes a snapshot needs for its daily return and 20-day volatility
 Key = tuple[str, str]  # (strategy_id, symbol)
 
 
@@ -101,6 +102,7 @@ class AttributionBuilder:
         }
         self.realized_by_symbol: dict[str, Decimal] = {}
         self.equities: list[Decimal] = []
+        self.peak = ZERO  # the running peak of the equity history (funding, then each close)
         self.last_day: dt.date | None = None
 
     def _apply(self, record: Record) -> None:
@@ -145,9 +147,15 @@ class AttributionBuilder:
             self.starting_equity = self.funding
         snapshot = self._snapshot(day, marks)
         previous_equity = self.equities[-1] if self.equities else self.starting_equity
+        self.peak = max([self.peak, *self._history()[-1:], snapshot.equity])
+        drawdown = drawdown_series([self.peak, snapshot.equity])[-1]
         self.equities.append(snapshot.equity)
         self.last_day = day
-        return self._attribute(snapshot, previous_equity)
+        return self._attribute(snapshot, previous_equity, drawdown)
+
+    def _history(self) -> list[Decimal]:
+        """The equity history a snapshot of the next close would get: funding (when any), then closes."""
+        return [*([self.starting_equity] if self.starting_equity else []), *self.equities]
 
     def _snapshot(self, day: dt.date, marks: Mapping[str, Decimal]) -> PortfolioSnapshot:
         state = BookState(
@@ -166,10 +174,14 @@ class AttributionBuilder:
             realized_pnl=state.realized_pnl,
             fees=state.commissions,
             realized_by_symbol=self.realized_by_symbol,
-            equity_history=[*([self.starting_equity] if self.starting_equity else []), *self.equities],
+            # The snapshot reads the last 21 values (daily return, 20-day volatility); the drawdown over the
+            # whole history is kept here with the running peak, so a year costs no quadratic re-scan.
+            equity_history=self._history()[-VOLATILITY_HISTORY:],
         )
 
-    def _attribute(self, snapshot: PortfolioSnapshot, previous_equity: Decimal) -> DayAttribution:
+    def _attribute(
+        self, snapshot: PortfolioSnapshot, previous_equity: Decimal, drawdown: Decimal
+    ) -> DayAttribution:
         keyed = [(self._names((line.strategy_id, line.symbol)), line) for line in snapshot.positions]
         totals = (self.fold.realized_pnl, snapshot.realized_pnl, self.fold.commissions, snapshot.fees)
         rows = {
@@ -190,7 +202,7 @@ class AttributionBuilder:
             date_ny=snapshot.date_ny,
             previous_equity=previous_equity,
             equity=snapshot.equity,
-            drawdown=snapshot.drawdown,
+            drawdown=drawdown,
             portfolio=portfolio[0],
             by_strategy=rows["strategy"],
             by_sleeve=rows["sleeve"],
