@@ -149,3 +149,28 @@ def test_attribution_fails_open_logged_and_alerted(caplog: pytest.LogCaptureFixt
     assert event.kind == "ERROR" and "attribution PAPER_SIM failed" in event.title
     assert "KeyError" in event.details[0]
     assert attribute_fail_open(lambda: 7, book_id="PAPER_SIM", day=D1) == 7
+
+
+def test_the_daily_snapshot_job_writes_the_day_s_attribution_and_fails_open(
+    example_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``avwap portfolio snapshot`` (take_snapshot) attributes its day after writing the snapshot; when the
+    attribution breaks, the snapshot is still written, the failure is alerted and the job succeeds."""
+    from avwap.core.config import load_config
+    from avwap.jobs import portfolio as jobs
+
+    config = load_config({}, home=example_home)
+    _, marks = worked_example()
+    monkeypatch.setattr(jobs, "closing_marks", lambda _store, _symbols, day: dict(marks[day]))
+    outcome = jobs.take_snapshot(config, "PAPER_SIM", D3)
+    assert outcome.attribution == attribution_path(example_home / "artifacts", "PAPER_SIM", D3, D3)
+    assert read_attribution(outcome.attribution).portfolio.pnl == D("-340.50")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("attribution bug")
+
+    monkeypatch.setattr(jobs, "attribution_from_home", broken)
+    notifier = RecordingNotifier()
+    failed = jobs.take_snapshot(config, "PAPER_SIM", D2, notifier)
+    assert failed.attribution is None and failed.path.is_file() and failed.snapshot.equity == D("100357.50")
+    assert [event.kind for event in notifier.events] == ["ERROR"]
