@@ -21,6 +21,7 @@ import msgspec
 
 from avwap.analytics.attribution import PORTFOLIO, ZERO, DayAttribution, GroupDay
 from avwap.analytics.portfolio import RATIO_PLACES, rolling_volatility
+from avwap.control.reasons import describe
 from avwap.core.money import round_money
 from avwap.ledger.record_enums import DecisionOutcome
 from avwap.ledger.records import Decision, PortfolioEnforcementRecorded, Record
@@ -70,12 +71,13 @@ class DrawdownWindow(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
 class BlockedCount(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Intents of one strategy stopped or resized, by reason code: ``intents`` whose first (deciding) code
     it is, ``mentions`` that list it at all. ``source``: ``control_plane`` (a Decision) or
-    ``portfolio_enforcement`` (the 2B gate)."""
+    ``portfolio_enforcement`` (the 2B gate); ``rule``: what the code means (docs/REASON_CODES.md)."""
 
     strategy_id: str
     source: str
     outcome: str
     reason_code: str
+    rule: str
     intents: int
     mentions: int
 
@@ -273,6 +275,7 @@ def blocked_intents(
             source=source,
             outcome=outcome,
             reason_code=code,
+            rule=describe(code),
             intents=intents,
             mentions=mentions,
         )

@@ -132,7 +132,14 @@ def _print(outcome: AttributionOutcome, path: Path) -> None:
         "Blocked or resized intents by reason code",
         ("strategy", "source", "outcome", "reason code", "intents (first code)", "mentions"),
         [
-            (item.strategy_id, item.source, item.outcome, item.reason_code, item.intents, item.mentions)
+            (
+                item.strategy_id,
+                item.source,
+                item.outcome,
+                item.reason_code,
+                item.intents,
+                item.mentions,
+            )
             for item in report.blocked
         ],
     )

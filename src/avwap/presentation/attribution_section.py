@@ -102,13 +102,14 @@ def strategy_section(report: StrategyReport | None, failure: str = "") -> Sectio
         tables.append(
             Table(
                 "Blocked or resized intents by reason code",
-                ["strategy", "source", "outcome", "reason code", "intents (first code)", "mentions"],
+                ["strategy", "source", "outcome", "reason code", "rule", "intents (first code)", "mentions"],
                 [
                     [
                         item.strategy_id,
                         item.source,
                         item.outcome,
                         item.reason_code,
+                        item.rule,
                         str(item.intents),
                         str(item.mentions),
                     ]

@@ -189,3 +189,18 @@ def test_blocked_intents_count_each_intent_once_by_its_first_code() -> None:
         (S2, "portfolio_enforcement", "BLOCK", "PORTFOLIO_DECISION_BLOCKED", 1, 1),
     ]
     assert re.fullmatch(r"[A-Z_]+", rows[0].reason_code)
+
+
+def test_the_by_strategy_html_section() -> None:
+    from avwap.presentation.attribution_section import strategy_section
+    from avwap.presentation.report import render_report
+
+    section = strategy_section(example_report())
+    assert section.title == "By strategy" and len(section.charts) == 1
+    for table in section.tables:
+        assert all(len(row) == len(table.columns) for row in table.rows), table.title
+    html = render_report("t", "m", [section])
+    assert "S2_AVWAP_SWING" in html and "MAX_POSITIONS_REACHED" in html and "-340.50" in html
+    assert "MAX_POSITIONS positions already open" in html  # the rule behind the code
+    unavailable = strategy_section(None, "attribution failed on 2026-04-02")
+    assert list(unavailable.paragraphs) == ["Attribution unavailable: attribution failed on 2026-04-02."]
