@@ -71,6 +71,12 @@ def _reconcile(result: dict[str, Any]) -> None:
     assert result["drift_items"] == 6  # the seeded differences, each found
 
 
+def _attribution(result: dict[str, Any]) -> None:
+    assert (result["sessions"], result["strategies"]) == (20, 2)
+    assert result["positions_opened"] == 60 and result["reconciles_to_the_cent"] is True
+    assert result["target_attribute_ms"] == 1000 and result["attribute_ms_median"] > 0
+
+
 def _backtest_scan(result: dict[str, Any]) -> None:
     assert result["panel_scan"]["candidates"] > 0 and result["as_of_dates"] > 0
     assert result["day_by_day"]["sampled_days_equal_panel_scan"] is True
@@ -91,6 +97,10 @@ def _backtest_sweep(result: dict[str, Any]) -> None:
 
 # name -> (keys the smoke result must hold, a check of its values)
 EXPECTED: dict[str, tuple[set[str], Check]] = {
+    "attribution": (
+        {"sessions", "strategies", "records", "read_ms_median", "attribute_ms_median", "total_ms_median"},
+        _attribution,
+    ),
     "avwap": (
         {
             "shape",

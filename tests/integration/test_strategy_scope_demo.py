@@ -121,7 +121,7 @@ def test_every_artifact_is_scoped_or_on_the_allow_list(demo_home: Path) -> None:
     )
     assert "snapshots" in folders and "candidates" in folders
     checked = [folder for folder in folders if folder not in UNSCOPED_ARTIFACTS]
-    assert checked == ["portfolio_decisions", "snapshots"], (
+    assert checked == ["portfolio_decisions", "snapshots", "strategy_attribution"], (
         f"classify the new artifact folders {checked} (avwap.ledger.scope)"
     )
     lines = 0
@@ -136,4 +136,12 @@ def test_every_artifact_is_scoped_or_on_the_allow_list(demo_home: Path) -> None:
         assert unscoped_objects(document, path.name) == []
         decisions += len(document.get("batch", {}).get("decisions", []))
     assert decisions > 0  # each decision line names its strategy
+    contributors = 0
+    for path in sorted((artifacts / "strategy_attribution").rglob("*.json")):
+        document = json.loads(path.read_bytes())
+        assert unscoped_objects(document, path.name) == []
+        report = document["report"]
+        contributors += len(report["top_contributors"])
+        assert {row["strategy_id"] for row in report["top_contributors"] + report["blocked"]} <= set(REGISTRY)
+    assert contributors > 0  # S4: each (strategy, symbol) contributor and blocked count names its strategy
     assert unscoped_objects({"x": [{"symbol": "AAA", "quantity": 1}]}, "probe") != []  # the walk can fail

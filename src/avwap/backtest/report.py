@@ -92,6 +92,7 @@ def render_backtest_report(
     resolutions: Mapping[str, int],
     meta: str,
     provenance: Provenance,
+    attribution: Section | None = None,
 ) -> str:
     figures = Table(
         "Summary",
@@ -108,5 +109,6 @@ def render_backtest_report(
         Section("Equity", charts=(equity_chart(snapshots, benchmark), drawdown_chart(snapshots))),
         Section("Returns", tables=(monthly_returns(snapshots, Decimal(str(summary.starting_equity))),)),
         Section("Trades", tables=(r_distribution(rows), contribution(rows))),
+        *([attribution] if attribution is not None else []),
     ]
     return render_report("avwap backtest", meta, sections, provenance)

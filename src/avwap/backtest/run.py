@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from avwap.analytics.attribution import attribute_days
+from avwap.analytics.attribution_artifact import attribute_fail_open, write_attribution
+from avwap.analytics.attribution_range import StrategyReport, summarize
+from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.backtest.engine import BacktestEngine, BacktestResult, Progress, Resolution
 from avwap.backtest.metrics import PerformanceSummary
 from avwap.backtest.outputs import write_outputs
@@ -25,9 +29,12 @@ from avwap.core.canonical import pretty_json
 from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.errors import ConfigurationError
 from avwap.core.files import atomic_write_bytes
-from avwap.ledger.atomic import build_provenance, detect_code_version
+from avwap.ledger.atomic import Provenance, build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
+from avwap.ledger.records import Record
 from avwap.ledger.router import Ledger
+from avwap.presentation.attribution_section import strategy_section
+from avwap.presentation.report import Section
 from avwap.signals.scan_rules import ScanRules
 
 MARKER: Final = ".avwap-backtest"
@@ -80,6 +87,26 @@ class BacktestOutcome:
             "trades": self.trades,
             "summary": self.summary,
         }
+
+
+def backtest_attribution(
+    config: Config, records: Sequence[Record], snapshots: Sequence[PortfolioSnapshot], provenance: Provenance
+) -> Section:
+    """The run's "By strategy" section (Phase S4), its report written to
+    ``home/artifacts/strategy_attribution/BACKTEST/<FIRST>_<LAST>.json``; fails open (logged, shown)."""
+    if not snapshots:
+        return strategy_section(None, "no session was snapshotted")
+    first, last = snapshots[0].date_ny, snapshots[-1].date_ny
+
+    def build() -> StrategyReport:
+        marks = {item.date_ny: {line.symbol: line.mark for line in item.positions} for item in snapshots}
+        days = attribute_days(BACKTEST, records, marks, starting_equity=config.starting_cash)
+        report = summarize(BACKTEST, days, first, last, records)
+        write_attribution(config.artifacts_dir, report, provenance)
+        return report
+
+    report = attribute_fail_open(build, book_id=BACKTEST, day=last)
+    return strategy_section(report, "the attribution failed (see the log)")
 
 
 def run_backtest(
@@ -138,7 +165,9 @@ def run_backtest(
         f"{result.sessions[0]} to {result.sessions[-1]}; data {result.data_hash[:12]}; "
         f"config {config.config_hash()[:12]}; code {version}"
     )
+    attribution = backtest_attribution(config, records, result.snapshots, provenance)
     html = render_backtest_report(
+        attribution=attribution,
         summary=summary,
         snapshots=result.snapshots,
         rows=rows,

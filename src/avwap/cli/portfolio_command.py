@@ -82,9 +82,18 @@ def last_closed_session(clock: Clock) -> dt.date:
 
 
 def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None:
+    from avwap.core.errors import ConfigurationError
+    from avwap.integrations.slack.notifier import NullNotifier, build_notifier
     from avwap.jobs.portfolio import take_snapshot
 
-    outcome = take_snapshot(config, book_id, day)
+    try:  # only the attribution's failure alert uses it: a Slack misconfiguration must not stop a snapshot
+        notifier = build_notifier(config, system_clock())
+    except ConfigurationError:
+        notifier = NullNotifier()
+    try:
+        outcome = take_snapshot(config, book_id, day, notifier)
+    finally:
+        notifier.close()
     if as_json:
         print_json(
             {
@@ -92,6 +101,7 @@ def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None
                 "sha256": outcome.sha256,
                 "snapshot": outcome.snapshot,
                 "unmarked": outcome.unmarked,
+                "attribution": str(outcome.attribution) if outcome.attribution else None,
             }
         )
         return
@@ -100,6 +110,8 @@ def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None
         f"snapshot {book_id} {day}: equity {snapshot.equity}, {snapshot.open_positions} position(s) "
         f"-> {outcome.path}"
     )
+    if outcome.attribution is None:
+        error_console.print("[yellow]warning:[/] the day's strategy attribution failed (see the log above)")
     if outcome.unmarked:
         console.print(
             f"[yellow]no close on {day} for {', '.join(outcome.unmarked)}: valued at average price[/]"

@@ -25,6 +25,7 @@ from avwap.core.errors import DataError
 from avwap.data.bars import normalize_bars
 from avwap.data.resample import resample_session
 from avwap.data.store import BarStore
+from avwap.demo.attribution import ReplayAttribution
 from avwap.demo.snapshots import write_snapshot
 from avwap.execution.book import BookRecorder
 from avwap.execution.broker_view import SimBrokerView
@@ -146,6 +147,10 @@ class Replay:
         # How the evening reconciliation reads the broker: the live simulator, read-only (a test swaps in a
         # failing view to see an incomplete report and its alert).
         self.broker_view: Callable[[Config, str], Any] = lambda _config, _book: SimBrokerView(self.broker)
+        # Phase S4: each evening's attribution by strategy (fails open: never stops the replay).
+        self.attribution = ReplayAttribution(
+            config, PAPER_SIM, config.starting_cash, self.data_hash, self.deps.notifier
+        )
 
     def fund(self) -> None:
         """Deposit the starting cash once (the broker starts with the same amount)."""
@@ -222,6 +227,7 @@ class Replay:
                 starting_equity=self.config.starting_cash,
             )
             self.result.snapshots.append(snapshot)
+            self.attribution.evening(day, self.book.records, snapshot)
             if self.progress is not None:
                 self.progress(day.isoformat(), index, len(self.sessions))
         return self.result

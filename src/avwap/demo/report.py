@@ -132,8 +132,15 @@ def trade_bars(market: FrameMarketData, trades: list[Trade], sessions: list[dt.d
 
 
 def write_report(
-    path: Path, result: ReplayResult, records: list[Record], meta: str, provenance: Provenance
+    path: Path,
+    result: ReplayResult,
+    records: list[Record],
+    meta: str,
+    provenance: Provenance,
+    *,
+    attribution: Section | None = None,
 ) -> Path:
+    """The demo's HTML report; ``attribution``: the "By strategy" section (Phase S4), after the trades."""
     figures = summary_figures(result, records)
     trades = reconstruct_trades(records)
     equity_labels = ["start", *(s.date_ny.strftime("%m-%d") for s in result.snapshots)]
@@ -184,6 +191,7 @@ def write_report(
         Section("Summary", tables=[summary, *count_tables]),
         Section("Equity curve", charts=[equity]),
         Section("Trades", tables=[trade_table]),
+        *([attribution] if attribution is not None else []),
         decisions_section(result.decisions),
         reconciliation_section(result.reconciliations),
         Section("Traded symbols", charts=charts),

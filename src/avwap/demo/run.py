@@ -14,6 +14,7 @@ from avwap.demo.replay import Progress, Replay, ReplayResult, demo_config
 from avwap.demo.report import summary_figures, write_report
 from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.router import Ledger
+from avwap.presentation.attribution_section import strategy_section
 
 
 @dataclass(frozen=True)
@@ -70,5 +71,13 @@ def run_demo(
         f"code {detect_code_version()}; config {config.config_hash()[:12]}"
     )
     provenance = build_provenance(config.config_hash(), replay.data_hash, result.sessions[-1])
-    report = write_report(config.reports_dir / "demo.html", result, records, meta, provenance)
+    attribution = replay.attribution.run_report(records)
+    report = write_report(
+        config.reports_dir / "demo.html",
+        result,
+        records,
+        meta,
+        provenance,
+        attribution=strategy_section(attribution, replay.attribution.failure),
+    )
     return DemoOutcome(config, result, summary_figures(result, records), report, market)

@@ -1,7 +1,8 @@
 """The after-the-close jobs of ``avwap portfolio``: the daily snapshot and the broker reconciliation.
 
 * :func:`take_snapshot`: folds the book's ledger up to the close of ``day``, values positions at the day's
-  official closes from the bar store, and writes ``<artifacts>/snapshots/<BOOK>/<D>.json``.
+  official closes from the bar store, and writes ``<artifacts>/snapshots/<BOOK>/<D>.json``; then the day's
+  strategy attribution ``<artifacts>/strategy_attribution/<BOOK>/<D>.json`` (fails open).
 * :func:`reconcile_book`: the ledger's expectation against the broker read through the read-only
   :class:`~avwap.execution.broker_view.BrokerView`; writes ``<artifacts>/reconciliation/<BOOK>/<D>.json``.
 
@@ -19,8 +20,9 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from avwap.analytics.attribution_artifact import attribute_fail_open, attribution_from_home, write_attribution
 from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.analytics.portfolio_snapshots import (
     closing_marks,
@@ -40,6 +42,9 @@ from avwap.ledger.projection import fold_book, state_bytes
 from avwap.ledger.records import Record
 from avwap.ledger.router import Ledger
 
+if TYPE_CHECKING:
+    from avwap.integrations.slack.notifier import Notifier
+
 
 @dataclass(frozen=True)
 class SnapshotOutcome:
@@ -47,10 +52,14 @@ class SnapshotOutcome:
     path: Path
     sha256: str
     unmarked: tuple[str, ...]  # held symbols without a close that day: valued at cost
+    attribution: Path | None = None  # the day's strategy attribution; None: it failed (logged, alerted)
 
 
-def take_snapshot(config: Config, book_id: str, day: dt.date) -> SnapshotOutcome:
-    """Snapshot ``book_id`` at the close of ``day`` (a session) and write the artifact."""
+def take_snapshot(
+    config: Config, book_id: str, day: dt.date, notifier: Notifier | None = None
+) -> SnapshotOutcome:
+    """Snapshot ``book_id`` at the close of ``day`` (a session) and write the artifact; then the day's
+    strategy attribution (Phase S4), which fails open: a failure is logged and sent to ``notifier``."""
     if not nyse().is_session(day):
         raise DataError(f"{day} is not an NYSE session: there is no close to snapshot")
     records = [record for record in Ledger(config.ledger_dir).read_book(book_id) if record.date_ny <= day]
@@ -68,7 +77,18 @@ def take_snapshot(config: Config, book_id: str, day: dt.date) -> SnapshotOutcome
     provenance = build_provenance(config.config_hash(), data_hash, day)
     path, digest = write_snapshot_artifact(config.artifacts_dir, snapshot, provenance)
     unmarked = tuple(sorted(symbol for symbol in state.positions if symbol not in marks))
-    return SnapshotOutcome(snapshot, path, digest, unmarked)
+    attribution = attribute_fail_open(
+        lambda: write_day_attribution(config, book_id, day), book_id=book_id, day=day, notifier=notifier
+    )
+    return SnapshotOutcome(snapshot, path, digest, unmarked, attribution)
+
+
+def write_day_attribution(config: Config, book_id: str, day: dt.date) -> Path:
+    """``artifacts/strategy_attribution/<BOOK>/<day>.json`` from the ledger and the snapshots so far."""
+    outcome = attribution_from_home(config.ledger_dir, config.artifacts_dir, book_id, day, day)
+    provenance = build_provenance(config.config_hash(), outcome.data_hash, day)
+    path, _ = write_attribution(config.artifacts_dir, outcome.report, provenance)
+    return path
 
 
 def broker_view_for(config: Config, book_id: str) -> Any:

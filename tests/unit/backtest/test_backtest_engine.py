@@ -334,3 +334,21 @@ def test_the_decision_layer_runs_each_morning_and_is_enforced_when_asked(
         if isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY
     ]
     assert shadow_entries  # without enforcement the run trades (the enforced assertion is not vacuous there)
+
+
+def test_the_backtest_report_has_a_by_strategy_section(daily_run: tuple[Path, Any]) -> None:
+    """Phase S4: the run's attribution (written to the run's home) and its section in report.html."""
+    from avwap.analytics.attribution_artifact import read_attribution
+
+    out, outcome = daily_run
+    snapshots = outcome.result.snapshots
+    first, last = snapshots[0].date_ny, snapshots[-1].date_ny
+    path = out / "home" / "artifacts" / "strategy_attribution" / "BACKTEST" / f"{first}_{last}.json"
+    report = read_attribution(path)
+    assert report.end_equity == snapshots[-1].equity and report.days == len(snapshots)
+    assert sum(group.pnl for group in report.strategies) == report.portfolio.pnl
+    assert report.daily[-1].portfolio.cumulative_pnl == (
+        snapshots[-1].realized_pnl - snapshots[-1].fees + snapshots[-1].unrealized_pnl
+    )
+    html = (out / "report.html").read_text()
+    assert "<h2>By strategy</h2>" in html and "S1_AVWAP_CORE" in html
