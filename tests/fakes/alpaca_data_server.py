@@ -35,12 +35,12 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 import pytest
-from tests.fakes.loopback import serving
 
 from avwap.core.calendar import nyse
 from avwap.core.clock import Clock
 from avwap.data.alpaca_source import AlpacaDataSettings
 from avwap.data.bars import FREQUENCY_MINUTES, normalize_bars
+from tests.fakes.loopback import serving
 
 API_KEY = "fake-data-key"
 SECRET_KEY = "fake-data-secret"

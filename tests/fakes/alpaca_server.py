@@ -38,7 +38,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tests.fakes.loopback import serving
 
 from avwap.core.calendar import NEW_YORK, ny_date, nyse
 from avwap.core.canonical import format_utc
@@ -47,6 +46,7 @@ from avwap.core.money import is_valid_tick
 from avwap.execution.alpaca_broker import AlpacaSettings
 from avwap.execution.broker import OrderSide, OrderType
 from avwap.execution.fill_model import FillModel, OrderTerms, SimBar
+from tests.fakes.loopback import serving
 
 API_KEY = "fake-key"
 SECRET_KEY = "fake-secret"
