@@ -82,6 +82,15 @@ def _backtest(result: dict[str, Any]) -> None:
     assert daily.startswith("skipped: ") if isinstance(daily, str) else daily["sessions"] == 60
 
 
+def _backtest_parity(result: dict[str, Any]) -> None:
+    parity = result["parity"]
+    assert parity["symbols"] >= 20 and parity["sessions"] == 40 and parity["bar_events"] > 0
+    assert parity["trades_equal"] is True, (parity["only_avwap"], parity["only_backtrader"])
+    assert (
+        parity["avwap_bar_events_per_cpu_second"] > 0 and parity["backtrader_bar_events_per_cpu_second"] > 0
+    )
+
+
 # name -> (keys the smoke result must hold, a check of its values)
 EXPECTED: dict[str, tuple[set[str], Check]] = {
     "avwap": (
@@ -95,6 +104,7 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
         _avwap,
     ),
     "backtest": ({"daily", "intraday"}, _backtest),
+    "backtest_parity": ({"setup_seconds", "parity", "goal_ratio"}, _backtest_parity),
     "backtest_scan": ({"as_of_dates", "panel_scan", "day_by_day", "speedup"}, _backtest_scan),
     "cycle": (
         {"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms", "enforced"},
