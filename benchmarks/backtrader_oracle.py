@@ -203,7 +203,8 @@ class TickBroker(bt.brokers.BackBroker):  # type: ignore[misc]
 
 
 class DailyRules(bt.Strategy):  # type: ignore[misc]
-    """The daily rule set (module docstring). ``datas[0]`` is the clock (the benchmark), never traded."""
+    """The daily rule set (module docstring). ``datas[0]`` is the clock (a bar on every session some stock
+    traded: a benchmark file with a missing day would make backtrader skip that session), never traded."""
 
     params = (("candidates", None), ("settings", None), ("result", None), ("first", None), ("last", None))
 
@@ -216,11 +217,12 @@ class DailyRules(bt.Strategy):  # type: ignore[misc]
         self.entries: dict[int, tuple[str, Decimal]] = {}  # order ref -> (symbol, initial stop)
         self.working_entries: list[Any] = []
 
-    def prenext(self) -> None:  # stocks listed later than the clock have no bar yet
+    def prenext(self) -> None:  # stocks listed later than others have no bar yet
         self.next()
 
     def today(self) -> dt.date:
-        return bt.num2date(self.datas[0].datetime[0]).date()
+        day: dt.date = bt.num2date(self.datas[0].datetime[0]).date()
+        return day
 
     def traded(self, data: Any, day: dt.date) -> bool:
         return len(data) > 0 and bt.num2date(data.datetime[0]).date() == day
@@ -230,7 +232,7 @@ class DailyRules(bt.Strategy):  # type: ignore[misc]
             return
         symbol = order.data._name
         day = bt.num2date(order.data.datetime[0]).date()
-        price = decimal_of(float(order.executed.price))
+        price = decimal_of(float(order.executed.exbits[-1].price))  # .price is a float average
         commission = decimal_of(str(order.executed.comm)).quantize(CENT)
         if order.isbuy():
             _, initial = self.entries.pop(order.ref)
@@ -306,9 +308,18 @@ class DailyRules(bt.Strategy):  # type: ignore[misc]
             placed += 1
 
 
+def clock_frame(bars: Mapping[str, Any]) -> Any:
+    """A constant feed with one bar on every session of ``bars`` (the strategy's clock)."""
+    import pandas as pd
+
+    sessions = sorted(set().union(*(frame.index for frame in bars.values())))
+    return pd.DataFrame(
+        {"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": 0.0}, index=pd.DatetimeIndex(sessions)
+    )
+
+
 def run_oracle(
     bars: Mapping[str, Any],
-    clock: Any,
     candidates: Mapping[dt.date, Sequence[OracleCandidate]],
     settings: OracleSettings,
     *,
@@ -316,9 +327,8 @@ def run_oracle(
     last: dt.date,
 ) -> OracleResult:
     """Run the rules over ``bars`` (symbol -> DataFrame indexed by session date: open, high, low, close,
-    volume) with ``clock`` (the benchmark's frame, every session); trades between ``first`` and ``last``
-    (candidates are keyed by their as-of session, so the first entry can happen the session after
-    ``first``). Open positions at the end are returned with no exit."""
+    volume) and ``candidates`` (keyed by their as-of session: the orders placed at its close), counting
+    the bars of ``first`` to ``last``. Open positions at the end are returned with no exit."""
     cerebro = bt.Cerebro(stdstats=False, runonce=False, preload=True)
     broker = TickBroker(slippage_bps=float(settings.slippage_bps))
     broker.set_cash(float(settings.starting_cash))
@@ -329,7 +339,7 @@ def run_oracle(
         )
     )
     cerebro.broker = broker
-    cerebro.adddata(bt.feeds.PandasData(dataname=clock, openinterest=None), name="__clock__")
+    cerebro.adddata(bt.feeds.PandasData(dataname=clock_frame(bars), openinterest=None), name="__clock__")
     for symbol in sorted(bars):
         cerebro.adddata(bt.feeds.PandasData(dataname=bars[symbol], openinterest=None), name=symbol)
     result = OracleResult()

@@ -1,10 +1,10 @@
 """Trade parity of ``avwap backtest --resolution 1d`` with the backtrader oracle (:mod:`backtrader_oracle`).
 
-:func:`run_parity` imports real CNuge S&P 500 symbols (+ SPY, the market gate's benchmark and the oracle's
-clock) into a bar store, runs ``avwap backtest`` over ``[start, end]`` with :data:`PARITY_SETTINGS`, reads
-each session's candidates artifact (the one input the engines share), runs the oracle over the same bars,
-and compares the two trade lists trade by trade: symbol, entry date, quantity, entry price, exit date, exit
-price, commissions and the initial stop. Used by ``tests/realdata/test_backtest_parity_backtrader.py`` and
+:func:`run_parity` imports real CNuge S&P 500 symbols (+ SPY, the market gate's benchmark) into a bar
+store, runs ``avwap backtest`` over ``[start, end]`` with :data:`PARITY_SETTINGS`, reads each session's
+candidates artifact (the one input the engines share), runs the oracle over the same bars, and compares
+the two trade lists trade by trade: symbol, entry date, quantity, entry price, exit date, exit price,
+commissions and the initial stop. Used by ``tests/realdata/test_backtest_parity_backtrader.py`` and
 ``benchmarks/bench_backtest_parity.py``.
 
 Settings (docs/BACKTEST.md, "Parity with backtrader"): avwap's default sizing and stop rules, non-zero costs
@@ -196,9 +196,9 @@ def caps_never_bound(home: Path) -> list[str]:
     ]
 
 
-def oracle_frames(root: Path, first: dt.date, last: dt.date) -> tuple[dict[str, Any], Any]:
-    """Per-symbol frames indexed by session date and the benchmark's (the clock), from the stop rules'
-    look-back before ``first`` (older bars cannot change a stop) through ``last``."""
+def oracle_frames(root: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """Per-symbol frames of the stocks indexed by session date, from the stop rules' look-back before
+    ``first`` (older bars cannot change a stop) through ``last``."""
     import pandas as pd
 
     from avwap.data.store import BarStore
@@ -214,7 +214,7 @@ def oracle_frames(root: Path, first: dt.date, last: dt.date) -> tuple[dict[str, 
         str(symbol): group.set_index("session")[columns].astype("float64")
         for symbol, group in frame.groupby("symbol", sort=True)
     }
-    return {symbol: bars for symbol, bars in frames.items() if symbol != BENCHMARK}, frames[BENCHMARK]
+    return {symbol: bars for symbol, bars in frames.items() if symbol != BENCHMARK}
 
 
 def run_parity(
@@ -237,9 +237,9 @@ def run_parity(
     rows = json.loads((out / "trades.json").read_text(encoding="utf-8"))["trades"]
     sessions = outcome.result.sessions
     candidates = shared_candidates(out / "home")
-    bars, clock = oracle_frames(root, sessions[0], sessions[-1])
+    bars = oracle_frames(root, sessions[0], sessions[-1])
     started, cpu = time.perf_counter(), time.process_time()
-    oracle = run_oracle(bars, clock, candidates, ORACLE_SETTINGS, first=sessions[0], last=sessions[-1])
+    oracle = run_oracle(bars, candidates, ORACLE_SETTINGS, first=sessions[0], last=sessions[-1])
     oracle_seconds, oracle_cpu = time.perf_counter() - started, time.process_time() - cpu
     return ParityReport(
         symbols=sorted(bars),
