@@ -8,9 +8,9 @@ commissions and the initial stop. Used by ``tests/realdata/test_backtest_parity_
 ``benchmarks/bench_backtest_parity.py``.
 
 Settings (docs/BACKTEST.md, "Parity with backtrader"): avwap's default sizing and stop rules, non-zero costs
-(slippage 5 bps, $0.005 a share, $1.00 minimum an order) and caps set so that none binds (the comparison is
-of the execution rules; the oracle implements the count caps only, and :func:`caps_never_bound` checks
-avwap's decisions).
+(slippage 5 bps, $0.005 a share with a $0.25 minimum an order: orders of more than 50 shares pay per
+share, half-cents rounded half-even) and caps set so that none binds (the comparison is of the execution
+rules; the oracle implements the count caps only, and :func:`caps_never_bound` checks avwap's decisions).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ PARITY_SETTINGS: Final = {
     "STARTING_CASH": "100000",
     "SIM_SLIPPAGE_BPS": "5",
     "SIM_COMMISSION_PER_SHARE": "0.005",
-    "SIM_COMMISSION_MINIMUM": "1.00",
+    "SIM_COMMISSION_MINIMUM": "0.25",
     "MAX_POSITIONS": "1000",
     "MAX_ORDERS_PER_DAY": "1000",
     "MAX_GROSS_EXPOSURE": "100000000",

@@ -67,6 +67,8 @@ def test_avwap_and_backtrader_make_the_same_trades(parity: tuple[ParityReport, P
     closed = [trade for trade in report.avwap_trades if trade[4] is not None]
     assert len(report.avwap_trades) >= 20 and len(closed) >= 10
     assert len({trade[0] for trade in report.avwap_trades}) >= 10
+    minimum = 2 * ORACLE_SETTINGS.commission_minimum  # entry and exit orders both at the minimum
+    assert {trade[6] == minimum for trade in closed} == {True, False}  # per-share commissions too
 
 
 def test_the_comparison_sees_a_different_cost_rule(parity: tuple[ParityReport, Path, Path]) -> None:
