@@ -93,6 +93,13 @@ def _backtest_sweep(result: dict[str, Any]) -> None:
     assert result["payloads_identical"] is True  # Ray and one process agree on every set's figures
     assert result["ray"]["wall_seconds"] > 0 and result["in_process"]["wall_seconds"] > 0
     assert result["speedup"] > 0 and result["empty_task_overhead_ms"] >= 0
+def _backtest_parity(result: dict[str, Any]) -> None:
+    parity = result["parity"]
+    assert parity["symbols"] >= 20 and parity["sessions"] == 40 and parity["bar_events"] > 0
+    assert parity["trades_equal"] is True, (parity["only_avwap"], parity["only_backtrader"])
+    assert (
+        parity["avwap_bar_events_per_cpu_second"] > 0 and parity["backtrader_bar_events_per_cpu_second"] > 0
+    )
 
 
 # name -> (keys the smoke result must hold, a check of its values)
@@ -112,6 +119,7 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
         _avwap,
     ),
     "backtest": ({"daily", "intraday"}, _backtest),
+    "backtest_parity": ({"setup_seconds", "parity", "goal_ratio"}, _backtest_parity),
     "backtest_scan": ({"as_of_dates", "panel_scan", "day_by_day", "speedup"}, _backtest_scan),
     "backtest_sweep": (
         {"parameter_sets", "in_process", "ray", "speedup", "overhead_per_task_ms", "empty_task_overhead_ms"},
