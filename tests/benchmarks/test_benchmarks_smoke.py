@@ -93,6 +93,8 @@ def _backtest_sweep(result: dict[str, Any]) -> None:
     assert result["payloads_identical"] is True  # Ray and one process agree on every set's figures
     assert result["ray"]["wall_seconds"] > 0 and result["in_process"]["wall_seconds"] > 0
     assert result["speedup"] > 0 and result["empty_task_overhead_ms"] >= 0
+
+
 def _backtest_parity(result: dict[str, Any]) -> None:
     parity = result["parity"]
     assert parity["symbols"] >= 20 and parity["sessions"] == 40 and parity["bar_events"] > 0
