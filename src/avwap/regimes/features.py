@@ -66,7 +66,7 @@ def benchmark_features(
         drawdown = 1.0 - close / rolling_high(close, rules.drawdown_window)
         trend = sma(close, rules.trend_fast) / sma(close, rules.trend_slow) - 1.0
         moves = np.abs(close[1:] / close[:-1] - 1.0)
-    jumps = np.concatenate(([False], ~(moves <= rules.max_daily_move)))  # NaN or non-positive closes too
+    jumps = np.concatenate(([False], ~(moves <= rules.max_daily_move)))[: close.size]  # NaN moves too
     jumps |= ~(close > 0)
     return volatility, drawdown, trend, _trailing_any(jumps, rules.history_needed)
 
