@@ -3,9 +3,10 @@
 1. **Levels.** Each feature falls into one of four levels (0 RISK_ON .. 3 STRESSED) by its three cut points
    (:class:`~avwap.regimes.rules.RegimeRules`). Breadth may be missing (too small a universe).
 2. **Score** = the mean level of the available features (3 or 4 of them).
-3. **Candidate** = the score rounded to the nearest level (halves round up, toward caution), then two
-   stress rules: one feature at STRESSED makes it at least RISK_OFF, two or more make it STRESSED
-   (``REGIME_STRESS_FLOOR``): a crash in the fast inputs is never averaged away by a slow trend.
+3. **Candidate** = the score rounded to the nearest level (halves round up, toward caution), raised by
+   two floors (``REGIME_STRESS_FLOOR``): when two features are at level L or worse the candidate is at least
+   L, and one feature at STRESSED makes it at least RISK_OFF. A crash or a correction in the fast inputs
+   (volatility and drawdown) is never averaged away by a slow trend that has not turned yet.
 4. **Hysteresis** (so labels do not flicker), asymmetric to fail closed: a more severe candidate replaces the
    label at once; a milder one only when the score has been ``hysteresis`` below the label's band
    (label - 0.5 - hysteresis) for ``confirm_sessions`` sessions in a row. Until then the label is held
@@ -109,8 +110,9 @@ class Step:
 def _candidate(levels: Sequence[int]) -> tuple[int, float, bool]:
     score = sum(levels) / len(levels)
     rounded = min(STRESSED_LEVEL, math.floor(score + 0.5))
-    stressed = sum(1 for level in levels if level == STRESSED_LEVEL)
-    floor = STRESSED_LEVEL if stressed >= 2 else RISK_OFF_LEVEL if stressed == 1 else 0
+    ordered = sorted(levels, reverse=True)
+    witnessed = ordered[1] if len(ordered) > 1 else 0  # two inputs at level L or worse: at least L
+    floor = max(witnessed, RISK_OFF_LEVEL if ordered[0] == STRESSED_LEVEL else 0)
     return max(rounded, floor), score, floor > rounded
 
 
