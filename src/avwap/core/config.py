@@ -209,6 +209,20 @@ def parse_symbol(variable: str, raw: object) -> str:
     return symbols[0]
 
 
+def parse_multipliers(variable: str, raw: object) -> tuple[Decimal, Decimal]:
+    """E2 regime multipliers ``risk,new_positions``: two numbers in [0, 1] (a regime never adds risk)."""
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    texts = [str(item).strip() for item in items]
+    if len(texts) != 2:
+        raise ConfigurationError(
+            variable, f"expected two comma-separated numbers (risk,new_positions), got {raw!r}"
+        )
+    values = [parse_decimal(variable, text) for text in texts]
+    if any(value > 1 for value in values):
+        raise ConfigurationError(variable, f"multipliers are between 0 and 1, got {raw!r}")
+    return values[0], values[1]
+
+
 def parse_optional_path(variable: str, raw: object) -> Path | None:
     text = parse_text(variable, raw)
     return Path(text) if text else None
@@ -326,6 +340,13 @@ class Config:
     regime_confirm_sessions: int = 3
     regime_no_breadth_confidence: Decimal = Decimal("0.75")
     regime_max_daily_move: Decimal = Decimal("0.25")
+    # Regime risk modulation (E2, avwap.control.portfolio.regime): (risk, new positions) per label.
+    e2_regime_modulation: bool = False
+    e2_confidence_threshold: Decimal = Decimal("0.6")
+    e2_multipliers_risk_on: tuple[Decimal, Decimal] = (Decimal("1"), Decimal("1"))
+    e2_multipliers_neutral: tuple[Decimal, Decimal] = (Decimal("0.6"), Decimal("0.7"))
+    e2_multipliers_risk_off: tuple[Decimal, Decimal] = (Decimal("0.2"), Decimal("0.3"))
+    e2_multipliers_stressed: tuple[Decimal, Decimal] = (Decimal("0"), Decimal("0"))
 
     @property
     def state_dir(self) -> Path:
@@ -577,6 +598,17 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("REGIME_CONFIRM_SESSIONS", "regime_confirm_sessions", parse_positive_int, help="to de-escalate"),
     Setting("REGIME_NO_BREADTH_CONFIDENCE", "regime_no_breadth_confidence", parse_decimal, range=RATIO),
     Setting("REGIME_MAX_DAILY_MOVE", "regime_max_daily_move", parse_fraction, help="larger: a data break"),
+    Setting(
+        "E2_REGIME_MODULATION",
+        "e2_regime_modulation",
+        parse_bool,
+        help="1: portfolio decisions scale risk and new entries by the regime (E2); signals and exits never",
+    ),
+    Setting("E2_CONFIDENCE_THRESHOLD", "e2_confidence_threshold", parse_decimal, range=RATIO),
+    Setting("E2_MULTIPLIERS_RISK_ON", "e2_multipliers_risk_on", parse_multipliers, help="risk,new_positions"),
+    Setting("E2_MULTIPLIERS_NEUTRAL", "e2_multipliers_neutral", parse_multipliers),
+    Setting("E2_MULTIPLIERS_RISK_OFF", "e2_multipliers_risk_off", parse_multipliers),
+    Setting("E2_MULTIPLIERS_STRESSED", "e2_multipliers_stressed", parse_multipliers, help="also UNKNOWN"),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)

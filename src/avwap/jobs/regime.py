@@ -183,3 +183,34 @@ def read_recorded(ledger_dir: Path, start: dt.date, end: dt.date) -> list[Regime
             if isinstance(record, RegimeRecorded):
                 found.append(record)
     return found
+
+
+# Whole-history labels per (data folder, its daily partitions' names/sizes/mtimes, Config hash): a backtest
+# asks every morning, and a label at date t reads only bars up to t (tested), so one pass serves every day.
+_LABELS: dict[tuple[str, tuple[tuple[str, int, int], ...], str], dict[dt.date, RegimeDay]] = {}
+
+
+def _store_key(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    from avwap.data.store import BarStore
+
+    roots = [data_dir, *(data_dir / source for source in ADJUSTED_SOURCES)]
+    files = [path for root in roots for path in BarStore(root).partitions(DAILY)]
+    return tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files)
+
+
+def labels_by_date(config: Config, data_dir: Path) -> dict[dt.date, RegimeDay]:
+    """Every session's label over the whole stored history of the benchmark (cached; {} without bars)."""
+    key = (str(Path(data_dir).resolve()), _store_key(Path(data_dir)), config.config_hash())
+    if key not in _LABELS:
+        _, bench = _benchmark_bars(Path(data_dir), config.regime_benchmark, dt.date(9999, 12, 31))
+        dates = [stamp.date() for stamp in bench["timestamp"]]
+        days = label_history(config, dates[0], dates[-1], data_dir).days if dates else []
+        _LABELS.clear()  # one history at a time: a backtest, a demo or a decision job
+        _LABELS[key] = {day.date: day for day in days}
+    return _LABELS[key]
+
+
+def label_before(config: Config, data_dir: Path, day: dt.date) -> RegimeDay | None:
+    """The regime of the last session before ``day`` (what a pre-open decision may know); None when the
+    store has no label for it (treated as UNKNOWN by E2)."""
+    return labels_by_date(config, data_dir).get(nyse().previous_session(day))
