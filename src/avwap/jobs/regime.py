@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from avwap.core.calendar import nyse
+from avwap.core.calendar import CALENDAR_END, nyse
 from avwap.core.canonical import content_hash
 from avwap.core.clock import Clock
 from avwap.core.config import Config
@@ -202,7 +202,7 @@ def labels_by_date(config: Config, data_dir: Path) -> dict[dt.date, RegimeDay]:
     """Every session's label over the whole stored history of the benchmark (cached; {} without bars)."""
     key = (str(Path(data_dir).resolve()), _store_key(Path(data_dir)), config.config_hash())
     if key not in _LABELS:
-        _, bench = _benchmark_bars(Path(data_dir), config.regime_benchmark, dt.date(9999, 12, 31))
+        _, bench = _benchmark_bars(Path(data_dir), config.regime_benchmark, CALENDAR_END)
         dates = [stamp.date() for stamp in bench["timestamp"]]
         days = label_history(config, dates[0], dates[-1], data_dir).days if dates else []
         _LABELS.clear()  # one history at a time: a backtest, a demo or a decision job
