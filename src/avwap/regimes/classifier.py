@@ -145,17 +145,37 @@ def step(state: RegimeState, levels: Sequence[int], rules: RegimeRules) -> Step:
     return Step(label, candidate, score, agreement, tuple(reasons), RegimeState(label, pending))
 
 
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
+@dataclass(frozen=True)
+class _Columns:
+    """The features as plain Python values (NaN as None), converted once for the per-session loop."""
 
+    values: dict[str, list[float | None]]
+    symbols: list[int]
+    broken: list[bool]
+    levels: list[list[int]]
 
-def _unknown_reason(features: RegimeFeatures, index: int | None) -> str | None:
-    if index is None:
-        return codes.BENCHMARK_MISSING
-    if features.discontinuity[index]:
-        return codes.BENCHMARK_DISCONTINUITY
-    values = (features.volatility[index], features.drawdown[index], features.trend[index])
-    return codes.BENCHMARK_HISTORY_SHORT if any(math.isnan(value) for value in values) else None
+    @classmethod
+    def of(cls, features: RegimeFeatures, levels: IntArray) -> _Columns:
+        values = {
+            name: [None if math.isnan(value) else value for value in getattr(features, name).tolist()]
+            for name in FEATURES
+        }
+        return cls(
+            values, features.breadth_symbols.tolist(), features.discontinuity.tolist(), levels.tolist()
+        )
+
+    def at(self, index: int | None) -> dict[str, float | None]:
+        if index is None:
+            return dict.fromkeys(FEATURES)
+        return {name: column[index] for name, column in self.values.items()}
+
+    def unknown_reason(self, index: int | None) -> str | None:
+        if index is None:
+            return codes.BENCHMARK_MISSING
+        if self.broken[index]:
+            return codes.BENCHMARK_DISCONTINUITY
+        missing = any(self.values[name][index] is None for name in FEATURES[:3])
+        return codes.BENCHMARK_HISTORY_SHORT if missing else None
 
 
 def label_sessions(
@@ -171,49 +191,38 @@ def label_sessions(
     ``universe_close`` the universe's closes on the same dates (symbols x dates, NaN = no bar) or None.
     A session without a benchmark bar is UNKNOWN (``REGIME_BENCHMARK_MISSING``), never a guess."""
     features = regime_features(close, universe_close, rules)
-    levels = feature_levels(features, rules)
+    columns = _Columns.of(features, feature_levels(features, rules))
     position = {day: index for index, day in enumerate(benchmark_dates)}
     state = RegimeState()
     days: list[RegimeDay] = []
     for day in sessions:
         index = position.get(day)
-        unknown = _unknown_reason(features, index)
+        unknown = columns.unknown_reason(index)
         if unknown is not None or index is None:
             state = RegimeState(state.label, 0)
-            days.append(_unknown_day(day, features, index, unknown or codes.BENCHMARK_MISSING))
+            symbols = columns.symbols[index] if index is not None else 0
+            days.append(
+                RegimeDay(
+                    date=day, label=Regime.UNKNOWN, candidate=None, confidence=0.0, score=None,
+                    **columns.at(index), breadth_symbols=symbols, levels={}, pending_sessions=0,
+                    reasons=(unknown or codes.BENCHMARK_MISSING,),
+                )
+            )  # fmt: skip
             continue
-        result = step(state, levels[index].tolist(), rules)
+        result = step(state, columns.levels[index], rules)
         state = result.state
-        days.append(_known_day(day, features, index, levels[index], result))
+        days.append(_known_day(day, columns, index, result))
     return days
 
 
-def _feature_values(features: RegimeFeatures, index: int | None) -> dict[str, float | None]:
-    if index is None:
-        return dict.fromkeys(FEATURES)
-    return {name: _number(float(getattr(features, name)[index])) for name in FEATURES}
-
-
-def _unknown_day(day: dt.date, features: RegimeFeatures, index: int | None, reason: str) -> RegimeDay:
-    values = _feature_values(features, index)
-    symbols = int(features.breadth_symbols[index]) if index is not None else 0
-    return RegimeDay(
-        date=day, label=Regime.UNKNOWN, candidate=None, confidence=0.0, score=None, **values,
-        breadth_symbols=symbols, levels={}, pending_sessions=0, reasons=(reason,),
-    )  # fmt: skip
-
-
-def _known_day(
-    day: dt.date, features: RegimeFeatures, index: int, levels: IntArray, result: Step
-) -> RegimeDay:
+def _known_day(day: dt.date, columns: _Columns, index: int, result: Step) -> RegimeDay:
+    levels = columns.levels[index]
     named = {
-        name: LABELS_BY_SEVERITY[int(level)]
-        for name, level in zip(FEATURES, levels, strict=True)
-        if level >= 0
+        name: LABELS_BY_SEVERITY[level] for name, level in zip(FEATURES, levels, strict=True) if level >= 0
     }
     return RegimeDay(
         date=day, label=LABELS_BY_SEVERITY[result.label], candidate=LABELS_BY_SEVERITY[result.candidate],
-        confidence=result.confidence, score=result.score, **_feature_values(features, index),
-        breadth_symbols=int(features.breadth_symbols[index]), levels=named,
+        confidence=result.confidence, score=result.score, **columns.at(index),
+        breadth_symbols=columns.symbols[index], levels=named,
         pending_sessions=result.state.pending_sessions, reasons=result.reasons,
     )  # fmt: skip

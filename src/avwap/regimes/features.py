@@ -96,13 +96,24 @@ def breadth(universe_close: FloatArray, window: int, min_symbols: int) -> tuple[
     closes = np.asarray(universe_close, dtype=np.float64)
     if closes.ndim != 2:
         raise ValueError(f"the universe closes are symbols x sessions, got {closes.ndim} dimensions")
+    share = np.full(closes.shape[1], np.nan)
+    counted = np.zeros(closes.shape[1], dtype=np.int64)
+    present = np.flatnonzero(~np.isnan(closes).all(axis=0)) if closes.size else np.empty(0, dtype=np.int64)
+    if not present.size:
+        return share, counted
+    # Columns before the universe's first bar hold nothing: every window touching them is missing, and
+    # their prefix sums are 0, so starting there gives the same values (25 years of SPY, 5 of breadth).
+    first = int(present[0])
+    closes = closes[:, first:]
     average = _rolling_mean_strict(closes, window)
     valid = ~np.isnan(average) & ~np.isnan(closes)
-    counted = valid.sum(axis=0).astype(np.int64)
+    counted[first:] = valid.sum(axis=0)
     above = (valid & (closes > np.where(valid, average, np.inf))).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(counted >= min_symbols, above / np.maximum(counted, 1), np.nan)
-    return share.astype(np.float64), counted
+        share[first:] = np.where(
+            counted[first:] >= min_symbols, above / np.maximum(counted[first:], 1), np.nan
+        )
+    return share, counted
 
 
 def regime_features(
