@@ -52,6 +52,12 @@ def _synthetic(result: dict[str, Any]) -> None:
     assert len(result["cases"]) == 4 and all(case["seconds"] >= 0 for case in result["cases"])
 
 
+def _regime(result: dict[str, Any]) -> None:
+    assert result["sessions"] == 502 and result["symbols"] == 50 and result["universe_sessions"] == 252
+    assert sum(result["labels"].values()) == result["sessions"] and "UNKNOWN" in result["labels"]
+    assert result["label_seconds_median"] > 0 and result["target_seconds"] == 1.0
+
+
 def _startup(result: dict[str, Any]) -> None:
     commands = result["commands"]
     for name in ("help", "execute_once_idle"):
@@ -137,6 +143,7 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
         {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},
         _reconcile,
     ),
+    "regime": ({"sessions", "symbols", "labels", "label_seconds_median"}, _regime),
     "scan": ({"cases", "naive_reference", "numba_compile_seconds"}, _scan),
     "synthetic": ({"cases"}, _synthetic),
     "startup": ({"commands"}, _startup),

@@ -213,7 +213,7 @@ def _decide(config: Config, book_id: str, day: dt.date, as_json: bool) -> int:
     batch = build_batch(config, book_id, day, clock)
     path, digest = write_batch(config, batch, clock)
     if as_json:
-        print_json({"path": str(path), "sha256": digest, "batch": batch})
+        print_json({"path": str(path), "sha256": digest, "batch": batch.plain()})
     else:
         status = "inputs ok" if batch.inputs_ok else f"ALL BLOCKED ({', '.join(batch.input_reasons)})"
         title = (

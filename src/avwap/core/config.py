@@ -172,6 +172,57 @@ def parse_lag_minutes(variable: str, raw: object) -> int:
     return value
 
 
+def parse_cuts(variable: str, raw: object) -> tuple[Decimal, Decimal, Decimal]:
+    """Three regime cut points ``a,b,c`` (RISK_ON | NEUTRAL | RISK_OFF | STRESSED), strictly monotone in
+    either direction (rising for volatility and drawdown, falling for trend and breadth)."""
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    texts = [str(item).strip() for item in items]
+    if len(texts) != 3:
+        raise ConfigurationError(variable, f"expected three comma-separated numbers, got {raw!r}")
+    values: list[Decimal] = []
+    for text in texts:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ConfigurationError(variable, f"expected three numbers, got {raw!r}") from None
+        if not value.is_finite():
+            raise ConfigurationError(variable, f"expected finite numbers, got {raw!r}")
+        values.append(value)
+    first, second, third = values
+    if not (first < second < third or first > second > third):
+        raise ConfigurationError(variable, f"cut points must be strictly rising or falling, got {raw!r}")
+    return first, second, third
+
+
+def parse_window(variable: str, raw: object) -> int:
+    """A rolling window of sessions for the regime features: 2 to 1000."""
+    value = parse_int(variable, raw)
+    if not 2 <= value <= 1000:
+        raise ConfigurationError(variable, f"expected 2 to 1000 sessions, got {value}")
+    return value
+
+
+def parse_symbol(variable: str, raw: object) -> str:
+    symbols = parse_symbols(variable, raw)
+    if len(symbols) != 1:
+        raise ConfigurationError(variable, f"expected one ticker symbol, got {raw!r}")
+    return symbols[0]
+
+
+def parse_multipliers(variable: str, raw: object) -> tuple[Decimal, Decimal]:
+    """E2 regime multipliers ``risk,new_positions``: two numbers in [0, 1] (a regime never adds risk)."""
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    texts = [str(item).strip() for item in items]
+    if len(texts) != 2:
+        raise ConfigurationError(
+            variable, f"expected two comma-separated numbers (risk,new_positions), got {raw!r}"
+        )
+    values = [parse_decimal(variable, text) for text in texts]
+    if any(value > 1 for value in values):
+        raise ConfigurationError(variable, f"multipliers are between 0 and 1, got {raw!r}")
+    return values[0], values[1]
+
+
 def parse_optional_path(variable: str, raw: object) -> Path | None:
     text = parse_text(variable, raw)
     return Path(text) if text else None
@@ -257,6 +308,45 @@ class Config:
     portfolio_snapshot_max_age_sessions: int = 1
     portfolio_shadow: bool = True
     portfolio_decision_enforce: bool = False
+    # Market regime (E1, avwap.regimes): feature windows, cut points, hysteresis; see docs/REGIMES.md.
+    regime_benchmark: str = "SPY"
+    regime_volatility_window: int = 20
+    regime_drawdown_window: int = 63
+    regime_trend_fast: int = 50
+    regime_trend_slow: int = 200
+    regime_breadth_window: int = 50
+    regime_breadth_min_symbols: int = 30
+    regime_volatility_cuts: tuple[Decimal, Decimal, Decimal] = (
+        Decimal("0.16"),
+        Decimal("0.24"),
+        Decimal("0.35"),
+    )
+    regime_drawdown_cuts: tuple[Decimal, Decimal, Decimal] = (
+        Decimal("0.04"),
+        Decimal("0.08"),
+        Decimal("0.15"),
+    )
+    regime_trend_cuts: tuple[Decimal, Decimal, Decimal] = (
+        Decimal("0.01"),
+        Decimal("-0.02"),
+        Decimal("-0.08"),
+    )
+    regime_breadth_cuts: tuple[Decimal, Decimal, Decimal] = (
+        Decimal("0.60"),
+        Decimal("0.45"),
+        Decimal("0.25"),
+    )
+    regime_hysteresis: Decimal = Decimal("0.25")
+    regime_confirm_sessions: int = 3
+    regime_no_breadth_confidence: Decimal = Decimal("0.75")
+    regime_max_daily_move: Decimal = Decimal("0.25")
+    # Regime risk modulation (E2, avwap.control.portfolio.regime): (risk, new positions) per label.
+    e2_regime_modulation: bool = False
+    e2_confidence_threshold: Decimal = Decimal("0.6")
+    e2_multipliers_risk_on: tuple[Decimal, Decimal] = (Decimal("1"), Decimal("1"))
+    e2_multipliers_neutral: tuple[Decimal, Decimal] = (Decimal("0.6"), Decimal("0.7"))
+    e2_multipliers_risk_off: tuple[Decimal, Decimal] = (Decimal("0.2"), Decimal("0.3"))
+    e2_multipliers_stressed: tuple[Decimal, Decimal] = (Decimal("0"), Decimal("0"))
 
     @property
     def state_dir(self) -> Path:
@@ -493,6 +583,32 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         parse_bool,
         help="1: an entry needs an ALLOW in today's portfolio decision artifact (2B); exits never affected",
     ),
+    Setting("REGIME_BENCHMARK", "regime_benchmark", parse_symbol, help="the regime's benchmark (E1)"),
+    Setting("REGIME_VOLATILITY_WINDOW", "regime_volatility_window", parse_window, help="returns, sessions"),
+    Setting("REGIME_DRAWDOWN_WINDOW", "regime_drawdown_window", parse_window, help="rolling high, sessions"),
+    Setting("REGIME_TREND_FAST", "regime_trend_fast", parse_window, help="fast MA of the trend feature"),
+    Setting("REGIME_TREND_SLOW", "regime_trend_slow", parse_window, help="slow MA (> fast)"),
+    Setting("REGIME_BREADTH_WINDOW", "regime_breadth_window", parse_window, help="MA of the breadth feature"),
+    Setting("REGIME_BREADTH_MIN_SYMBOLS", "regime_breadth_min_symbols", parse_positive_int),
+    Setting("REGIME_VOLATILITY_CUTS", "regime_volatility_cuts", parse_cuts, help="annualized, rising"),
+    Setting("REGIME_DRAWDOWN_CUTS", "regime_drawdown_cuts", parse_cuts, help="fraction below the high"),
+    Setting("REGIME_TREND_CUTS", "regime_trend_cuts", parse_cuts, help="MA fast/slow - 1, falling"),
+    Setting("REGIME_BREADTH_CUTS", "regime_breadth_cuts", parse_cuts, help="share above MA, falling"),
+    Setting("REGIME_HYSTERESIS", "regime_hysteresis", parse_fraction, help="score margin to change label"),
+    Setting("REGIME_CONFIRM_SESSIONS", "regime_confirm_sessions", parse_positive_int, help="to de-escalate"),
+    Setting("REGIME_NO_BREADTH_CONFIDENCE", "regime_no_breadth_confidence", parse_decimal, range=RATIO),
+    Setting("REGIME_MAX_DAILY_MOVE", "regime_max_daily_move", parse_fraction, help="larger: a data break"),
+    Setting(
+        "E2_REGIME_MODULATION",
+        "e2_regime_modulation",
+        parse_bool,
+        help="1: portfolio decisions scale risk and new entries by the regime (E2); signals and exits never",
+    ),
+    Setting("E2_CONFIDENCE_THRESHOLD", "e2_confidence_threshold", parse_decimal, range=RATIO),
+    Setting("E2_MULTIPLIERS_RISK_ON", "e2_multipliers_risk_on", parse_multipliers, help="risk,new_positions"),
+    Setting("E2_MULTIPLIERS_NEUTRAL", "e2_multipliers_neutral", parse_multipliers),
+    Setting("E2_MULTIPLIERS_RISK_OFF", "e2_multipliers_risk_off", parse_multipliers),
+    Setting("E2_MULTIPLIERS_STRESSED", "e2_multipliers_stressed", parse_multipliers, help="also UNKNOWN"),
 )
 
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
@@ -505,6 +621,34 @@ def check_ranges(config: Config) -> None:
         problem = spec.range.problem(value) if spec.range is not None else None
         if problem is not None:
             raise ConfigurationError(spec.variable, problem)
+    if config.regime_trend_fast >= config.regime_trend_slow:
+        raise ConfigurationError(
+            "REGIME_TREND_SLOW",
+            f"must exceed REGIME_TREND_FAST ({config.regime_trend_fast}), got {config.regime_trend_slow}",
+        )
+    if config.regime_max_daily_move <= 0:
+        raise ConfigurationError("REGIME_MAX_DAILY_MOVE", "must be more than 0")
+    _check_cut_direction(config)
+
+
+# Which way each regime feature's cut points run: volatility and drawdown get worse as they rise, trend and
+# breadth as they fall (avwap.regimes.rules reads the direction from here too).
+RISING_CUTS: Final = ("REGIME_VOLATILITY_CUTS", "REGIME_DRAWDOWN_CUTS")
+FALLING_CUTS: Final = ("REGIME_TREND_CUTS", "REGIME_BREADTH_CUTS")
+
+
+def _check_cut_direction(config: Config) -> None:
+    by_variable = {spec.variable: getattr(config, spec.attribute) for spec in SETTINGS}
+    for variable in (*RISING_CUTS, *FALLING_CUTS):
+        first, second, third = by_variable[variable]
+        rising = variable in RISING_CUTS
+        if not (first < second < third if rising else first > second > third):
+            direction = "rising (worse as the value grows)" if rising else "falling (worse as it shrinks)"
+            raise ConfigurationError(
+                variable, f"cut points must be {direction}, got {first},{second},{third}"
+            )
+    if not all(0 <= value <= 1 for value in config.regime_breadth_cuts):
+        raise ConfigurationError("REGIME_BREADTH_CUTS", "breadth cut points are shares between 0 and 1")
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ from avwap.control.portfolio.records import (
     HeldInput,
     PortfolioDecisionBatch,
 )
+from avwap.control.portfolio.regime import RegimeModulation, RegimePolicy, modulation
 from avwap.core.calendar import nyse
 from avwap.core.canonical import content_hash, sha256_hex
 from avwap.core.clock import Clock
@@ -222,6 +224,7 @@ def build_batch(
         )
         returns = load_returns(bars, symbols, day, limits.correlation_sessions)
     shadows = (S1_AVWAP_CORE_SHADOW,) if config.portfolio_shadow else ()
+    regime = load_regime(config, bars, day) if config.e2_regime_modulation else None
     return decide(
         book_id=book_id,
         date_ny=day,
@@ -236,7 +239,24 @@ def build_batch(
         input_reasons=problems,
         candidates_sha256=loaded.sha256,
         snapshot_sha256=book.sha256,
+        regime=regime,
     )
+
+
+def load_regime(config: Config, data_dir: Path, day: dt.date) -> RegimeModulation:
+    """E2: the previous close's regime label (E1, computed from ``data_dir``'s bars) as multipliers; a
+    store that cannot be read or labelled is UNKNOWN, which acts as STRESSED (no new entries)."""
+    from avwap.jobs.regime import label_before
+
+    try:
+        found = label_before(config, data_dir, day)
+    except (AvwapError, OSError, ValueError):
+        found = None
+    policy = RegimePolicy.from_config(config)
+    if found is None:
+        return modulation("UNKNOWN", Decimal("0"), None, policy)
+    confidence = Decimal(f"{found.confidence:.4f}")
+    return modulation(found.label.value, confidence, found.date, policy)
 
 
 def _ledger_record(
@@ -280,7 +300,7 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
     path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
     data_hash = content_hash({"candidates": batch.candidates_sha256, "snapshot": batch.snapshot_sha256})
     provenance = build_provenance(config.config_hash(), data_hash, batch.date_ny)
-    digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch}, provenance)
+    digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch.plain()}, provenance)
     relative = path.relative_to(config.artifacts_dir).as_posix()
     ledger = Ledger(config.ledger_dir)
     store = ledger.store(PORTFOLIO_DECISIONS, batch.date_ny)

@@ -12,6 +12,7 @@ The lifecycle, linked by ids built in :mod:`avwap.ledger.record_ids`::
     OrderReplaced ─► Fill ─► PositionOpened … ExitEvent* … PositionClosed
     CashMovement (funding), Alert / Note (recorded reasons that are not trades)
     PortfolioDecisionsRecorded (the pre-open ALLOW/BLOCK batch, in the PORTFOLIO_DECISIONS stream)
+    RegimeRecorded (one NY date's market regime, in the REGIME_E1 stream; market-level)
 
 Public API::
 
@@ -457,6 +458,56 @@ class PortfolioEnforcementRecorded(
             _fail(self, "detail is at most 500 characters")
 
 
+REGIME_LABELS: Final = frozenset({"RISK_ON", "NEUTRAL", "RISK_OFF", "STRESSED", "UNKNOWN"})
+_REGIME_FEATURES: Final = ("volatility", "drawdown", "trend", "breadth")
+
+
+class RegimeRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """One NY date's market regime (Phase E1, measurement only), appended to the ``REGIME_E1`` stream.
+
+    Market-level: ``book_id`` is the stream's name (``REGIME_E1``), no book or strategy owns it. Inputs
+    (features as fractions, None when missing: breadth without a wide universe, everything when UNKNOWN),
+    their per-feature labels, the score and candidate before hysteresis, the label and its confidence, the
+    hysteresis state carried to the next day, ordered reason codes, and provenance: the benchmark, where
+    its bars came from, the sha256 of the daily bar store, the Config hash and the rule set's version."""
+
+    benchmark: str
+    label: str
+    candidate: str | None = None
+    confidence: Decimal
+    score: Decimal | None = None
+    volatility: Decimal | None = None
+    drawdown: Decimal | None = None
+    trend: Decimal | None = None
+    breadth: Decimal | None = None
+    breadth_symbols: int = 0
+    levels: dict[str, str] = msgspec.field(default_factory=dict)
+    pending_sessions: int = 0
+    reason_codes: tuple[str, ...] = ()
+    bars_source: str
+    data_sha256: str
+    config_hash: str
+    rules_version: str
+
+    def check(self) -> None:
+        if self.book_id != "REGIME_E1":
+            _fail(self, f"book_id must be the REGIME_E1 stream, got {self.book_id!r}")
+        labels = [self.label, *([self.candidate] if self.candidate else []), *self.levels.values()]
+        if any(label not in REGIME_LABELS for label in labels):
+            _fail(self, f"unknown regime label in {labels!r}")
+        if not Decimal(0) <= self.confidence <= Decimal(1):
+            _fail(self, f"confidence must be within [0, 1], got {self.confidence}")
+        if (self.label == "UNKNOWN") != (self.candidate is None):
+            _fail(self, "an UNKNOWN label has no candidate, any other label has one")
+        if set(self.levels) - set(_REGIME_FEATURES):
+            _fail(self, f"levels name unknown features: {sorted(self.levels)}")
+        if self.breadth_symbols < 0 or self.pending_sessions < 0:
+            _fail(self, "breadth_symbols and pending_sessions must not be negative")
+        for name in ("data_sha256", "config_hash"):
+            if not _SHA256.fullmatch(getattr(self, name)):
+                _fail(self, f"{name} must be a sha256 hex digest, got {getattr(self, name)!r}")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -474,6 +525,7 @@ Record: TypeAlias = (
     | Note
     | PortfolioDecisionsRecorded
     | PortfolioEnforcementRecorded
+    | RegimeRecorded
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

@@ -40,6 +40,10 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "one pre-open batch for the whole book across strategies; each of its decision lines "
             "(PortfolioDecisionLine) carries its own strategy_id"
         ),
+        "RegimeRecorded": (
+            "the market's regime for a NY date (Phase E1, REGIME_E1 stream): measured from the benchmark and "
+            "the universe, before and apart from any book or strategy; E2 reads it for every book alike"
+        ),
     }
 )
 

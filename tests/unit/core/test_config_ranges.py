@@ -27,6 +27,8 @@ TABLE = {
     "PORTFOLIO_DRAWDOWN_THROTTLE_PCT": (("0.5", "10", "100"), ("0", "150")),
     "PORTFOLIO_MAX_CORRELATION": (("0", "0.85", "1"), ("1.01", "-0.1", "85")),
     "PORTFOLIO_MAX_BOOK_CORRELATION": (("0", "0.9", "1"), ("1.5", "-1")),
+    "REGIME_NO_BREADTH_CONFIDENCE": (("0", "0.75", "1"), ("1.01", "-0.1", "75")),
+    "E2_CONFIDENCE_THRESHOLD": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
 }
 CASES = [
     (variable, value, accepted)

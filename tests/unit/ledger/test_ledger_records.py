@@ -26,6 +26,7 @@ from avwap.ledger.records import (
     PortfolioEnforcementRecorded,
     Record,
     RecordValidationError,
+    RegimeRecorded,
     decode_record,
     encode_record,
     note_detail,
@@ -95,6 +96,7 @@ def every_record_type() -> list[Record]:
             ),
         ),
         _enforcement(),
+        _regime(),
     ]
     return samples
 
@@ -134,6 +136,48 @@ def test_portfolio_enforcement_record_refuses_inconsistent_outcomes(
 ) -> None:
     with pytest.raises(RecordValidationError, match=message):
         _enforcement(**changes)
+
+
+def _regime(**changes: Any) -> RegimeRecorded:
+    fields: dict[str, Any] = {
+        **COMMON,
+        "book_id": "REGIME_E1",
+        "benchmark": "SPY",
+        "label": "RISK_OFF",
+        "candidate": "RISK_OFF",
+        "confidence": Decimal("0.6667"),
+        "score": Decimal("2"),
+        "volatility": Decimal("0.31"),
+        "drawdown": Decimal("0.12"),
+        "trend": Decimal("-0.021"),
+        "levels": {"volatility": "RISK_OFF", "drawdown": "RISK_OFF", "trend": "RISK_OFF"},
+        "reason_codes": ("REGIME_BREADTH_UNAVAILABLE",),
+        "bars_source": "store",
+        "data_sha256": "a" * 64,
+        "config_hash": "c" * 64,
+        "rules_version": "REGIME_E1_V1",
+    }
+    return RegimeRecorded(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"book_id": "PAPER_SIM"}, "REGIME_E1 stream"),
+        ({"label": "BULLISH"}, "unknown regime label"),
+        ({"levels": {"volatility": "CALM"}}, "unknown regime label"),
+        ({"levels": {"momentum": "RISK_ON"}}, "unknown features"),
+        ({"confidence": Decimal("1.5")}, r"\[0, 1\]"),
+        ({"label": "UNKNOWN"}, "UNKNOWN label has no candidate"),
+        ({"candidate": None}, "UNKNOWN label has no candidate"),
+        ({"data_sha256": "x"}, "sha256"),
+        ({"reason_codes": ("lower",)}, "UPPER_SNAKE"),
+        ({"pending_sessions": -1}, "negative"),
+    ],
+)
+def test_regime_record_refuses_inconsistent_values(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(RecordValidationError, match=message):
+        _regime(**changes)
 
 
 def _decisions(**changes: Any) -> PortfolioDecisionsRecorded:

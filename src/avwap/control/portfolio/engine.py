@@ -34,6 +34,7 @@ from avwap.control.portfolio.records import (
     PortfolioDecisionBatch,
     Verdict,
 )
+from avwap.control.portfolio.regime import RegimeModulation, entry_quota
 from avwap.control.portfolio.rules import HUNDRED, BookSoFar, Proposal, run_rules
 from avwap.control.values import ARITHMETIC
 from avwap.core.money import round_money
@@ -45,6 +46,11 @@ def proposed_notional(equity: Decimal, distance: float, limits: GuardrailLimits)
     scale = min(Decimal("1"), max(limits.min_scale, 1 - distance_pct / limits.distance_scale_pct))
     allocation = min(equity * limits.base_risk_pct * scale, equity * limits.max_allocation_pct) / HUNDRED
     return round_money(max(allocation, Decimal("0")))
+
+
+def modulated(notional: Decimal, regime: RegimeModulation) -> Decimal:
+    """The proposed notional scaled by the regime's risk multiplier (E2), rounded to cents."""
+    return round_money(notional * regime.risk_multiplier)
 
 
 def drawdown(equity_history: Sequence[Decimal]) -> Decimal:
@@ -68,8 +74,13 @@ def _decide_strategy(
     table: CorrelationTable,
     sectors: Mapping[str, str],
     limits: GuardrailLimits,
+    regime: RegimeModulation | None,
+    baselines: Sequence[Decimal | None],
 ) -> list[PortfolioDecision]:
     state = BookSoFar(equity=book.equity, gross=book.gross_exposure, drawdown=drawdown(book.equity_history))
+    if regime is not None:
+        state.regime_entry_quota = entry_quota(limits.max_new_entries, regime)
+        state.regime_no_risk = regime.risk_multiplier == 0
     for held in book.positions:
         sector = sectors.get(held.symbol, UNKNOWN_SECTOR)
         state.positions[held.symbol] = state.positions.get(held.symbol, Decimal("0")) + abs(held.market_value)
@@ -77,7 +88,7 @@ def _decide_strategy(
     has_book = bool(book.positions)
     running = RunningCorrelation(table, list(state.positions))
     decisions = []
-    for candidate, notional in zip(candidates, notionals, strict=True):
+    for candidate, notional, baseline in zip(candidates, notionals, baselines, strict=True):
         sector = sectors.get(candidate.symbol, UNKNOWN_SECTOR)
         whole = table.book(candidate.symbol) if has_book else None
         proposal = Proposal(
@@ -107,6 +118,7 @@ def _decide_strategy(
                 proposed_notional=proposal.notional,
                 max_correlation=_rounded(proposal.max_correlation),
                 book_correlation=_rounded(proposal.book_correlation),
+                baseline_notional=baseline,
             )
         )
     return decisions
@@ -142,8 +154,10 @@ def decide(
     input_reasons: Sequence[str] = (),
     candidates_sha256: str | None = None,
     snapshot_sha256: str | None = None,
+    regime: RegimeModulation | None = None,
 ) -> PortfolioDecisionBatch:
-    """Decide every candidate for every strategy; see the module docstring for the rules."""
+    """Decide every candidate for every strategy; see the module docstring for the rules. ``regime``
+    (E2_REGIME_MODULATION=1 only) scales each proposed notional and throttles new entries."""
     problems = list(input_reasons)
     if book is None and not problems:
         problems.append(reasons.PORTFOLIO_SNAPSHOT_MISSING)
@@ -166,7 +180,9 @@ def decide(
                 else {}
             )
             table = correlation_table(returns, weights)
-            notionals = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
+            baselines = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
+            notionals = baselines if regime is None else [modulated(value, regime) for value in baselines]
+            recorded: list[Decimal | None] = [None] * len(ordered) if regime is None else list(baselines)
             for strategy_id in strategies:
                 decisions += _decide_strategy(
                     strategy_id,
@@ -176,6 +192,8 @@ def decide(
                     table=table,
                     sectors=sectors,
                     limits=limits,
+                    regime=regime,
+                    baselines=recorded,
                 )
     decisions.sort(key=lambda item: (item.strategy_id, item.rank, item.symbol))
     allowed = sum(item.verdict is Verdict.ALLOW for item in decisions)
@@ -194,4 +212,5 @@ def decide(
         decisions=tuple(decisions),
         allowed=allowed,
         blocked=len(decisions) - allowed,
+        regime=regime,
     )

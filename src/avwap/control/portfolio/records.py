@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
+import typing
 from decimal import Decimal
 from typing import Final
 
 import msgspec
 
+from avwap.control.portfolio.regime import RegimeModulation
 from avwap.control.reasons import PORTFOLIO_REASONS
+from avwap.core.canonical import to_plain
 from avwap.core.config import Config
 
 SCHEMA_VERSION: Final = 1
@@ -128,6 +131,7 @@ class PortfolioDecision(_Record, frozen=True, forbid_unknown_fields=True, kw_onl
     proposed_notional: Decimal = Decimal("0")
     max_correlation: float | None = None
     book_correlation: float | None = None
+    baseline_notional: Decimal | None = None  # E2 only: the notional before the regime's risk multiplier
 
     def check(self) -> None:
         if (self.verdict is Verdict.ALLOW) == bool(self.reason_codes):
@@ -141,6 +145,7 @@ class PortfolioDecision(_Record, frozen=True, forbid_unknown_fields=True, kw_onl
         _finite("PortfolioDecision", "proposed_notional", self.proposed_notional)
         _finite("PortfolioDecision", "max_correlation", self.max_correlation)
         _finite("PortfolioDecision", "book_correlation", self.book_correlation)
+        _finite("PortfolioDecision", "baseline_notional", self.baseline_notional)
         if self.proposed_notional < 0:
             raise ValueError(f"{self.symbol}: proposed_notional must not be negative")
 
@@ -166,6 +171,7 @@ class PortfolioDecisionBatch(_Record, frozen=True, forbid_unknown_fields=True, k
     decisions: tuple[PortfolioDecision, ...]
     allowed: int
     blocked: int
+    regime: RegimeModulation | None = None  # E2_REGIME_MODULATION=1 only (see control.portfolio.regime)
 
     def check(self) -> None:
         if self.decided_at.utcoffset() != dt.timedelta(0):
@@ -185,6 +191,17 @@ class PortfolioDecisionBatch(_Record, frozen=True, forbid_unknown_fields=True, k
             raise ValueError(f"counts {self.allowed}/{self.blocked} do not match the decisions")
         if not self.inputs_ok and allowed:
             raise ValueError("a batch whose inputs failed cannot ALLOW anything")
+
+    def plain(self) -> dict[str, object]:
+        """The batch as plain JSON values; the E2 fields are left out when E2 is off, so an artifact
+        written with E2_REGIME_MODULATION=0 has exactly the bytes it had before E2 existed."""
+        plain = to_plain(self)
+        if self.regime is None:
+            del plain["regime"]
+            for item in plain["decisions"]:
+                if item["baseline_notional"] is None:
+                    del item["baseline_notional"]
+        return typing.cast(dict[str, object], plain)
 
     def verdict_for(self, strategy_id: str, symbol: str) -> PortfolioDecision | None:
         """The decision of ``symbol`` for ``strategy_id``; None (which means BLOCK) when not decided."""

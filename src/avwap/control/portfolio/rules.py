@@ -32,6 +32,8 @@ class BookSoFar:
     positions: dict[str, Decimal] = field(default_factory=dict)
     sectors: dict[str, Decimal] = field(default_factory=dict)
     new_entries: int = 0
+    regime_entry_quota: int | None = None  # E2: the regime's share of the new-entry limit (None: off)
+    regime_no_risk: bool = False  # E2: the regime's risk multiplier is 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,16 @@ def drawdown_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) 
     """PORTFOLIO_DRAWDOWN_THROTTLE when the book is at or beyond the throttle below its equity peak."""
     if -book.drawdown * HUNDRED >= limits.drawdown_throttle_pct:
         return (reasons.PORTFOLIO_DRAWDOWN_THROTTLE,)
+    return PASS
+
+
+def regime_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) -> tuple[str, ...]:
+    """E2 (off unless the batch carries a regime): no entries at a zero risk multiplier, and no more than
+    the regime's share of the day's new-entry quota."""
+    if book.regime_no_risk:
+        return (reasons.PORTFOLIO_REGIME_NO_RISK,)
+    if book.regime_entry_quota is not None and book.new_entries >= book.regime_entry_quota:
+        return (reasons.PORTFOLIO_REGIME_ENTRY_THROTTLE,)
     return PASS
 
 
@@ -123,6 +135,7 @@ def gross_exposure_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLi
 
 RULES: Final[tuple[tuple[str, Rule], ...]] = (
     ("drawdown", drawdown_rule),
+    ("regime", regime_rule),
     ("new_entries", new_entries_rule),
     ("max_positions", max_positions_rule),
     ("symbol_concentration", symbol_concentration_rule),
