@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("alpaca", "slack_sdk", "numba", "pandas", "pyarrow", "exchange_calendars", "scipy", "requests")
+HEAVY = (
+    "alpaca",
+    "slack_sdk",
+    "numba",
+    "numpy",  # an idle cycle runs no stop policy and no trigger: the exits package resolves names lazily
+    "pandas",
+    "pyarrow",
+    "exchange_calendars",
+    "scipy",
+    "requests",
+)
 
 REPORT = (
     "import atexit, json, sys\n"
@@ -50,10 +60,11 @@ def test_help_imports_no_heavy_dependency() -> None:
     [
         "2026-04-01T15:00:00+00:00",  # a Wednesday, market open, no watchlist: the cycle runs every step
         "2026-04-04T15:00:00+00:00",  # a Saturday
+        "2026-04-01T12:00:00+00:00",  # the same Wednesday before the open
     ],
 )
 def test_idle_execute_once_imports_no_pandas_broker_or_slack_sdk(home: Path, instant: str) -> None:
-    """DRY_RUN on an empty home (no candidates, no positions) needs no pandas, alpaca-py or slack_sdk."""
+    """DRY_RUN on an empty home (no candidates, no positions) needs no numpy, pandas, alpaca-py or slack_sdk."""
     at_instant = (
         "import datetime as dt\n"
         "from avwap.core import clock\n"
