@@ -36,13 +36,13 @@ from avwap.ledger.atomic import Provenance, build_provenance
 from avwap.presentation.scan_charts import candidate_chart
 from avwap.presentation.scan_report import render_scan_report, write_scan_report
 from avwap.scanning.bar_reader import DAILY
-from avwap.scanning.check_details import failing_checks
+from avwap.scanning.check_details import details_of_checks
 from avwap.scanning.diagnostics import quarantined_bars, reason_counts, write_diagnostics
 from avwap.scanning.inputs import ScanInputs, benchmark_problem, load_inputs
 from avwap.scanning.tradingview import write_tradingview
 from avwap.signals.avwap import Engine
 from avwap.signals.panel import build_panel
-from avwap.signals.scan import market_gate, scan_panel
+from avwap.signals.scan import market_gate, scan_panel_checks
 from avwap.signals.scan_records import Diagnostic, ScanResult
 from avwap.signals.scan_rules import ScanRules
 from avwap.signals.scan_rules_file import scan_rules_hash
@@ -170,7 +170,7 @@ def run_scan(
         LOGGER.warning("market_gate_unknown: %s; every symbol is filtered out", problem)
     sessions = inputs.future_sessions
     # as_of is D−1 (data through); the earnings window counts from the trading day D itself
-    scanned = scan_panel(
+    scanned, checked = scan_panel_checks(
         panel,
         as_of,
         gate,
@@ -181,7 +181,7 @@ def run_scan(
         engine=engine,
     )
     result = _with_missing(scanned, inputs)
-    checks = failing_checks(panel, as_of, gate, chosen, earnings=earnings, future_sessions=sessions)
+    checks = details_of_checks(panel.symbols, checked)  # the scan's own measures: the panel is measured once
     charts = []
     for index, candidate in enumerate(sorted(result.candidates, key=lambda item: item.rank)):
         report("charts", index, len(result.candidates))

@@ -214,6 +214,31 @@ def scan_panel(
     engine: Engine = "numba",
 ) -> ScanResult:
     """Run the scan on a prepared panel (see :func:`scan` for the arguments)."""
+    return scan_panel_checks(
+        panel,
+        as_of,
+        gate,
+        rules=rules,
+        earnings=earnings,
+        future_sessions=future_sessions,
+        trading_date=trading_date,
+        engine=engine,
+    )[0]
+
+
+def scan_panel_checks(
+    panel: BarPanel,
+    as_of: dt.date,
+    gate: MarketGate,
+    *,
+    rules: ScanRules | None = None,
+    earnings: Mapping[str, Sequence[dt.date]] | None = None,
+    future_sessions: Sequence[dt.date] | None = None,
+    trading_date: dt.date | None = None,
+    engine: Engine = "numba",
+) -> tuple[ScanResult, list[Check]]:
+    """:func:`scan_panel`, and the symbol-level checks it decided on (what the diagnostics artifact details:
+    :func:`avwap.scanning.check_details.details_of_checks`), so a scan job measures the panel once."""
     chosen = rules or ScanRules()
     earnings_map = earnings or {}
     upcoming = sessions_to_earnings(panel.symbols, as_of, earnings_map, future_sessions, trading_date)
@@ -234,7 +259,7 @@ def scan_panel(
         for row in range(len(panel.symbols))
         if row not in chosen_rows
     )
-    return ScanResult(as_of=as_of, market_gate=gate, candidates=candidates, diagnostics=diagnostics)
+    return ScanResult(as_of=as_of, market_gate=gate, candidates=candidates, diagnostics=diagnostics), checks
 
 
 def scan(
@@ -283,4 +308,5 @@ __all__ = [
     "market_gate",
     "scan",
     "scan_panel",
+    "scan_panel_checks",
 ]
