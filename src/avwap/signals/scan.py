@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from avwap.signals.anchors import NO_ANCHOR, AnchorBars, anchor_indices
 from avwap.signals.avwap import Engine, avwap_snapshot
-from avwap.signals.panel import BarPanel, build_panel, price_history_start
+from avwap.signals.panel import BarColumns, BarPanel, build_panel, price_history_start
 from avwap.signals.scan_anchors import (
     ELIGIBLE,
     anchor_ages,
@@ -40,6 +40,9 @@ from avwap.signals.scan_output import SymbolContext, build_candidate, build_diag
 from avwap.signals.scan_records import MarketGate, ScanResult
 from avwap.signals.scan_rules import ScanRules
 
+if TYPE_CHECKING:  # frames are one way in; the scan job passes columns and never imports pandas
+    import pandas as pd
+
 IntArray = npt.NDArray[np.int64]
 
 
@@ -54,7 +57,7 @@ def _unknown_gate(symbol: str, detail: str) -> MarketGate:
     )
 
 
-def market_gate(benchmark: pd.DataFrame | None, as_of: dt.date, rules: ScanRules) -> MarketGate:
+def market_gate(benchmark: pd.DataFrame | BarColumns | None, as_of: dt.date, rules: ScanRules) -> MarketGate:
     """Open when the benchmark's as-of close is at or above its SMA; closed (fail-safe) when undecidable."""
     if benchmark is None or benchmark.empty:
         return _unknown_gate(rules.benchmark_symbol, f"no {rules.benchmark_symbol} bars given")
