@@ -261,3 +261,17 @@ def test_the_job_measures_the_panel_once_and_details_the_checks_it_decided_on(
         symbol: [msgspec.to_builtins(detail) for detail in found] for symbol, found in separately.items()
     }
     assert details == json.loads(json.dumps(expected))
+
+
+def test_an_unpinned_code_version_is_gits_asked_while_the_scan_computes(
+    tmp_path: Path, market_store: Path
+) -> None:
+    """The job asks git for the code version on a thread (git runs while the scan computes); the provenance
+    still names exactly what ``detect_code_version`` says, in every artifact."""
+    from avwap.ledger.atomic import detect_code_version
+
+    home = tmp_path / "home"
+    result = scan_into(home, market_store, code_version=None)
+    assert result.provenance.code_version == detect_code_version()
+    written = json.loads((home / "artifacts/candidates/2026-11-30.json").read_text())
+    assert written["provenance"]["code_version"] == detect_code_version()
