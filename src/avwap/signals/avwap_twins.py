@@ -8,7 +8,7 @@ update) in plain Python floats, which are the same IEEE doubles: cheaper than nu
 scan chart. Numba compiles without fastmath, so nothing is fused or reassociated on its side either;
 tests/unit/signals/test_avwap_twins.py holds the twins equal to the kernels bit for bit.
 :func:`avwap.signals.avwap.avwap_snapshot` and :func:`~avwap.signals.avwap.avwap_series` pick a twin for the
-``"numba"`` engine when the input is small and the process has not loaded numba.
+``"numba"`` engine when the input is small in a short process that chose them (:mod:`.kernel_choice`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ the 28th.
 
 from __future__ import annotations
 
-import sys
 from types import ModuleType
 
 import numpy as np
@@ -142,15 +141,16 @@ def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) ->
 
 def _wilder_kernels(rows: int) -> ModuleType:
     """The module whose Wilder kernels to run: both give the same bits. The numpy twin
-    (:mod:`avwap.signals.wilder_numpy`) for up to ``NUMPY_MAX_ROWS`` rows in a process that has not loaded
-    numba (a short ``avwap scan`` saves numba's ~0.5 s start); numba's compiled rows otherwise."""
-    from avwap.signals import wilder_numpy
+    (:mod:`avwap.signals.wilder_numpy`) when this process chose twins (:mod:`avwap.signals.kernel_choice`:
+    a short ``avwap scan`` saves numba's ~0.5 s start) and the input is small; numba's compiled rows
+    otherwise."""
+    from avwap.signals import kernel_choice, wilder_numpy
 
-    if rows > wilder_numpy.NUMPY_MAX_ROWS or "numba" in sys.modules:
-        from avwap.signals import wilder_numba
+    if kernel_choice.use_twins(rows, wilder_numpy.NUMPY_MAX_ROWS):
+        return wilder_numpy
+    from avwap.signals import wilder_numba
 
-        return wilder_numba
-    return wilder_numpy
+    return wilder_numba
 
 
 def wilder_smooth(values: npt.ArrayLike, period: int) -> FloatArray:

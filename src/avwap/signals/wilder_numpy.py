@@ -6,7 +6,8 @@ machine code (~0.5 s: the import, its lowering registries, the cache) than compu
 operations of the compiled step in the same order (no fused multiply-add, no reassociation; numba compiles
 without fastmath), so every figure is identical to the kernel's (tests/unit/signals/test_wilder_numpy.py
 holds them equal, NaN gaps and restarts included). :mod:`avwap.signals.indicators` picks this path for
-panels of at most :data:`NUMPY_MAX_ROWS` rows; the backtest's stacked windows (many more rows) keep numba.
+panels of at most :data:`NUMPY_MAX_ROWS` rows in a short process that chose the twins
+(:mod:`avwap.signals.kernel_choice`); the demo, the backtest and the execution loop keep numba.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The exact twins of the numba AVWAP kernels give the kernels' bits (random panels with padding, NaN bars,
 zero volume, anchors out of range, every ``end`` and slope length), and the ``"numba"`` engine uses them
-only for small inputs in a process that has not loaded numba."""
+only for small inputs, in a short process that chose them (kernel_choice), before numba is loaded."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ CHOICE = """
 import json, sys
 import numpy as np
 from avwap.signals.avwap import avwap_series, avwap_snapshot
+from avwap.signals.kernel_choice import prefer_twins
+if sys.argv[1] == "short":
+    prefer_twins()
 bars = np.linspace(10.0, 20.0, 600).reshape(2, 300)
 volume = np.full((2, 300), 1000.0)
 anchors = np.array([[0, 5], [3, -1]])
@@ -78,7 +81,11 @@ print(json.dumps([small, "numba" in sys.modules]))
 """
 
 
-def test_small_inputs_run_without_numba_and_large_ones_with_it() -> None:
-    completed = subprocess.run([sys.executable, "-c", CHOICE], capture_output=True, text=True, check=False)
+@pytest.mark.parametrize(("process", "expected"), [("short", [False, True]), ("long", [True, True])])
+def test_a_short_process_runs_small_inputs_without_numba(process: str, expected: list[bool]) -> None:
+    """Only a process that chose the twins runs them, for small inputs; any other keeps numba's kernels."""
+    completed = subprocess.run(
+        [sys.executable, "-c", CHOICE, process], capture_output=True, text=True, check=False
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert json.loads(completed.stdout.splitlines()[-1]) == [False, True]
+    assert json.loads(completed.stdout.splitlines()[-1]) == expected

@@ -1,5 +1,5 @@
 """The numpy twins of the Wilder kernels give numba's bits exactly (gaps, padding, flat stretches, inf, every
-period), and the indicators choose the twin only for small inputs in a process without numba."""
+period), and the indicators choose the twin only for small inputs in a short process that chose twins."""
 
 from __future__ import annotations
 
@@ -55,7 +55,10 @@ CHOICE = """
 import json, sys
 import numpy as np
 from avwap.signals.indicators import atr_and_adx
+from avwap.signals.kernel_choice import prefer_twins
 bars = np.linspace(10.0, 20.0, 600).reshape(2, 300)
+if sys.argv[1] == "short":
+    prefer_twins()
 atr_and_adx(bars + 0.1, bars - 0.1, bars, 14, 14)
 small = "numba" in sys.modules
 big = np.linspace(10.0, 20.0, 4097 * 30).reshape(4097, 30)
@@ -64,7 +67,12 @@ print(json.dumps([small, "numba" in sys.modules]))
 """
 
 
-def test_a_small_panel_runs_without_numba_and_a_large_one_with_it() -> None:
-    completed = subprocess.run([sys.executable, "-c", CHOICE], capture_output=True, text=True, check=False)
+@pytest.mark.parametrize(("process", "expected"), [("short", [False, True]), ("long", [True, True])])
+def test_a_short_process_runs_small_panels_without_numba(process: str, expected: list[bool]) -> None:
+    """Only a process that chose the twins (``avwap scan``) runs them, and only for small inputs; any other
+    (the demo, the backtest, the execution loop: many calls) keeps numba's kernels."""
+    completed = subprocess.run(
+        [sys.executable, "-c", CHOICE, process], capture_output=True, text=True, check=False
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert json.loads(completed.stdout.splitlines()[-1]) == [False, True]
+    assert json.loads(completed.stdout.splitlines()[-1]) == expected
