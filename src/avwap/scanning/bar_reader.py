@@ -14,9 +14,11 @@ the data layer offers it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from avwap.core.errors import DataError
+from avwap.data.bars import NEW_YORK
 from avwap.data.store import SCHEMA, BarStore
 from avwap.data.store_time import Bound, ReadWindow, read_window
 from avwap.signals.panel import VALUE_COLUMNS, BarColumns, FloatArray
@@ -60,7 +63,7 @@ FileColumns = tuple[list[str], npt.NDArray[np.intp], npt.NDArray[np.int64], dict
 
 def _file_columns(path: Path, wanted: set[str], window: ReadWindow) -> FileColumns:
     """One partition's rows of ``wanted`` inside ``window``: raw symbol names, each row's name index, New
-    York wall-clock instants (ns), values."""
+    instants (UTC ns), values."""
     table = pq.ParquetFile(path).read()
     if not table.schema.remove_metadata().equals(SCHEMA):
         raise DataError(f"bar partition {path} does not have the bar store's schema: {table.schema}")
@@ -74,9 +77,18 @@ def _file_columns(path: Path, wanted: set[str], window: ReadWindow) -> FileColum
         keep &= instants >= window.lower_ns
     if window.upper_ns is not None:
         keep &= instants < window.upper_ns
-    wall = _numpy(pc.local_timestamp(stamps), np.int64)
     values = {name: _numpy(table.column(name).combine_chunks(), np.float64)[keep] for name in VALUE_COLUMNS}
-    return names, indices[keep], wall[keep], values
+    return names, indices[keep], instants[keep], values
+
+
+def _new_york_dates(instants: npt.NDArray[np.int64]) -> npt.NDArray[np.datetime64]:
+    """The New York date of each instant (UTC ns), from zoneinfo, once per distinct instant (daily bars
+    share a few hundred); the date pandas' ``tz_convert`` gives, without pandas or Arrow's tz database."""
+    distinct, inverse = np.unique(instants, return_inverse=True)
+    new_york = ZoneInfo(NEW_YORK)
+    days = [dt.datetime.fromtimestamp(int(ns) // 1_000_000_000, new_york).date() for ns in distinct.tolist()]
+    dates: npt.NDArray[np.datetime64] = np.array(days, dtype="datetime64[D]").reshape(-1)[inverse]
+    return dates
 
 
 def read_daily_columns(
@@ -85,7 +97,7 @@ def read_daily_columns(
     """:func:`read_daily` as :class:`~avwap.signals.panel.BarColumns`, straight from Parquet to numpy: the
     scan job's read. It imports neither pandas nor ``pyarrow.dataset`` (which imports pandas: ~0.25 s of a
     short scan) and builds no frame; each (yearly) partition is read whole and filtered in numpy with the
-    window's own bounds. Dates are New York wall-clock dates (Arrow's time-zone conversion); symbols are
+    window's own bounds. Dates are New York dates (:func:`_new_york_dates`); symbols are
     coded as :func:`~avwap.signals.panel.build_panel` codes a frame's. A test holds the panels equal."""
     window = read_window(start, end)
     files = _files(store, window)
@@ -103,12 +115,12 @@ def read_daily_columns(
         np.array([code_of.get(name, -1) for name in names], dtype=np.intp)[indices]
         for names, indices, _, _ in parts
     ]
-    walls = np.concatenate([np.zeros(0, np.int64), *(wall for _, _, wall, _ in parts)])
+    instants = np.concatenate([np.zeros(0, np.int64), *(stamps for _, _, stamps, _ in parts)])
     values = {
         name: np.concatenate([np.zeros(0), *(columns[name] for _, _, _, columns in parts)])
         for name in VALUE_COLUMNS
     }
-    dates = walls.view("datetime64[ns]").astype("datetime64[D]")
+    dates = _new_york_dates(instants)
     all_codes = np.concatenate([np.zeros(0, np.intp), *codes])
     return BarColumns(all_codes, [str(name) for name in upper], dates, values)
 
