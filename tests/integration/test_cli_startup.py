@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("alpaca", "slack_sdk", "numba", "pandas", "pyarrow", "exchange_calendars", "scipy", "requests")
+HEAVY = (
+    "alpaca",
+    "slack_sdk",
+    "numba",
+    "numpy",  # an idle cycle runs no stop policy and no trigger: the exits package resolves names lazily
+    "pandas",
+    "pyarrow",
+    "exchange_calendars",
+    "scipy",
+    "requests",
+)
 
 REPORT = (
     "import atexit, json, sys\n"
@@ -50,10 +60,11 @@ def test_help_imports_no_heavy_dependency() -> None:
     [
         "2026-04-01T15:00:00+00:00",  # a Wednesday, market open, no watchlist: the cycle runs every step
         "2026-04-04T15:00:00+00:00",  # a Saturday
+        "2026-04-01T12:00:00+00:00",  # the same Wednesday before the open
     ],
 )
 def test_idle_execute_once_imports_no_pandas_broker_or_slack_sdk(home: Path, instant: str) -> None:
-    """DRY_RUN on an empty home (no candidates, no positions) needs no pandas, alpaca-py or slack_sdk."""
+    """DRY_RUN on an empty home (no candidates, no positions) needs no numpy, pandas, alpaca or slack_sdk."""
     at_instant = (
         "import datetime as dt\n"
         "from avwap.core import clock\n"
@@ -128,3 +139,28 @@ def test_a_command_registers_only_its_own_module() -> None:
 
     for name in COMMAND_NAMES:
         assert f" {name} " in completed.stdout, name
+
+
+def test_a_scan_imports_no_pandas_numba_or_pyarrow_dataset(home: Path, tmp_path: Path) -> None:
+    """``avwap scan`` reads Parquet straight into numpy and runs the exact numpy twins of the numba kernels:
+    pandas (~0.25 s), numba (~0.5 s with its cache) and pyarrow.dataset (which imports pandas) stay out."""
+    from tests.unit.watchlist.scan_fixtures import TRADING_DATE, build_store
+
+    store = build_store(tmp_path / "store")
+    script = (
+        "import sys\n"
+        "from avwap.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    heavy = ('pandas', 'numba', 'pyarrow.dataset', 'scipy')\n"
+        "    loaded = [name for name in heavy if name in sys.modules]\n"
+        "    sys.stderr.write('LOADED ' + ','.join(loaded) + '\\n')\n"
+    )
+    arguments = ["scan", "--as-of", TRADING_DATE.isoformat(), "--data", str(store), "--home", str(home)]
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *arguments], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert (home / "artifacts" / "candidates" / f"{TRADING_DATE.isoformat()}.json").is_file()
+    assert "LOADED \n" in completed.stderr, completed.stderr[-2000:]

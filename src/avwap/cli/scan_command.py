@@ -182,7 +182,9 @@ def _scan(
     from avwap.core.calendar import nyse
     from avwap.core.clock import SystemClock
     from avwap.scanning.job import run_scan
+    from avwap.signals.kernel_choice import prefer_twins
 
+    prefer_twins()  # one scan per process: numba's start would cost more than its kernels save
     config = load_cli_config(home=home)
     if as_of.strip().lower() == TODAY:
         day = today_ny()

@@ -7,16 +7,18 @@ of each session, early closes included).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from avwap.core.calendar import nyse
 from avwap.core.errors import CalendarError, DataError
 from avwap.data.bars import FREQUENCY_MINUTES, NEW_YORK
+
+if TYPE_CHECKING:  # pandas is imported where frames are built: the scan reads Arrow → numpy without it
+    import pandas as pd
 
 NAT: Final = np.iinfo(np.int64).min
 MINUTE_NS: Final = 60 * 1_000_000_000
@@ -57,6 +59,8 @@ def parse_clock_as(
 
 def instants_ns(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
     """int64 ns of datetime-like ``values``: UTC instants if aware, wall clock if naive, NaT -> ``NAT``."""
+    import pandas as pd
+
     index = pd.DatetimeIndex(values)
     if index.tz is not None:
         index = index.tz_convert("UTC").tz_localize(None)
@@ -66,6 +70,8 @@ def instants_ns(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray
 def wall_to_utc(wall: np.ndarray, timezone: str) -> tuple[np.ndarray, np.ndarray]:
     """UTC instants of naive wall-clock times in ``timezone``, and a mask of wall times that do not exist
     or occur twice there (DST changes); those become ``NAT``."""
+    import pandas as pd
+
     localized = pd.DatetimeIndex(wall.view("datetime64[ns]")).tz_localize(
         timezone, ambiguous="NaT", nonexistent="NaT"
     )
@@ -75,6 +81,8 @@ def wall_to_utc(wall: np.ndarray, timezone: str) -> tuple[np.ndarray, np.ndarray
 
 def utc_to_wall(utc: np.ndarray, timezone: str) -> np.ndarray:
     """Naive wall-clock times in ``timezone`` of UTC instants (``NAT`` stays ``NAT``)."""
+    import pandas as pd
+
     index = pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
     return instants_ns(index.tz_localize(None))
 
@@ -124,6 +132,8 @@ def misaligned(starts: np.ndarray, frequency: str) -> np.ndarray:
 
 def _session_bounds(days: list[object]) -> tuple[np.ndarray, np.ndarray]:
     """UTC open/close (int64 ns) per day; closed days get an empty interval."""
+    import pandas as pd
+
     calendar = nyse()
     opens = np.zeros(len(days), dtype=np.int64)
     closes = np.zeros(len(days), dtype=np.int64)

@@ -20,9 +20,11 @@ Frequencies are named ``1d``, ``1m``, ``5m``, ``10m``, ``1h``. Prices are float6
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where frames are built: the scan reads Arrow → numpy without it
+    import pandas as pd
+
 
 NEW_YORK: Final = "America/New_York"
 BAR_COLUMNS: Final = ("symbol", "timestamp", "open", "high", "low", "close", "volume")
@@ -33,6 +35,8 @@ FREQUENCY_MINUTES: Final = {"1m": 1, "5m": 5, "10m": 10, "1h": 60}
 
 def empty_bars() -> pd.DataFrame:
     """A bar frame with no rows and the canonical dtypes."""
+    import pandas as pd
+
     frame = pd.DataFrame({column: pd.Series(dtype="float64") for column in BAR_COLUMNS})
     frame["symbol"] = frame["symbol"].astype(object)
     frame["timestamp"] = pd.Series(dtype=f"datetime64[ns, {NEW_YORK}]")
@@ -41,6 +45,8 @@ def empty_bars() -> pd.DataFrame:
 
 def normalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with canonical column order, dtypes and sort order (does not validate values)."""
+    import pandas as pd
+
     missing = [column for column in BAR_COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(f"bar frame lacks columns {missing}")

@@ -23,13 +23,11 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from avwap.core.canonical import canonical_json, content_hash, sha256_hex
@@ -39,6 +37,10 @@ from avwap.data.bar_time import instants_ns
 from avwap.data.bars import BAR_COLUMNS, FREQUENCIES, NEW_YORK, PRICE_COLUMNS, empty_bars, normalize_bars
 from avwap.data.quarantine import QuarantineRecord, merge_quarantine, quarantine_path, read_quarantine
 from avwap.data.store_time import Bound, partition_days, read_window
+
+if TYPE_CHECKING:  # pandas (and pyarrow.dataset, which imports pandas) are imported where frames are built:
+    import pandas as pd  # the scan reads Arrow → numpy without them
+    import pyarrow.dataset as ds
 
 SCHEMA: Final = pa.schema(
     [
@@ -139,6 +141,8 @@ class BarStore:
 
     def write(self, frame: pd.DataFrame, frequency: str) -> list[Path]:
         """Upsert validated bars; returns the partition files whose bytes changed (sorted)."""
+        import pandas as pd
+
         folder = self.frequency_dir(frequency)
         if not len(frame):
             return []
@@ -164,6 +168,8 @@ class BarStore:
         if not files:
             return empty_bars()
         try:
+            import pyarrow.dataset as ds
+
             table = ds.dataset([str(path) for path in files], schema=SCHEMA, format="parquet").to_table(
                 filter=expression
             )
@@ -196,8 +202,10 @@ class BarStore:
         found: set[str] = set()
         for path in self.partitions(frequency):
             # dictionary-encoded read: the distinct codes of each chunk, not one string per row (3x faster
-            # over a 500-symbol store, and every scan asks)
-            column = pq.read_table(path, columns=["symbol"], read_dictionary=["symbol"]).column("symbol")
+            # over a 500-symbol store, and every scan asks); ParquetFile, not pq.read_table, which goes
+            # through pyarrow.dataset and so imports pandas
+            source = pq.ParquetFile(path, read_dictionary=["symbol"])
+            column = source.read(columns=["symbol"]).column("symbol")
             for chunk in column.chunks:
                 found.update(chunk.dictionary.take(pc.unique(chunk.indices)).to_pylist())
         return sorted(found)
@@ -207,6 +215,8 @@ class BarStore:
         files = self.partitions(frequency)
         if not files:
             return []
+        import pyarrow.dataset as ds
+
         table = ds.dataset([str(path) for path in files], schema=SCHEMA, format="parquet").to_table(
             columns=["symbol", "timestamp"]
         )

@@ -4,37 +4,53 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from avwap.core.errors import DataError
 from avwap.data.bars import NEW_YORK
 
-Bound = dt.date | dt.datetime | pd.Timestamp
+if TYPE_CHECKING:  # pandas is imported where frames are built: the scan reads Arrow → numpy without it
+    import pandas as pd
+    import pyarrow.dataset as ds
+
+    Bound = dt.date | dt.datetime | pd.Timestamp
+else:
+    Bound = dt.date | dt.datetime  # a pd.Timestamp is a datetime
+EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TIMESTAMP_TYPE = pa.timestamp("ns", tz=NEW_YORK)
 
 
 def partition_days(timestamps: pd.Series) -> np.ndarray:
     """The New York date (datetime64[D]) of each bar start: the key of its partition."""
+    import pandas as pd
+
     wall = pd.DatetimeIndex(timestamps).tz_convert(NEW_YORK).tz_localize(None)
     return wall.to_numpy().astype("datetime64[D]")
 
 
 def _midnight_ns(day: dt.date) -> int:
-    return int(pd.Timestamp(day.year, day.month, day.day).tz_localize(NEW_YORK).value)
+    """00:00 New York of ``day`` in ns since the epoch (what ``pd.Timestamp(day).tz_localize(NEW_YORK)``
+    gives: midnight is never in a DST gap or fold in New York), without importing pandas."""
+    midnight = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(NEW_YORK))
+    return (midnight - EPOCH) // dt.timedelta(microseconds=1) * 1000
 
 
 def _instant_ns(moment: dt.datetime) -> int:
+    import pandas as pd
+
     if moment.tzinfo is None:
         raise DataError(f"read bounds must be dates or timezone-aware datetimes, got naive {moment}")
     return int(pd.Timestamp(moment).value)
 
 
 def _ny_day(moment: dt.datetime) -> dt.date:
+    import pandas as pd
+
     return pd.Timestamp(moment).tz_convert(NEW_YORK).date()
 
 

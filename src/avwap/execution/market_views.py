@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Protocol, TypeGuard, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeGuard, runtime_checkable
 
 from avwap.execution.market_protocol import MarketData
-from avwap.exits.bar_arrays import BarArrays
+
+if TYPE_CHECKING:
+    from avwap.exits.bar_arrays import BarArrays  # numpy: imported only where arrays are built
 
 
 @runtime_checkable

@@ -48,11 +48,6 @@ from avwap.execution.events import (
     SubmissionRejected,
 )
 from avwap.execution.market_views import keeps_arrays
-from avwap.exits.bar_arrays import BarArrays, bar_arrays_from_values, empty_arrays
-from avwap.exits.candidates import pivot_fields
-from avwap.exits.events import exit_events
-from avwap.exits.policy import StopDecision, resolve_stop
-from avwap.exits.policy_daily import resolve_daily_stop
 from avwap.exits.position_state import ExitPosition
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder, PositionState
@@ -61,6 +56,12 @@ from avwap.ledger.records import ExitEvent, OrderCanceled, OrderReplaced, OrderS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from avwap.exits.bar_arrays import BarArrays
+    from avwap.exits.policy import StopDecision
+
+# The stop policy and its bar arrays (numpy) are imported by the functions that run them, when a position
+# exists: an idle cycle (DRY_RUN, or no positions) must not pay for numpy (integration/test_cli_startup.py).
 
 # Why a stop could not be placed (the first word of a STOP_SUBMIT_BLOCKED reason).
 SELL_ORDER_HOLDS_QUANTITY: Final = "SELL_ORDER_HOLDS_QUANTITY"
@@ -116,6 +117,8 @@ def working_stop(deps: CycleDependencies, position: PositionState) -> OpenOrder 
 def frame_arrays(frame: pd.DataFrame) -> BarArrays:
     """:class:`BarArrays` of one symbol's time-ordered frame (what MarketData returns), without sorting:
     this runs for every position every cycle (the order is still checked by ``bar_arrays_from_values``)."""
+    from avwap.exits.bar_arrays import bar_arrays_from_values, empty_arrays
+
     if frame.empty:
         return empty_arrays()
     starts = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view("int64")  # UTC instants
@@ -427,6 +430,8 @@ def cancel_orphan_stops(deps: CycleDependencies, facts: CycleFacts, broker: Brok
 def _record_policy_events(
     deps: CycleDependencies, facts: CycleFacts, position: PositionState, decision: StopDecision
 ) -> None:
+    from avwap.exits.events import exit_events
+
     events = exit_events(decision, book_id=deps.book.book_id, strategy_id=position.strategy_id)
     if not events:
         return
@@ -453,6 +458,10 @@ def decide_target(
     deps: CycleDependencies, facts: CycleFacts, position: PositionState, exit_position: ExitPosition | None
 ) -> Target | None:
     """Run the policy (recording its events) and return the stop the broker should hold, if resolved."""
+    from avwap.exits.candidates import pivot_fields
+    from avwap.exits.policy import resolve_stop
+    from avwap.exits.policy_daily import resolve_daily_stop
+
     if exit_position is None:  # not folded (no exit records): keep whatever stop the ledger names
         stop = position.stop_price
         return None if stop is None else Target(stop, 0, resolved=False)

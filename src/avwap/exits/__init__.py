@@ -9,10 +9,38 @@ higher low, daily swing low), :mod:`ratchet`, :mod:`position_state` (folded from
 See docs/STOPS.md.
 """
 
-from avwap.exits.policy import StopDecision, apply_decision, resolve_stop
-from avwap.exits.position_state import ExitBook, ExitPosition, fold_exit_positions
-from avwap.exits.ratchet import ratchet
-from avwap.exits.rules import StopRules
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from avwap.exits.policy import StopDecision, apply_decision, resolve_stop
+    from avwap.exits.position_state import ExitBook, ExitPosition, fold_exit_positions
+    from avwap.exits.ratchet import ratchet
+    from avwap.exits.rules import StopRules
+
+# The package's names, resolved on first use (PEP 562): importing a light submodule such as
+# ``avwap.exits.position_state`` (the execution book does, every ``avwap execute``) runs this file, and the
+# policy imports numpy, which an idle cycle never needs.
+_HOMES: Final = {
+    "StopDecision": "avwap.exits.policy",
+    "apply_decision": "avwap.exits.policy",
+    "resolve_stop": "avwap.exits.policy",
+    "ExitBook": "avwap.exits.position_state",
+    "ExitPosition": "avwap.exits.position_state",
+    "fold_exit_positions": "avwap.exits.position_state",
+    "ratchet": "avwap.exits.ratchet",
+    "StopRules": "avwap.exits.rules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
+
 
 __all__ = [
     "ExitBook",

@@ -60,11 +60,17 @@ def failing_checks(
     """
     upcoming = sessions_to_earnings(panel.symbols, as_of, earnings or {}, future_sessions)
     checks = symbol_checks(measure(panel, as_of, rules, upcoming), gate, as_of, rules)
+    return details_of_checks(panel.symbols, checks)
+
+
+def details_of_checks(symbols: Sequence[str], checks: Sequence[Check]) -> dict[str, tuple[CheckDetail, ...]]:
+    """:func:`failing_checks` from checks already evaluated on the panel of ``symbols`` (the scan's own,
+    from :func:`avwap.signals.scan.scan_panel_checks`: the panel is measured once)."""
     failed = np.stack([check.failed for check in checks])
     details: dict[str, tuple[CheckDetail, ...]] = {}
     for row in np.flatnonzero(failed.any(axis=0)):
         index = int(row)
-        details[panel.symbols[index]] = tuple(
+        details[symbols[index]] = tuple(
             _detail(check, index) for position, check in enumerate(checks) if failed[position, index]
         )
     return details

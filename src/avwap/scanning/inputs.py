@@ -22,12 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-import pandas as pd
-
 from avwap.core.calendar import TradingCalendar
 from avwap.core.errors import CalendarError, DataError
 from avwap.data.store import BarStore
-from avwap.scanning.bar_reader import DAILY, read_daily
+from avwap.scanning.bar_reader import DAILY, read_daily_columns
+from avwap.signals.panel import BarColumns
 
 READ_MARGIN_SESSIONS: Final = 100
 EARNINGS_HORIZON_DAYS: Final = 45  # sessions after as_of counted for the earnings window (needs 2)
@@ -41,8 +40,8 @@ class ScanInputs:
     as_of: dt.date
     read_start: dt.date
     universe: tuple[str, ...]
-    bars: pd.DataFrame
-    benchmark: pd.DataFrame
+    bars: BarColumns  # the universe's rows (build_panel takes them as a frame's columns)
+    benchmark: BarColumns
     missing: tuple[str, ...]
     future_sessions: tuple[dt.date, ...]
 
@@ -82,14 +81,10 @@ def _read_start(as_of: dt.date, sessions: int, calendar: TradingCalendar) -> dt.
         return calendar.first_date
 
 
-def _last_date(frame: pd.DataFrame) -> dt.date | None:
-    return None if frame.empty else frame["timestamp"].max().date()
-
-
 def benchmark_problem(inputs: ScanInputs, symbol: str) -> str | None:
     """Why the benchmark cannot open the market gate (missing or stale), or ``None`` when it has a bar on
     ``as_of`` (too short a history is for the gate itself to say)."""
-    last = _last_date(inputs.benchmark)
+    last = inputs.benchmark.last_date()
     if last is None:
         return (
             f"benchmark {symbol} has no daily bars up to {inputs.as_of}: import it (the market gate needs it)"
@@ -116,18 +111,17 @@ def load_inputs(
         raise DataError(f"no daily bars in the bar store {store.root}: import or sync data first")
     symbols = universe_symbols(store, universe, benchmark_symbol, excluded)
     start = _read_start(as_of, panel_bars + READ_MARGIN_SESSIONS, calendar)
-    frame = read_daily(store, [*symbols, benchmark_symbol], start=start, end=as_of)
-    names = frame["symbol"]
-    benchmark = frame.loc[names == benchmark_symbol].reset_index(drop=True)
-    bars = frame.loc[names.isin(symbols)].reset_index(drop=True)
-    last = _last_date(bars)
+    read = read_daily_columns(store, [*symbols, benchmark_symbol], start=start, end=as_of)
+    benchmark = read.select({benchmark_symbol})
+    bars = read.select(set(symbols))
+    last = bars.last_date()
     if last != as_of:
         latest = "none" if last is None else str(last)
         raise DataError(
             f"no universe symbol has a daily bar on {as_of} in {store.root} (latest: {latest}): "
             "import or sync data through the previous session first"
         )
-    present = set(bars["symbol"].unique())
+    present = bars.present()
     horizon = min(as_of + dt.timedelta(days=EARNINGS_HORIZON_DAYS), calendar.last_date)
     return ScanInputs(
         trading_date=trading_date,

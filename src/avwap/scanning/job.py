@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,17 +33,17 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.data.store import BarStore
 from avwap.integrations.slack import AlertEvent, Notifier, NullNotifier, build_notifier, scan_summary_event
-from avwap.ledger.atomic import Provenance, build_provenance
+from avwap.ledger.atomic import Provenance, build_provenance, detect_code_version
 from avwap.presentation.scan_charts import candidate_chart
 from avwap.presentation.scan_report import render_scan_report, write_scan_report
 from avwap.scanning.bar_reader import DAILY
-from avwap.scanning.check_details import failing_checks
+from avwap.scanning.check_details import details_of_checks
 from avwap.scanning.diagnostics import quarantined_bars, reason_counts, write_diagnostics
 from avwap.scanning.inputs import ScanInputs, benchmark_problem, load_inputs
 from avwap.scanning.tradingview import write_tradingview
 from avwap.signals.avwap import Engine
 from avwap.signals.panel import build_panel
-from avwap.signals.scan import market_gate, scan_panel
+from avwap.signals.scan import market_gate, scan_panel_checks
 from avwap.signals.scan_records import Diagnostic, ScanResult
 from avwap.signals.scan_rules import ScanRules
 from avwap.signals.scan_rules_file import scan_rules_hash
@@ -74,6 +75,32 @@ class ScanJobResult:
 
 def _silent(stage: str, done: int, total: int) -> None:
     return None
+
+
+def _code_version_soon(pinned: str | None) -> Callable[[], str]:
+    """The provenance's code version, asked of git (``detect_code_version``: a subprocess) on a thread
+    started now, so that git runs while the scan computes; the returned function waits for it."""
+    if pinned is not None:
+        return lambda: pinned
+    found: list[str] = []
+    failed: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            found.append(detect_code_version())
+        except BaseException as error:  # handed to the caller, as if it had asked itself
+            failed.append(error)
+
+    thread = threading.Thread(target=ask, name="avwap-code-version", daemon=True)
+    thread.start()
+
+    def wait() -> str:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return found[0]
+
+    return wait
 
 
 def _with_missing(result: ScanResult, inputs: ScanInputs) -> ScanResult:
@@ -150,6 +177,7 @@ def run_scan(
     """
     chosen = rules or ScanRules()
     report = progress or _silent
+    version = _code_version_soon(code_version)
     store = BarStore(Path(data_dir) if data_dir is not None else config.data_dir)
     report("reading", 0, 1)
     inputs = load_inputs(
@@ -170,7 +198,7 @@ def run_scan(
         LOGGER.warning("market_gate_unknown: %s; every symbol is filtered out", problem)
     sessions = inputs.future_sessions
     # as_of is D−1 (data through); the earnings window counts from the trading day D itself
-    scanned = scan_panel(
+    scanned, checked = scan_panel_checks(
         panel,
         as_of,
         gate,
@@ -181,14 +209,12 @@ def run_scan(
         engine=engine,
     )
     result = _with_missing(scanned, inputs)
-    checks = failing_checks(panel, as_of, gate, chosen, earnings=earnings, future_sessions=sessions)
+    checks = details_of_checks(panel.symbols, checked)  # the scan's own measures: the panel is measured once
     charts = []
     for index, candidate in enumerate(sorted(result.candidates, key=lambda item: item.rank)):
         report("charts", index, len(result.candidates))
         charts.append(candidate_chart(panel, candidate, engine))
-    provenance = build_provenance(
-        config.config_hash(), store.data_hash(DAILY), as_of, code_version=code_version
-    )
+    provenance = build_provenance(config.config_hash(), store.data_hash(DAILY), as_of, code_version=version())
     counts = reason_counts(result)
     html = render_scan_report(trading_date, result, counts, charts, provenance)
     quarantined = quarantined_bars(store.quarantine(DAILY), inputs.universe)

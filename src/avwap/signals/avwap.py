@@ -8,7 +8,9 @@ slow reference every engine is tested against) are in :mod:`avwap.signals.avwap_
 Two engines compute the same numbers: ``"numba"`` (compiled kernels, :mod:`avwap.signals.avwap_numba`; the
 default) and ``"numpy"`` (vectorized suffix sums in blocks of symbols, no compiler needed). Both use the same
 numerically stable schemes (σ about each anchor's own AVWAP; West's online update for series). Results agree
-to rounding (~1e-12 relative), not bit for bit, so one run must use one engine throughout.
+to rounding (~1e-12 relative), not bit for bit, so one run must use one engine throughout. The ``"numba"``
+engine's numbers also come from exact numpy/Python twins of its kernels (:mod:`avwap.signals.avwap_twins`),
+bit for bit the same, for small inputs in a short process that chose them (:mod:`.kernel_choice`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from avwap.core.errors import DataError
+from avwap.signals import avwap_twins, kernel_choice
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -116,7 +119,9 @@ def avwap_snapshot(
         np.empty(shape),
         np.empty(shape, dtype=np.bool_),
     )
-    if engine == "numba":
+    if engine == "numba" and kernel_choice.use_twins(shape[0], avwap_twins.SNAPSHOT_MAX_ROWS):
+        avwap_twins.snapshot(highs, lows, closes, volumes, anchor_array, last, slope_bars, outputs)
+    elif engine == "numba":
         from avwap.signals import avwap_numba
 
         kernel = (
@@ -215,7 +220,9 @@ def avwap_series(
     (highs, lows, closes, volumes), anchor_array = _prepare((high, low, close, volume), anchors)
     shape = (*anchor_array.shape, highs.shape[1])
     levels, sigmas = np.empty(shape), np.empty(shape)
-    if engine == "numba":
+    if engine == "numba" and kernel_choice.use_twins(levels.size, avwap_twins.SERIES_MAX_CELLS):
+        avwap_twins.series(highs, lows, closes, volumes, anchor_array, levels, sigmas)
+    elif engine == "numba":
         from avwap.signals import avwap_numba
 
         kernel = (

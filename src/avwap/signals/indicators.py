@@ -12,6 +12,8 @@ the 28th.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
@@ -137,19 +139,32 @@ def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) ->
     return _like(ranges, high)
 
 
+def _wilder_kernels(rows: int) -> ModuleType:
+    """The module whose Wilder kernels to run: both give the same bits. The numpy twin
+    (:mod:`avwap.signals.wilder_numpy`) when this process chose twins (:mod:`avwap.signals.kernel_choice`:
+    a short ``avwap scan`` saves numba's ~0.5 s start) and the input is small; numba's compiled rows
+    otherwise."""
+    from avwap.signals import kernel_choice, wilder_numpy
+
+    if kernel_choice.use_twins(rows, wilder_numpy.NUMPY_MAX_ROWS):
+        return wilder_numpy
+    from avwap.signals import wilder_numba
+
+    return wilder_numba
+
+
 def wilder_smooth(values: npt.ArrayLike, period: int) -> FloatArray:
     """Wilder's smoothing: simple mean of the first ``period`` finite values, then ``(s·(p−1) + x)/p``.
 
     A NaN after the seed restarts the seed (a gap in the data must not be smoothed over). The loop is the
-    compiled kernel :func:`avwap.signals.wilder_numba.smooth_rows` (rows in parallel).
+    compiled kernel :func:`avwap.signals.wilder_numba.smooth_rows` (rows in parallel), or its bit-identical
+    numpy twin (see :func:`_wilder_kernels`).
     """
     if period < 1:
         raise ValueError(f"period must be at least 1, got {period}")
-    from avwap.signals.wilder_numba import smooth_rows
-
     rows = np.ascontiguousarray(_rows(values))
     output = np.empty(rows.shape)
-    smooth_rows(rows, int(period), output)
+    _wilder_kernels(rows.shape[0]).smooth_rows(rows, int(period), output)
     return _like(output, values)
 
 
@@ -162,14 +177,13 @@ def _directional(
     high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(ATR, +DI, −DI, ADX) as 2-D arrays, in one pass of the compiled
-    :func:`~avwap.signals.wilder_numba.directional_rows`."""
-    from avwap.signals.wilder_numba import directional_rows
-
+    :func:`~avwap.signals.wilder_numba.directional_rows` (or its numpy twin)."""
     if period < 1:
         raise ValueError(f"period must be at least 1, got {period}")
     highs, lows = np.ascontiguousarray(_rows(high)), np.ascontiguousarray(_rows(low))
     ranges = np.ascontiguousarray(_rows(true_range(highs, lows, close)))
     average_range, plus_index, minus_index, average = (np.empty(ranges.shape) for _ in range(4))
+    directional_rows = _wilder_kernels(ranges.shape[0]).directional_rows
     directional_rows(ranges, highs, lows, int(period), average_range, plus_index, minus_index, average)
     return average_range, plus_index, minus_index, average
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from avwap.core.errors import DataError
+
+if TYPE_CHECKING:  # a frame is one way in; the scan job hands columns read straight from Parquet (no pandas)
+    import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 DateArray = npt.NDArray[np.datetime64]
@@ -50,7 +53,53 @@ class BarPanel:
             raise DataError(f"symbol {symbol!r} is not in the panel") from None
 
 
+@dataclass(frozen=True)
+class BarColumns:
+    """Bar rows as numpy columns: what :func:`build_panel` reads of a bar frame, without pandas.
+
+    ``codes[i]`` indexes ``names`` (sorted, upper-case) for row ``i``; ``dates`` are New York session dates.
+    """
+
+    codes: npt.NDArray[np.intp]
+    names: list[str]
+    dates: DateArray
+    values: dict[str, FloatArray]  # VALUE_COLUMNS
+
+    @property
+    def empty(self) -> bool:
+        return self.codes.size == 0
+
+    def last_date(self) -> dt.date | None:
+        """The latest session date of the rows (None without rows)."""
+        return None if self.empty else self.dates.max().astype(dt.date)
+
+    def present(self) -> set[str]:
+        """The symbols that have rows."""
+        return {self.names[code] for code in np.unique(self.codes)}
+
+    def select(self, symbols: set[str]) -> BarColumns:
+        """The rows of ``symbols``, in their order, with codes renumbered over the symbols kept."""
+        wanted = np.array([name in symbols for name in self.names], dtype=bool)
+        keep = wanted[self.codes] if self.codes.size else np.zeros(0, dtype=bool)
+        kept = np.flatnonzero(wanted)
+        codes = np.searchsorted(kept, self.codes[keep]).astype(np.intp)
+        values = {name: column[keep] for name, column in self.values.items()}
+        return BarColumns(codes, [self.names[code] for code in kept], self.dates[keep], values)
+
+
+def frame_columns(frame: pd.DataFrame) -> BarColumns:
+    """:class:`BarColumns` of a bar frame (see :mod:`avwap.data.bars`)."""
+    missing = [column for column in ("symbol", "timestamp", *VALUE_COLUMNS) if column not in frame.columns]
+    if missing:
+        raise DataError(f"bar frame lacks columns {missing}")
+    codes, names = _symbol_codes(frame["symbol"])
+    values = {name: frame[name].to_numpy(dtype=np.float64) for name in VALUE_COLUMNS}
+    return BarColumns(codes, names, _session_dates(frame), values)
+
+
 def _session_dates(frame: pd.DataFrame) -> DateArray:
+    import pandas as pd
+
     timestamps = frame["timestamp"]
     if not isinstance(timestamps.dtype, pd.DatetimeTZDtype):
         raise DataError("bar timestamps must be timezone-aware (see avwap.data.bars)")
@@ -85,6 +134,8 @@ def _sorted_or_raise(codes: npt.NDArray[np.intp], dates: DateArray, names: list[
 
 def _symbol_codes(symbols: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
     """Sorted upper-case symbols and each row's code (factorize first: upper-casing 1M rows is slow)."""
+    import pandas as pd
+
     codes, raw = pd.factorize(symbols, sort=True)
     names, inverse = np.unique(
         np.array([str(symbol).upper() for symbol in raw], dtype=object), return_inverse=True
@@ -92,7 +143,7 @@ def _symbol_codes(symbols: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
     return inverse[codes].astype(np.intp), [str(name) for name in names]
 
 
-def build_panel(frame: pd.DataFrame, as_of: dt.date, width: int) -> BarPanel:
+def build_panel(frame: pd.DataFrame | BarColumns, as_of: dt.date, width: int) -> BarPanel:
     """Panel of each symbol's ``width`` latest daily bars up to ``as_of`` (every symbol gets a row).
 
     Raises :class:`DataError` for duplicate bars, and for non-finite values, non-positive prices or negative
@@ -100,11 +151,8 @@ def build_panel(frame: pd.DataFrame, as_of: dt.date, width: int) -> BarPanel:
     """
     if width < 1:
         raise ValueError(f"panel width must be at least 1, got {width}")
-    missing = [column for column in ("symbol", "timestamp", *VALUE_COLUMNS) if column not in frame.columns]
-    if missing:
-        raise DataError(f"bar frame lacks columns {missing}")
-    codes, uniques = _symbol_codes(frame["symbol"])
-    dates = _session_dates(frame)
+    columns_of = frame if isinstance(frame, BarColumns) else frame_columns(frame)
+    codes, uniques, dates = columns_of.codes, columns_of.names, columns_of.dates
     order = np.flatnonzero(dates <= np.datetime64(as_of, "D"))  # later bars are neither read nor validated
     if not _sorted_or_raise(codes[order], dates[order], uniques):
         order = order[np.lexsort((dates[order], codes[order]))]
@@ -118,7 +166,7 @@ def build_panel(frame: pd.DataFrame, as_of: dt.date, width: int) -> BarPanel:
     inside = column >= 0
     rows, columns = codes[inside], column[inside]
     used = order[inside]  # only the bars that enter the panel are read and checked
-    values = np.column_stack([frame[name].to_numpy(dtype=np.float64)[used] for name in VALUE_COLUMNS])
+    values = np.column_stack([columns_of.values[name][used] for name in VALUE_COLUMNS])
     _validate_values(values, rows, dates[inside], uniques)
     arrays = {name: np.full((symbol_count, width), np.nan) for name in VALUE_COLUMNS}
     for position, name in enumerate(VALUE_COLUMNS):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from avwap.signals.anchors import NO_ANCHOR, AnchorBars, anchor_indices
 from avwap.signals.avwap import Engine, avwap_snapshot
-from avwap.signals.panel import BarPanel, build_panel, price_history_start
+from avwap.signals.panel import BarColumns, BarPanel, build_panel, price_history_start
 from avwap.signals.scan_anchors import (
     ELIGIBLE,
     anchor_ages,
@@ -40,6 +40,9 @@ from avwap.signals.scan_output import SymbolContext, build_candidate, build_diag
 from avwap.signals.scan_records import MarketGate, ScanResult
 from avwap.signals.scan_rules import ScanRules
 
+if TYPE_CHECKING:  # frames are one way in; the scan job passes columns and never imports pandas
+    import pandas as pd
+
 IntArray = npt.NDArray[np.int64]
 
 
@@ -54,7 +57,7 @@ def _unknown_gate(symbol: str, detail: str) -> MarketGate:
     )
 
 
-def market_gate(benchmark: pd.DataFrame | None, as_of: dt.date, rules: ScanRules) -> MarketGate:
+def market_gate(benchmark: pd.DataFrame | BarColumns | None, as_of: dt.date, rules: ScanRules) -> MarketGate:
     """Open when the benchmark's as-of close is at or above its SMA; closed (fail-safe) when undecidable."""
     if benchmark is None or benchmark.empty:
         return _unknown_gate(rules.benchmark_symbol, f"no {rules.benchmark_symbol} bars given")
@@ -214,6 +217,31 @@ def scan_panel(
     engine: Engine = "numba",
 ) -> ScanResult:
     """Run the scan on a prepared panel (see :func:`scan` for the arguments)."""
+    return scan_panel_checks(
+        panel,
+        as_of,
+        gate,
+        rules=rules,
+        earnings=earnings,
+        future_sessions=future_sessions,
+        trading_date=trading_date,
+        engine=engine,
+    )[0]
+
+
+def scan_panel_checks(
+    panel: BarPanel,
+    as_of: dt.date,
+    gate: MarketGate,
+    *,
+    rules: ScanRules | None = None,
+    earnings: Mapping[str, Sequence[dt.date]] | None = None,
+    future_sessions: Sequence[dt.date] | None = None,
+    trading_date: dt.date | None = None,
+    engine: Engine = "numba",
+) -> tuple[ScanResult, list[Check]]:
+    """:func:`scan_panel`, and the symbol-level checks it decided on (what the diagnostics artifact details:
+    :func:`avwap.scanning.check_details.details_of_checks`), so a scan job measures the panel once."""
     chosen = rules or ScanRules()
     earnings_map = earnings or {}
     upcoming = sessions_to_earnings(panel.symbols, as_of, earnings_map, future_sessions, trading_date)
@@ -234,7 +262,7 @@ def scan_panel(
         for row in range(len(panel.symbols))
         if row not in chosen_rows
     )
-    return ScanResult(as_of=as_of, market_gate=gate, candidates=candidates, diagnostics=diagnostics)
+    return ScanResult(as_of=as_of, market_gate=gate, candidates=candidates, diagnostics=diagnostics), checks
 
 
 def scan(
@@ -283,4 +311,5 @@ __all__ = [
     "market_gate",
     "scan",
     "scan_panel",
+    "scan_panel_checks",
 ]

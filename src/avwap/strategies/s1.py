@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from avwap.core.money import round_price
-from avwap.exits.bar_arrays import BarArrays, bar_arrays, empty_arrays
-from avwap.exits.candidates import daily_stop
 from avwap.exits.rules import StopRules
 from avwap.signals.scan_records import Candidate
 from avwap.strategies.protocol import EntryPlan, MarketView, StrategyInputs, model_version
@@ -30,6 +28,9 @@ from avwap.strategies.s1_trigger import (
     entry_window,
     find_entry,
 )
+
+if TYPE_CHECKING:  # numpy: the bar arrays are built only when an entry is planned (not by an idle cycle)
+    from avwap.exits.bar_arrays import BarArrays
 
 METADATA: Final = StrategyMetadata(
     strategy_id=S1_AVWAP_CORE,
@@ -52,6 +53,9 @@ def setup_key(candidate: Candidate) -> str:
 
 def initial_stop(market: MarketView, symbol: str, today: dt.date, rules: StopRules) -> Decimal | None:
     """The stop rules' daily swing-low stop from daily bars before ``today`` (None when there is none)."""
+    from avwap.exits.bar_arrays import bar_arrays, empty_arrays
+    from avwap.exits.candidates import daily_stop
+
     fast = getattr(market, "daily_arrays", None)  # market data that keeps arrays serves them directly
     if fast is not None:
         arrays: BarArrays = fast(symbol, today)

@@ -12,11 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-import numpy as np
-
 from avwap.core.calendar import nyse
 
-if TYPE_CHECKING:  # pandas is imported where bars are read: a cycle without candidates never needs it
+if TYPE_CHECKING:  # numpy and pandas are imported where bars are read: an idle cycle never needs them
+    import numpy as np
     import pandas as pd
 
 TRIGGER_MINUTES: Final = 10
@@ -49,6 +48,8 @@ def ten_minute_closes(session_bars: pd.DataFrame, now: dt.datetime) -> tuple[np.
     their offset from the session open; a bucket's close is its last bar's close; a bucket is closed when
     its end (capped at the session close) is at or before ``now``.
     """
+    import numpy as np
+
     stamps = session_bars["timestamp"].dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").astype(np.int64)
     day = session_bars["timestamp"].iloc[0].date()
     session = nyse().session(day)
@@ -73,6 +74,7 @@ def find_entry(
 ) -> EntrySignal | None:
     """The first breakout-and-hold in ``session_bars`` (one symbol, one session, any bar length ≤ 10 minutes)
     that is confirmed by ``now`` inside the entry window, or None."""
+    import numpy as np
     import pandas as pd
 
     if session_bars.empty or not entry_level > 0:

@@ -9,6 +9,7 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 from tests.unit.watchlist.scan_fixtures import (
     AS_OF,
@@ -23,6 +24,7 @@ from tests.unit.watchlist.scan_fixtures import (
     written_files,
 )
 
+from avwap.core.calendar import nyse
 from avwap.core.money import round_price
 from avwap.data.store import BarStore
 from avwap.presentation.scan_charts import candidate_chart
@@ -212,3 +214,64 @@ def test_candidate_chart_ends_at_the_entry_level_and_marks_the_anchor(
         assert math.isclose(sigma, candidate.sigma, rel_tol=1e-5, abs_tol=1e-6)
         assert chart.labels[-1] == AS_OF.isoformat()
         assert chart.markers[1].price == float(candidate.avwap) and Decimal(str(last)) > 0
+
+
+def test_the_job_measures_the_panel_once_and_details_the_checks_it_decided_on(
+    tmp_path: Path, market_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ATR/ADX and every other measure are computed once per scan (they were computed twice: once for the
+    ranking, once for the diagnostics' check details); the details are those of a separate measurement."""
+    import avwap.signals.scan as scan_module
+    from avwap.scanning import check_details
+    from avwap.scanning.inputs import load_inputs
+    from avwap.signals.scan import market_gate
+    from avwap.signals.scan_checks import measure
+
+    calls: list[int] = []
+
+    def counting(*arguments: object, **options: object) -> object:
+        calls.append(1)
+        return measure(*arguments, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan_module, "measure", counting)
+    monkeypatch.setattr(check_details, "measure", counting)
+    home = tmp_path / "home"
+    result = scan_into(home, market_store)
+    assert calls == [1]
+    rules = ScanRules()
+    inputs = load_inputs(
+        BarStore(market_store),
+        TRADING_DATE,
+        None,
+        benchmark_symbol=rules.benchmark_symbol,
+        panel_bars=rules.panel_bars,
+        calendar=nyse(),
+        excluded=make_config(home).excluded_from_candidates(rules.benchmark_symbol),
+    )
+    panel = build_panel(inputs.bars, AS_OF, rules.panel_bars)
+    gate = market_gate(inputs.benchmark, AS_OF, rules)
+    separately = check_details.failing_checks(
+        panel, AS_OF, gate, rules, future_sessions=inputs.future_sessions
+    )
+    written = json.loads((home / "artifacts/diagnostics/2026-11-30.json").read_text())
+    assert separately  # the test market has failing symbols
+    assert result.scanned == len(panel.symbols) + len(inputs.missing)
+    details = {entry["symbol"]: entry["checks"] for entry in written["symbols"] if entry["checks"]}
+    expected = {
+        symbol: [msgspec.to_builtins(detail) for detail in found] for symbol, found in separately.items()
+    }
+    assert details == json.loads(json.dumps(expected))
+
+
+def test_an_unpinned_code_version_is_gits_asked_while_the_scan_computes(
+    tmp_path: Path, market_store: Path
+) -> None:
+    """The job asks git for the code version on a thread (git runs while the scan computes); the provenance
+    still names exactly what ``detect_code_version`` says, in every artifact."""
+    from avwap.ledger.atomic import detect_code_version
+
+    home = tmp_path / "home"
+    result = scan_into(home, market_store, code_version=None)
+    assert result.provenance.code_version == detect_code_version()
+    written = json.loads((home / "artifacts/candidates/2026-11-30.json").read_text())
+    assert written["provenance"]["code_version"] == detect_code_version()

@@ -8,9 +8,7 @@ landed) justifies looking at channel history before posting again; everything el
 from __future__ import annotations
 
 import enum
-import http.client
 import logging
-import urllib.error
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -110,6 +108,9 @@ def _post_id(message: Mapping[str, Any]) -> object:
 
 def classify_error(error: BaseException) -> PostResult:
     """Map any exception from slack_sdk / urllib to a :class:`PostResult` (the one mapping point)."""
+    import http.client  # here, like slack_sdk: a process that never posts needs neither (nor ssl)
+    import urllib.error
+
     from slack_sdk.errors import SlackApiError  # here: a process that never posts never imports slack_sdk
 
     if isinstance(error, SlackApiError):
