@@ -136,3 +136,36 @@ def test_quarantined_rows_never_reach_the_engine(tmp_path: Path) -> None:
     assert seen == {day.date() for day in days} - set(bad)
     assert all(engine.market.daily_close("ZZZ", day) is None for day in bad)
     assert not set(bad) & set(engine.sessions)
+
+
+def test_at_5_minutes_the_first_cycle_records_the_close(market: Path, tmp_path: Path) -> None:
+    """The same close inside the bar-by-bar loop (what the demo preset runs): filled at the last close in the
+    first minute, before any 5-minute bar of the day, and recorded by the session's cycles."""
+    from tests.unit.backtest.test_backtest_engine import SPEC
+
+    start, end = SPEC.intraday_start, dt.date(2026, 11, 27)
+    outcome = run(market, tmp_path / "probe", start, end, "5m")
+    sessions = outcome.result.sessions
+    day, symbol = next(
+        (snapshot.date_ny, snapshot.positions[0].symbol)
+        for snapshot in outcome.result.snapshots[:-1]
+        if snapshot.positions
+    )
+    ends = sessions[sessions.index(day) + 1]
+
+    def until_day(frame: pd.DataFrame) -> pd.Series:
+        return ~((frame["symbol"] == symbol) & (frame["timestamp"].dt.date > day))
+
+    root = truncated_store(market, tmp_path / "delisted", until_day)
+    run(root, tmp_path / "run", start, end, "5m")
+    mine = [record for record in book(tmp_path / "run") if getattr(record, "symbol", None) == symbol]
+    (ended,) = [r for r in mine if isinstance(r, Note) and r.code == DATA_ENDED_CODE]
+    (fill,) = [
+        r for r in mine if isinstance(r, Fill) and r.client_order_id == ended.detail["client_order_id"]
+    ]
+    assert ended.date_ny == fill.date_ny == ends
+    assert str(fill.price) == ended.detail["last_close"]  # no slippage configured
+    opening = dt.datetime.combine(ends, dt.time(14, 30), tzinfo=dt.UTC)  # 09:30 New York in November
+    closed = [r for r in mine if isinstance(r, PositionClosed)]
+    assert closed[-1].ts == fill.ts == opening + dt.timedelta(minutes=1)  # the fill bar's end
+    assert closed[-1].date_ny == ends and fill.position_id == closed[-1].position_id
