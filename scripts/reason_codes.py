@@ -5,8 +5,9 @@ Sources, in the order of the document: the control plane (:data:`avwap.control.r
 config-check codes), watchlist freshness, the execution cycle's ledger codes, broker refusals
 (:class:`avwap.execution.broker.RejectCode`), the stop policy (:class:`avwap.exits.reasons.StopReason`), the
 daily scan (:data:`avwap.signals.scan_rules.REASON_CODES`), bar validation
-(:data:`avwap.data.validation.REASON_CODES`) and reconciliation drift
-(:data:`avwap.execution.reconcile_schema.DRIFT_MEANINGS`). Where the code keeps a code without a
+(:data:`avwap.data.validation.REASON_CODES`), reconciliation drift
+(:data:`avwap.execution.reconcile_schema.DRIFT_MEANINGS`) and the backtest's notes
+(:data:`avwap.backtest.fill_rules.NOTE_MEANINGS`). Where the code keeps a code without a
 description (enums, tuples), the one-line meaning lives in :data:`MEANINGS` below, and
 :func:`missing_meanings` (tested) makes sure no code is left undocumented.
 """
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from avwap.backtest.fill_rules import NOTE_MEANINGS
 from avwap.control.reasons import ENFORCEMENT_REASONS, PORTFOLIO_REASONS, reason_table_markdown
 from avwap.data import validation
 from avwap.execution.broker import RejectCode
@@ -153,6 +155,10 @@ def render() -> str:
         "Incomplete reconciliation reports (`ReconciliationReport.incomplete_code`):",
         "",
         *_table((str(code), text) for code, text in INCOMPLETE_MEANINGS.items()),
+        "",
+        "## Backtest notes (`Note.code` in a backtest's ledger; see docs/BACKTEST.md)",
+        "",
+        *_table(NOTE_MEANINGS.items()),
         "",
     ]
     return "\n".join(lines)

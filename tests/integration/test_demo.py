@@ -70,6 +70,20 @@ def test_demo_trades_and_writes_every_output(two_runs) -> None:  # type: ignore[
     assert all(item.ok for item in verify_path(home / "ledger"))
 
 
+def test_the_demo_is_a_preset_of_the_backtest_engine(two_runs) -> None:  # type: ignore[no-untyped-def]
+    """One engine: the demo's sessions ran through BacktestEngine.run (it records each session's resolution),
+    at 5 minutes, in the demo's book, with the demo preset's evening reconciliations."""
+    from avwap.backtest.engine import BacktestResult
+    from avwap.demo.replay import DEMO_PRESET
+
+    _, _, outcome = two_runs
+    result = outcome.result
+    assert isinstance(result, BacktestResult)
+    assert DEMO_PRESET.book_id == "PAPER_SIM" and DEMO_PRESET.morning == "scan_job"
+    assert result.resolutions == dict.fromkeys(result.sessions, "5m")
+    assert sorted(result.reconciliations) == result.sessions == sorted(result.decisions)
+
+
 def test_the_morning_scan_is_the_production_scan_job(two_runs) -> None:  # type: ignore[no-untyped-def]
     """Each morning runs `avwap scan`'s job: every artifact it writes exists, stamped as it stamps them."""
     home, _, outcome = two_runs

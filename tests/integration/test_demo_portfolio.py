@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from avwap.backtest.engine import BacktestEngine
 from avwap.control.portfolio.artifact import decisions_path, read_batch
 from avwap.control.portfolio.records import Verdict
 from avwap.core.errors import BrokerUnavailableError
@@ -40,8 +41,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Demo
     with pytest.MonkeyPatch.context() as patch:
         # The code as it was before 2B and the demo wiring: no enforcement hook, no decisions, no reconcile.
         patch.setattr(entries, "admits", lambda *_: True)
-        patch.setattr(replay_module.Replay, "decide", lambda self, day: None)
-        patch.setattr(replay_module.Replay, "reconcile", lambda self, day: None)
+        patch.setattr(BacktestEngine, "decide", lambda self, day: None)
+        patch.setattr(BacktestEngine, "reconcile", lambda self, day: None)
         environ = {"PORTFOLIO_DECISION_ENFORCE": "0"}
         outcomes["without"] = (homes["without"], run_demo(environ, homes["without"], sessions=SESSIONS))
     environ = {"PORTFOLIO_DECISION_ENFORCE": "1"}
@@ -127,7 +128,7 @@ def test_a_broker_timeout_during_reconciliation_is_an_incomplete_report_and_a_cr
     from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 
     ensure_market(SyntheticMarketSpec(seed=config.demo_seed), config.data_dir, owned=True)
-    replay = replay_module.Replay(config, config.data_dir, 1)
+    replay = replay_module.demo_engine(config, config.data_dir, 1)
     replay.broker_view = lambda _config, _book: FailingView()
     result = replay.run()
     (day,) = result.sessions

@@ -2,8 +2,9 @@
 exactly the exits the demo replay's ledger records — same exit price, same exit bar, same working stops.
 
 A small synthetic market (40 symbols, daily history from 2025-08, 5-minute bars for the last two weeks) is
-replayed for 5 sessions through :class:`avwap.demo.replay.Replay` (the real cycle, simulated broker). The
-rules that make both agree by construction are in docs/STOPS.md ("Parity").
+replayed for 5 sessions through the backtest engine's demo preset (:func:`avwap.demo.replay.demo_engine`:
+the real cycle, simulated broker). The rules that make both agree by construction are in docs/STOPS.md
+("Parity").
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from typer.testing import CliRunner
 
 from avwap.analytics.exit_metrics import exit_parity
 from avwap.analytics.trades import CLOSED, Trade, reconstruct_trades
+from avwap.backtest.engine import BacktestResult
+from avwap.backtest.market import BAR_MINUTES, five_minute_bars
 from avwap.cli.main import build_app
 from avwap.data.store import BarStore
 from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 from avwap.demo.home import prepare_demo_home
-from avwap.demo.replay import BAR_MINUTES, Replay, ReplayResult, demo_config, five_minute_bars
+from avwap.demo.replay import demo_config, demo_engine
 from avwap.demo.report import trade_bars, write_report
 from avwap.exits.bar_arrays import bar_arrays
 from avwap.exits.rules import StopRules, stop_rules
@@ -46,7 +49,7 @@ class Replayed:
     simulated: dict[str, SimulatedExit]
     records: list[Record]
     home: Path
-    result: ReplayResult
+    result: BacktestResult
 
 
 def simulate(trade: Trade, intraday: pd.DataFrame, daily: pd.DataFrame, rules: StopRules) -> SimulatedExit:
@@ -64,7 +67,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     home = prepare_demo_home(tmp_path_factory.mktemp("parity") / "home")
     config = demo_config({}, home)
     ensure_market(SPEC, config.data_dir)
-    result = Replay(config, config.data_dir, SESSIONS).run()
+    result = demo_engine(config, config.data_dir, SESSIONS).run()
     records = Ledger(config.ledger_dir).read_book("PAPER_SIM")
     store = BarStore(config.data_dir)
     intraday, daily = five_minute_bars(store), store.read("1d")

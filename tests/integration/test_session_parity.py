@@ -4,7 +4,8 @@ trading and market-data servers, trades exactly like the same session in PAPER_S
 The session is 2026-11-25 of a small synthetic market (40 symbols): five entries, three stop exits, stops
 ratcheted several times. Both books start from the same candidates artifact and $100,000.
 
-* PAPER_SIM: the demo replay (:class:`avwap.demo.replay.Replay`), the simulated broker fed bar by bar.
+* PAPER_SIM: the demo (the backtest engine's demo preset, :func:`avwap.demo.replay.demo_engine`), the
+  simulated broker fed bar by bar.
 * ALPACA_PAPER: what ``avwap execute --loop`` assembles (:func:`avwap.cli.execute_command.assemble`: Alpaca
   broker, bar store refreshed each cycle through alpaca-py), run by the loop every 300 seconds of a simulated
   clock from 09:35 to 16:05. The bar store starts with the daily history only (what the nightly sync
@@ -53,7 +54,7 @@ from avwap.core.money import to_decimal
 from avwap.data.store import BarStore
 from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 from avwap.demo.home import prepare_demo_home
-from avwap.demo.replay import DEMO_DEFAULTS, Replay, demo_config
+from avwap.demo.replay import DEMO_DEFAULTS, demo_config, demo_engine
 from avwap.execution.cycle import CycleReport
 from avwap.execution.fill_model import SimBar
 from avwap.execution.runner import Assembly, LoopSettings, Runner, StopFlag
@@ -140,7 +141,7 @@ def paper_sim(root: Path) -> tuple[Config, list[Record]]:
     home = prepare_demo_home(root / "paper_sim")
     config = demo_config({}, home)
     ensure_market(SPEC, config.data_dir)
-    replay = Replay(config, config.data_dir, 1)
+    replay = demo_engine(config, config.data_dir, 1)
     assert replay.sessions == [DAY]
     replay.run()
     return config, Ledger(config.ledger_dir).read_book(PAPER_SIM)

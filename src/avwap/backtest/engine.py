@@ -9,9 +9,13 @@ Per session ``D`` (docs/BACKTEST.md):
    bars of ``D`` (``auto``), else ``1d``; the cycle, control plane, sizing, stop policy, simulated broker
    (costs from ``SIM_*`` settings) and ledgers are production's;
 3. a note per fill naming its resolution and fill rule (:mod:`avwap.backtest.fill_rules`); held symbols
-   without a bar that day keep their resting stop, with a note saying why (``BACKTEST_BAR_MISSING``);
+   without a bar that day keep their resting stop, with a note saying why (``BACKTEST_BAR_MISSING``), unless
+   the store has no later bar of them: then they are closed at their last price
+   (:mod:`avwap.backtest.data_ended`, ``BACKTEST_DATA_ENDED``);
 4. the end-of-day portfolio snapshot (marks: the day's closes).
 
+What differs between ``avwap backtest`` and ``avwap demo`` is a :class:`~avwap.backtest.preset.Preset` (book,
+resolution, how the morning's candidates are made, the evening reconciliation); there is no second driver.
 Bars come from the bar store (quarantined rows never reach it); the engine reads them once.
 """
 
@@ -23,14 +27,18 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from avwap.analytics.portfolio import PortfolioSnapshot
+from avwap.backtest.data_ended import FILL_RULE as DATA_ENDED_RULE
+from avwap.backtest.data_ended import Ended, close_ended
+from avwap.backtest.evening_attribution import EveningAttribution
 from avwap.backtest.fill_rules import BAR_MISSING_CODE, record_fill_rules
-from avwap.backtest.market import BacktestMarketData
+from avwap.backtest.market import BacktestMarketData, five_minute_bars
+from avwap.backtest.preset import BACKTEST_PRESET, RESOLUTIONS, Preset, Resolution
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.backtest.sessions import (
     fund_once,
@@ -44,16 +52,20 @@ from avwap.core.calendar import nyse
 from avwap.core.clock import SimulatedClock
 from avwap.core.config import Config
 from avwap.core.errors import DataError
+from avwap.core.money import round_price
 from avwap.data.store import BarStore
 from avwap.execution.book import BookRecorder
+from avwap.execution.broker_view import SimBrokerView
 from avwap.execution.fill_model import FillModel
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
+from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
 from avwap.jobs.portfolio_decide import build_batch, write_batch
 from avwap.ledger.atomic import build_provenance, detect_code_version
-from avwap.ledger.paths import BACKTEST
+from avwap.ledger.paths import ledger_file
 from avwap.ledger.records import Note
-from avwap.ledger.router import Ledger
+from avwap.ledger.router import Ledger, read_file_records
+from avwap.scanning.job import run_scan
 from avwap.signals.scan_records import Candidate, ScanResult
 from avwap.signals.scan_rules import ScanRules
 from avwap.signals.scan_rules_file import scan_rules_hash
@@ -61,8 +73,7 @@ from avwap.strategies.registry import enabled_strategies
 from avwap.strategies.s1_daily import STRATEGY as S1_DAILY
 from avwap.watchlist.artifact import write_candidates
 
-Resolution = Literal["auto", "5m", "1d"]
-RESOLUTIONS: Final = ("auto", "5m", "1d")
+__all__ = ["RESOLUTIONS", "BacktestEngine", "BacktestResult", "Preset", "Resolution"]
 PRE_OPEN: Final = dt.timedelta(hours=1)
 Progress = Callable[[dt.date, int, int], None]
 
@@ -87,6 +98,8 @@ class BacktestResult:
     data_hash: str = ""
     cycles: int = 0
     decisions: dict[dt.date, PortfolioDecisionBatch] = field(default_factory=dict)
+    reconciliations: dict[dt.date, ReconcileOutcome] = field(default_factory=dict)
+    market: BacktestMarketData | None = None
 
 
 def data_hashes_by_date(daily: pd.DataFrame) -> dict[dt.date, str]:
@@ -126,16 +139,18 @@ class BacktestEngine:
         *,
         start: dt.date,
         end: dt.date,
-        resolution: Resolution = "auto",
+        resolution: Resolution | None = None,
+        preset: Preset = BACKTEST_PRESET,
         universe: Sequence[str] | None = None,
         rules: ScanRules | None = None,
         progress: Progress | None = None,
         code_version: str | None = None,
     ) -> None:
+        resolution = preset.resolution if resolution is None else resolution
         if resolution not in RESOLUTIONS:
             raise DataError(f"resolution must be one of {', '.join(RESOLUTIONS)}, got {resolution!r}")
         self.config, self.rules, self.progress = config, rules or ScanRules(), progress
-        self.requested: Resolution = resolution
+        self.preset, self.requested = preset, resolution
         # Detected once (git describe per artifact would dominate a long run) and pinned in every artifact.
         self.code_version = code_version or detect_code_version()
         store = BarStore(data_root)
@@ -144,7 +159,7 @@ class BacktestEngine:
         daily = store.read("1d", symbols=wanted, end=end)
         if daily.empty:
             raise DataError(f"{data_root} has no daily bars through {end}")
-        intraday = store.read("5m", symbols=wanted, start=start, end=end) if resolution != "1d" else daily[:0]
+        intraday = five_minute_bars(store, wanted, start, end) if resolution != "1d" else daily[:0]
         traded = set(daily["timestamp"].dt.date)
         self.sessions = [day for day in nyse().sessions(start, end) if day in traded]
         if not self.sessions:
@@ -156,6 +171,10 @@ class BacktestEngine:
             for day, frame in intraday.groupby(intraday["timestamp"].dt.date)
         }
         self.data_hash = store.data_hash("1d")
+        # The store's last daily bar of each symbol: a held symbol without a bar has either a missing bar
+        # (a later one exists) or no more data (closed at its last price).
+        self.last_bar = {item.symbol: item.last.date() for item in store.coverage("1d")}
+        self.fill_rule_overrides: dict[str, tuple[str, str]] = {}  # client order id -> (resolution, rule)
         self.data_hash_as_of = data_hashes_by_date(daily)
         excluded = set(config.excluded_from_candidates(self.rules.benchmark_symbol))
         self.scan_frame = daily.loc[~daily["symbol"].isin(excluded)]
@@ -164,16 +183,29 @@ class BacktestEngine:
         self.clock = SimulatedClock(first_open - PRE_OPEN - dt.timedelta(minutes=1))
         tradable = frozenset(daily["symbol"].astype(str).unique())
         self.broker = SimBroker(self.clock, sim_settings(config, tradable))
-        self.book = BookRecorder(Ledger(config.ledger_dir), BACKTEST)
+        self.book = BookRecorder(Ledger(config.ledger_dir), preset.book_id)
         self.deps = replay_dependencies(config, self.clock, self.book, self.broker, self.market)
         self.intraday_strategies = enabled_strategies(config)
-        self.result = BacktestResult(config=config, sessions=self.sessions, data_hash=self.data_hash)
+        self.result = BacktestResult(
+            config=config, sessions=self.sessions, data_hash=self.data_hash, market=self.market
+        )
+        # How the evening reconciliation reads the broker: the simulator, read-only (a test swaps in a
+        # failing view to see an incomplete report and its alert).
+        self.broker_view: Callable[[Config, str], Any] = lambda _config, _book: SimBrokerView(self.broker)
+        # Phase S4: each evening's attribution by strategy (fails open: never stops the run).
+        self.attribution = (
+            EveningAttribution(
+                config, preset.book_id, config.starting_cash, self.data_hash, self.deps.notifier
+            )
+            if preset.evening_attribution
+            else None
+        )
 
     def decide(self, day: dt.date) -> None:
         """The pre-open portfolio decisions (roadmap 2A, what ``avwap portfolio decide`` and the demo run),
         right after the morning's candidates: against the previous close's snapshot, recorded in the run's
         decisions ledger and artifact, and enforced by the cycle when PORTFOLIO_DECISION_ENFORCE=1."""
-        batch = build_batch(self.config, BACKTEST, day, self.clock, data_dir=self.data_root)
+        batch = build_batch(self.config, self.book.book_id, day, self.clock, data_dir=self.data_root)
         write_batch(self.config, batch, self.clock)
         self.result.decisions[day] = batch
 
@@ -193,8 +225,8 @@ class BacktestEngine:
             self.clock,
             self.sessions[0],
             self.config.starting_cash,
-            reference="backtest",
-            reason="backtest funding",
+            reference=self.preset.funding_reference,
+            reason=self.preset.funding_reason,
         )
 
     def scan_all(self) -> dict[dt.date, tuple[Candidate, ...]]:
@@ -227,17 +259,55 @@ class BacktestEngine:
         )
         self.result.candidates[day] = tuple(candidate.symbol for candidate in candidates)
 
-    def note_missing_bars(self, day: dt.date) -> None:
-        """Held symbols without a bar today keep their resting stop; say why (once per symbol and day).
+    def scan_job(self, day: dt.date) -> None:
+        """The production scan job (what ``avwap scan`` runs) for ``day``, an hour before the open: the
+        day's candidates, diagnostics, watchlist and scan report from daily bars through the previous
+        session, and its summary sent to the run's notifier."""
+        self.clock.set(nyse().session_open(day) - PRE_OPEN)
+        job = run_scan(
+            self.config,
+            day,
+            clock=self.clock,
+            data_dir=self.data_root,
+            notifier=self.deps.notifier,
+            code_version=self.code_version,
+        )
+        self.result.candidates[day] = tuple(candidate.symbol for candidate in job.result.candidates)
 
-        Whether the symbol ever trades again is not known on ``day`` (that would be lookahead), so the note
-        only names its last bar so far."""
+    def reconcile(self, day: dt.date) -> None:
+        """After the close: the ledger against the simulated broker, read through the read-only view;
+        drift or an incomplete report is alerted like ``avwap portfolio reconcile`` does."""
+        from avwap.execution.reconcile_render import render_table
+
+        # The live fold and today's ledger file (every Fill of ``day`` is in it): no re-read of the book.
+        today = ledger_file(self.config.ledger_dir, self.book.book_id, day)
+        records = read_file_records(today) if today.exists() else []
+        view = self.broker_view(self.config, self.book.book_id)
+        outcome = reconcile_state(self.config, self.book.state, records, day, clock=self.clock, view=view)
+        alert = reconciliation_alert(outcome.report, render_table(outcome.report))
+        if alert is not None:
+            self.deps.notifier.notify(alert)
+        self.result.reconciliations[day] = outcome
+
+    def note_missing_bars(self, day: dt.date) -> None:
+        """Held symbols without a bar today keep their resting stop; say why (once per symbol and day). A
+        held symbol whose data has ended (the store has no bar of it on or after ``day``) is closed at its
+        last price instead (:mod:`avwap.backtest.data_ended`).
+
+        The note only names the last bar so far (whether a symbol with a missing bar trades again is the
+        store's business, not a fact of ``day``)."""
         traded = set(self.daily_by_day.get(day, self.daily[:0])["symbol"])
+        ended: list[Ended] = []
         for symbol in sorted(set(self.book.state.positions) - traded):
-            last = self.last_bar_before(symbol, day)
+            bars = self.market.daily_bars(symbol, day)
+            last = None if bars.empty else bars["timestamp"].iloc[-1].date()
+            if last is not None and self.last_bar.get(symbol, day) < day:
+                close = round_price(float(bars["close"].iloc[-1]))
+                ended.append(Ended(symbol, last, close, float(bars["volume"].iloc[-1])))
+                continue
             self.book.record(
                 Note(
-                    book_id=BACKTEST,
+                    book_id=self.book.book_id,
                     date_ny=day,
                     ts=self.clock.now(),
                     code=BAR_MISSING_CODE,
@@ -246,10 +316,14 @@ class BacktestEngine:
                     detail={"last_bar": None if last is None else last.isoformat()},
                 )
             )
+        if ended:
+            for client_id in close_ended(self.deps, self.clock, self.broker, ended, day):
+                self.fill_rule_overrides[client_id] = ("data ended", DATA_ENDED_RULE)
 
-    def last_bar_before(self, symbol: str, day: dt.date) -> dt.date | None:
-        bars = self.market.daily_bars(symbol, day)
-        return None if bars.empty else bars["timestamp"].iloc[-1].date()
+    def daily_of(self, symbols: set[str]) -> dict[str, pd.DataFrame]:
+        """The daily bars read for the run of each of ``symbols`` (time order)."""
+        wanted = self.daily.loc[self.daily["symbol"].isin(symbols)]
+        return {str(symbol): frame.reset_index(drop=True) for symbol, frame in wanted.groupby("symbol")}
 
     def trade(self, day: dt.date) -> str:
         intraday = self.intraday_by_day.get(day)
@@ -273,17 +347,23 @@ class BacktestEngine:
                 self.deps, self.clock, self.broker, day_bars=self.daily_by_day[day], day=day, watched=watched
             )
         self.result.cycles += len(reports)
-        record_fill_rules(self.deps, self.broker, since, resolution, day)
+        if self.preset.fill_rule_notes:
+            record_fill_rules(self.deps, self.broker, since, resolution, day, self.fill_rule_overrides)
         return resolution
 
     def run(self) -> BacktestResult:
         self.fund()
-        everything = self.scan_all()
+        everything = self.scan_all() if self.preset.morning == "panel" else {}
         for index, day in enumerate(self.sessions, start=1):
-            self.write_watchlist(day, everything[day])
+            if self.preset.morning == "panel":
+                self.write_watchlist(day, everything[day])
+            else:
+                self.scan_job(day)
             self.decide(day)
             self.note_missing_bars(day)
             self.result.resolutions[day] = self.trade(day)
+            if self.preset.reconcile:
+                self.reconcile(day)
             self.result.snapshots.append(
                 write_snapshot(
                     self.deps,
@@ -295,6 +375,8 @@ class BacktestEngine:
                     code_version=self.code_version,
                 )
             )
+            if self.attribution is not None:
+                self.attribution.evening(day, self.book.records, self.result.snapshots[-1])
             if self.progress is not None:
                 self.progress(day, index, len(self.sessions))
         return self.result

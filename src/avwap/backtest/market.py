@@ -12,11 +12,36 @@ unchanged (daily bars strictly before the session).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+import pandas as pd
+
+from avwap.data.bars import normalize_bars
+from avwap.data.resample import resample_session
+from avwap.data.store import BarStore
 from avwap.execution.market_data import FrameMarketData
 from avwap.exits.bar_arrays import BarArrays, empty_arrays
 
 EMPTY = empty_arrays()
+BAR_MINUTES = 5
+
+
+def five_minute_bars(
+    store: BarStore,
+    symbols: Sequence[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """5-minute bars from the store; 1-minute bars are resampled (session-aligned) when no 5m exist."""
+    bars = store.read("5m", symbols=symbols, start=start, end=end)
+    if not bars.empty:
+        return bars
+    minutes = store.read("1m", symbols=symbols, start=start, end=end)
+    if minutes.empty:
+        return bars
+    days = minutes["timestamp"].dt.date
+    parts = [resample_session(frame, BAR_MINUTES) for _, frame in minutes.groupby([minutes["symbol"], days])]
+    return normalize_bars(pd.concat(parts, ignore_index=True))
 
 
 class BacktestMarketData(FrameMarketData):
@@ -28,8 +53,9 @@ class BacktestMarketData(FrameMarketData):
 
     def session_arrays(self, symbol: str, day: dt.date, now: dt.datetime) -> BarArrays:
         """No intraday bars of ``symbol`` on ``day``: the shared empty arrays (the stop policy asks for them
-        every cycle; building an empty frame each time was most of a daily session's cost)."""
-        if (symbol, day) not in self._intraday:
+        every cycle; building an empty frame each time was most of a daily session's cost). The rows index,
+        not the lazily built series: a series not built yet still has bars."""
+        if (symbol, day) not in self._intraday_rows:
             return EMPTY
         return super().session_arrays(symbol, day, now)
 

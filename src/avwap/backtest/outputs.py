@@ -21,6 +21,7 @@ import msgspec
 
 from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.analytics.trades import CLOSED, Trade, reconstruct_trades
+from avwap.backtest.data_ended import DATA_ENDED_CODE, data_ended_orders
 from avwap.backtest.fill_rules import FILL_RULE_CODE
 from avwap.backtest.metrics import PerformanceSummary, TradeOutcome, summarize
 from avwap.core.calendar import nyse
@@ -90,10 +91,18 @@ def fill_rules_by_fill(records: Sequence[Record]) -> dict[str, tuple[str, str]]:
 
 
 def trade_rows(records: Sequence[Record]) -> list[TradeRow]:
+    """One row per trade; a trade closed because its symbol's data ended has the exit reason
+    ``BACKTEST_DATA_ENDED`` (the ledger's exit order purpose says only EXIT)."""
     rules = fill_rules_by_fill(records)
     unknown = ("unknown", "unknown")
+    ended = data_ended_orders(records)
+    ended_fills = {
+        record.fill_id for record in records if isinstance(record, Fill) and record.client_order_id in ended
+    }
     rows = []
     for trade in reconstruct_trades(records):
+        if trade.exit_fill_ids and trade.exit_fill_ids[-1] in ended_fills:
+            trade = msgspec.structs.replace(trade, exit_reason=DATA_ENDED_CODE)
         entry = rules.get(trade.entry_fill_ids[0], unknown) if trade.entry_fill_ids else unknown
         exit_rule = rules.get(trade.exit_fill_ids[-1], unknown) if trade.exit_fill_ids else None
         rows.append(

@@ -1,5 +1,7 @@
 """The backtest's HTML report: equity vs the benchmark, drawdown, monthly returns, R distribution,
-per-symbol contribution (the presentation package's report frame and SVG charts; byte-stable)."""
+per-symbol contribution and trade charts (daily bars, AVWAP, stop steps, entry and exit of every trade, or
+of the largest winners and losers of a long run: :mod:`avwap.presentation.trade_charts`). The presentation
+package's report frame and SVG charts; byte-stable."""
 
 from __future__ import annotations
 
@@ -7,14 +9,20 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.backtest.metrics import PerformanceSummary
 from avwap.backtest.outputs import TradeRow
 from avwap.core.canonical import to_plain
 from avwap.ledger.atomic import Provenance
+from avwap.ledger.records import Record
 from avwap.presentation.report import Section, Table, render_report
 from avwap.presentation.svg import Chart, LineSeries
+from avwap.presentation.trade_charts import trade_charts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 R_BUCKETS: tuple[float, ...] = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0)
 
@@ -93,7 +101,10 @@ def render_backtest_report(
     meta: str,
     provenance: Provenance,
     attribution: Section | None = None,
+    records: Sequence[Record] = (),
+    daily_by_symbol: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
+    """``records`` and ``daily_by_symbol`` (the traded symbols' daily bars) feed the trade charts."""
     figures = Table(
         "Summary",
         ("figure", "value"),
@@ -111,4 +122,6 @@ def render_backtest_report(
         Section("Trades", tables=(r_distribution(rows), contribution(rows))),
         *([attribution] if attribution is not None else []),
     ]
+    charts, which = trade_charts([row.trade for row in rows], records, daily_by_symbol or {})
+    sections.append(Section("Trade charts", charts=charts, paragraphs=[which]))
     return render_report("avwap backtest", meta, sections, provenance)

@@ -175,6 +175,8 @@ def run_backtest(
         resolutions=resolutions,
         meta=meta,
         provenance=provenance,
+        records=records,
+        daily_by_symbol=engine.daily_of({row.trade.symbol for row in rows}),
     )
     atomic_write_bytes(folder / "report.html", html.encode("utf-8"))
     return BacktestOutcome(folder, result, summary, len(rows))

@@ -6,7 +6,9 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import typer
 
@@ -39,6 +41,27 @@ def required_dates(start: str | None, end: str | None) -> tuple[dt.date, dt.date
         fail(f"--from/--to: {error}", EXIT_USAGE)
 
 
+ProgressLine = Callable[[dt.date, int, int], None]
+
+
+def progress_printer(
+    stream: TextIO, *, as_json: bool, timer: Callable[[], float] = time.perf_counter, every: int = 20
+) -> ProgressLine | None:
+    """``backtest D n/N sessions, x sessions/s`` on ``stream`` every ``every`` sessions and at the end; None
+    (no progress) for --json or when ``stream`` is not a terminal, so logs and pipes get only the result.
+    Wall-clock rates never reach the run's files."""
+    if as_json or not stream.isatty():
+        return None
+    began = timer()
+
+    def progress(day: dt.date, done: int, total: int) -> None:
+        if done == total or done % every == 0:
+            rate = done / max(timer() - began, 1e-9)
+            print(f"backtest {day} {done}/{total} sessions, {rate:.1f} sessions/s", file=stream, flush=True)
+
+    return progress
+
+
 def register(app: typer.Typer) -> None:
     from avwap.cli.backtest_sweep_command import register_sweep
 
@@ -61,8 +84,8 @@ def register(app: typer.Typer) -> None:
         """Backtest through the same scan, cycle, control plane, stops and ledgers as live trading.
 
         Writes ledgers, daily snapshots, trades (CSV/JSON), summary.json, provenance.json and report.html
-        into --out. Progress (sessions/s) goes to stderr. Reruns of the same inputs are byte-identical.
-        `avwap backtest sweep --help`: a parameter grid on Ray, walk-forward.
+        into --out. Progress (sessions/s) goes to stderr on a terminal (not with --json). Reruns of the
+        same inputs are byte-identical. `avwap backtest sweep --help`: a parameter grid on Ray, walk-forward.
         """
         if context.invoked_subcommand is not None:
             return
@@ -74,13 +97,7 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             environ = dict(os.environ)
             data_root = data or load_config(environ, config_file).data_dir
-            began = time.perf_counter()
-
-            def progress(day: dt.date, done: int, total: int) -> None:
-                rate = done / max(time.perf_counter() - began, 1e-9)
-                if done == total or done % 20 == 0:
-                    print(f"backtest {day} {done}/{total} sessions, {rate:.1f} sessions/s", file=sys.stderr)
-
+            progress = progress_printer(sys.stderr, as_json=as_json)
             outcome = run_backtest(
                 environ,
                 start=first,

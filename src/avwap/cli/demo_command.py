@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -54,8 +55,8 @@ def register(app: typer.Typer) -> None:
             ) as bar:
                 task = bar.add_task("sessions", total=None)
 
-                def progress(label: str, done: int, total: int) -> None:
-                    bar.update(task, description=label, completed=done, total=total)
+                def progress(day: dt.date, done: int, total: int) -> None:
+                    bar.update(task, description=day.isoformat(), completed=done, total=total)
 
                 outcome = run_demo(
                     dict(os.environ),

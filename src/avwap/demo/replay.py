@@ -1,67 +1,50 @@
-"""The demo replay: scan each morning, then trade each session bar by bar through the real cycle.
+"""The demo as a preset of the backtest engine: the embedded synthetic market (or imported bars), the last
+``--sessions`` consecutive sessions with intraday bars, 5-minute resolution, book PAPER_SIM in the demo home.
 
-Time is a :class:`~avwap.core.clock.SimulatedClock` that moves from bar close to bar close; the broker is the
-simulated broker, fed each 5-minute bar once the clock has reached its end (so nothing is seen early). The
-cycle, control plane, ledgers and artifacts are exactly those of production.
+Each session runs through :class:`avwap.backtest.engine.BacktestEngine` with :data:`DEMO_PRESET`: the
+production scan job an hour before the open, the portfolio decisions, the session bar by bar through the real
+cycle (simulated clock and broker, each 5-minute bar fed once the clock has reached its end), the evening
+reconciliation and the end-of-day snapshot. There is no demo-only replay loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-import pandas as pd
-
-from avwap.analytics.portfolio import PortfolioSnapshot
-from avwap.backtest.sessions import fund_once, replay_dependencies, trade_intraday_session
+from avwap.backtest.engine import BacktestEngine, BacktestResult, Progress
+from avwap.backtest.market import BAR_MINUTES, five_minute_bars
+from avwap.backtest.preset import Preset
 from avwap.core.calendar import nyse
-from avwap.core.clock import SimulatedClock
 from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.errors import DataError
-from avwap.data.bars import normalize_bars
-from avwap.data.resample import resample_session
 from avwap.data.store import BarStore
-from avwap.demo.attribution import ReplayAttribution
-from avwap.demo.snapshots import write_snapshot
-from avwap.execution.book import BookRecorder
-from avwap.execution.broker_view import SimBrokerView
-from avwap.execution.cycle import CycleReport
-from avwap.execution.market_data import FrameMarketData
-from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
-from avwap.execution.watched import watched_symbols
-from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
-from avwap.jobs.portfolio_decide import build_batch, write_batch
-from avwap.ledger.paths import PAPER_SIM, ledger_file
-from avwap.ledger.router import Ledger, read_file_records
-from avwap.scanning.job import run_scan
+from avwap.ledger.paths import PAPER_SIM
 
-BAR_MINUTES: Final = 5
-PRE_OPEN: Final = dt.timedelta(hours=1)
+__all__ = ["BAR_MINUTES", "DEMO_PRESET", "BacktestResult", "demo_config", "demo_engine", "five_minute_bars"]
+
 # Demo caps: paper money, sized so that the sizing rule (2 % of equity per entry) binds, not the live caps.
 DEMO_DEFAULTS: Final[Mapping[str, tuple[str, Any]]] = {
     "MAX_NOTIONAL_PER_SYMBOL": ("max_notional_per_symbol", Decimal("5000")),
     "MAX_GROSS_EXPOSURE": ("max_gross_exposure", Decimal("25000")),
     "MAX_RISK_PER_TRADE": ("max_risk_per_trade", Decimal("250")),
 }
-
-Progress = Callable[[str, int, int], None]
-
-
-def five_minute_bars(store: BarStore) -> pd.DataFrame:
-    """5-minute bars from the store; 1-minute bars are resampled (session-aligned) when no 5m exist."""
-    bars = store.read("5m")
-    if not bars.empty:
-        return bars
-    minutes = store.read("1m")
-    if minutes.empty:
-        return bars
-    days = minutes["timestamp"].dt.date
-    parts = [resample_session(frame, BAR_MINUTES) for _, frame in minutes.groupby([minutes["symbol"], days])]
-    return normalize_bars(pd.concat(parts, ignore_index=True))
+# The demo keeps the ledger of a paper book (no fill-rule notes: its fills are all 5-minute ones, and its
+# ledger is the one `avwap ledger`, `avwap exits` and the parity tests read as a PAPER_SIM book).
+DEMO_PRESET: Final = Preset(
+    "demo",
+    book_id=PAPER_SIM,
+    resolution="5m",
+    morning="scan_job",
+    reconcile=True,
+    evening_attribution=True,
+    fill_rule_notes=False,
+    funding_reference="demo funding",
+    funding_reason="demo funding",
+)
 
 
 def consecutive_sessions(days: list[dt.date], count: int, data_root: Path) -> list[dt.date]:
@@ -102,132 +85,20 @@ def demo_config(environ: Mapping[str, str], home: Path) -> Config:
     )
 
 
-@dataclass
-class ReplayResult:
-    config: Config
-    sessions: list[dt.date]
-    snapshots: list[PortfolioSnapshot] = field(default_factory=list)
-    cycles: list[CycleReport] = field(default_factory=list)
-    candidates: dict[dt.date, list[str]] = field(default_factory=dict)
-    market: FrameMarketData | None = None
-    # The morning's portfolio decision batch (PortfolioDecisionBatch) and the evening's reconciliation
-    # (ReconcileOutcome) of each session.
-    decisions: dict[dt.date, Any] = field(default_factory=dict)
-    reconciliations: dict[dt.date, ReconcileOutcome] = field(default_factory=dict)
-
-
-class Replay:
-    """Drives one demo run over ``sessions`` with bars from ``data_root``."""
-
-    def __init__(
-        self, config: Config, data_root: Path, sessions: int, progress: Progress | None = None
-    ) -> None:
-        self.config = config
-        store = BarStore(data_root)
-        daily = store.read("1d")
-        intraday = five_minute_bars(store)
-        if daily.empty or intraday.empty:
-            raise DataError(
-                f"{data_root} needs daily (1d) and 5-minute (5m) or 1-minute (1m) bars for a demo"
-            )
-        if sessions < 1:
-            raise DataError(f"a demo replays at least one session, not {sessions}")
-        self.sessions = consecutive_sessions(sorted(set(intraday["timestamp"].dt.date)), sessions, data_root)
-        self.data_root = Path(data_root)
-        self.market = FrameMarketData(daily, intraday, "5m")
-        self.bars_by_start = dict(iter(intraday.groupby("timestamp")))
-        self.data_hash = store.data_hash("1d")
-        self.progress = progress
-        first_open = nyse().session_open(self.sessions[0])
-        self.clock = SimulatedClock(first_open - PRE_OPEN - dt.timedelta(minutes=1))
-        self.broker = SimBroker(self.clock, SimBrokerSettings(starting_cash=config.starting_cash))
-        self.book = BookRecorder(Ledger(config.ledger_dir), PAPER_SIM)
-        self.deps = replay_dependencies(config, self.clock, self.book, self.broker, self.market)
-        self.result = ReplayResult(config=config, sessions=self.sessions, market=self.market)
-        # How the evening reconciliation reads the broker: the live simulator, read-only (a test swaps in a
-        # failing view to see an incomplete report and its alert).
-        self.broker_view: Callable[[Config, str], Any] = lambda _config, _book: SimBrokerView(self.broker)
-        # Phase S4: each evening's attribution by strategy (fails open: never stops the replay).
-        self.attribution = ReplayAttribution(
-            config, PAPER_SIM, config.starting_cash, self.data_hash, self.deps.notifier
-        )
-
-    def fund(self) -> None:
-        """Deposit the starting cash once (the broker starts with the same amount)."""
-        fund_once(
-            self.book,
-            self.clock,
-            self.sessions[0],
-            self.config.starting_cash,
-            reference="demo funding",
-            reason="demo funding",
-        )
-
-    def morning_scan(self, day: dt.date) -> None:
-        """Run the production scan job (what ``avwap scan`` runs) for ``day`` an hour before the open: it
-        writes the day's candidates, diagnostics, watchlist and scan report from daily bars through the
-        previous session, and sends its summary to the demo's notifier."""
-        self.clock.set(nyse().session_open(day) - PRE_OPEN)
-        job = run_scan(
-            self.config, day, clock=self.clock, data_dir=self.data_root, notifier=self.deps.notifier
-        )
-        self.result.candidates[day] = [candidate.symbol for candidate in job.result.candidates]
-
-    def decide(self, day: dt.date) -> None:
-        """The pre-open portfolio decisions (what ``avwap portfolio decide`` runs), right after the scan:
-        today's candidates against the previous close's snapshot. Recorded (shadow) and, with
-        PORTFOLIO_DECISION_ENFORCE=1, enforced by the cycle."""
-        batch = build_batch(self.config, PAPER_SIM, day, self.clock, data_dir=self.data_root)
-        write_batch(self.config, batch, self.clock)
-        self.result.decisions[day] = batch
-
-    def reconcile(self, day: dt.date) -> None:
-        """After the close: the ledger against the simulated broker, read through the read-only view;
-        drift or an incomplete report is alerted like ``avwap portfolio reconcile`` does."""
-        from avwap.execution.reconcile_render import render_table
-
-        # The live fold and today's ledger file (every Fill of ``day`` is in it): no re-read of the book.
-        today = ledger_file(self.config.ledger_dir, PAPER_SIM, day)
-        records = read_file_records(today) if today.exists() else []
-        view = self.broker_view(self.config, PAPER_SIM)
-        outcome = reconcile_state(self.config, self.book.state, records, day, clock=self.clock, view=view)
-        alert = reconciliation_alert(outcome.report, render_table(outcome.report))
-        if alert is not None:
-            self.deps.notifier.notify(alert)
-        self.result.reconciliations[day] = outcome
-
-    def watched(self, day: dt.date) -> tuple[str, ...]:
-        """Symbols whose bars the broker needs: the cycle's watched symbols (candidates, book)."""
-        return watched_symbols(self.result.candidates.get(day, ()), self.book.state)
-
-    def trade_session(self, day: dt.date) -> None:
-        """The backtest engine's 5-minute session loop (bar by bar through the cycle)."""
-        self.result.cycles += trade_intraday_session(
-            self.deps,
-            self.clock,
-            self.broker,
-            bars_by_start=self.bars_by_start,
-            day=day,
-            watched=lambda: self.watched(day),
-        )
-
-    def run(self) -> ReplayResult:
-        self.fund()
-        for index, day in enumerate(self.sessions, start=1):
-            self.morning_scan(day)
-            self.decide(day)
-            self.trade_session(day)
-            self.reconcile(day)
-            snapshot = write_snapshot(
-                self.deps,
-                day,
-                market=self.market,
-                earlier=self.result.snapshots,
-                data_hash=self.data_hash,
-                starting_equity=self.config.starting_cash,
-            )
-            self.result.snapshots.append(snapshot)
-            self.attribution.evening(day, self.book.records, snapshot)
-            if self.progress is not None:
-                self.progress(day.isoformat(), index, len(self.sessions))
-        return self.result
+def demo_engine(
+    config: Config, data_root: Path, sessions: int, progress: Progress | None = None
+) -> BacktestEngine:
+    """The engine over the last ``sessions`` consecutive sessions with intraday bars of ``data_root``."""
+    store = BarStore(data_root)
+    intraday_days = five_minute_bars(store)["timestamp"].dt.date
+    if store.read("1d").empty or intraday_days.empty:
+        raise DataError(f"{data_root} needs daily (1d) and 5-minute (5m) or 1-minute (1m) bars for a demo")
+    if sessions < 1:
+        raise DataError(f"a demo replays at least one session, not {sessions}")
+    chosen = consecutive_sessions(sorted(set(intraday_days)), sessions, data_root)
+    engine = BacktestEngine(
+        config, data_root, start=chosen[0], end=chosen[-1], preset=DEMO_PRESET, progress=progress
+    )
+    if engine.sessions != chosen:
+        raise DataError(f"{data_root} lacks daily bars on some of the sessions {chosen[0]} to {chosen[-1]}")
+    return engine

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from avwap.analytics.trades import Trade, reconstruct_trades
+from avwap.backtest.engine import BacktestResult
+from avwap.backtest.market import BAR_MINUTES
 from avwap.core.calendar import nyse
 from avwap.core.files import atomic_write_bytes
 from avwap.demo.portfolio_sections import decisions_section, reconciliation_section
-from avwap.demo.replay import BAR_MINUTES, ReplayResult
 from avwap.execution.market_data import FrameMarketData
 from avwap.exits.bar_arrays import BarArrays, bar_arrays
 from avwap.ledger.atomic import Provenance
@@ -34,7 +35,7 @@ COUNTED_FIGURES: Final = {
 }
 
 
-def summary_figures(result: ReplayResult, records: list[Record]) -> dict[str, Any]:
+def summary_figures(result: BacktestResult, records: list[Record]) -> dict[str, Any]:
     snapshots = result.snapshots
     start = result.config.starting_cash
     end = snapshots[-1].equity if snapshots else start
@@ -133,7 +134,7 @@ def trade_bars(market: FrameMarketData, trades: list[Trade], sessions: list[dt.d
 
 def write_report(
     path: Path,
-    result: ReplayResult,
+    result: BacktestResult,
     records: list[Record],
     meta: str,
     provenance: Provenance,

@@ -1,4 +1,4 @@
-"""`avwap demo` end to end: home, market, replay, report, summary."""
+"""`avwap demo` end to end: home, market, the backtest engine with the demo preset, report, summary."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from avwap.backtest.engine import BacktestResult, Progress
 from avwap.core.canonical import to_plain
 from avwap.core.config import Config
 from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 from avwap.demo.home import prepare_demo_home
-from avwap.demo.replay import Progress, Replay, ReplayResult, demo_config
+from avwap.demo.replay import demo_config, demo_engine
 from avwap.demo.report import summary_figures, write_report
-from avwap.ledger.atomic import build_provenance, detect_code_version
+from avwap.ledger.atomic import build_provenance
 from avwap.ledger.router import Ledger
 from avwap.presentation.attribution_section import strategy_section
 
@@ -20,7 +21,7 @@ from avwap.presentation.attribution_section import strategy_section
 @dataclass(frozen=True)
 class DemoOutcome:
     config: Config
-    result: ReplayResult
+    result: BacktestResult
     figures: dict[str, Any]
     report: Path
     market: str
@@ -52,7 +53,7 @@ def run_demo(
     data_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> DemoOutcome:
-    """Reset the demo home, make sure there is a market, replay, and write the report."""
+    """Reset the demo home, make sure there is a market, run the engine's demo preset, write the report."""
     config = demo_config(environ, prepare_demo_home(home))
     if data_dir is None:
         # data/ lives inside the marked demo home, so bars left there by a killed run are the demo's own.
@@ -63,21 +64,24 @@ def run_demo(
     else:
         data_root = Path(data_dir)
         market = f"imported bars from {data_root}"
-    replay = Replay(config, data_root, sessions or config.demo_sessions, progress)
-    result = replay.run()
-    records = Ledger(config.ledger_dir).read_book(replay.book.book_id)
+    engine = demo_engine(config, data_root, sessions or config.demo_sessions, progress)
+    result = engine.run()
+    records = Ledger(config.ledger_dir).read_book(engine.book.book_id)
     meta = (
         f"{market}; sessions {result.sessions[0]} to {result.sessions[-1]}; "
-        f"code {detect_code_version()}; config {config.config_hash()[:12]}"
+        f"code {engine.code_version}; config {config.config_hash()[:12]}"
     )
-    provenance = build_provenance(config.config_hash(), replay.data_hash, result.sessions[-1])
-    attribution = replay.attribution.run_report(records)
+    provenance = build_provenance(
+        config.config_hash(), result.data_hash, result.sessions[-1], code_version=engine.code_version
+    )
+    assert engine.attribution is not None  # the demo preset attributes every evening
+    attribution = engine.attribution.run_report(records)
     report = write_report(
         config.reports_dir / "demo.html",
         result,
         records,
         meta,
         provenance,
-        attribution=strategy_section(attribution, replay.attribution.failure),
+        attribution=strategy_section(attribution, engine.attribution.failure),
     )
     return DemoOutcome(config, result, summary_figures(result, records), report, market)

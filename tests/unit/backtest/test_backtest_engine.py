@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
@@ -352,3 +353,73 @@ def test_the_backtest_report_has_a_by_strategy_section(daily_run: tuple[Path, An
     )
     html = (out / "report.html").read_text()
     assert "<h2>By strategy</h2>" in html and "S1_AVWAP_CORE" in html
+
+
+def test_the_report_charts_every_trade_with_its_avwap_stop_entry_and_exit(
+    market: Path, daily_run: tuple[Path, Any]
+) -> None:
+    from avwap.backtest.outputs import trade_rows
+    from avwap.presentation.exit_report import stop_steps
+    from avwap.presentation.trade_charts import CHART_LIMIT, anchor_dates, chart_selection, trade_chart
+
+    out, _ = daily_run
+    html = (out / "report.html").read_text()
+    records = book(out)
+    trades = [row.trade for row in trade_rows(records)]
+    assert len(trades) > CHART_LIMIT  # this run charts its largest winners and losers
+    chosen, text = chart_selection(trades)
+    closed = [trade for trade in trades if trade.status == "CLOSED"]
+    assert len(chosen) == min(CHART_LIMIT, len(closed)) and "<h2>Trade charts</h2>" in html
+    assert text in html and "largest losers by net PnL" in text
+    assert html.count("<svg") == 2 + len(chosen)  # equity, drawdown, one per charted trade
+    assert chart_selection(trades, limit=100) == (sorted(trades, key=lambda t: (t.entry_time, t.position_id)),
+                                                  f"All {len(trades)} trades.")  # fmt: skip
+    assert "<script src" not in html and "<link" not in html  # self-contained: no CDN
+    assert set(re.findall(r"https?://[^\"' ]+", html)) == {"http://www.w3.org/2000/svg"}
+    trade = max(closed, key=lambda item: item.stop_revisions)
+    bars = BarStore(market).read("1d", symbols=[trade.symbol], end=DAILY_TO)
+    anchor = anchor_dates(records)[trade.position_id]
+    chart = trade_chart(trade, records, bars, anchor)
+    assert chart is not None
+    labels = list(chart.labels)
+    entry, exit_ = labels.index(trade.entry_date_ny.isoformat()), labels.index(str(trade.exit_date_ny))
+    assert [(m.index, m.price) for m in chart.markers] == [
+        (entry, float(trade.entry_price)),
+        (exit_, float(trade.exit_price)),
+    ]
+    avwap, stops = chart.lines
+    assert avwap.values[entry] is not None  # anchored before the entry
+    steps = stop_steps(records, trade.position_id)
+    assert stops.values[entry] is None  # at 1d the first stop is placed after the entry day's close
+    assert stops.values[entry + 1] == float(steps[0][1])
+    assert max(value for value in stops.values if value is not None) == float(steps[-1][1])
+    assert trade.exit_reason == "STOP" and stops.values[exit_] == float(steps[-1][1])  # the stop that was hit
+    assert all(value is None for value in stops.values[exit_ + 1 :])  # nothing after the exit
+    chosen, text = chart_selection(trades, limit=4)
+    winners = sorted((t.net_pnl for t in closed if t.net_pnl > 0), reverse=True)[:2]
+    losers = sorted(t.net_pnl for t in closed if t.net_pnl <= 0)[:2]
+    assert sorted(t.net_pnl for t in chosen) == sorted(winners + losers)
+    expected = f"{len(trades)} trades: charted are the 2 largest winners and the 2 largest losers by net PnL"
+    assert text == expected + " (closed trades)."
+
+
+def test_progress_goes_to_a_terminal_only_and_never_with_json() -> None:
+    import io
+
+    from avwap.cli.backtest_command import progress_printer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    ticks = iter([0.0, 2.0, 4.0])
+    terminal = Terminal()
+    progress = progress_printer(terminal, as_json=False, timer=lambda: next(ticks), every=2)
+    assert progress is not None
+    for done in (1, 2, 3):
+        progress(dt.date(2026, 9, done), done, 3)
+    assert terminal.getvalue() == (
+        "backtest 2026-09-02 2/3 sessions, 1.0 sessions/s\nbacktest 2026-09-03 3/3 sessions, 0.8 sessions/s\n"
+    )
+    assert progress_printer(Terminal(), as_json=True) is None
+    assert progress_printer(io.StringIO(), as_json=False) is None  # a pipe or a log file: no progress

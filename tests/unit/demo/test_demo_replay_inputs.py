@@ -10,7 +10,7 @@ import pytest
 from avwap.core.errors import DataError
 from avwap.data.synthetic import SyntheticMarketSpec, write_market
 from avwap.demo.home import prepare_demo_home
-from avwap.demo.replay import Replay, consecutive_sessions, demo_config
+from avwap.demo.replay import consecutive_sessions, demo_config, demo_engine
 
 SPEC = SyntheticMarketSpec(symbols=6, intraday_start=dt.date(2026, 10, 26))
 SCAN_DAYS = [dt.date(2026, 10, day) for day in (26, 27, 28, 29)]
@@ -40,18 +40,18 @@ def test_a_replay_over_imported_bars_with_a_missing_day_is_refused(market: Path,
     try:
         config = demo_config({}, prepare_demo_home(tmp_path / "home"))
         with pytest.raises(DataError, match=r"first missing: 2026-11-24.*--sessions 3"):
-            Replay(config, market, sessions=10)
-        assert Replay(config, market, sessions=3).sessions[0] == dt.date(2026, 11, 25)
+            demo_engine(config, market, sessions=10)
+        assert demo_engine(config, market, sessions=3).sessions[0] == dt.date(2026, 11, 25)
     finally:
         (tmp_path / "aside.parquet").rename(market / "bars" / "5m" / "2026-11-24.parquet")
 
 
 def candidates_on_scan_days(market: Path, home: Path, environ: dict[str, str]) -> set[str]:
-    replay = Replay(demo_config(environ, prepare_demo_home(home)), market, sessions=25)
+    replay = demo_engine(demo_config(environ, prepare_demo_home(home)), market, sessions=25)
     assert replay.sessions[0] == SCAN_DAYS[0]
     found: set[str] = set()
     for day in SCAN_DAYS:
-        replay.morning_scan(day)
+        replay.scan_job(day)
         found |= set(replay.result.candidates[day])
     return found
 

@@ -1,9 +1,10 @@
-"""The replay's strategy attribution (Phase S4): each evening after the snapshot, then once for the run.
+"""The engine's evening strategy attribution (Phase S4; presets with ``evening_attribution``, e.g. the demo):
+each evening after the snapshot, then once for the run.
 
 Each evening the day's new book records are fed to one
 :class:`~avwap.analytics.attribution.AttributionBuilder` and the close is valued at the snapshot's
 marks; the day's report is written to
-``artifacts/strategy_attribution/PAPER_SIM/<D>.json``. After the last session the whole run is summarized
+``artifacts/strategy_attribution/<BOOK>/<D>.json``. After the last session the whole run is summarized
 (``<FIRST>_<LAST>.json``) for the report's "By strategy" section. Attribution fails open: a failure is
 logged and alerted, attribution stops for the rest of the run (a half-fed builder would attribute wrong
 figures), and trading goes on untouched.
@@ -25,7 +26,7 @@ from avwap.ledger.atomic import build_provenance
 from avwap.ledger.records import Record
 
 
-class ReplayAttribution:
+class EveningAttribution:
     def __init__(
         self, config: Config, book_id: str, starting_equity: Decimal, data_hash: str, notifier: Notifier
     ) -> None:
