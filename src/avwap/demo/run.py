@@ -70,7 +70,12 @@ def run_demo(
         f"{market}; sessions {result.sessions[0]} to {result.sessions[-1]}; "
         f"code {detect_code_version()}; config {config.config_hash()[:12]}"
     )
-    provenance = build_provenance(config.config_hash(), replay.data_hash, result.sessions[-1])
+    provenance = build_provenance(
+        config.config_hash(),
+        replay.data_hash,
+        result.sessions[-1],
+        ruleset_version=config.ruleset_version,
+    )
     attribution = replay.attribution.run_report(records)
     report = write_report(
         config.reports_dir / "demo.html",

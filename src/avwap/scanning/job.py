@@ -187,7 +187,11 @@ def run_scan(
         report("charts", index, len(result.candidates))
         charts.append(candidate_chart(panel, candidate, engine))
     provenance = build_provenance(
-        config.config_hash(), store.data_hash(DAILY), as_of, code_version=code_version
+        config.config_hash(),
+        store.data_hash(DAILY),
+        as_of,
+        code_version=code_version,
+        ruleset_version=config.ruleset_version,
     )
     counts = reason_counts(result)
     html = render_scan_report(trading_date, result, counts, charts, provenance)
