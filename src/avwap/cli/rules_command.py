@@ -47,7 +47,7 @@ def _show_all(config: Config, as_json: bool) -> None:
 
     day = today_ny()
     current = activation_in_force(run_guarded(lambda: activations(config)), day)
-    record = {
+    record: dict[str, Any] = {
         "in_force": None if current is None else current.version,
         "date": day,
         "versions": list_versions(config),
@@ -155,8 +155,8 @@ def register(app: typer.Typer) -> None:
         day = parse_day(start, "--from") if start is not None else None
         record = run_guarded(lambda: activate(config, version, SystemClock(), day))
         typer.echo(
-            f"ruleset {record.version} ({record.ruleset_sha256[:12]}) in force from {record.effective_from_ny};"
-            f" replaces {record.previous_version or 'no ruleset'}"
+            f"ruleset {record.version} ({record.ruleset_sha256[:12]}) in force from "
+            f"{record.effective_from_ny}; replaces {record.previous_version or 'no ruleset'}"
         )
 
     @rules_app.command("rollback")
