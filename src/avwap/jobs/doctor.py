@@ -8,7 +8,7 @@ Checks (each returns a :class:`Check`; ``PROBLEM`` makes the command exit 1, ``S
 ``ledgers``       every ledger chain, link and head verifies (a torn tail is repairable: ``--repair``)
 ``data``          the newest daily bar is at least the previous session (the scan reads through D-1)
 ``numba_cache``   ``NUMBA_CACHE_DIR`` is set and writable (compiled kernels survive restarts)
-``time_sync``     the host clock agrees with the broker's within :data:`MAX_CLOCK_SKEW` (needs Alpaca keys)
+``time_sync``     the host clock is within :data:`MAX_CLOCK_SKEW` of the broker's (Alpaca books with keys)
 ``disk``          the home's file system has at least :data:`MIN_FREE_BYTES` free
 
 The probes that touch the outside (the broker clock, disk usage) are injected, so tests drive each failure.
@@ -27,7 +27,7 @@ from typing import Final
 
 from avwap.core.calendar import ny_date, nyse
 from avwap.core.clock import Clock
-from avwap.core.config import Config, load_config
+from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.errors import AvwapError
 
 OK: Final = "OK"
@@ -35,6 +35,7 @@ PROBLEM: Final = "PROBLEM"
 SKIPPED: Final = "SKIPPED"
 MAX_CLOCK_SKEW: Final = dt.timedelta(seconds=2)  # stop timing and the session gates assume seconds, not more
 MIN_FREE_BYTES: Final = 2 * 1024**3  # a year of ledgers and a bar store refresh fit comfortably
+BROKER_MODES: Final = frozenset({ExecutionMode.ALPACA_PAPER, ExecutionMode.LIVE})
 DEFAULT_ENV_FILE: Final = Path("/etc/avwap/avwap.env")  # ops/README.md layout
 
 
@@ -164,6 +165,8 @@ def _time_check(config: Config, clock: Clock, probes: Probes) -> Check:
         return Check(
             "time_sync", SKIPPED, "skipped: ALPACA_API_KEY/ALPACA_SECRET_KEY not set (no broker clock)"
         )
+    if config.effective_mode not in BROKER_MODES:
+        return Check("time_sync", SKIPPED, f"skipped: {config.effective_mode} trades through no broker clock")
     if probes.broker_time is None:
         return Check("time_sync", SKIPPED, "skipped: no broker clock probe for this mode")
     try:
@@ -210,7 +213,6 @@ def run_doctor(
 
 def alpaca_broker_time(config: Config) -> dt.datetime:
     """The broker's clock (Alpaca ``GET /v2/clock``), for the time-sync check."""
-    from avwap.core.config import ExecutionMode
     from avwap.execution.alpaca_broker import AlpacaBroker, AlpacaSettings
 
     paper = config.effective_mode is not ExecutionMode.LIVE

@@ -117,7 +117,9 @@ def test_an_unset_or_missing_numba_cache_is_a_problem(home: Path, cache: str) ->
 
 
 def test_time_sync_against_the_broker_clock(home: Path) -> None:
-    keys = environment(home, ALPACA_API_KEY="k", ALPACA_SECRET_KEY="s")
+    dry_run = environment(home, ALPACA_API_KEY="k", ALPACA_SECRET_KEY="s")
+    assert by_name(run_doctor(dry_run, CLOCK, HEALTHY, env_file=None))["time_sync"].status == SKIPPED
+    keys = {**dry_run, "EXECUTION_MODE": "ALPACA_PAPER"}
     assert by_name(run_doctor(keys, CLOCK, HEALTHY, env_file=None))["time_sync"].status == OK
     skewed = Probes(broker_time=lambda config: NOW - dt.timedelta(seconds=9), disk_free=HEALTHY.disk_free)
     check = by_name(run_doctor(keys, CLOCK, skewed, env_file=None))["time_sync"]
