@@ -212,3 +212,17 @@ def test_rules_cli_init_show_diff_activate_rollback(tmp_path: Path) -> None:
     assert "ruleset base" in result.output
     missing = runner.invoke(_app(), ["rules", "activate", "nope"], env=env)
     assert missing.exit_code == 3 and "no ruleset 'nope'" in missing.output
+
+
+@pytest.mark.parametrize("version", ["v2", ""])
+def test_the_cycle_stamps_intents_and_decisions_with_the_version_in_force(home: Path, version: str) -> None:
+    from tests.integration.crash_driver import DAY, SimScenario, write_watchlist
+
+    from avwap.core.calendar import NEW_YORK
+
+    write_watchlist(home / "artifacts")
+    scenario = SimScenario(home, ruleset_version=version)
+    scenario.run_at(dt.datetime.combine(DAY, dt.time(10, 30), NEW_YORK).astimezone(dt.UTC))
+    stamped = [record for record in scenario.records() if isinstance(record, TradeIntent | Decision)]
+    assert len(stamped) >= 2
+    assert {record.ruleset_version for record in stamped} == {version or None}
