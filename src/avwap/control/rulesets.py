@@ -121,10 +121,11 @@ def _scan_values(table: Any) -> tuple[ScanRules, dict[str, Any]]:
     if not isinstance(table, Mapping):
         raise ConfigurationError("ScanRules", "the ruleset's scan entry must be a table")
     rules = scan_rules_from_mapping(table)
-    values: dict[str, Any] = {key: getattr(rules, key) for key in table if key != ANCHORS_TABLE}
+    parsed = vars(rules)  # the typed values (an int given for a float rule is a float here)
+    values: dict[str, Any] = {key: parsed[key] for key in table if key != ANCHORS_TABLE}
     anchors = table.get(ANCHORS_TABLE, {})
     if anchors:
-        values[ANCHORS_TABLE] = {key: getattr(rules.anchors, key) for key in anchors}
+        values[ANCHORS_TABLE] = {key: vars(rules.anchors)[key] for key in anchors}
     return rules, values
 
 
@@ -163,7 +164,7 @@ def apply_ruleset(config: Config, ruleset: Ruleset, explicit: frozenset[str] = f
     changes: dict[str, Any] = {}
     for name, value in ruleset.config_values.items():
         attribute = _SPECS[name].attribute
-        current = getattr(config, attribute)
+        current = vars(config)[attribute]
         if name in explicit and current != value:
             raise ConfigurationError(
                 name,
@@ -178,7 +179,8 @@ def apply_ruleset(config: Config, ruleset: Ruleset, explicit: frozenset[str] = f
 def render_ruleset(version: str, config: Config, scan_rules: ScanRules, description: str = "") -> str:
     """A complete ruleset file holding every rule value of ``config`` and ``scan_rules`` (``rules init``)."""
     lines = [f"version = {_toml(version)}", f"description = {_toml(description)}", "", "[config]"]
-    lines += [f"{name} = {_toml(getattr(config, _SPECS[name].attribute))}" for name in RULE_VARIABLES]
+    settings = vars(config)
+    lines += [f"{name} = {_toml(settings[_SPECS[name].attribute])}" for name in RULE_VARIABLES]
     scan = dataclasses.asdict(scan_rules)
     anchors = scan.pop(ANCHORS_TABLE)
     lines += ["", "[scan]"] + [f"{name} = {_toml(value)}" for name, value in scan.items()]
