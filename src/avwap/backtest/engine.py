@@ -252,7 +252,11 @@ class BacktestEngine:
             as_of=as_of, market_gate=self.panel.gates[as_of], candidates=candidates, diagnostics=()
         )
         provenance = build_provenance(
-            self.config.config_hash(), self.visible_data_hash(as_of), as_of, code_version=self.code_version
+            self.config.config_hash(),
+            self.visible_data_hash(as_of),
+            as_of,
+            code_version=self.code_version,
+            ruleset_version=self.config.ruleset_version,
         )
         write_candidates(
             self.config.artifacts_dir, day, result, provenance, rules_hash=scan_rules_hash(self.rules)

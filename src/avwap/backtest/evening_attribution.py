@@ -66,7 +66,12 @@ class EveningAttribution:
         return [*records, *enforcement_records(self.config.ledger_dir, self.book_id)]
 
     def _write(self, report: StrategyReport) -> None:
-        provenance = build_provenance(self.config.config_hash(), self.data_hash, report.date_to)
+        provenance = build_provenance(
+            self.config.config_hash(),
+            self.data_hash,
+            report.date_to,
+            ruleset_version=self.config.ruleset_version,
+        )
         write_attribution(self.config.artifacts_dir, report, provenance)
 
     def run_report(self, records: Sequence[Record]) -> StrategyReport | None:

@@ -142,7 +142,11 @@ def run_backtest(
     result = engine.run()
     records = Ledger(config.ledger_dir).read_book(BACKTEST)
     provenance = build_provenance(
-        config.config_hash(), result.data_hash, result.sessions[-1], code_version=version
+        config.config_hash(),
+        result.data_hash,
+        result.sessions[-1],
+        code_version=version,
+        ruleset_version=config.ruleset_version,
     )
     resolutions: dict[str, int] = {}
     for value in result.resolutions.values():

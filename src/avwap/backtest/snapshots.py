@@ -38,6 +38,12 @@ def write_snapshot(
         marks=marks,
         equity_history=[starting_equity, *(item.equity for item in earlier)],
     )
-    provenance = build_provenance(deps.config.config_hash(), data_hash, day, code_version=code_version)
+    provenance = build_provenance(
+        deps.config.config_hash(),
+        data_hash,
+        day,
+        code_version=code_version,
+        ruleset_version=deps.config.ruleset_version,
+    )
     write_snapshot_artifact(deps.artifacts_dir, snapshot, provenance)
     return snapshot

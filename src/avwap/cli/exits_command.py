@@ -97,7 +97,9 @@ def _write(config: Config, book: str, metrics: list[ExitMetrics], first: dt.date
     data_hash = store.data_hash("1d") if "1d" in store.frequencies() else "none"
     paths = []
     for day in nyse().sessions(first, last):
-        provenance = build_provenance(config.config_hash(), data_hash, day)
+        provenance = build_provenance(
+            config.config_hash(), data_hash, day, ruleset_version=config.ruleset_version
+        )
         paths.append(str(write_exit_artifact(config.artifacts_dir, day, {book: metrics}, provenance)))
     return paths
 

@@ -36,6 +36,9 @@ COMMAND_MODULES: Final = (
     "avwap.cli.backtest_command",
     "avwap.cli.strategies_command",
     "avwap.cli.regime_command",
+    "avwap.cli.rules_command",
+    "avwap.cli.doctor_command",
+    "avwap.cli.decommission_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
 COMMAND_NAMES: Final = {
@@ -56,6 +59,9 @@ COMMAND_NAMES: Final = {
     "backtest": "avwap.cli.backtest_command",
     "strategies": "avwap.cli.strategies_command",
     "regime": "avwap.cli.regime_command",
+    "rules": "avwap.cli.rules_command",
+    "doctor": "avwap.cli.doctor_command",
+    "decommission": "avwap.cli.decommission_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

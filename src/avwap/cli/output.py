@@ -56,8 +56,16 @@ JSON_OPTION = typer.Option(
 
 
 def load_cli_config(**overrides: Any) -> Config:
-    """The configuration for a CLI command: environment first, then AVWAP_CONFIG, then defaults."""
-    return load_config(os.environ, **{key: value for key, value in overrides.items() if value is not None})
+    """The configuration for a CLI command: environment first, then AVWAP_CONFIG, then defaults; then the
+    ruleset in force today (New York), when one was ever activated in this home (docs/RUNBOOK.md)."""
+    config = load_config(os.environ, **{key: value for key, value in overrides.items() if value is not None})
+    if not (config.ledger_dir / "RULESETS").is_dir():
+        return config  # no ruleset ever activated: nothing to read (and no ledger import at start-up)
+    from avwap.control.ruleset_registry import config_in_force
+    from avwap.core.calendar import ny_date
+    from avwap.core.clock import SystemClock
+
+    return config_in_force(config, os.environ, ny_date(SystemClock().now()))
 
 
 def print_json(data: Any) -> None:

@@ -27,8 +27,10 @@ from avwap.cli.output import (
 )
 
 if TYPE_CHECKING:
+    from avwap.core.config import Config
     from avwap.scanning.explain import Explanation
     from avwap.scanning.job import ScanJobResult, ScanProgress
+    from avwap.signals.scan_rules import ScanRules
 
 TODAY: Final = "today"
 AS_OF_OPTION = typer.Option(
@@ -203,11 +205,21 @@ def _scan(
             universe=_universe(universe, config.data_dir),
             earnings=_earnings(earnings),
             progress=advance,
+            rules=_ruleset_scan_rules(config),
         )
     if as_json:
         print_json(_job_record(job))
     else:
         _print_job(job)
+
+
+def _ruleset_scan_rules(config: Config) -> ScanRules | None:
+    """The scan rules of the ruleset in force (None: the defaults, when no ruleset was ever activated)."""
+    if not config.ruleset_version:
+        return None
+    from avwap.control.ruleset_registry import read_ruleset
+
+    return read_ruleset(config, config.ruleset_version).scan_rules
 
 
 def _print_explanation(explanation: Explanation) -> None:

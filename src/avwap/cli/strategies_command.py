@@ -157,7 +157,9 @@ def _report(config: Config, book_id: str, date_from: dt.date, date_to: dt.date, 
     from avwap.ledger.atomic import build_provenance
 
     outcome = attribution_from_home(config.ledger_dir, config.artifacts_dir, book_id, date_from, date_to)
-    provenance = build_provenance(config.config_hash(), outcome.data_hash, date_to)
+    provenance = build_provenance(
+        config.config_hash(), outcome.data_hash, date_to, ruleset_version=config.ruleset_version
+    )
     path, digest = write_attribution(config.artifacts_dir, outcome.report, provenance)
     if as_json:
         print_json(

@@ -20,6 +20,20 @@ from typing import Any
 import msgspec
 
 
+def _struct_fields(value: msgspec.Struct) -> dict[str, Any]:
+    """The fields of ``value``; a Struct declared ``omit_defaults`` leaves out fields at their default (an
+    optional field added later then keeps the bytes of everything written before it)."""
+    fields = msgspec.structs.asdict(value)
+    if not value.__struct_config__.omit_defaults:
+        return fields
+    defaults = {
+        field.name: field.default
+        for field in msgspec.structs.fields(value)
+        if field.default is not msgspec.NODEFAULT
+    }
+    return {name: item for name, item in fields.items() if name not in defaults or item != defaults[name]}
+
+
 def to_plain(value: Any) -> Any:
     """Convert ``value`` into JSON-ready builtins with canonical representations."""
     if value is None or isinstance(value, bool | str | int):
@@ -39,7 +53,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return to_plain(value.value)
     if isinstance(value, msgspec.Struct):
-        return to_plain(msgspec.structs.asdict(value))
+        return to_plain(_struct_fields(value))
     if isinstance(value, Mapping):
         return {str(key): to_plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -347,6 +347,8 @@ class Config:
     e2_multipliers_neutral: tuple[Decimal, Decimal] = (Decimal("0.6"), Decimal("0.7"))
     e2_multipliers_risk_off: tuple[Decimal, Decimal] = (Decimal("0.2"), Decimal("0.3"))
     e2_multipliers_stressed: tuple[Decimal, Decimal] = (Decimal("0"), Decimal("0"))
+    # The ruleset version whose values were applied (avwap.control.rulesets); not a setting of its own.
+    ruleset_version: str = ""
 
     @property
     def state_dir(self) -> Path:
@@ -663,6 +665,13 @@ def _read_file(path: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigurationError(unknown[0], f"unknown setting in {path}")
     return data
+
+
+def explicit_variables(environ: Mapping[str, str], config_file: Path | None = None) -> frozenset[str]:
+    """The setting names given explicitly, in the environment or the ``AVWAP_CONFIG`` file (not defaulted)."""
+    file_path = config_file or parse_optional_path("AVWAP_CONFIG", environ.get("AVWAP_CONFIG", ""))
+    in_file = set(_read_file(file_path)) if file_path else set()
+    return frozenset((set(environ) & _KNOWN_VARIABLES) | in_file)
 
 
 def load_config(environ: Mapping[str, str], config_file: Path | None = None, **overrides: Any) -> Config:

@@ -72,7 +72,11 @@ def run_demo(
         f"code {engine.code_version}; config {config.config_hash()[:12]}"
     )
     provenance = build_provenance(
-        config.config_hash(), result.data_hash, result.sessions[-1], code_version=engine.code_version
+        config.config_hash(),
+        result.data_hash,
+        result.sessions[-1],
+        code_version=engine.code_version,
+        ruleset_version=config.ruleset_version,
     )
     assert engine.attribution is not None  # the demo preset attributes every evening
     attribution = engine.attribution.run_report(records)

@@ -126,6 +126,7 @@ def build_intent(
         tags=plan.tags,
         model_version=plan.model_version,
         data_version=data_version(facts),
+        ruleset_version=deps.config.ruleset_version or None,
     )
 
 
@@ -165,6 +166,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         outcome=outcome,
         approved_quantity=verdict.quantity if outcome != DecisionOutcome.REJECT else 0,
         reason_codes=verdict.reasons,
+        ruleset_version=intent.ruleset_version,
     )
     deps.book.record(record)
     deps.hooks.reach(AFTER_DECISION_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)

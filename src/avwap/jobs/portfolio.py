@@ -74,7 +74,9 @@ def take_snapshot(
     ]
     snapshot = snapshot_of_book(state, records, day, marks=marks, equity_history=history)
     data_hash = content_hash({"state": state_bytes(state).decode("utf-8"), "marks": marks})
-    provenance = build_provenance(config.config_hash(), data_hash, day)
+    provenance = build_provenance(
+        config.config_hash(), data_hash, day, ruleset_version=config.ruleset_version
+    )
     path, digest = write_snapshot_artifact(config.artifacts_dir, snapshot, provenance)
     unmarked = tuple(sorted(symbol for symbol in state.positions if symbol not in marks))
     attribution = attribute_fail_open(
@@ -86,7 +88,9 @@ def take_snapshot(
 def write_day_attribution(config: Config, book_id: str, day: dt.date) -> Path:
     """``artifacts/strategy_attribution/<BOOK>/<day>.json`` from the ledger and the snapshots so far."""
     outcome = attribution_from_home(config.ledger_dir, config.artifacts_dir, book_id, day, day)
-    provenance = build_provenance(config.config_hash(), outcome.data_hash, day)
+    provenance = build_provenance(
+        config.config_hash(), outcome.data_hash, day, ruleset_version=config.ruleset_version
+    )
     path, _ = write_attribution(config.artifacts_dir, outcome.report, provenance)
     return path
 
@@ -175,7 +179,12 @@ def reconcile_state(
         if callable(close):
             close()
     report = reconcile(expectation, snapshot)
-    provenance = build_provenance(config.config_hash(), inputs_hash(expectation, snapshot), day)
+    provenance = build_provenance(
+        config.config_hash(),
+        inputs_hash(expectation, snapshot),
+        day,
+        ruleset_version=config.ruleset_version,
+    )
     path, digest = write_report(config.artifacts_dir, report, provenance)
     write_reconciliation_html(config.reports_dir, report, provenance)
     return ReconcileOutcome(report, path, digest)

@@ -299,7 +299,9 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
         )
     path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
     data_hash = content_hash({"candidates": batch.candidates_sha256, "snapshot": batch.snapshot_sha256})
-    provenance = build_provenance(config.config_hash(), data_hash, batch.date_ny)
+    provenance = build_provenance(
+        config.config_hash(), data_hash, batch.date_ny, ruleset_version=config.ruleset_version
+    )
     digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch.plain()}, provenance)
     relative = path.relative_to(config.artifacts_dir).as_posix()
     ledger = Ledger(config.ledger_dir)

@@ -8,8 +8,8 @@ Public API::
 
     atomic_write_bytes(path, data, *, hook=None) -> None                 (from avwap.core.files)
     atomic_write_json(path, payload, provenance, *, hook=None) -> str   sorted JSON; returns the sha256
-    Provenance(code_version, config_hash, data_hash, as_of_date_ny)     frozen record
-    build_provenance(config_hash, data_hash, as_of_date_ny, *, code_version=None) -> Provenance
+    Provenance(code_version, config_hash, data_hash, as_of_date_ny, ruleset_version)     frozen record
+    build_provenance(config_hash, data_hash, as_of_date_ny, *, code_version=None, ruleset_version=None)
     detect_code_version() -> str       ``<package version>+<git describe --always --dirty>``, computed once
 """
 
@@ -29,13 +29,15 @@ from avwap.core.canonical import pretty_json, sha256_hex
 from avwap.core.files import Hook, atomic_write_bytes
 
 
-class Provenance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Where an artifact came from: code, configuration, input data and the NY date it describes."""
+class Provenance(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Where an artifact came from: code, configuration, input data and the NY date it describes, and the
+    ruleset version in force (left out when none was ever activated, so older artifacts keep their bytes)."""
 
     code_version: str
     config_hash: str
     data_hash: str
     as_of_date_ny: dt.date
+    ruleset_version: str | None = None
 
 
 @functools.cache
@@ -56,11 +58,16 @@ def detect_code_version() -> str:
 
 
 def build_provenance(
-    config_hash: str, data_hash: str, as_of_date_ny: dt.date, *, code_version: str | None = None
+    config_hash: str,
+    data_hash: str,
+    as_of_date_ny: dt.date,
+    *,
+    code_version: str | None = None,
+    ruleset_version: str | None = None,
 ) -> Provenance:
     """A provenance block; pass ``code_version`` to pin it (tests, reproducible rebuilds)."""
     version = detect_code_version() if code_version is None else code_version
-    return Provenance(version, config_hash, data_hash, as_of_date_ny)
+    return Provenance(version, config_hash, data_hash, as_of_date_ny, ruleset_version or None)
 
 
 def atomic_write_json(

@@ -13,6 +13,7 @@ The lifecycle, linked by ids built in :mod:`avwap.ledger.record_ids`::
     CashMovement (funding), Alert / Note (recorded reasons that are not trades)
     PortfolioDecisionsRecorded (the pre-open ALLOW/BLOCK batch, in the PORTFOLIO_DECISIONS stream)
     RegimeRecorded (one NY date's market regime, in the REGIME_E1 stream; market-level)
+    RulesetActivated (which ruleset is in force from which session, in the RULESETS stream)
 
 Public API::
 
@@ -157,6 +158,9 @@ class TradeIntent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True,
     tags: tuple[str, ...] = ()
     model_version: str
     data_version: str
+    # The ruleset version in force (avwap.control.rulesets); None (and left out of the stored line, so
+    # ledgers written before rulesets keep their bytes) when no ruleset was ever activated.
+    ruleset_version: str | None = None
 
 
 class Decision(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
@@ -169,6 +173,7 @@ class Decision(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw
     outcome: DecisionOutcome
     approved_quantity: int
     reason_codes: tuple[str, ...] = ()
+    ruleset_version: str | None = None  # as on TradeIntent
 
     def check(self) -> None:
         if (self.outcome == DecisionOutcome.REJECT) != (self.approved_quantity == 0):
@@ -508,6 +513,37 @@ class RegimeRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, tag=Tr
                 _fail(self, f"{name} must be a sha256 hex digest, got {getattr(self, name)!r}")
 
 
+RULESET_ACTIONS: Final = frozenset({"ACTIVATE", "ROLLBACK"})
+_RULESET_VERSION: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+
+
+class RulesetActivated(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A ruleset version made the rules in force from ``effective_from_ny`` on, appended to the ``RULESETS``
+    stream by ``avwap rules activate`` (``action`` ACTIVATE) or ``avwap rules rollback`` (ROLLBACK).
+
+    ``book_id`` is the book of the deployment that activated it; ``date_ny`` the day it was recorded, always
+    before ``effective_from_ny`` (never mid-session); ``ruleset_sha256`` the canonical content hash of the
+    file, checked again whenever the ruleset is loaded; ``previous_version`` what was in force before."""
+
+    version: str
+    ruleset_sha256: str
+    effective_from_ny: dt.date
+    previous_version: str | None = None
+    action: str
+
+    def check(self) -> None:
+        if self.action not in RULESET_ACTIONS:
+            _fail(self, f"action must be ACTIVATE or ROLLBACK, got {self.action!r}")
+        for name in ("version", "previous_version"):
+            value = getattr(self, name)
+            if value is not None and not _RULESET_VERSION.fullmatch(value):
+                _fail(self, f"{name} must be letters, digits, '.', '_' or '-' (at most 64), got {value!r}")
+        if not _SHA256.fullmatch(self.ruleset_sha256):
+            _fail(self, f"ruleset_sha256 must be a sha256 hex digest, got {self.ruleset_sha256!r}")
+        if self.effective_from_ny <= self.date_ny:
+            _fail(self, "effective_from_ny must be after the day it is recorded (never mid-session)")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -526,6 +562,7 @@ Record: TypeAlias = (
     | PortfolioDecisionsRecorded
     | PortfolioEnforcementRecorded
     | RegimeRecorded
+    | RulesetActivated
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 
@@ -546,6 +583,8 @@ def encode_record(record: Record) -> dict[str, Any]:
         raise TypeError(f"not a ledger record: {type(record).__name__}")
     plain = to_plain(msgspec.to_builtins(record))
     assert isinstance(plain, dict)
+    if plain.get("ruleset_version", "") is None:
+        del plain["ruleset_version"]  # optional and unset: keep the bytes of lines written before rulesets
     return plain
 
 

@@ -36,6 +36,10 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "recorded remarks that are not trades; a note about a would-be intent (no size) carries its "
             "strategy_id and intent_id, book-level notes carry none"
         ),
+        "RulesetActivated": (
+            "a ruleset (scan thresholds, caps, sizing, stop rules, portfolio guardrails) governs the whole "
+            "deployment across strategies; each intent and decision names the version it was made under"
+        ),
         "PortfolioDecisionsRecorded": (
             "one pre-open batch for the whole book across strategies; each of its decision lines "
             "(PortfolioDecisionLine) carries its own strategy_id"

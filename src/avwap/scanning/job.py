@@ -214,7 +214,13 @@ def run_scan(
     for index, candidate in enumerate(sorted(result.candidates, key=lambda item: item.rank)):
         report("charts", index, len(result.candidates))
         charts.append(candidate_chart(panel, candidate, engine))
-    provenance = build_provenance(config.config_hash(), store.data_hash(DAILY), as_of, code_version=version())
+    provenance = build_provenance(
+        config.config_hash(),
+        store.data_hash(DAILY),
+        as_of,
+        code_version=version(),
+        ruleset_version=config.ruleset_version,
+    )
     counts = reason_counts(result)
     html = render_scan_report(trading_date, result, counts, charts, provenance)
     quarantined = quarantined_bars(store.quarantine(DAILY), inputs.universe)

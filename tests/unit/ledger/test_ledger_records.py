@@ -27,6 +27,7 @@ from avwap.ledger.records import (
     Record,
     RecordValidationError,
     RegimeRecorded,
+    RulesetActivated,
     decode_record,
     encode_record,
     note_detail,
@@ -97,8 +98,35 @@ def every_record_type() -> list[Record]:
         ),
         _enforcement(),
         _regime(),
+        _activation(),
     ]
     return samples
+
+
+def _activation(**changes: Any) -> RulesetActivated:
+    fields: dict[str, Any] = {
+        **COMMON,
+        "version": "2026-04-a",
+        "ruleset_sha256": "e" * 64,
+        "effective_from_ny": dt.date(2026, 4, 2),
+        "previous_version": "2026-03-b",
+        "action": "ACTIVATE",
+    }
+    return RulesetActivated(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"effective_from_ny": dt.date(2026, 4, 1)}, "never mid-session"),
+        ({"action": "UNDO"}, "ACTIVATE or ROLLBACK"),
+        ({"version": "bad version"}, "version must be"),
+        ({"ruleset_sha256": "xyz"}, "sha256"),
+    ],
+)
+def test_ruleset_activation_refuses_bad_values(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(RecordValidationError, match=message):
+        _activation(**changes)
 
 
 def _enforcement(**changes: Any) -> PortfolioEnforcementRecorded:
