@@ -257,6 +257,10 @@ class Config:
     portfolio_snapshot_max_age_sessions: int = 1
     portfolio_shadow: bool = True
     portfolio_decision_enforce: bool = False
+    # The audit trail (avwap.ledger.audit): both live OUTSIDE the home, so that whoever can write the home
+    # can neither forge a daily seal (no key) nor erase the record of one (the anchor file).
+    audit_key_file: Path | None = None
+    audit_anchor_file: Path | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -303,7 +307,7 @@ class Config:
 
     def config_hash(self) -> str:
         """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash."""
-        excluded = {spec.variable for spec in SETTINGS if spec.secret} | {"AVWAP_HOME", "AVWAP_STATE_DIR"}
+        excluded = {spec.variable for spec in SETTINGS if spec.secret} | PATH_VARIABLES
         public = {name: value for name, value in self.public_values().items() if name not in excluded}
         return content_hash(public)
 
@@ -493,8 +497,24 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         parse_bool,
         help="1: an entry needs an ALLOW in today's portfolio decision artifact (2B); exits never affected",
     ),
+    Setting(
+        "AVWAP_AUDIT_KEY_FILE",
+        "audit_key_file",
+        parse_optional_path,
+        help="HMAC key of the daily audit seal; outside AVWAP_HOME, mode 0600 (avwap audit keygen)",
+    ),
+    Setting(
+        "AVWAP_AUDIT_ANCHOR_FILE",
+        "audit_anchor_file",
+        parse_optional_path,
+        help="file outside AVWAP_HOME each daily audit root is appended to (external anchor)",
+    ),
 )
 
+# Where things live, not how the system trades: left out of the config hash (a moved home keeps its hash).
+PATH_VARIABLES: Final = frozenset(
+    {"AVWAP_HOME", "AVWAP_STATE_DIR", "AVWAP_AUDIT_KEY_FILE", "AVWAP_AUDIT_ANCHOR_FILE"}
+)
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
 
 
