@@ -35,6 +35,8 @@ from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
 from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
 from avwap.jobs.portfolio_decide import build_batch, write_batch
+from avwap.ledger.audit import seal_day
+from avwap.ledger.audit_key import DEMO_AUDIT_KEY
 from avwap.ledger.paths import PAPER_SIM, ledger_file
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.scanning.job import run_scan
@@ -211,6 +213,11 @@ class Replay:
             watched=lambda: self.watched(day),
         )
 
+    def seal(self, day: dt.date) -> None:
+        """The evening audit seal, as ``avwap audit seal`` does it; with the public demo key (DEMO ONLY,
+        so two runs stay byte-identical; a real home configures AVWAP_AUDIT_KEY_FILE outside the home)."""
+        seal_day(self.config.ledger_dir, day, DEMO_AUDIT_KEY, self.clock)
+
     def run(self) -> ReplayResult:
         self.fund()
         for index, day in enumerate(self.sessions, start=1):
@@ -228,6 +235,7 @@ class Replay:
             )
             self.result.snapshots.append(snapshot)
             self.attribution.evening(day, self.book.records, snapshot)
+            self.seal(day)
             if self.progress is not None:
                 self.progress(day.isoformat(), index, len(self.sessions))
         return self.result
