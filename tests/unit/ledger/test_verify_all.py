@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.unit.ledger.test_audit import DAY_ONE, KEY, build_home, forge_quantity, rewrite_folder
 
 from avwap.ledger.audit import AUDIT
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.verify import FileStatus, verify_path
 from avwap.ledger.verify_all import _fast_scan, verify_all
-from tests.unit.ledger.test_audit import DAY_ONE, KEY, build_home, forge_quantity, rewrite_folder
 
 
 def test_a_sound_home_verifies_fast_with_the_same_reports_as_the_full_verifier(home: Path) -> None:
@@ -48,7 +48,9 @@ def test_a_deleted_day_is_a_broken_link_and_the_first_break(home: Path) -> None:
     root = build_home(home)
     (root / PAPER_SIM / "2026-04-01.jsonl").unlink()
     first = verify_all(root, KEY).first_break
-    assert first is not None and first[0].endswith("PAPER_SIM/2026-04-02.jsonl:1") and "BROKEN_LINK" in first[1]
+    assert (
+        first is not None and first[0].endswith("PAPER_SIM/2026-04-02.jsonl:1") and "BROKEN_LINK" in first[1]
+    )
 
 
 def test_a_deleted_head_is_a_head_mismatch(home: Path) -> None:
