@@ -9,20 +9,22 @@ import threading
 from pathlib import Path
 
 import pytest
+from tests.unit.ledger.factories import DAY, deposit
+from tests.unit.ledger.test_audit import build_home
 
 from avwap.core.errors import DataError
 from avwap.ledger.backup import create_backup, list_backups, restore_backup
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.router import Ledger
 from avwap.ledger.verify import verify_path
-from tests.unit.ledger.factories import DAY, deposit
-from tests.unit.ledger.test_audit import build_home
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture

@@ -95,7 +95,9 @@ def create_backup(home: Path, out: Path, *, keep: int = 7, hook: Hook | None = N
     return final
 
 
-def restore_backup(archive: Path, home: Path, *, force: bool = False, hook: Hook | None = None) -> dict[str, Any]:
+def restore_backup(
+    archive: Path, home: Path, *, force: bool = False, hook: Hook | None = None
+) -> dict[str, Any]:
     archive, home = Path(archive), Path(home)
     manifest = check_manifest(archive)  # before anything is written
     if manifest.get("format") != FORMAT:

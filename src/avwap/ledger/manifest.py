@@ -48,7 +48,9 @@ def file_sha256(path: Path) -> str:
 
 def _files(folder: Path) -> list[Path]:
     return sorted(
-        path for path in folder.rglob("*") if path.is_file() and path.relative_to(folder).as_posix() != MANIFEST_NAME
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and path.relative_to(folder).as_posix() != MANIFEST_NAME
     )
 
 
@@ -67,7 +69,7 @@ def check_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of ``folder`` after checking every file against it; the first bad file is named."""
     folder = Path(folder)
     try:
-        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
         listed: dict[str, dict[str, Any]] = manifest["files"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise DataError(f"{folder / MANIFEST_NAME}: missing or unreadable manifest ({error})") from None
@@ -94,18 +96,25 @@ def _copy_locked(source: Path, target: Path) -> None:
         os.close(descriptor)
 
 
-def copy_ledger(source_root: Path, target_root: Path, *, until: dt.date | None = None) -> int:
-    """Copy every ledger folder (day files dated <= ``until`` when given); returns the files copied."""
+def copy_ledger(
+    source_root: Path,
+    target_root: Path,
+    *,
+    until: dt.date | None = None,
+    complete: frozenset[str] = frozenset(),
+) -> int:
+    """Copy every ledger folder (day files dated <= ``until`` when given, except the folders named in
+    ``complete``, copied whole); returns the files copied."""
     copied = 0
     for name in list_ledger_names(source_root):
         source, target = Path(source_root) / name, Path(target_root) / name
         target.mkdir(parents=True, exist_ok=True)
         head = source / HEAD_NAME
-        if head.is_file() and until is None:
+        if head.is_file() and (until is None or name in complete):
             (target / HEAD_NAME).write_bytes(head.read_bytes())  # first: never ahead of the copied files
         for path in list_ledger_files(source_root, name):
             day = ledger_date(path)
-            if until is not None and day is not None and day > until:
+            if until is not None and name not in complete and day is not None and day > until:
                 continue
             _copy_locked(path, target / path.name)
             copied += 1

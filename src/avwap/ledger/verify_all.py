@@ -22,6 +22,7 @@ Public API::
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import operator
 from concurrent.futures import ProcessPoolExecutor
@@ -147,9 +148,15 @@ def _folder_task(folder: str) -> tuple[list[FileReport], int]:
 
 
 def verify_all(
-    root: Path, key: AuditKey | None, anchors: list[dict[str, Any]] | None = None, *, workers: int = 1
+    root: Path,
+    key: AuditKey | None,
+    anchors: list[dict[str, Any]] | None = None,
+    *,
+    workers: int = 1,
+    until: dt.date | None = None,
 ) -> FullReport:
-    """Every folder's chains, links and head, then every audit seal (HMACs only when ``key`` is given)."""
+    """Every folder's chains, links and head, then every audit seal (HMACs only when ``key`` is given;
+    ``until``: an audit bundle's last day, whose later seals are checked without their sealed lines)."""
     root = Path(root)
     folders = [str(root / name) for name in list_ledger_names(root)]
     if workers > 1 and len(folders) > 1:
@@ -159,5 +166,5 @@ def verify_all(
         results = [_folder_task(folder) for folder in folders]
     files = [report for reports, _ in results for report in reports]
     records = sum(report.records for report in files)
-    audit = verify_seals(root, key, anchors)
+    audit = verify_seals(root, key, anchors, until=until)
     return FullReport(files, audit, records, sum(size for _, size in results))
