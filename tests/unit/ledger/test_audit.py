@@ -151,3 +151,22 @@ def test_the_key_must_be_outside_the_home_private_and_present(home: Path, tmp_pa
     key_path.chmod(0o644)
     with pytest.raises(ConfigurationError, match="chmod 600"):
         load_audit_key(key_path, home)
+
+
+def test_seals_across_a_dst_change_and_a_clock_jumping_back(home: Path) -> None:
+    """2026-03-08 is the spring-forward Sunday: the evening of Friday 03-06 is 23:00 UTC (EST), of Monday
+    03-09 is 22:30 UTC (EDT), both still their NY day; a clock jumping back a day is refused, not forked."""
+    root = home / "ledger"
+    friday, monday = dt.date(2026, 3, 6), dt.date(2026, 3, 9)
+    Ledger(root).append(deposit("1", day=friday))
+    seal_day(root, friday, KEY, FixedClock(dt.datetime(2026, 3, 7, 4, 30, tzinfo=dt.UTC)))  # 23:30 EST
+    Ledger(root).append(deposit("2", reference="second", day=monday))
+    seal_day(root, monday, KEY, FixedClock(dt.datetime(2026, 3, 10, 3, 30, tzinfo=dt.UTC)))  # 23:30 EDT
+    assert sorted(path.name for path in (root / AUDIT).glob("*.jsonl")) == [
+        "2026-03-06.jsonl",
+        "2026-03-09.jsonl",
+    ]
+    with pytest.raises(LedgerIntegrityError):
+        seal_day(root, friday, KEY, FixedClock(dt.datetime(2026, 3, 6, 22, tzinfo=dt.UTC)))  # clock went back
+    check = verify_seals(root, KEY)
+    assert check.problems == [] and check.sealed_days == ["2026-03-06", "2026-03-09"]
