@@ -137,3 +137,14 @@ def test_a_killed_restore_leaves_the_old_home_or_none(source: Path, tmp_path: Pa
     restore_backup(archive, target, force=True)
     assert tree(target) == tree(source)
     assert not any(tmp_path.glob(".partial-*"))
+
+
+def test_a_home_with_a_broken_chain_is_not_backed_up(source: Path, tmp_path: Path) -> None:
+    from avwap.core.errors import LedgerIntegrityError
+
+    path = source / "ledger" / PAPER_SIM / "2026-04-01.jsonl"
+    path.write_bytes(path.read_bytes().replace(b'"quantity":11', b'"quantity":12'))
+    out = tmp_path / "backups"
+    with pytest.raises(LedgerIntegrityError, match=r"PAPER_SIM/2026-04-01.jsonl:2"):
+        create_backup(source, out)
+    assert list(out.iterdir()) == []  # neither a generation nor a partial folder

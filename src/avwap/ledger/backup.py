@@ -74,6 +74,18 @@ def create_backup(home: Path, out: Path, *, keep: int = 7, hook: Hook | None = N
     final = out / f"backup-{number:06d}"
     partial = out / f"{PARTIAL_PREFIX}{final.name}"
     partial.mkdir()
+    try:
+        _fill(home, partial, number, hook)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # a refused or failed backup leaves nothing behind
+        raise
+    partial.rename(final)
+    for old in list_backups(out)[:-keep]:
+        shutil.rmtree(old)
+    return final
+
+
+def _fill(home: Path, partial: Path, number: int, hook: Hook | None) -> None:
     copy_ledger(home / "ledger", partial / "ledger")
     for entry in sorted(home.iterdir()):
         if entry.name == "ledger":
@@ -89,10 +101,6 @@ def create_backup(home: Path, out: Path, *, keep: int = 7, hook: Hook | None = N
     if hook is not None:
         hook("manifest")
     fsync_tree(partial)
-    partial.rename(final)
-    for old in list_backups(out)[:-keep]:
-        shutil.rmtree(old)
-    return final
 
 
 def restore_backup(
