@@ -2,7 +2,8 @@
 
 Backup: the home is copied into ``OUT/.partial-backup-NNNNNN`` (ledgers through
 :func:`~avwap.ledger.manifest.copy_ledger`, consistent while the loop appends; every other file as is),
-the copied ledgers are verified (any integrity failure aborts: a backup never preserves damage silently),
+the copied ledgers' chains, links and heads are verified (the fast path of ``verify --all``; any failure
+aborts: a backup never preserves damage silently),
 a manifest of sha256 sums is written, everything is fsynced, and only then is the folder renamed to
 ``OUT/backup-NNNNNN``. A killed backup leaves a ``.partial-*`` folder that nothing lists, and that the
 next backup removes. The newest ``keep`` generations are kept.
@@ -32,7 +33,7 @@ from avwap.core.errors import DataError, LedgerIntegrityError
 from avwap.core.files import TEMP_SUFFIX
 from avwap.ledger.atomic import detect_code_version
 from avwap.ledger.manifest import check_manifest, copy_ledger, fsync_tree, write_manifest
-from avwap.ledger.verify import verify_path
+from avwap.ledger.verify_all import verify_chains
 
 Hook = Callable[[str], None]  # called with a stage name; tests kill the process there
 FORMAT: Final = "avwap-backup-v1"
@@ -55,7 +56,7 @@ def _ignore_temps(folder: str, names: list[str]) -> list[str]:
 def _check_ledger(folder: Path) -> None:
     if not folder.is_dir():
         return
-    for report in verify_path(folder):
+    for report in verify_chains(folder)[0]:
         if report.integrity_failure:
             raise LedgerIntegrityError(report.path, report.bad_line or 0, f"{report.status}: {report.reason}")
 

@@ -16,7 +16,8 @@ and ``workers > 1``.
 
 Public API::
 
-    verify_all(root, key, anchors=None, *, workers=1) -> FullReport
+    verify_all(root, key, anchors=None, *, workers=1, until=None) -> FullReport
+    verify_chains(root, *, workers=1) -> (list[FileReport], bytes read)   chains, links, heads only
     FullReport(files, audit, records, bytes_read).first_break -> (location, reason) | None
 """
 
@@ -158,13 +159,18 @@ def verify_all(
     """Every folder's chains, links and head, then every audit seal (HMACs only when ``key`` is given;
     ``until``: an audit bundle's last day, whose later seals are checked without their sealed lines)."""
     root = Path(root)
-    folders = [str(root / name) for name in list_ledger_names(root)]
+    files, size = verify_chains(root, workers=workers)
+    records = sum(report.records for report in files)
+    audit = verify_seals(root, key, anchors, until=until)
+    return FullReport(files, audit, records, size)
+
+
+def verify_chains(root: Path, *, workers: int = 1) -> tuple[list[FileReport], int]:
+    """Every folder's chains, links and head (no seals): the reports and the bytes read."""
+    folders = [str(Path(root) / name) for name in list_ledger_names(root)]
     if workers > 1 and len(folders) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(folders))) as pool:
             results = list(pool.map(_folder_task, folders))
     else:
         results = [_folder_task(folder) for folder in folders]
-    files = [report for reports, _ in results for report in reports]
-    records = sum(report.records for report in files)
-    audit = verify_seals(root, key, anchors, until=until)
-    return FullReport(files, audit, records, sum(size for _, size in results))
+    return [report for reports, _ in results for report in reports], sum(size for _, size in results)
