@@ -63,6 +63,9 @@ def test_seal_verify_and_the_forger(setup: dict[str, str]) -> None:
     ok = invoke(setup, "ledger", "verify", "--all")
     assert ok.exit_code == 0, ok.output
     assert "OK: every chain, link, head and seal verifies" in ok.stdout
+    as_json = invoke(setup, "ledger", "verify", "--all", "--json", "--workers", "2")
+    document = json.loads(as_json.stdout)
+    assert as_json.exit_code == 0 and document["ok"] is True and document["sealed_days"] == ["2026-04-01"]
     no_key = {key: value for key, value in setup.items() if key != "AVWAP_AUDIT_KEY_FILE"}
     assert invoke(no_key, "ledger", "verify", "--all").exit_code == EXIT_PROBLEM
     rewrite_folder(Path(setup["AVWAP_HOME"]) / "ledger" / PAPER_SIM, forge_quantity)

@@ -78,7 +78,8 @@ def print_full_report(report: Any, as_json: bool, title: str, extra: dict[str, A
     if not report.audit.authenticated:
         error_console.print("[yellow]warning:[/] no audit key: seals were not authenticated (exit 1)")
         return EXIT_PROBLEM
-    console.print("OK: every chain, link, head and seal verifies")
+    if not as_json:  # stdout holds only the JSON document with --json
+        console.print("OK: every chain, link, head and seal verifies")
     return 0
 
 
