@@ -128,6 +128,8 @@ def seal_day(
     now = clock.now()
     record = {
         "type": SEAL_TYPE,
+        "book_id": AUDIT,
+        "date_ny": ny_date(now).isoformat(),
         "version": SEAL_VERSION,
         "sealed_day": day.isoformat(),
         "ts": now,

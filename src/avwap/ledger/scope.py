@@ -36,6 +36,11 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "recorded remarks that are not trades; a note about a would-be intent (no size) carries its "
             "strategy_id and intent_id, book-level notes carry none"
         ),
+        "AuditSeal": (
+            "the daily audit seal commits to every ledger file of a day, all books and streams: it is "
+            "about the integrity of the whole home, not about any strategy's trading"
+        ),
+        "AuditEntry": "one ledger file (folder, name, last seq and hash) inside an AuditSeal; no trade",
         "PortfolioDecisionsRecorded": (
             "one pre-open batch for the whole book across strategies; each of its decision lines "
             "(PortfolioDecisionLine) carries its own strategy_id"
