@@ -72,6 +72,12 @@ def _decisions(result: dict[str, Any]) -> None:
     assert result["allowed"] + result["blocked"] == 40 and result["target_median_ms"] == 50
 
 
+def _ledger_verify(result: dict[str, Any]) -> None:
+    assert result["records"] == 3 * 4 * 40 + 3  # 3 days x 4 folders x 40 lines + one seal a day
+    assert result["records_per_second"] > 0 and result["target_records_per_second"] == 1_000_000
+    assert result["backup_mb_per_second"] > 0 and result["restore_mb_per_second"] > 0
+
+
 def _reconcile(result: dict[str, Any]) -> None:
     assert (result["positions"], result["orders"], result["fills"]) == (20, 40, 40)
     assert result["drift_items"] == 6  # the seeded differences, each found
@@ -139,6 +145,16 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     ),
     "decisions": ({"candidates", "positions", "decisions", "build_ms_median"}, _decisions),
     "exits": ({"cycle", "simulation"}, _exits),
+    "ledger_verify": (
+        {
+            "records",
+            "megabytes",
+            "verify_seconds_one_process",
+            "verify_seconds_two_workers",
+            "records_per_second",
+        },
+        _ledger_verify,
+    ),
     "reconcile": (
         {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},
         _reconcile,

@@ -21,6 +21,8 @@ from avwap.core.errors import ConfigurationError
 from avwap.demo.home import prepare_demo_home
 from avwap.demo.run import run_demo
 from avwap.ledger.atomic import Provenance
+from avwap.ledger.audit import verify_seals
+from avwap.ledger.audit_key import DEMO_AUDIT_KEY
 from avwap.ledger.verify import verify_path
 
 SESSIONS = 4
@@ -68,6 +70,8 @@ def test_demo_trades_and_writes_every_output(two_runs) -> None:  # type: ignore[
         assert python_repr not in report, python_repr
     assert "<h3>Control-plane decisions</h3>" in report and "<td>APPROVE</td>" in report
     assert all(item.ok for item in verify_path(home / "ledger"))
+    audit = verify_seals(home / "ledger", DEMO_AUDIT_KEY)
+    assert audit.problems == [] and audit.seals == SESSIONS and audit.unsealed_days == []
 
 
 def test_the_demo_is_a_preset_of_the_backtest_engine(two_runs) -> None:  # type: ignore[no-untyped-def]

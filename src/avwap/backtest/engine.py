@@ -62,6 +62,7 @@ from avwap.execution.watched import watched_symbols
 from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
 from avwap.jobs.portfolio_decide import build_batch, write_batch
 from avwap.ledger.atomic import build_provenance, detect_code_version
+from avwap.ledger.audit import seal_day
 from avwap.ledger.paths import ledger_file
 from avwap.ledger.records import Note
 from avwap.ledger.router import Ledger, read_file_records
@@ -381,6 +382,8 @@ class BacktestEngine:
             )
             if self.attribution is not None:
                 self.attribution.evening(day, self.book.records, self.result.snapshots[-1])
+            if self.preset.audit_key is not None:
+                seal_day(self.config.ledger_dir, day, self.preset.audit_key, self.clock)
             if self.progress is not None:
                 self.progress(day, index, len(self.sessions))
         return self.result

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from avwap.ledger.audit_key import AuditKey
 from avwap.ledger.paths import BACKTEST
 
 Resolution = Literal["auto", "5m", "1d"]
@@ -37,6 +38,9 @@ class Preset:
     # Each evening's attribution by strategy written as an artifact (Phase S4; fails open). The backtest
     # attributes its whole run once instead (backtest.run), which costs nothing per session.
     evening_attribution: bool = False
+    # The evening audit seal (``avwap audit seal``) with this key after each session's snapshot; the demo
+    # seals with the public DEMO_AUDIT_KEY (demo only: two runs stay byte-identical).
+    audit_key: AuditKey | None = None
 
 
 BACKTEST_PRESET: Final = Preset("backtest")

@@ -37,6 +37,13 @@ from avwap.ledger.verify import FileReport, FileStatus, verify_path
 HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (default: AVWAP_HOME or ./var).")
 PATH_ARGUMENT = typer.Argument(None, help="A ledger file or folder (default: <home>/ledger).")
 REPAIR_OPTION = typer.Option(False, "--repair", help="Quarantine torn last lines before verifying.")
+ALL_OPTION = typer.Option(
+    False,
+    "--all",
+    help="Every chain across files and days, every head, and every audit seal (HMAC with "
+    "AVWAP_AUDIT_KEY_FILE, anchors with AVWAP_AUDIT_ANCHOR_FILE); exit 5 on the first break.",
+)
+WORKERS_OPTION = typer.Option(1, "--workers", min=1, help="With --all: worker processes (one folder each).")
 BOOK_OPTION = typer.Option(None, "--book", help="Book or stream name, e.g. PAPER_SIM.")
 DATE_OPTION = typer.Option(None, "--date", formats=["%Y-%m-%d"], help="Only this NY date, YYYY-MM-DD.")
 TYPE_OPTION = typer.Option(None, "--type", help="Only this record type, e.g. Fill.")
@@ -107,6 +114,22 @@ def _print_verify(root: Path, reports: list[FileReport], as_json: bool) -> None:
 def _relative(path: str, root: Path) -> str:
     """Paths in tables are shown relative to the verified folder (full paths are in --json)."""
     return Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
+
+
+def _verify_everything(home: Path | None, path: Path | None, workers: int, as_json: bool) -> int:
+    """``verify --all``: chains, links and heads of every folder, then every seal and anchor."""
+    from avwap.cli.audit_command import print_full_report
+    from avwap.ledger.audit_key import load_audit_key, read_anchors
+    from avwap.ledger.verify_all import verify_all
+
+    config = load_cli_config(home=home)
+    root = path if path is not None else config.ledger_dir
+    if not root.is_dir():
+        raise DataError(f"no ledger folder at {root}")
+    key = load_audit_key(config.audit_key_file, config.home) if config.audit_key_file else None
+    anchors = read_anchors(config.audit_anchor_file) if config.audit_anchor_file else None
+    report = verify_all(root, key, anchors, workers=workers)
+    return print_full_report(report, as_json, f"Ledger verification of {root} (--all)")
 
 
 def _summary(record: Mapping[str, Any]) -> str:
@@ -187,15 +210,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ledger, name="ledger")
 
     @ledger.command("verify")
-    def verify(
+    def verify(  # noqa: PLR0917 (typer options)
         path: Path | None = PATH_ARGUMENT,
         home: Path | None = HOME_OPTION,
         repair: bool = REPAIR_OPTION,
+        every: bool = ALL_OPTION,
+        workers: int = WORKERS_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Verify hash chains, sequences and record contracts; report the first bad line of each file."""
 
         def body() -> int:
+            if every:
+                return _verify_everything(home, path, workers, as_json)
             target = path if path is not None else _ledger_root(home)
             if path is None and not target.exists():
                 reports: list[FileReport] = []

@@ -39,6 +39,8 @@ COMMAND_MODULES: Final = (
     "avwap.cli.rules_command",
     "avwap.cli.doctor_command",
     "avwap.cli.decommission_command",
+    "avwap.cli.audit_command",
+    "avwap.cli.backup_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
 COMMAND_NAMES: Final = {
@@ -62,6 +64,9 @@ COMMAND_NAMES: Final = {
     "rules": "avwap.cli.rules_command",
     "doctor": "avwap.cli.doctor_command",
     "decommission": "avwap.cli.decommission_command",
+    "audit": "avwap.cli.audit_command",
+    "backup": "avwap.cli.backup_command",
+    "restore": "avwap.cli.backup_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

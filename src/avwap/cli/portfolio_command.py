@@ -84,6 +84,7 @@ def last_closed_session(clock: Clock) -> dt.date:
 def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None:
     from avwap.core.errors import ConfigurationError
     from avwap.integrations.slack.notifier import NullNotifier, build_notifier
+    from avwap.jobs.audit import seal_evening
     from avwap.jobs.portfolio import take_snapshot
 
     try:  # only the attribution's failure alert uses it: a Slack misconfiguration must not stop a snapshot
@@ -92,6 +93,9 @@ def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None
         notifier = NullNotifier()
     try:
         outcome = take_snapshot(config, book_id, day, notifier)
+        # The evening's audit seal rides on the snapshot job when AVWAP_AUDIT_KEY_FILE is set (a key that is
+        # set but unusable fails the command: a seal silently skipped would look like a sealed day).
+        seal = seal_evening(config, day, system_clock(), notifier, required=False)
     finally:
         notifier.close()
     if as_json:
@@ -102,6 +106,7 @@ def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None
                 "snapshot": outcome.snapshot,
                 "unmarked": outcome.unmarked,
                 "attribution": str(outcome.attribution) if outcome.attribution else None,
+                "audit_root": seal["root"] if seal else None,
             }
         )
         return
@@ -110,6 +115,8 @@ def _snapshot(config: Config, book_id: str, day: dt.date, as_json: bool) -> None
         f"snapshot {book_id} {day}: equity {snapshot.equity}, {snapshot.open_positions} position(s) "
         f"-> {outcome.path}"
     )
+    if seal is not None:
+        console.print(f"audit seal {day}: {len(seal['entries'])} ledger files, root {seal['root']}")
     if outcome.attribution is None:
         error_console.print("[yellow]warning:[/] the day's strategy attribution failed (see the log above)")
     if outcome.unmarked:

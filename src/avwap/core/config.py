@@ -349,6 +349,10 @@ class Config:
     e2_multipliers_stressed: tuple[Decimal, Decimal] = (Decimal("0"), Decimal("0"))
     # The ruleset version whose values were applied (avwap.control.rulesets); not a setting of its own.
     ruleset_version: str = ""
+    # The audit trail (avwap.ledger.audit): both live OUTSIDE the home, so that whoever can write the home
+    # can neither forge a daily seal (no key) nor erase the record of one (the anchor file).
+    audit_key_file: Path | None = None
+    audit_anchor_file: Path | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -395,7 +399,7 @@ class Config:
 
     def config_hash(self) -> str:
         """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash."""
-        excluded = {spec.variable for spec in SETTINGS if spec.secret} | {"AVWAP_HOME", "AVWAP_STATE_DIR"}
+        excluded = {spec.variable for spec in SETTINGS if spec.secret} | PATH_VARIABLES
         public = {name: value for name, value in self.public_values().items() if name not in excluded}
         return content_hash(public)
 
@@ -611,8 +615,24 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("E2_MULTIPLIERS_NEUTRAL", "e2_multipliers_neutral", parse_multipliers),
     Setting("E2_MULTIPLIERS_RISK_OFF", "e2_multipliers_risk_off", parse_multipliers),
     Setting("E2_MULTIPLIERS_STRESSED", "e2_multipliers_stressed", parse_multipliers, help="also UNKNOWN"),
+    Setting(
+        "AVWAP_AUDIT_KEY_FILE",
+        "audit_key_file",
+        parse_optional_path,
+        help="HMAC key of the daily audit seal; outside AVWAP_HOME, mode 0600 (avwap audit keygen)",
+    ),
+    Setting(
+        "AVWAP_AUDIT_ANCHOR_FILE",
+        "audit_anchor_file",
+        parse_optional_path,
+        help="file outside AVWAP_HOME each daily audit root is appended to (external anchor)",
+    ),
 )
 
+# Where things live, not how the system trades: left out of the config hash (a moved home keeps its hash).
+PATH_VARIABLES: Final = frozenset(
+    {"AVWAP_HOME", "AVWAP_STATE_DIR", "AVWAP_AUDIT_KEY_FILE", "AVWAP_AUDIT_ANCHOR_FILE"}
+)
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
 
 

@@ -22,6 +22,7 @@ from avwap.core.calendar import nyse
 from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.errors import DataError
 from avwap.data.store import BarStore
+from avwap.ledger.audit_key import DEMO_AUDIT_KEY
 from avwap.ledger.paths import PAPER_SIM
 
 __all__ = ["BAR_MINUTES", "DEMO_PRESET", "BacktestResult", "demo_config", "demo_engine", "five_minute_bars"]
@@ -41,6 +42,7 @@ DEMO_PRESET: Final = Preset(
     morning="scan_job",
     reconcile=True,
     evening_attribution=True,
+    audit_key=DEMO_AUDIT_KEY,
     fill_rule_notes=False,
     funding_reference="demo funding",
     funding_reason="demo funding",

@@ -544,6 +544,33 @@ class RulesetActivated(RecordBase, frozen=True, forbid_unknown_fields=True, tag=
             _fail(self, "effective_from_ny must be after the day it is recorded (never mid-session)")
 
 
+class AuditEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One ledger file a seal commits to: its folder, file name and the seq and hash of its last line."""
+
+    name: str
+    file: str
+    seq: int
+    hash: str
+
+
+class AuditSeal(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """The daily audit seal of the ``AUDIT`` stream (see :mod:`avwap.ledger.audit`): ``book_id`` is
+    ``AUDIT``, ``date_ny`` the day it was written, ``sealed_day`` the day it seals; ``root`` commits to
+    ``entries`` and ``mac`` (HMAC-SHA256, key kept outside the home) to the root and the seal before."""
+
+    version: int
+    sealed_day: dt.date
+    entries: tuple[AuditEntry, ...]
+    root: str
+    key_id: str
+    previous_mac: str | None
+    mac: str
+
+    def check(self) -> None:
+        if self.book_id != "AUDIT":
+            _fail(self, f"an AuditSeal belongs to the AUDIT stream, not {self.book_id!r}")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -563,6 +590,7 @@ Record: TypeAlias = (
     | PortfolioEnforcementRecorded
     | RegimeRecorded
     | RulesetActivated
+    | AuditSeal
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

@@ -40,6 +40,11 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "a ruleset (scan thresholds, caps, sizing, stop rules, portfolio guardrails) governs the whole "
             "deployment across strategies; each intent and decision names the version it was made under"
         ),
+        "AuditSeal": (
+            "the daily audit seal commits to every ledger file of a day, all books and streams: it is "
+            "about the integrity of the whole home, not about any strategy's trading"
+        ),
+        "AuditEntry": "one ledger file (folder, name, last seq and hash) inside an AuditSeal; no trade",
         "PortfolioDecisionsRecorded": (
             "one pre-open batch for the whole book across strategies; each of its decision lines "
             "(PortfolioDecisionLine) carries its own strategy_id"

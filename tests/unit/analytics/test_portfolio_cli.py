@@ -231,3 +231,29 @@ def test_a_slack_misconfiguration_is_a_warning_and_keeps_the_drift_exit_code(
         env={"SLACK_CHANNEL": "#ops", "SLACK_BOT_TOKEN": ""},
     )
     assert result.exit_code == EXIT_PROBLEM and "no Slack alert" in result.output
+
+
+def test_the_snapshot_job_seals_the_day_when_an_audit_key_is_set(
+    app: typer.Typer, sim_home: Path, tmp_path: Path
+) -> None:
+    from avwap.ledger.audit import verify_seals
+    from avwap.ledger.audit_key import generate_audit_key, read_anchors
+
+    key_path, anchors = tmp_path / "keys" / "audit.key", tmp_path / "keys" / "anchors.jsonl"
+    key = generate_audit_key(key_path, sim_home)
+    environ = {
+        "EXECUTION_MODE": "PAPER_SIM",
+        "AVWAP_AUDIT_KEY_FILE": str(key_path),
+        "AVWAP_AUDIT_ANCHOR_FILE": str(anchors),
+    }
+    arguments = ["portfolio", "snapshot", "--date", "2026-04-01", "--json", "--home", str(sim_home)]
+    result = runner.invoke(app, arguments, env=environ)
+    assert result.exit_code == EXIT_OK, result.output
+    root = json.loads(result.stdout)["audit_root"]
+    assert root and read_anchors(anchors)[0]["root"] == root
+    check = verify_seals(sim_home / "ledger", key)
+    assert check.problems == [] and check.sealed_days == ["2026-04-01"]
+    unsealed = invoke(
+        app, sim_home, "snapshot", "--date", "2026-04-01", "--json"
+    )  # no key: no seal, no error
+    assert unsealed.exit_code == EXIT_OK and json.loads(unsealed.stdout)["audit_root"] is None

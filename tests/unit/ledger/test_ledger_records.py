@@ -15,6 +15,8 @@ from avwap.ledger.record_enums import AlertLevel, DecisionOutcome, OrderPurpose,
 from avwap.ledger.records import (
     RECORD_TYPES,
     Alert,
+    AuditEntry,
+    AuditSeal,
     Decision,
     Note,
     OrderCanceled,
@@ -68,6 +70,16 @@ def every_record_type() -> list[Record]:
             symbol="AAPL",
             intent_id="int_1",
             detail={"problem": "risk per share", "risk_per_share": "9.41", "shares": 3, "capped": False},
+        ),
+        AuditSeal(
+            **{**COMMON, "book_id": "AUDIT"},
+            version=1,
+            sealed_day=dt.date(2026, 3, 31),
+            entries=(AuditEntry(name="PAPER_SIM", file="2026-03-31.jsonl", seq=3, hash="d" * 64),),
+            root="e" * 64,
+            key_id="f" * 16,
+            previous_mac=None,
+            mac="0" * 64,
         ),
         Decision(
             **COMMON,
@@ -261,6 +273,12 @@ def test_portfolio_decisions_record_refuses_inconsistent_batches(
 ) -> None:
     with pytest.raises(RecordValidationError, match=message):
         _decisions(**changes)
+
+
+def test_an_audit_seal_belongs_to_the_audit_stream() -> None:
+    seal = next(record for record in every_record_type() if isinstance(record, AuditSeal))
+    with pytest.raises(RecordValidationError, match="belongs to the AUDIT stream"):
+        decode_record({**encode_record(seal), "book_id": "PAPER_SIM"})
 
 
 def test_samples_cover_every_record_type() -> None:
