@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -48,8 +44,8 @@ def test_alpaca_modes_build_the_same_adapter_as_before() -> None:
     paper = build_adapter(BOOK_FOR_MODE[ExecutionMode.ALPACA_PAPER], config)
     live = build_adapter(BOOK_FOR_MODE[ExecutionMode.LIVE], config)
     assert isinstance(paper, AlpacaBroker) and isinstance(live, AlpacaBroker)
-    assert paper._settings.paper is True  # noqa: SLF001 - the one fact this test is about
-    assert live._settings.paper is False  # noqa: SLF001
+    assert paper._settings.paper is True
+    assert live._settings.paper is False
     assert BOOK_FOR_MODE[ExecutionMode.LIVE] == ALPACA_LIVE
 
 
