@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +63,27 @@ def test_ledger_path_of_a_book(tmp_path: Path) -> None:
 
     path = ledger_file(tmp_path, SCHWAB_401K_MANUAL, dt.date(2026, 12, 1))
     assert path == tmp_path / "SCHWAB_401K_MANUAL" / "2026-12-01.jsonl"
+
+
+ROUTING_PROBE = """
+import json, sys
+from avwap.core.config import Config
+from avwap.execution.adapters import build_adapter
+from avwap.strategies.registry import load_strategy
+load_strategy("S_401K_ALLOCATION")
+adapter = build_adapter("SCHWAB_401K_MANUAL", Config(slack_bot_token="xoxb-x", slack_channel="C0TICKETS"))
+print(json.dumps({"adapter": type(adapter).__name__, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_the_schwab_path_imports_no_alpaca_module() -> None:
+    """In a fresh interpreter: strategy, adapter selection and the ticket adapter load no Alpaca code."""
+    environment = {**os.environ, "PYTHONPATH": str(SOURCE_ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-c", ROUTING_PROBE], capture_output=True, text=True, env=environment, check=True
+    )
+    result = json.loads(completed.stdout)
+    assert result["adapter"] == "TicketAdapter"
+    alpaca = [name for name in result["modules"] if name.split(".")[0] == "alpaca" or "alpaca" in name]
+    assert alpaca == []
+    assert "avwap.integrations.schwab.ticket_adapter" in result["modules"]  # the probe saw the real path
