@@ -35,6 +35,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.portfolio_command",
     "avwap.cli.backtest_command",
     "avwap.cli.strategies_command",
+    "avwap.cli.tickets_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
 COMMAND_NAMES: Final = {
@@ -54,6 +55,7 @@ COMMAND_NAMES: Final = {
     "portfolio": "avwap.cli.portfolio_command",
     "backtest": "avwap.cli.backtest_command",
     "strategies": "avwap.cli.strategies_command",
+    "tickets": "avwap.cli.tickets_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
