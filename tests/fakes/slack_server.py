@@ -2,7 +2,8 @@
 
 Methods: ``chat.postMessage`` (JSON or form body), ``conversations.history`` (newest first; metadata only
 with ``include_all_metadata``, as Slack does), ``chat.getPermalink`` and ``auth.test``. A wrong or missing
-bearer token answers ``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``), as Slack does, with HTTP 200.
+bearer token answers ``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``)
+with HTTP 200, as Slack does.
 Every request is recorded. Fault injection (:meth:`FakeSlackServer.inject`) makes the next N requests
 answer 500, answer 429 with ``Retry-After``, hang past the client's timeout, drop the connection before
 processing, or process the request and then drop the connection (the case where a client retry duplicates).
