@@ -49,7 +49,14 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return targets, holdings
 
 
-def invoke(server: FakeSlackServer, home: Path, targets: Path, *arguments: str, post_flag: str | None = None):  # type: ignore[no-untyped-def]
+def invoke(  # type: ignore[no-untyped-def]
+    server: FakeSlackServer,
+    home: Path,
+    targets: Path,
+    *arguments: str,
+    post_flag: str | None = None,
+    kill_switch: str | None = None,
+):
     app = typer.Typer()
     register(app)
     environment = {
@@ -59,6 +66,7 @@ def invoke(server: FakeSlackServer, home: Path, targets: Path, *arguments: str, 
         "TICKETS_CHANNEL": CHANNEL,
         "ALLOCATION_401K_FILE": str(targets),
         "AVWAP_TICKETS_POST": post_flag,
+        "KILL_SWITCH": kill_switch,
     }
     result = CliRunner().invoke(app, list(arguments), env=environment)
     return result.exit_code, result.stdout, result.stderr
@@ -84,6 +92,10 @@ def test_dry_run_then_post_then_list(
     # --post without the environment flag refuses, clearly, and posts nothing.
     code, _, errors = invoke(server, home, targets, *send, "--post")
     assert code == 3 and "AVWAP_TICKETS_POST=1" in errors and server.messages == ()
+
+    # The kill switch stops new tickets too.
+    code, _, errors = invoke(server, home, targets, *send, "--post", post_flag="1", kill_switch="1")
+    assert code == 1 and "KILL_SWITCH" in errors and server.messages == ()
 
     code, output, _ = invoke(server, home, targets, *send, "--post", post_flag="1")
     assert code == 0, output

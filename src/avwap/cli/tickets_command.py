@@ -6,8 +6,10 @@ the operator's holdings file, then, per ticket, checks the ledger and Slack chan
 when the environment says ``AVWAP_TICKETS_POST=1`` (a deliberate second key: a config file or a stray
 flag alone never posts). ``list`` prints the book's ticket records. slack_sdk is imported only to post.
 
-Exit codes: 0 done; 1 a ticket failed to post; 2 bad option; 3 configuration (including the missing post
-flag); 4 data (holdings file, prices); 5 ledger integrity.
+``--post`` also refuses while ``KILL_SWITCH`` is on.
+
+Exit codes: 0 done; 1 a ticket failed to post, or the kill switch is on; 2 bad option; 3 configuration
+(including the missing post flag); 4 data (holdings file, prices); 5 ledger integrity.
 """
 
 from __future__ import annotations
@@ -99,6 +101,11 @@ def _send(holdings: Path, as_of: dt.date | None, *, post: bool, as_json: bool, h
             EXIT_CONFIGURATION,
         )
     config = load_cli_config(home=home)
+    if post and config.kill_switch:  # the kill switch stops new orders, and a ticket asks for one
+        fail(
+            "refusing to post: KILL_SWITCH is on (new orders are stopped); --dry-run still works",
+            EXIT_PROBLEM,
+        )
     tickets = plan_tickets(config, holdings, as_of or ny_date(SystemClock().now()))
     adapter = build_adapter(SCHWAB_401K_MANUAL, config)
     assert isinstance(adapter, TicketAdapter)
