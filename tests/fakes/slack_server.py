@@ -1,8 +1,9 @@
 """A fake Slack Web API on 127.0.0.1 for the real slack_sdk ``WebClient`` (``base_url=server.base_url``).
 
 Methods: ``chat.postMessage`` (JSON or form body), ``conversations.history`` (newest first; metadata only
-with ``include_all_metadata``, as Slack does) and ``auth.test``. A wrong or missing bearer token answers
-``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``), as Slack does, with HTTP 200.
+with ``include_all_metadata``, as Slack does), ``chat.getPermalink`` and ``auth.test``. A wrong or missing
+bearer token answers ``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``)
+with HTTP 200, as Slack does.
 Every request is recorded. Fault injection (:meth:`FakeSlackServer.inject`) makes the next N requests
 answer 500, answer 429 with ``Retry-After``, hang past the client's timeout, drop the connection before
 processing, or process the request and then drop the connection (the case where a client retry duplicates).
@@ -249,6 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
             "chat.postMessage": self._post_message,
             "conversations.history": self._history,
             "auth.test": self._auth_test,
+            "chat.getPermalink": self._permalink,
         }
         handler = handlers.get(api_method)
         if handler is None:
@@ -294,6 +296,18 @@ class _Handler(BaseHTTPRequestHandler):
             newest_first = [m for m in reversed(self.state.messages) if m.channel == channel]
         items = [message.as_history_item(include_metadata) for message in newest_first[:limit]]
         return {"ok": True, "messages": items, "has_more": len(newest_first) > limit}
+
+    def _permalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_id(params.get("channel"))
+        ts = str(params.get("message_ts") or "")
+        with self.state.lock:
+            found = any(m.channel == channel and m.ts == ts for m in self.state.messages)
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if not found:
+            return {"ok": False, "error": "message_not_found"}
+        link = f"https://avwap-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import typer
 
@@ -58,10 +58,10 @@ def alpaca_factory(config: Config) -> object:
     """Builds the Alpaca adapter for ALPACA_PAPER (paper endpoint) or LIVE (the live gate confirmed it)."""
 
     def build(mode: ExecutionMode) -> Broker:
-        from avwap.core.config import ExecutionMode
-        from avwap.execution.alpaca_broker import AlpacaBroker, AlpacaSettings
+        from avwap.execution.adapters import build_adapter
+        from avwap.execution.book import BOOK_FOR_MODE
 
-        return AlpacaBroker(AlpacaSettings.from_config(config, paper=mode is not ExecutionMode.LIVE))
+        return cast("Broker", build_adapter(BOOK_FOR_MODE[mode], config))  # adapters keyed by book_id
 
     return build
 

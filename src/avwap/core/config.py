@@ -260,6 +260,9 @@ class Config:
     slack_bot_token: str = field(default="", repr=False)
     slack_channel: str = ""
     slack_base_url: str = ""
+    # The Schwab 401(k) book (issue 13): target weights (TOML) and the Slack channel its tickets go to.
+    allocation_401k_file: Path | None = None
+    tickets_channel: str = ""
     starting_cash: Decimal = Decimal("100000")
     entry_delay_max_seconds: int = 30
     # Costs of the simulated broker (the demo and the backtest): adverse slippage in basis points on market
@@ -474,6 +477,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("SLACK_BOT_TOKEN", "slack_bot_token", parse_text, secret=True),
     Setting("SLACK_CHANNEL", "slack_channel", parse_text),
     Setting("SLACK_BASE_URL", "slack_base_url", parse_text),
+    Setting(
+        "ALLOCATION_401K_FILE",
+        "allocation_401k_file",
+        parse_optional_path,
+        help="S_401K_ALLOCATION target weights (TOML)",
+    ),
+    Setting("TICKETS_CHANNEL", "tickets_channel", parse_text, help="Slack channel of 401(k) trade tickets"),
     Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
     Setting("SIM_SLIPPAGE_BPS", "sim_slippage_bps", parse_decimal, help="sim fills: slippage (bps)"),
     Setting("SIM_COMMISSION_PER_SHARE", "sim_commission_per_share", parse_decimal, help="sim fills: $/share"),

@@ -463,3 +463,13 @@ class AlpacaBroker:
             self._order(self._call(lambda: self._client.get_order_by_id(broker_order_id)))
             known = self._client_ids[broker_order_id]
         return known
+
+
+def paper_broker(config: Config) -> AlpacaBroker:
+    """The ``ALPACA_PAPER`` book's adapter (avwap.execution.adapters): the paper endpoint."""
+    return AlpacaBroker(AlpacaSettings.from_config(config, paper=True))
+
+
+def live_broker(config: Config) -> AlpacaBroker:
+    """The ``ALPACA_LIVE`` book's adapter; only reached after the live gate confirmed LIVE."""
+    return AlpacaBroker(AlpacaSettings.from_config(config, paper=False))

@@ -571,6 +571,53 @@ class AuditSeal(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, k
             _fail(self, f"an AuditSeal belongs to the AUDIT stream, not {self.book_id!r}")
 
 
+class TicketSent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A trade ticket posted to Slack for a person to place (book ``SCHWAB_401K_MANUAL``, issue 13 M1-B).
+
+    What the ticket asked for (``symbol`` ... ``reason``) and where it is: ``channel`` (Slack channel id),
+    ``message_ts`` (the message's Slack timestamp, its id), ``permalink`` (None when Slack would not give
+    one). ``recovered``: the post was found in channel history by its metadata (a crash between the post
+    and this record) instead of being posted by this run. At most one per ``intent_id``."""
+
+    strategy_id: str
+    intent_id: str
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    limit_price: Decimal | None = None
+    reason: str = ""
+    channel: str
+    message_ts: str
+    permalink: str | None = None
+    recovered: bool = False
+
+    def check(self) -> None:
+        if (self.order_type == OrderType.LIMIT) != (self.limit_price is not None):
+            _fail(
+                self, f"a {self.order_type} ticket {'needs' if self.limit_price is None else 'has no'} limit"
+            )
+        if not self.channel or not self.message_ts:
+            _fail(self, "channel and message_ts are required")
+
+
+class TicketFailed(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """A ticket that was not posted: ``outcome`` (RATE_LIMITED, SERVER_ERROR, REJECTED, UNREACHABLE, UNKNOWN,
+    HISTORY_UNAVAILABLE) and Slack's ``detail`` (``http_500``, ``ratelimited``, ...). Never retried by the
+    run that recorded it: the next run checks the ledger and channel history first, then posts once."""
+
+    strategy_id: str
+    intent_id: str
+    symbol: str
+    outcome: str
+    detail: str
+    retry_after_seconds: Decimal | None = None
+
+    def check(self) -> None:
+        if not _UPPER_SNAKE.fullmatch(self.outcome):
+            _fail(self, f"outcome must be UPPER_SNAKE, got {self.outcome!r}")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -591,6 +638,8 @@ Record: TypeAlias = (
     | RegimeRecorded
     | RulesetActivated
     | AuditSeal
+    | TicketSent
+    | TicketFailed
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

@@ -60,11 +60,13 @@ _TEXT_FIELDS: Final = ("description", "asset_universe", "holding_horizon", "exec
 
 S1_AVWAP_CORE: Final = "S1_AVWAP_CORE"
 S1_AVWAP_CORE_SHADOW: Final = "S1_AVWAP_CORE_SHADOW"
+S_401K_ALLOCATION: Final = "S_401K_ALLOCATION"
 
 # strategy id -> the module holding its ``STRATEGY`` object
 REGISTRY: Final[dict[str, str]] = {
     S1_AVWAP_CORE: "avwap.strategies.s1",
     S1_AVWAP_CORE_SHADOW: "avwap.strategies.s1_shadow",  # the shadow clone of S1 (roadmap 2A): never routed
+    S_401K_ALLOCATION: "avwap.strategies.allocation_401k",  # 401(k) target weights (issue 13)
 }
 
 

@@ -30,6 +30,8 @@ from avwap.ledger.records import (
     RecordValidationError,
     RegimeRecorded,
     RulesetActivated,
+    TicketFailed,
+    TicketSent,
     decode_record,
     encode_record,
     note_detail,
@@ -62,6 +64,30 @@ def every_record_type() -> list[Record]:
             symbol="MSFT",
         ),
         Note(**COMMON, code="OPERATOR_NOTE", message="paused for FOMC"),
+        TicketSent(
+            **{**COMMON, "book_id": "SCHWAB_401K_MANUAL"},
+            strategy_id="S_401K_ALLOCATION",
+            intent_id="int_1",
+            symbol="FXAIX",
+            side=Side.BUY,
+            quantity=12,
+            order_type=OrderType.LIMIT,
+            limit_price=Decimal("201.50"),
+            reason="rebalance (drift)",
+            channel="C0TICKETS",
+            message_ts="1700000001.000001",
+            permalink="https://example.slack.com/archives/C0TICKETS/p1700000001000001",
+            recovered=True,
+        ),
+        TicketFailed(
+            **{**COMMON, "book_id": "SCHWAB_401K_MANUAL"},
+            strategy_id="S_401K_ALLOCATION",
+            intent_id="int_1",
+            symbol="FXAIX",
+            outcome="RATE_LIMITED",
+            detail="ratelimited",
+            retry_after_seconds=Decimal("30"),
+        ),
         Note(
             **COMMON,
             strategy_id="S1_AVWAP_CORE",
@@ -441,3 +467,24 @@ def test_note_detail_is_typed_scalars_never_a_repr() -> None:
     note = Note(**COMMON, code="X", message="m", detail=detail)
     assert b"Decimal(" not in canonical_json(encode_record(note))
     assert decode_record(encode_record(note)) == note
+
+
+def test_ticket_records_refuse_inconsistent_limits() -> None:
+    fields: dict[str, Any] = {
+        **COMMON,
+        "strategy_id": "S_401K_ALLOCATION",
+        "intent_id": "int_1",
+        "symbol": "FXAIX",
+        "side": Side.SELL,
+        "quantity": 3,
+        "channel": "C0TICKETS",
+        "message_ts": "1.0",
+    }
+    with pytest.raises(RecordValidationError, match="needs"):
+        TicketSent(**fields, order_type=OrderType.LIMIT)
+    with pytest.raises(RecordValidationError, match="has no"):
+        TicketSent(**fields, order_type=OrderType.MARKET, limit_price=Decimal("1"))
+    with pytest.raises(RecordValidationError, match="outcome"):
+        TicketFailed(
+            **{k: fields[k] for k in (*COMMON, "strategy_id", "intent_id", "symbol")}, outcome="x", detail=""
+        )
