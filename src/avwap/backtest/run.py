@@ -28,6 +28,7 @@ from avwap.core.files import atomic_write_bytes
 from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
 from avwap.ledger.router import Ledger
+from avwap.strategies.registry import S1_AVWAP_CORE, S2_AVWAP_SWING
 
 MARKER: Final = ".avwap-backtest"
 
@@ -44,11 +45,16 @@ def prepare_folder(out: Path) -> Path:
     return out
 
 
+# Both strategies trade a backtest unless ENABLED_STRATEGIES (environment or file) says otherwise.
+BACKTEST_STRATEGIES: Final = (S1_AVWAP_CORE, S2_AVWAP_SWING)
+
+
 def backtest_config(environ: Mapping[str, str], out: Path, config_file: Path | None) -> Config:
     """The normal Config (environment, then the TOML file), in the run folder's home, book BACKTEST."""
     return load_config(
         environ,
         config_file,
+        defaults={"enabled_strategies": BACKTEST_STRATEGIES},
         home=out / "home",
         state_dir_override=None,
         execution_mode=ExecutionMode.BACKTEST,

@@ -20,7 +20,7 @@ from avwap.analytics.portfolio import PortfolioSnapshot
 from avwap.backtest.sessions import fund_once, replay_dependencies, trade_intraday_session
 from avwap.core.calendar import nyse
 from avwap.core.clock import SimulatedClock
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, ExecutionMode, load_config, parse_sleeves
 from avwap.core.errors import DataError
 from avwap.data.bars import normalize_bars
 from avwap.data.resample import resample_session
@@ -37,6 +37,7 @@ from avwap.jobs.portfolio_decide import build_batch, write_batch
 from avwap.ledger.paths import PAPER_SIM, ledger_file
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.scanning.job import run_scan
+from avwap.strategies.registry import S1_AVWAP_CORE, S2_AVWAP_SWING
 
 BAR_MINUTES: Final = 5
 PRE_OPEN: Final = dt.timedelta(hours=1)
@@ -45,7 +46,22 @@ DEMO_DEFAULTS: Final[Mapping[str, tuple[str, Any]]] = {
     "MAX_NOTIONAL_PER_SYMBOL": ("max_notional_per_symbol", Decimal("5000")),
     "MAX_GROSS_EXPOSURE": ("max_gross_exposure", Decimal("25000")),
     "MAX_RISK_PER_TRADE": ("max_risk_per_trade", Decimal("250")),
+    # Two strategies trade the demo side by side (Phase S), each in its own sleeve.
+    "ENABLED_STRATEGIES": ("enabled_strategies", (S1_AVWAP_CORE, S2_AVWAP_SWING)),
 }
+# The demo's sleeves, unless the environment names sleeves of its own (JSON or file).
+DEMO_SLEEVES: Final = parse_sleeves(
+    "S2_SLEEVES_JSON",
+    {
+        S1_AVWAP_CORE: {
+            "max_daily_loss": 1500,
+            "max_gross_exposure": 20000,
+            "max_positions": 5,
+            "max_new_entries_per_day": 3,
+        },
+        S2_AVWAP_SWING: {"max_daily_loss": 1000, "max_gross_exposure": 12000, "max_positions": 3},
+    },
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -91,6 +107,8 @@ def demo_config(environ: Mapping[str, str], home: Path) -> Config:
     overrides = {
         attribute: value for name, (attribute, value) in DEMO_DEFAULTS.items() if name not in environ
     }
+    if "S2_SLEEVES_JSON" not in environ and "S2_SLEEVES_FILE" not in environ:
+        overrides["s2_sleeves_json"] = DEMO_SLEEVES
     return load_config(
         environ,
         home=home,
