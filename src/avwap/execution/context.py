@@ -126,6 +126,8 @@ class CycleFacts:
     # Watched symbols without a recent closed intraday bar: no new entries on them (data_freshness).
     stale_data: tuple[str, ...] = ()
     events: list[CycleEvent] = field(default_factory=list)
+    # Each strategy's PnL today (execution.sleeves.derived_pnl), computed once per cycle when first needed.
+    strategy_pnl: dict[str, Decimal | None] = field(default_factory=dict)
 
     def stamp(self, book_id: str) -> Stamp:
         """The common fields of every record written in this cycle."""

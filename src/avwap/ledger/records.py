@@ -60,6 +60,7 @@ _ID_PREFIXES: Final = {
     "fill_id": "fil_",
     "position_id": "pos_",
     "exit_id": "exi_",
+    "resolution_id": "cfl_",
     "movement_id": "evt_",
 }
 _POSITIVE_PRICES: Final = frozenset(
@@ -299,6 +300,42 @@ class ExitEvent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, k
     stop_revision: int = 0
 
 
+CONFLICT_OUTCOMES: Final = frozenset({"KEEP", "RESIZE", "BLOCK"})
+
+
+class ConflictResolved(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """One cross-strategy conflict resolution (Phase S3) of one strategy's would-be intent, written before
+    the intent (a BLOCK has no intent at all). ``intent_id`` is the id the intent has or would have had;
+    ``counterparty_strategy_ids`` the other strategies of the conflict; ``reason_codes`` the rules that
+    applied (``CONFLICT_*``, in rule order); ``quantity`` the quantity the plane is asked to decide (0 for a
+    BLOCK). One record per (intent, outcome, quantity): a re-planned intent is not recorded again."""
+
+    strategy_id: str
+    resolution_id: str
+    intent_id: str
+    symbol: str
+    side: Side
+    outcome: str
+    requested_quantity: int
+    quantity: int
+    counterparty_strategy_ids: tuple[str, ...] = ()
+    reason_codes: tuple[str, ...]
+
+    def check(self) -> None:
+        if self.outcome not in CONFLICT_OUTCOMES:
+            _fail(self, f"outcome must be KEEP, RESIZE or BLOCK, got {self.outcome!r}")
+        if not self.reason_codes:
+            _fail(self, "a conflict resolution needs at least one reason code")
+        if not 0 <= self.quantity <= self.requested_quantity or (self.outcome == "BLOCK") != (
+            self.quantity == 0
+        ):
+            _fail(self, f"outcome {self.outcome} does not fit {self.quantity} of {self.requested_quantity}")
+        if not all(_UPPER_SNAKE.fullmatch(item) for item in self.counterparty_strategy_ids):
+            _fail(
+                self, f"counterparty_strategy_ids must be UPPER_SNAKE, got {self.counterparty_strategy_ids!r}"
+            )
+
+
 class CashMovement(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
     """Money in or out of the book (funding a paper book, a withdrawal)."""
 
@@ -469,6 +506,7 @@ Record: TypeAlias = (
     | PositionOpened
     | PositionClosed
     | ExitEvent
+    | ConflictResolved
     | CashMovement
     | Alert
     | Note

@@ -132,7 +132,7 @@ def strategy(strategy_id: str) -> StrategyMetadata:
 
 def enabled_strategies(config: Config) -> tuple[Strategy, ...]:
     """The strategies ``ENABLED_STRATEGIES`` names, in its order; an unknown id is a ConfigurationError
-    (so is a sleeve, a PnL override or a priority for an unregistered strategy: :func:`check_strategy_ids`)."""
+    (so is a sleeve, a PnL override or a priority for an unregistered one: :func:`check_strategy_ids`)."""
     check_strategy_ids(config)
     return tuple(load_strategy(item, "ENABLED_STRATEGIES") for item in config.enabled_strategies)
 

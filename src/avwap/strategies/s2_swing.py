@@ -76,6 +76,7 @@ def entry_level(candidate: Candidate, daily: BarArrays) -> Decimal | None:
 def plan(
     candidate: Candidate,
     inputs: StrategyInputs,
+    *,
     level: Decimal,
     price: Decimal,
     decided_at: dt.datetime,
@@ -136,7 +137,16 @@ class S2AvwapSwing:
             signal = None if level is None else intraday_breakout(candidate, level, inputs)
             if level is not None and signal is not None:
                 decided_at, price = signal
-                plans.append(plan(candidate, inputs, level, price, decided_at, "10-minute close above"))
+                plans.append(
+                    plan(
+                        candidate,
+                        inputs,
+                        level=level,
+                        price=price,
+                        decided_at=decided_at,
+                        rule="10-minute close",
+                    )
+                )
         return tuple(plans)
 
 
@@ -157,7 +167,16 @@ class S2Daily:
                 continue
             level = entry_level(candidate, daily_history(inputs.market, candidate.symbol, inputs.today))
             if level is not None:
-                plans.append(plan(candidate, inputs, level, level, opened, "daily buy-stop at the prior high"))
+                plans.append(
+                    plan(
+                        candidate,
+                        inputs,
+                        level=level,
+                        price=level,
+                        decided_at=opened,
+                        rule="daily buy-stop at",
+                    )
+                )
         return tuple(plans)
 
 
