@@ -71,7 +71,7 @@ def record_resolution(deps: CycleDependencies, facts: CycleFacts, resolution: Re
             side=Side.BUY if claim.side == BUY else Side.SELL,
             outcome=resolution.outcome,
             requested_quantity=claim.quantity,
-            quantity=resolution.quantity,
+            resolved_quantity=resolution.quantity,
             counterparty_strategy_ids=resolution.counterparties,
             reason_codes=resolution.reasons,
         )

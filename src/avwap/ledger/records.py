@@ -307,8 +307,9 @@ class ConflictResolved(RecordBase, frozen=True, forbid_unknown_fields=True, tag=
     """One cross-strategy conflict resolution (Phase S3) of one strategy's would-be intent, written before
     the intent (a BLOCK has no intent at all). ``intent_id`` is the id the intent has or would have had;
     ``counterparty_strategy_ids`` the other strategies of the conflict; ``reason_codes`` the rules that
-    applied (``CONFLICT_*``, in rule order); ``quantity`` the quantity the plane is asked to decide (0 for a
-    BLOCK). One record per (intent, outcome, quantity): a re-planned intent is not recorded again."""
+    applied (``CONFLICT_*``, in rule order); ``resolved_quantity`` the quantity the plane is asked to
+    decide (0 for a BLOCK). One record per (intent, outcome, quantity): a re-planned intent is not recorded
+    again."""
 
     strategy_id: str
     resolution_id: str
@@ -317,7 +318,7 @@ class ConflictResolved(RecordBase, frozen=True, forbid_unknown_fields=True, tag=
     side: Side
     outcome: str
     requested_quantity: int
-    quantity: int
+    resolved_quantity: int
     counterparty_strategy_ids: tuple[str, ...] = ()
     reason_codes: tuple[str, ...]
 
@@ -326,14 +327,12 @@ class ConflictResolved(RecordBase, frozen=True, forbid_unknown_fields=True, tag=
             _fail(self, f"outcome must be KEEP, RESIZE or BLOCK, got {self.outcome!r}")
         if not self.reason_codes:
             _fail(self, "a conflict resolution needs at least one reason code")
-        if not 0 <= self.quantity <= self.requested_quantity or (self.outcome == "BLOCK") != (
-            self.quantity == 0
-        ):
-            _fail(self, f"outcome {self.outcome} does not fit {self.quantity} of {self.requested_quantity}")
-        if not all(_UPPER_SNAKE.fullmatch(item) for item in self.counterparty_strategy_ids):
-            _fail(
-                self, f"counterparty_strategy_ids must be UPPER_SNAKE, got {self.counterparty_strategy_ids!r}"
-            )
+        resolved, requested = self.resolved_quantity, self.requested_quantity
+        if not 0 <= resolved <= requested or (self.outcome == "BLOCK") != (resolved == 0):
+            _fail(self, f"outcome {self.outcome} does not fit {resolved} of {requested}")
+        others = self.counterparty_strategy_ids
+        if not all(_UPPER_SNAKE.fullmatch(item) for item in others):
+            _fail(self, f"counterparty_strategy_ids must be UPPER_SNAKE, got {others!r}")
 
 
 class CashMovement(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
