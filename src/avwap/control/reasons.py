@@ -172,6 +172,11 @@ PORTFOLIO_CORRELATION_UNKNOWN: Final = "PORTFOLIO_CORRELATION_UNKNOWN"
 PORTFOLIO_CORRELATION_HIGH: Final = "PORTFOLIO_CORRELATION_HIGH"
 PORTFOLIO_BOOK_CORRELATION_HIGH: Final = "PORTFOLIO_BOOK_CORRELATION_HIGH"
 PORTFOLIO_GROSS_EXPOSURE: Final = "PORTFOLIO_GROSS_EXPOSURE"
+PORTFOLIO_SYMBOL_HELD_BY_OTHER_STRATEGY: Final = "PORTFOLIO_SYMBOL_HELD_BY_OTHER_STRATEGY"
+PORTFOLIO_SLEEVE_MISSING: Final = "PORTFOLIO_SLEEVE_MISSING"
+PORTFOLIO_SLEEVE_MAX_NEW_ENTRIES: Final = "PORTFOLIO_SLEEVE_MAX_NEW_ENTRIES"
+PORTFOLIO_SLEEVE_MAX_POSITIONS: Final = "PORTFOLIO_SLEEVE_MAX_POSITIONS"
+PORTFOLIO_SLEEVE_GROSS_EXPOSURE: Final = "PORTFOLIO_SLEEVE_GROSS_EXPOSURE"
 PORTFOLIO_RULE_ERROR: Final = "PORTFOLIO_RULE_ERROR"
 
 PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
@@ -196,6 +201,13 @@ PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
         PORTFOLIO_CORRELATION_HIGH: "correlation with a held/allowed position > PORTFOLIO_MAX_CORRELATION",
         PORTFOLIO_BOOK_CORRELATION_HIGH: "correlation with the held book > PORTFOLIO_MAX_BOOK_CORRELATION",
         PORTFOLIO_GROSS_EXPOSURE: "gross exposure after entry above PORTFOLIO_MAX_GROSS_PCT of equity",
+        PORTFOLIO_SYMBOL_HELD_BY_OTHER_STRATEGY: (
+            "another strategy holds the symbol at the snapshot (S2_ALLOW_SYMBOL_OVERLAP=1 lifts this)"
+        ),
+        PORTFOLIO_SLEEVE_MISSING: "sleeves are configured and the strategy has none (S2_ALLOW_UNSLEEVED=1)",
+        PORTFOLIO_SLEEVE_MAX_NEW_ENTRIES: "the strategy's allowed entries today reach its sleeve's cap",
+        PORTFOLIO_SLEEVE_MAX_POSITIONS: "the strategy's held plus allowed positions reach its sleeve's cap",
+        PORTFOLIO_SLEEVE_GROSS_EXPOSURE: "the strategy's gross after entry above its sleeve's gross cap",
         PORTFOLIO_RULE_ERROR: "a guardrail raised an unexpected error (a bug): blocked",
     }
 )

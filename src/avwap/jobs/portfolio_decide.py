@@ -52,6 +52,7 @@ from avwap.control.portfolio.records import (
     HeldInput,
     PortfolioDecisionBatch,
 )
+from avwap.control.portfolio.sleeves import SleeveRules
 from avwap.core.calendar import nyse
 from avwap.core.canonical import content_hash, sha256_hex
 from avwap.core.clock import Clock
@@ -61,7 +62,7 @@ from avwap.ledger.atomic import atomic_write_json, build_provenance
 from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, list_ledger_files
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
-from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
+from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW, is_routable
 from avwap.watchlist.artifact import candidates_path, read_candidates
 
 __all__ = [
@@ -125,7 +126,8 @@ def book_input_from_snapshots(latest: PortfolioSnapshot, history: list[Portfolio
         equity=latest.equity,
         gross_exposure=latest.gross_exposure,
         positions=tuple(
-            HeldInput(symbol=line.symbol, market_value=line.market_value) for line in latest.positions
+            HeldInput(symbol=line.symbol, market_value=line.market_value, strategy_id=line.strategy_id)
+            for line in latest.positions
         ),
         equity_history=tuple(item.equity for item in history),
     )
@@ -222,11 +224,15 @@ def build_batch(
         )
         returns = load_returns(bars, symbols, day, limits.correlation_sessions)
     shadows = (S1_AVWAP_CORE_SHADOW,) if config.portfolio_shadow else ()
+    # Every enabled strategy that reaches a broker is decided (S1 always: the 2A layer's first strategy).
+    routed = tuple(
+        dict.fromkeys((S1_AVWAP_CORE, *(item for item in config.enabled_strategies if is_routable(item))))
+    )
     return decide(
         book_id=book_id,
         date_ny=day,
         decided_at=clock.now(),
-        strategies=(S1_AVWAP_CORE, *shadows),
+        strategies=(*routed, *shadows),
         shadow_strategies=shadows,
         candidates=loaded.candidates,
         book=book.book,
@@ -236,6 +242,7 @@ def build_batch(
         input_reasons=problems,
         candidates_sha256=loaded.sha256,
         snapshot_sha256=book.sha256,
+        sleeve_rules=SleeveRules.from_config(config),
     )
 
 
@@ -261,6 +268,8 @@ def _ledger_record(
             )
             for item in batch.decisions
         ),
+        sleeves=batch.sleeves,
+        s2_enforcement=batch.s2_enforcement,
     )
 
 

@@ -409,6 +409,33 @@ class PortfolioDecisionLine(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     reason_codes: tuple[str, ...] = ()
 
 
+class SleeveLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One strategy's sleeve as configured when a portfolio batch was decided (Phase S2 snapshot)."""
+
+    strategy_id: str
+    max_daily_loss: Decimal | None = None
+    max_gross_exposure: Decimal | None = None
+    max_positions: int | None = None
+    max_new_entries_per_day: int | None = None
+
+
+class SleeveEnforcement(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """What a portfolio batch's sleeve rules did for one strategy (bounded: counts, at most
+    ``SLEEVE_SAMPLE`` blocked symbols): held at the snapshot, allowed, blocked by a sleeve rule, the codes."""
+
+    strategy_id: str
+    sleeved: bool
+    open_positions: int
+    gross_exposure: Decimal
+    allowed: int
+    blocked_by_sleeve: int
+    codes: tuple[str, ...] = ()
+    blocked_sample: tuple[str, ...] = ()
+
+
+SLEEVE_SAMPLE: Final = 5
+
+
 class PortfolioDecisionsRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
     """A portfolio decision batch (roadmap 2A), appended to the ``PORTFOLIO_DECISIONS`` stream.
 
@@ -423,8 +450,14 @@ class PortfolioDecisionsRecorded(RecordBase, frozen=True, forbid_unknown_fields=
     inputs_ok: bool
     input_reasons: tuple[str, ...] = ()
     decisions: tuple[PortfolioDecisionLine, ...] = ()
+    # Phase S2: the sleeve configuration the batch was decided under (empty: sleeves not configured) and
+    # what the sleeve rules did per strategy (bounded summaries).
+    sleeves: tuple[SleeveLine, ...] = ()
+    s2_enforcement: tuple[SleeveEnforcement, ...] = ()
 
     def check(self) -> None:
+        if any(len(item.blocked_sample) > SLEEVE_SAMPLE for item in self.s2_enforcement):
+            _fail(self, f"s2_enforcement keeps at most {SLEEVE_SAMPLE} blocked symbols per strategy")
         for name in ("batch_sha256", "candidates_sha256", "snapshot_sha256"):
             value = getattr(self, name)
             if value is not None and not _SHA256.fullmatch(value):

@@ -35,6 +35,9 @@ from avwap.control.portfolio.records import (
     Verdict,
 )
 from avwap.control.portfolio.rules import HUNDRED, BookSoFar, Proposal, run_rules
+from avwap.control.portfolio.sleeves import SleeveBook, SleeveRules, allow, sleeve_books, sleeve_codes
+from avwap.control.portfolio.sleeves import snapshot as sleeve_snapshot
+from avwap.control.portfolio.sleeves import summaries as sleeve_summaries
 from avwap.control.values import ARITHMETIC
 from avwap.core.money import round_money
 
@@ -68,6 +71,7 @@ def _decide_strategy(
     table: CorrelationTable,
     sectors: Mapping[str, str],
     limits: GuardrailLimits,
+    sleeves: tuple[SleeveRules, dict[str, SleeveBook]] | None = None,
 ) -> list[PortfolioDecision]:
     state = BookSoFar(equity=book.equity, gross=book.gross_exposure, drawdown=drawdown(book.equity_history))
     for held in book.positions:
@@ -88,7 +92,12 @@ def _decide_strategy(
             book_correlation=whole,
         )
         codes = run_rules(state, proposal, limits)
+        if sleeves is not None:  # Phase S2: the strategy's own caps (not for shadows)
+            extra = sleeve_codes(strategy_id, candidate.symbol, proposal.notional, sleeves[1], sleeves[0])
+            codes = reasons.sort_portfolio_reasons((*codes, *extra)) if extra else codes
         if not codes:
+            if sleeves is not None:
+                allow(sleeves[1], strategy_id, candidate.symbol, proposal.notional)
             state.positions[candidate.symbol] = (
                 state.positions.get(candidate.symbol, Decimal("0")) + proposal.notional
             )
@@ -142,6 +151,7 @@ def decide(
     input_reasons: Sequence[str] = (),
     candidates_sha256: str | None = None,
     snapshot_sha256: str | None = None,
+    sleeve_rules: SleeveRules | None = None,
 ) -> PortfolioDecisionBatch:
     """Decide every candidate for every strategy; see the module docstring for the rules."""
     problems = list(input_reasons)
@@ -167,7 +177,10 @@ def decide(
             )
             table = correlation_table(returns, weights)
             notionals = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
+            rules = sleeve_rules or SleeveRules()
+            books = sleeve_books(book, [item for item in strategies if item not in shadow_strategies])
             for strategy_id in strategies:
+                routed = strategy_id not in shadow_strategies
                 decisions += _decide_strategy(
                     strategy_id,
                     ordered,
@@ -176,6 +189,7 @@ def decide(
                     table=table,
                     sectors=sectors,
                     limits=limits,
+                    sleeves=(rules, books) if routed else None,
                 )
     decisions.sort(key=lambda item: (item.strategy_id, item.rank, item.symbol))
     allowed = sum(item.verdict is Verdict.ALLOW for item in decisions)
@@ -194,4 +208,11 @@ def decide(
         decisions=tuple(decisions),
         allowed=allowed,
         blocked=len(decisions) - allowed,
+        sleeves=sleeve_snapshot(sleeve_rules or SleeveRules()),
+        s2_enforcement=sleeve_summaries(
+            [item for item in strategies if item not in shadow_strategies],
+            decisions,
+            book,
+            sleeve_rules or SleeveRules(),
+        ),
     )

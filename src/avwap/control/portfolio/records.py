@@ -18,6 +18,7 @@ import msgspec
 
 from avwap.control.reasons import PORTFOLIO_REASONS
 from avwap.core.config import Config
+from avwap.ledger.records import SleeveEnforcement, SleeveLine
 
 SCHEMA_VERSION: Final = 1
 UNKNOWN_SECTOR: Final = "UNKNOWN"
@@ -102,6 +103,7 @@ class HeldInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
 
     symbol: str
     market_value: Decimal
+    strategy_id: str = ""  # the strategy holding it (snapshot position lines name it)
 
 
 class BookInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -166,6 +168,9 @@ class PortfolioDecisionBatch(_Record, frozen=True, forbid_unknown_fields=True, k
     decisions: tuple[PortfolioDecision, ...]
     allowed: int
     blocked: int
+    # Phase S2: the sleeve configuration decided under, and what the sleeve rules did per strategy.
+    sleeves: tuple[SleeveLine, ...] = ()
+    s2_enforcement: tuple[SleeveEnforcement, ...] = ()
 
     def check(self) -> None:
         if self.decided_at.utcoffset() != dt.timedelta(0):
