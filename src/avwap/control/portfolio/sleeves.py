@@ -44,9 +44,11 @@ class SleeveRules:
 
 @dataclass
 class SleeveBook:
-    """One strategy during a batch: its held symbols and gross at the snapshot, plus its ALLOWs so far."""
+    """One strategy during a batch: its held symbols and gross at the snapshot, plus its ALLOWs so far
+    (``symbols``: held and allowed; ``held``: at the snapshot only, what another strategy may not enter)."""
 
     symbols: set[str] = field(default_factory=set)
+    held: set[str] = field(default_factory=set)
     gross: Decimal = Decimal("0")
     allowed: int = 0
 
@@ -56,6 +58,7 @@ def sleeve_books(book: BookInput, strategies: Sequence[str]) -> dict[str, Sleeve
     for held in book.positions:
         mine = books.setdefault(held.strategy_id, SleeveBook())
         mine.symbols.add(held.symbol)
+        mine.held.add(held.symbol)
         mine.gross += abs(held.market_value)
     return books
 
@@ -69,7 +72,7 @@ def sleeve_codes(
 ) -> tuple[str, ...]:
     """The sleeve codes that block ``symbol`` for ``strategy_id`` now (empty: none)."""
     codes = []
-    others = [owner for owner, other in books.items() if owner != strategy_id and symbol in other.symbols]
+    others = [owner for owner, other in books.items() if owner != strategy_id and symbol in other.held]
     if others and not rules.allow_symbol_overlap:
         codes.append(reasons.PORTFOLIO_SYMBOL_HELD_BY_OTHER_STRATEGY)
     if rules.sleeves is None:
