@@ -27,7 +27,7 @@ control plane still decides every surviving intent with every gate (a resolution
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Final
 
@@ -48,7 +48,7 @@ BUY: Final = "buy"
 SELL: Final = "sell"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     """A strategy's stake in a symbol: held (a position or working entry order) or intended (this cycle)."""
 
@@ -75,7 +75,7 @@ class ConflictRules:
         return (self.priorities.get(strategy_id, 1 << 30), strategy_id)  # unprioritized last, by id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resolution:
     """What happens to one intended claim: KEEP (``quantity`` = requested), RESIZE or BLOCK (0)."""
 
@@ -84,7 +84,6 @@ class Resolution:
     quantity: int
     reasons: tuple[str, ...] = ()
     counterparties: tuple[str, ...] = ()
-    detail: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def conflicted(self) -> bool:
@@ -115,6 +114,8 @@ def _held_rule(item: Resolution, held: Sequence[Claim], rules: ConflictRules) ->
 
 def _net(items: list[Resolution], rules: ConflictRules) -> list[Resolution]:
     """Cancel the smaller side against the larger, lowest priority first (rule 2)."""
+    if len({item.claim.side for item in items}) < 2:
+        return items  # one side only: nothing offsets
     live = [item for item in items if item.quantity]
     sides = {side: [item for item in live if item.claim.side == side] for side in (BUY, SELL)}
     buys, sells = (sum(item.quantity for item in sides[side]) for side in (BUY, SELL))
@@ -168,6 +169,8 @@ def _portfolio(items: list[Resolution], rules: ConflictRules) -> list[Resolution
     names = {item.claim.strategy_id for item in buys}
     if rules.gross_budget is None or len(names) < 2:
         return items
+    if sum(item.quantity * item.claim.price for item in buys) <= rules.gross_budget:
+        return items  # everything fits: nothing to resize
     remaining = rules.gross_budget
     result = {id(item): item for item in items}
     for item in sorted(buys, key=lambda one: rules.rank(one.claim.strategy_id)):
@@ -186,14 +189,17 @@ def resolve(held: Sequence[Claim], intended: Sequence[Claim], rules: ConflictRul
     held_by_symbol: dict[str, list[Claim]] = {}
     for claim in held:
         held_by_symbol.setdefault(claim.symbol, []).append(claim)
-    items = [
-        _held_rule(Resolution(claim, KEEP, claim.quantity), held_by_symbol.get(claim.symbol, ()), rules)
-        for claim in intended
-    ]
+    items = []
+    for claim in intended:
+        item = Resolution(claim, KEEP, claim.quantity)
+        holders = held_by_symbol.get(claim.symbol)
+        items.append(_held_rule(item, holders, rules) if holders else item)
     by_symbol: dict[str, list[int]] = {}
     for index, item in enumerate(items):
         by_symbol.setdefault(item.claim.symbol, []).append(index)
     for symbol, indices in sorted(by_symbol.items()):
+        if len(indices) < 2:
+            continue  # one intent on the symbol: nothing to net or prioritize
         group = _net([items[index] for index in indices], rules)
         group = _priority(group, held_by_symbol.get(symbol, ()), rules)
         for index, item in zip(indices, group, strict=True):

@@ -53,12 +53,16 @@ def conflict_rules(deps: CycleDependencies, facts: CycleFacts, held: list[Claim]
 def record_resolution(deps: CycleDependencies, facts: CycleFacts, resolution: Resolution) -> None:
     """Persist a resolution that applied a rule (once: the same verdict on a re-planned intent is known)."""
     claim = resolution.claim
-    identifier = record_ids.resolution_id(
-        intent_id=claim.key,
-        outcome=resolution.outcome,
-        quantity=resolution.quantity,
-        reason_codes=resolution.reasons,
-    )
+    key = ("resolution", claim.key, resolution.outcome, resolution.quantity, resolution.reasons)
+    identifier = deps.cache.probes.get(key)  # hashing is not free: a re-arbitrated intent reuses its id
+    if identifier is None:
+        identifier = record_ids.resolution_id(
+            intent_id=claim.key,
+            outcome=resolution.outcome,
+            quantity=resolution.quantity,
+            reason_codes=resolution.reasons,
+        )
+        deps.cache.probes[key] = identifier
     if identifier in deps.book.resolutions:
         return
     deps.book.record(

@@ -44,6 +44,7 @@ class CycleCache:
         self.memos: dict[str, dict[str, Any]] = {}
         self.market: object | None = None
         self.probes: dict[tuple[Any, ...], str] = {}  # would-be intent ids, by their inputs
+        self.sizes: dict[tuple[Any, ...], Any] = {}  # size_entry results, by every input
         # decision_enforcement.EnforcementState: today's decision artifact check and recorded outcomes
         self.enforcement: Any = None
 

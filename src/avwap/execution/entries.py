@@ -46,6 +46,7 @@ from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent, no
 from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
 from avwap.strategies.registry import REGISTRY, is_registered, is_routable, load_strategy, may_route_to
 
+SIZE_MEMO_LIMIT: Final = 20_000
 OUTCOME: Final = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
 
@@ -257,9 +258,19 @@ def already_considered(deps: CycleDependencies, probe: str) -> bool:
     return probe in book.intents or probe in book.unsized or probe in book.blocked
 
 
-def size_plan(deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan) -> Any:
-    rules = SizingRules.from_config(deps.config)
-    return size_entry(facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
+def size_plan(
+    deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan, rules: SizingRules | None = None
+) -> Any:
+    """:func:`size_entry` of the plan at this cycle's equity (memoized by every input: a plan re-arbitrated
+    by the next cycle at the same equity is not sized again)."""
+    rules = rules or SizingRules.from_config(deps.config)
+    key = (facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
+    sizes = deps.cache.sizes
+    if key not in sizes:
+        if len(sizes) > SIZE_MEMO_LIMIT:
+            sizes.clear()
+        sizes[key] = size_entry(facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
+    return sizes[key]
 
 
 def consider(
@@ -368,14 +379,16 @@ def arbitrate(
     priority order, with their size and the conflict cap (None: none). Plans of non-routable strategies
     (shadows: the plane rejects them) and unsizable plans (consider notes them) pass through unchanged."""
     rules = conflict_rules(deps, facts, held := held_claims(deps, facts))
+    sizing = SizingRules.from_config(deps.config)
+    routable = {item: is_routable(item) for item in {plan.strategy_id for plan in plans}}
     passed: list[tuple[EntryPlan, Any, int | None]] = []
     claims, sized_plans = [], []
     for plan in plans:
         probe = intent_probe(deps, facts, plan.strategy_id, plan.symbol, plan.setup)
         if already_considered(deps, probe):
             continue
-        sized = size_plan(deps, facts, plan)
-        if not is_routable(plan.strategy_id) or not isinstance(sized, SizedEntry):
+        sized = size_plan(deps, facts, plan, sizing)
+        if not routable[plan.strategy_id] or not isinstance(sized, SizedEntry):
             passed.append((plan, sized, None))
             continue
         claims.append(Claim(plan.strategy_id, plan.symbol, BUY, sized.shares, sized.entry_price, probe))

@@ -119,10 +119,18 @@ def load_strategy(strategy_id: str, variable: str = "strategy_id") -> Strategy:
             variable, f"unknown strategy {strategy_id!r}; known: {sorted(REGISTRY)}"
         ) from None
     loaded: Strategy = importlib.import_module(module_name).STRATEGY
+    if _VALIDATED.get(strategy_id) is loaded.metadata:
+        return loaded  # this very metadata object was validated under this id already (decisions ask often)
     validate_metadata(loaded.metadata, variable)
     if loaded.metadata.strategy_id != strategy_id:
         raise ConfigurationError(variable, f"{module_name} declares {loaded.metadata.strategy_id!r}")
+    _VALIDATED[strategy_id] = loaded.metadata
     return loaded
+
+
+# strategy id -> the metadata object last validated under it (frozen: a module reloaded or replaced under the
+# id brings another object, which is validated again).
+_VALIDATED: dict[str, StrategyMetadata] = {}
 
 
 def strategy(strategy_id: str) -> StrategyMetadata:
