@@ -45,8 +45,11 @@ def prepare_folder(out: Path) -> Path:
     return out
 
 
-# Both strategies trade a backtest unless ENABLED_STRATEGIES (environment or file) says otherwise.
-BACKTEST_STRATEGIES: Final = (S1_AVWAP_CORE, S2_AVWAP_SWING)
+# Both strategies trade a backtest unless ENABLED_STRATEGIES (environment or file) says otherwise; the order
+# is the conflict priority (docs/STRATEGIES.md). S2 first: at daily resolution S1's rule plans every
+# candidate, so with S1 first S2 could never win a symbol; this way each keeps its own setup (S2 the
+# continuation above the level, S1 the rest).
+BACKTEST_STRATEGIES: Final = (S2_AVWAP_SWING, S1_AVWAP_CORE)
 
 
 def backtest_config(environ: Mapping[str, str], out: Path, config_file: Path | None) -> Config:

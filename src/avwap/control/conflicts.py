@@ -17,8 +17,8 @@ in this order (docs/STRATEGIES.md, "Conflicts"):
    MAX_NOTIONAL_PER_SYMBOL (CONFLICT_SYMBOL_CAP_RESIZED).
 4. **Portfolio.** When intents of several strategies survive, they share the book's remaining gross budget
    (the tighter of MAX_GROSS_EXPOSURE and MAX_GROSS_EXPOSURE_PCT of equity, less the gross held) in
-   priority order (CONFLICT_PORTFOLIO_CAP_RESIZED), so a lower-priority strategy cannot crowd out a higher one
-   by asking first.
+   priority order (CONFLICT_PORTFOLIO_CAP_RESIZED), each counted at what the symbol cap lets it buy, so a
+   lower-priority strategy cannot crowd out a higher one by asking first.
 
 Every intent gets a :class:`Resolution`; those with reason codes are the conflicts the cycle persists. The
 control plane still decides every surviving intent with every gate (a resolution never approves anything).
@@ -163,23 +163,49 @@ def _priority(items: list[Resolution], held: Sequence[Claim], rules: ConflictRul
     return [result[id(item)] for item in items]
 
 
-def _portfolio(items: list[Resolution], rules: ConflictRules) -> list[Resolution]:
+def _within_symbol_cap(
+    items: list[Resolution], held: Mapping[str, Decimal], rules: ConflictRules
+) -> list[int]:
+    """Each buy's quantity as far as the symbol cap lets it go (the plane resizes to it anyway): the budget
+    is shared by what can be bought, not by what was asked."""
+    cap = rules.max_notional_per_symbol
+    quantities = []
+    for item in items:
+        if cap is None:
+            quantities.append(item.quantity)
+            continue
+        headroom = cap - held.get(item.claim.symbol, Decimal(0))
+        fits = max(0, int(headroom // item.claim.price)) if headroom > 0 else 0
+        quantities.append(min(item.quantity, fits))
+    return quantities
+
+
+def _portfolio(
+    items: list[Resolution], held: Mapping[str, Decimal], rules: ConflictRules
+) -> list[Resolution]:
     """Surviving buys of several strategies share the remaining gross budget in priority order (rule 4)."""
-    buys = [item for item in items if item.quantity and item.claim.side == BUY]
+    buys = sorted(
+        (item for item in items if item.quantity and item.claim.side == BUY),
+        key=lambda one: rules.rank(one.claim.strategy_id),
+    )
     names = {item.claim.strategy_id for item in buys}
     if rules.gross_budget is None or len(names) < 2:
         return items
-    if sum(item.quantity * item.claim.price for item in buys) <= rules.gross_budget:
-        return items  # everything fits: nothing to resize
+    wanted = _within_symbol_cap(buys, held, rules)
+    if (
+        sum(quantity * item.claim.price for quantity, item in zip(wanted, buys, strict=True))
+        <= rules.gross_budget
+    ):
+        return items  # everything the caps let through fits: nothing to resize
     remaining = rules.gross_budget
     result = {id(item): item for item in items}
-    for item in sorted(buys, key=lambda one: rules.rank(one.claim.strategy_id)):
+    for item, quantity in zip(buys, wanted, strict=True):
         fits = max(0, int(remaining // item.claim.price)) if remaining > 0 else 0
-        quantity = min(item.quantity, fits)
-        remaining -= quantity * item.claim.price
-        if quantity < item.quantity:
+        taken = min(quantity, fits)
+        remaining -= taken * item.claim.price
+        if taken < quantity:
             others = names - {item.claim.strategy_id}
-            result[id(item)] = _set(item, quantity, CONFLICT_PORTFOLIO_CAP_RESIZED, others)
+            result[id(item)] = _set(item, taken, CONFLICT_PORTFOLIO_CAP_RESIZED, others)
     return [result[id(item)] for item in items]
 
 
@@ -204,4 +230,7 @@ def resolve(held: Sequence[Claim], intended: Sequence[Claim], rules: ConflictRul
         group = _priority(group, held_by_symbol.get(symbol, ()), rules)
         for index, item in zip(indices, group, strict=True):
             items[index] = item
-    return tuple(_portfolio(items, rules))
+    held_notional: dict[str, Decimal] = {}
+    for claim in held:
+        held_notional[claim.symbol] = held_notional.get(claim.symbol, Decimal(0)) + claim.notional
+    return tuple(_portfolio(items, held_notional, rules))
