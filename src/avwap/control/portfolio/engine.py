@@ -1,9 +1,10 @@
 """The decision engine: (candidates, latest snapshot + history, returns, sectors, limits) -> batch. Pure.
 
-For each strategy (S1 and its shadow clone), candidates are taken in rank order against the book of the
-latest snapshot; every rule of :mod:`.rules` runs on each; an ALLOW is added to the book the next candidate
-sees (its notional, sector, position count, and its returns for the correlation rule). Strategies are
-decided independently against the same snapshot. No clock, no I/O: the caller passes ``decided_at``.
+For each strategy (S1, the other enabled routed strategies, the shadow clone), candidates are taken in rank
+order against the book of the latest snapshot; every rule of :mod:`.rules` runs on each (and, for routed
+strategies, the sleeve rules of :mod:`.sleeves`); an ALLOW is added to the book the next candidate sees (its
+notional, sector, position count, and its returns for the correlation rule). Strategies are decided
+independently against the same snapshot. No clock, no I/O: the caller passes ``decided_at``.
 
 Fail closed: when the caller found the inputs unusable (``input_reasons``: candidates missing, unreadable
 or stale; snapshot missing, unreadable, stale or of another book; not a session), every candidate it could
