@@ -342,17 +342,20 @@ def test_the_decision_layer_runs_each_morning_and_is_enforced_when_asked(
     assert first.input_reasons  # no snapshot before the first session: every candidate blocked, with why
     enforced = run(market, tmp_path / "enforced", DAILY_FROM, DAILY_TO, "1d", PORTFOLIO_DECISION_ENFORCE="1")
     allowed = {
-        (day, item.symbol)
+        (day, item.strategy_id, item.symbol)
         for day, batch in enforced.result.decisions.items()
         for item in batch.decisions
-        if item.verdict.value == "ALLOW" and item.strategy_id == "S1_AVWAP_CORE"
+        if item.verdict.value == "ALLOW"
     }
     entries = [
-        (record.date_ny, record.symbol)
+        (record.date_ny, record.strategy_id, record.symbol)
         for record in book(tmp_path / "enforced")
         if isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY
     ]
-    assert entries and all(entry in allowed for entry in entries)
+    assert entries and all(entry in allowed for entry in entries)  # each strategy needs its own ALLOW
+    assert {batch.strategies for batch in enforced.result.decisions.values()} == {
+        ("S1_AVWAP_CORE", "S1_AVWAP_CORE_SHADOW", "S2_AVWAP_SWING")
+    }
     shadow_entries = [
         record
         for record in book(tmp_path / "shadow")
