@@ -15,6 +15,7 @@ from avwap.ledger.record_enums import AlertLevel, DecisionOutcome, OrderPurpose,
 from avwap.ledger.records import (
     RECORD_TYPES,
     Alert,
+    ConflictResolved,
     Decision,
     Note,
     OrderCanceled,
@@ -58,6 +59,19 @@ def every_record_type() -> list[Record]:
             symbol="MSFT",
         ),
         Note(**COMMON, code="OPERATOR_NOTE", message="paused for FOMC"),
+        ConflictResolved(
+            **COMMON,
+            strategy_id="S2_AVWAP_SWING",
+            resolution_id="cfl_1",
+            intent_id="int_2",
+            symbol="AAPL",
+            side=Side.BUY,
+            outcome="RESIZE",
+            requested_quantity=80,
+            resolved_quantity=50,
+            counterparty_strategy_ids=("S1_AVWAP_CORE",),
+            reason_codes=("CONFLICT_PORTFOLIO_CAP_RESIZED",),
+        ),
         Note(
             **COMMON,
             strategy_id="S1_AVWAP_CORE",
@@ -351,3 +365,33 @@ def test_note_detail_is_typed_scalars_never_a_repr() -> None:
     note = Note(**COMMON, code="X", message="m", detail=detail)
     assert b"Decimal(" not in canonical_json(encode_record(note))
     assert decode_record(encode_record(note)) == note
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"outcome": "MAYBE"}, "KEEP, RESIZE or BLOCK"),
+        ({"reason_codes": ()}, "at least one reason code"),
+        ({"outcome": "BLOCK", "resolved_quantity": 5}, "does not fit"),
+        ({"outcome": "KEEP", "resolved_quantity": 0}, "does not fit"),
+        ({"resolved_quantity": 90}, "does not fit"),
+        ({"counterparty_strategy_ids": ("s1",)}, "UPPER_SNAKE"),
+    ],
+)
+def test_conflict_resolution_records_refuse_inconsistent_outcomes(
+    changes: dict[str, Any], message: str
+) -> None:
+    fields: dict[str, Any] = {
+        **COMMON,
+        "strategy_id": "S2_AVWAP_SWING",
+        "resolution_id": "cfl_1",
+        "intent_id": "int_2",
+        "symbol": "AAPL",
+        "side": Side.BUY,
+        "outcome": "RESIZE",
+        "requested_quantity": 80,
+        "resolved_quantity": 50,
+        "reason_codes": ("CONFLICT_PORTFOLIO_CAP_RESIZED",),
+    }
+    with pytest.raises(RecordValidationError, match=message):
+        ConflictResolved(**{**fields, **changes})
