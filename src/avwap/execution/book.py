@@ -85,10 +85,9 @@ class BookRecorder:
         """Rebuild the state from the ledger files (start-up, or after another writer)."""
         self.intents, self.decisions, self.submitted, self.unsized = {}, {}, set(), set()
         self.position_commissions, self._counted_fills = {}, set()
-        # Phase S2/S3: conflict resolutions recorded (ids) and would-be intents they blocked; positions
-        # closed by date (a strategy's PnL today) and the date each position opened.
+        # Phase S2/S3: conflict resolutions recorded (ids); positions closed by date (a strategy's PnL
+        # today) and the date each position opened; entry orders by date and strategy.
         self.resolutions: set[str] = set()
-        self.blocked: set[str] = set()
         self.closed_on: dict[dt.date, list[PositionClosed]] = {}
         self.opened_on: dict[str, dt.date] = {}
         self.entries_by_day: dict[tuple[dt.date, str], int] = {}  # (date, strategy) -> entry orders
@@ -143,8 +142,6 @@ class BookRecorder:
             self.unsized.add(record.intent_id)
         elif isinstance(record, ConflictResolved):
             self.resolutions.add(record.resolution_id)
-            if record.outcome == "BLOCK":
-                self.blocked.add(record.intent_id)
         elif isinstance(record, PositionOpened):
             self.opened_on.setdefault(record.position_id, record.date_ny)
         elif isinstance(record, PositionClosed):

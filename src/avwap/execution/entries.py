@@ -253,9 +253,11 @@ def intent_probe(
 
 
 def already_considered(deps: CycleDependencies, probe: str) -> bool:
-    """Decided, noted as unsizable, or blocked by a conflict rule earlier today (final for the day)."""
+    """Decided or noted as unsizable earlier today. A plan a conflict rule blocked is not: it is arbitrated
+    again next cycle (its resolution is recorded once), so a plan blocked behind a winner the control plane
+    then rejects, or behind a position since closed, gets its own decision."""
     book = deps.book
-    return probe in book.intents or probe in book.unsized or probe in book.blocked
+    return probe in book.intents or probe in book.unsized
 
 
 def size_plan(

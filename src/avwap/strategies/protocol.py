@@ -69,8 +69,8 @@ class EntryPlan:
 class StrategyInputs:
     """Everything a strategy's decision may depend on (one cycle, one strategy).
 
-    ``considered(symbol, setup)``: True when this strategy already has an intent, an unsizable note or a
-    conflict block for that setup today, so it need not be re-derived. ``held``: symbols this strategy holds
+    ``considered(symbol, setup)``: True when this strategy already has an intent (or an unsizable note) for
+    that setup today, so it need not be re-derived. ``held``: symbols this strategy holds
     or is entering, plus symbols deferred this cycle (stale data); symbols other strategies hold are not in
     it: plans on them meet the conflict rules. ``memo``: this strategy's scratch space for work that only
     saves time; an empty memo (a restart) gives the same plans. The cycle clears it when the market data

@@ -79,8 +79,34 @@ def test_same_symbol_intents_keep_the_higher_priority_and_record_the_conflict(
         ("BBB", two, "BLOCK", (reasons.CONFLICT_LOWER_PRIORITY,)),
     ]
     assert all(c.counterparty_strategy_ids for c in conflicts)
-    again = cycle(home, {"ENABLED_STRATEGIES": f"{one},{two}"})  # a restart: nothing recorded twice
-    assert len(of_type(again, ConflictResolved)) == 4 and len(of_type(again, TradeIntent)) == 2
+    # a restart: the same resolutions are not recorded twice; T_TWO's plans, arbitrated again, now meet the
+    # entries T_ONE has working (held by another strategy), once each
+    again = cycle(home, {"ENABLED_STRATEGIES": f"{one},{two}"})
+    later = sorted((c.symbol, c.strategy_id, c.reason_codes) for c in of_type(again, ConflictResolved)[4:])
+    assert later == [
+        ("AAA", two, (reasons.CONFLICT_HELD_BY_OTHER,)),
+        ("BBB", two, (reasons.CONFLICT_HELD_BY_OTHER,)),
+    ]
+    assert len(of_type(again, TradeIntent)) == 2
+    third = cycle(home, {"ENABLED_STRATEGIES": f"{one},{two}"})
+    assert len(of_type(third, ConflictResolved)) == 6  # nothing new to record
+
+
+def test_a_plan_blocked_behind_a_rejected_winner_is_decided_next_cycle(
+    home: Path, pair: tuple[str, str]
+) -> None:
+    one, two = pair
+    # one entry a day for T_ONE's sleeve: its BBB intent is rejected, and T_TWO's BBB plan, blocked by
+    # priority in the first cycle, gets its own decision in the next
+    environ = {
+        "ENABLED_STRATEGIES": f"{one},{two}",
+        "S2_SLEEVES_JSON": sleeves(one, two, max_new_entries_per_day=1),
+    }
+    cycle(home, environ)
+    records = cycle(home, environ)
+    decided = sorted((d.symbol, d.strategy_id, d.outcome) for d in of_type(records, Decision))
+    assert ("BBB", one, DecisionOutcome.REJECT) in decided
+    assert ("BBB", two, DecisionOutcome.APPROVE) in decided
 
 
 def test_configured_priorities_override_the_enabled_order(home: Path, pair: tuple[str, str]) -> None:
