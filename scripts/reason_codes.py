@@ -19,7 +19,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from avwap.backtest.fill_rules import NOTE_MEANINGS
-from avwap.control.reasons import ENFORCEMENT_REASONS, PORTFOLIO_REASONS, reason_table_markdown
+from avwap.control.reasons import (
+    CONFLICT_REASONS,
+    ENFORCEMENT_REASONS,
+    PORTFOLIO_REASONS,
+    reason_table_markdown,
+)
 from avwap.data import validation
 from avwap.execution.broker import RejectCode
 from avwap.execution.broker_sync import LEDGER_CODES
@@ -119,6 +124,12 @@ def render() -> str:
         "are never affected (see docs/RUNBOOK.md).",
         "",
         *_table(ENFORCEMENT_REASONS.items()),
+        "",
+        "## Cross-strategy conflicts (`ConflictResolved.reason_codes`, rule order; see docs/STRATEGIES.md)",
+        "",
+        "Static rules applied across strategies before the control plane decides each surviving intent.",
+        "",
+        *_table(CONFLICT_REASONS.items()),
         "",
         "## Watchlist freshness (`avwap watchlist check`, the cycle's freshness gate)",
         "",

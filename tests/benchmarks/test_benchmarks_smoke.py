@@ -38,6 +38,15 @@ def _cycle(result: dict[str, Any]) -> None:
     assert enforced["target_added_ms"] == 2
 
 
+def _arbitration(result: dict[str, Any]) -> None:
+    assert result["open_positions"] == 50 and result["strategies"] == 2
+    assert result["positions_by_strategy"] == {"B_ARB_ONE": 25, "B_ARB_TWO": 25}
+    assert result["intents_per_cycle"] == 300  # every timed cycle arbitrated all 300 intents
+    assert result["cycles"] == 5 and result["target_median_ms"] == 20
+    # the 50 symbols both strategies want are resized to the symbol cap (overlap allowed), once each
+    assert result["resolutions_by_code"] == {"CONFLICT_SYMBOL_CAP_RESIZED": 50}
+
+
 def _exits(result: dict[str, Any]) -> None:
     assert result["cycle"]["positions"] == 5 and result["cycle"]["cycles"] == 78
     assert result["simulation"]["trades"] > 0
@@ -121,6 +130,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     "attribution": (
         {"sessions", "strategies", "records", "read_ms_median", "attribute_ms_median", "total_ms_median"},
         _attribution,
+    ),
+    "arbitration": (
+        {"intents_per_cycle", "open_positions", "median_ms", "cpu_median_ms", "entries_median_ms"},
+        _arbitration,
     ),
     "avwap": (
         {

@@ -36,6 +36,7 @@ from avwap.ledger.atomic import build_provenance
 from avwap.ledger.records import OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
 from avwap.presentation.exit_report import charted_trade, exit_section, stop_steps
+from avwap.strategies.registry import uses_daily_stops
 
 SPEC = SyntheticMarketSpec(
     seed=7, symbols=40, daily_start=dt.date(2025, 8, 1), intraday_start=dt.date(2026, 11, 16)
@@ -58,7 +59,11 @@ def simulate(trade: Trade, intraday: pd.DataFrame, daily: pd.DataFrame, rules: S
         trade.initial_stop,
     )  # fmt: skip
     return simulate_intraday(
-        entry, bar_arrays(intraday, trade.symbol), bar_arrays(daily, trade.symbol), rules
+        entry,
+        bar_arrays(intraday, trade.symbol),
+        bar_arrays(daily, trade.symbol),
+        rules,
+        daily_stops=uses_daily_stops(trade.strategy_id),  # S2_AVWAP_SWING keeps daily stops intraday too
     )
 
 

@@ -2,7 +2,9 @@
 trading and market-data servers, trades exactly like the same session in PAPER_SIM.
 
 The session is 2026-11-25 of a small synthetic market (40 symbols): five entries, three stop exits, stops
-ratcheted several times. Both books start from the same candidates artifact and $100,000.
+ratcheted several times. Both books start from the same candidates artifact and $100,000 and run the demo's
+configuration: S1_AVWAP_CORE and S2_AVWAP_SWING in their sleeves (S1 takes the five entries, one symbol both
+want is resolved by priority, S2's one intent is rejected by the day's entry cap).
 
 * PAPER_SIM: the demo (the backtest engine's demo preset, :func:`avwap.demo.replay.demo_engine`), the
   simulated broker fed bar by bar.

@@ -145,3 +145,35 @@ def test_every_artifact_is_scoped_or_on_the_allow_list(demo_home: Path) -> None:
         assert {row["strategy_id"] for row in report["top_contributors"] + report["blocked"]} <= set(REGISTRY)
     assert contributors > 0  # S4: each (strategy, symbol) contributor and blocked count names its strategy
     assert unscoped_objects({"x": [{"symbol": "AAA", "quantity": 1}]}, "probe") != []  # the walk can fail
+
+
+def test_both_strategies_trade_the_demo_and_overlap_on_some_days(demo_home: Path) -> None:
+    """The demo enables S1 and S2 (each in its sleeve); on the synthetic market they want the same symbols
+    on some days, and every overlap is a persisted conflict resolution naming both strategies."""
+    records = [row.record for row in ledger_rows(demo_home)]
+    intents = {(record["strategy_id"]) for record in records if record["type"] == "TradeIntent"}
+    assert intents == {"S1_AVWAP_CORE", "S2_AVWAP_SWING"}
+    conflicts = [record for record in records if record["type"] == "ConflictResolved"]
+    assert conflicts, "the two strategies never met on the demo market"
+    by_day: dict[str, set[str]] = {}
+    for record in conflicts:
+        assert set(record["counterparty_strategy_ids"]) | {record["strategy_id"]} == {
+            "S1_AVWAP_CORE",
+            "S2_AVWAP_SWING",
+        }
+        by_day.setdefault(record["date_ny"], set()).add(record["symbol"])
+        if record["outcome"] == "BLOCK":  # a blocked plan is no intent in that cycle (maybe in a later one)
+            assert not any(
+                item["type"] == "TradeIntent"
+                and item["intent_id"] == record["intent_id"]
+                and item["ts"] == record["ts"]
+                for item in records
+            )
+    assert len(by_day) == SESSIONS  # overlapping symbols on every replayed day
+    codes = {code for record in conflicts for code in record["reason_codes"]}
+    assert {"CONFLICT_PRIORITY_KEPT", "CONFLICT_LOWER_PRIORITY"} <= codes
+    batches = [record for record in records if record["type"] == "PortfolioDecisionsRecorded"]
+    assert batches and all(
+        {line["strategy_id"] for line in batch["sleeves"]} == {"S1_AVWAP_CORE", "S2_AVWAP_SWING"}
+        for batch in batches
+    )

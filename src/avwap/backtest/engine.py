@@ -70,8 +70,8 @@ from avwap.scanning.job import run_scan
 from avwap.signals.scan_records import Candidate, ScanResult
 from avwap.signals.scan_rules import ScanRules
 from avwap.signals.scan_rules_file import scan_rules_hash
+from avwap.strategies.daily_variants import daily_session_strategies
 from avwap.strategies.registry import enabled_strategies
-from avwap.strategies.s1_daily import STRATEGY as S1_DAILY
 from avwap.watchlist.artifact import write_candidates
 
 __all__ = ["RESOLUTIONS", "BacktestEngine", "BacktestResult", "Preset", "Resolution"]
@@ -187,6 +187,7 @@ class BacktestEngine:
         self.book = BookRecorder(Ledger(config.ledger_dir), preset.book_id)
         self.deps = replay_dependencies(config, self.clock, self.book, self.broker, self.market)
         self.intraday_strategies = enabled_strategies(config)
+        self.daily_strategies = daily_session_strategies(self.intraday_strategies)
         self.result = BacktestResult(
             config=config, sessions=self.sessions, data_hash=self.data_hash, market=self.market
         )
@@ -346,7 +347,7 @@ class BacktestEngine:
                 self.deps, self.clock, self.broker, bars_by_start=intraday or {}, day=day, watched=watched
             )
         else:
-            self.deps.strategies, self.deps.daily_resolution = (S1_DAILY,), True
+            self.deps.strategies, self.deps.daily_resolution = self.daily_strategies, True
             self.market.trade_daily(frozenset(self.daily_by_day[day]["symbol"].astype(str)))
             reports = trade_daily_session(
                 self.deps, self.clock, self.broker, day_bars=self.daily_by_day[day], day=day, watched=watched

@@ -36,6 +36,7 @@ from avwap.ledger.router import Ledger
 from avwap.presentation.attribution_section import strategy_section
 from avwap.presentation.report import Section
 from avwap.signals.scan_rules import ScanRules
+from avwap.strategies.registry import S1_AVWAP_CORE, S2_AVWAP_SWING
 
 MARKER: Final = ".avwap-backtest"
 
@@ -52,6 +53,13 @@ def prepare_folder(out: Path) -> Path:
     return out
 
 
+# Both strategies trade a backtest unless ENABLED_STRATEGIES (environment or file) says otherwise; the order
+# is the conflict priority (docs/STRATEGIES.md). S2 first: at daily resolution S1's rule plans every
+# candidate, so with S1 first S2 could never win a symbol; this way each keeps its own setup (S2 the
+# continuation above the level, S1 the rest).
+BACKTEST_STRATEGIES: Final = (S2_AVWAP_SWING, S1_AVWAP_CORE)
+
+
 def backtest_config(
     environ: Mapping[str, str], out: Path, config_file: Path | None, **settings: Any
 ) -> Config:
@@ -60,6 +68,7 @@ def backtest_config(
     return load_config(
         environ,
         config_file,
+        defaults={"enabled_strategies": BACKTEST_STRATEGIES},
         **settings,
         home=out / "home",
         state_dir_override=None,

@@ -136,6 +136,7 @@ def _simulate(home: Path | None, book: str, first: dt.date, last: dt.date, as_js
     from avwap.exits.rules import stop_rules
     from avwap.exits.simulator import SimulatedEntry, simulate_intraday
     from avwap.exits.simulator_daily import simulate_daily_position
+    from avwap.strategies.registry import uses_daily_stops
 
     config = load_cli_config(home=home)
     rules = stop_rules(config)  # the rules the cycle traded with, or the comparison is meaningless
@@ -156,7 +157,10 @@ def _simulate(home: Path | None, book: str, first: dt.date, last: dt.date, as_js
         )
         if minutes is not None:
             intraday_rules = dataclasses.replace(rules, bar_minutes=minutes)
-            simulated.append(simulate_intraday(entry, bars, daily, intraday_rules))
+            daily_stops = uses_daily_stops(
+                trade.strategy_id
+            )  # e.g. S2_AVWAP_SWING: daily policy intraday too
+            simulated.append(simulate_intraday(entry, bars, daily, intraday_rules, daily_stops=daily_stops))
         else:
             simulated.append(simulate_daily_position(entry, daily, rules=rules))
     report = exit_parity(trades, simulated, time_tolerance=dt.timedelta(minutes=5))

@@ -22,7 +22,8 @@ HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (overrides AV
 
 def _config(home: Path | None) -> Config:
     """The environment's configuration *without* a ruleset applied (these commands manage rulesets)."""
-    return run_guarded(lambda: load_config(os.environ, **({"home": home} if home is not None else {})))
+    overrides: dict[str, Any] = {"home": home} if home is not None else {}
+    return run_guarded(lambda: load_config(os.environ, **overrides))
 
 
 def _activation_rows(config: Config) -> list[dict[str, Any]]:

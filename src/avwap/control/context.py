@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from avwap.control.live_gate import ModeResolution
 from avwap.control.sizing import DEFAULT_MAX_RISK_PER_SHARE
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config, ExecutionMode, Sleeve
 
 BUY: Final = "buy"
 
@@ -44,6 +44,8 @@ class EntryIntent:
     registered: bool = True
     book_allowed: bool = True
     routable: bool = True
+    # The symbol is in the strategy's universe (today's candidates for the scan-driven strategies).
+    in_universe: bool = True
 
     @property
     def notional(self) -> Decimal:
@@ -85,6 +87,32 @@ class SessionView:
     in_entry_window: bool = False
     broker_market_open: bool | None = None
     intraday_data_fresh: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SleeveView:
+    """The intent's strategy inside its sleeve (Phase S2), folded by the caller from the book's ledger.
+
+    ``configured``: sleeves are configured at all (S2_SLEEVES_JSON / S2_SLEEVES_FILE); when False the sleeve
+    caps do not apply (one book, book caps only). ``sleeve``: this strategy's sleeve (None: none).
+    ``open_positions`` / ``gross_exposure`` / ``entries_today``: this strategy's positions (with working
+    entry orders), their notional, and its entries submitted today. ``daily_pnl``: its PnL today (realized
+    + unrealized at the cycle's prices, or the operator's S2_DAILY_PNL_JSON); None when unknown.
+    ``held_by_others``: other strategies holding the symbol (or with a working entry on it).
+    """
+
+    configured: bool = False
+    sleeve: Sleeve | None = None
+    allow_unsleeved: bool = False
+    allow_symbol_overlap: bool = False
+    open_positions: int = 0
+    gross_exposure: Decimal = Decimal("0")
+    entries_today: int = 0
+    daily_pnl: Decimal | None = Decimal("0")
+    held_by_others: tuple[str, ...] = ()
+
+
+NO_SLEEVES: Final = SleeveView()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +160,7 @@ class GateContext:
     portfolio: PortfolioView
     session: SessionView
     rules: GateRules
+    sleeve: SleeveView = NO_SLEEVES
 
     def with_quantity(self, quantity: int) -> GateContext:
         """The same context with the intent resized (used to re-check a RESIZE)."""
@@ -164,6 +193,7 @@ UNKNOWN_PORTFOLIO: Final = PortfolioView(
 UNKNOWN_SESSION: Final = SessionView(
     market_open=False, in_entry_window=False, broker_market_open=None, intraday_data_fresh=False
 )
+UNKNOWN_SLEEVE: Final = SleeveView(configured=True, sleeve=None, daily_pnl=None)
 
 
 def well_formed(context: GateContext) -> GateContext:
@@ -171,9 +201,11 @@ def well_formed(context: GateContext) -> GateContext:
     intent = context.intent if isinstance(context.intent, EntryIntent) else UNKNOWN_INTENT
     portfolio = context.portfolio if isinstance(context.portfolio, PortfolioView) else UNKNOWN_PORTFOLIO
     session = context.session if isinstance(context.session, SessionView) else UNKNOWN_SESSION
-    if intent is context.intent and portfolio is context.portfolio and session is context.session:
+    sleeve = context.sleeve if isinstance(context.sleeve, SleeveView) else UNKNOWN_SLEEVE
+    unchanged = intent is context.intent and portfolio is context.portfolio and session is context.session
+    if unchanged and sleeve is context.sleeve:
         return context
-    return replace(context, intent=intent, portfolio=portfolio, session=session)
+    return replace(context, intent=intent, portfolio=portfolio, session=session, sleeve=sleeve)
 
 
 def effective_mode(context: GateContext) -> ExecutionMode | None:

@@ -84,6 +84,18 @@ def strategy_book_gate(context: GateContext) -> GateResult:
     )
 
 
+def strategy_universe_gate(context: GateContext) -> GateResult:
+    """STRATEGY_SYMBOL_OUTSIDE_UNIVERSE unless the caller states the symbol is in the strategy's universe
+    (a strategy asking for a symbol it may not trade is a bug or a misconfiguration: never an order)."""
+    if context.intent.in_universe is True:
+        return PASS
+    return _block(
+        reasons.STRATEGY_SYMBOL_OUTSIDE_UNIVERSE,
+        strategy_id=shown(context.intent.strategy_id),
+        symbol=shown(context.intent.symbol),
+    )
+
+
 def phase_c_applies(context: GateContext) -> bool:
     """Phase C applies in LIVE unless PHASE_C is exactly False (any malformed value applies it)."""
     return context.rules.phase_c is not False and effective_mode(context) is ExecutionMode.LIVE

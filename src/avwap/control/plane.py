@@ -8,25 +8,29 @@ Gate order (the order of :data:`ENTRY_GATES`, mirrored by :data:`avwap.control.r
  1       kill_switch             KILL_SWITCH_ACTIVE
  2       execution_mode          MODE_UNRESOLVED, LIVE_NOT_CONFIRMED
  3       clock                   CLOCK_UNKNOWN
- 4-5     strategy_known,         STRATEGY_UNKNOWN, STRATEGY_BOOK_NOT_ALLOWED (who asks comes first)
-         strategy_book
- 6-8     phase_c_*               PHASE_C_DATE_MISSING / _MISMATCH, _ALLOWLIST_NOT_SINGLE, _SYMBOL_NOT_ALLOWED
- 9-11    ledger, positions,      LEDGER_UNREADABLE, UNKNOWN_POSITIONS, RECONCILIATION_DRIFT
+ 4-6     strategy_known,         STRATEGY_UNKNOWN, STRATEGY_BOOK_NOT_ALLOWED (who asks comes first),
+         strategy_book,          STRATEGY_SYMBOL_OUTSIDE_UNIVERSE
+         strategy_universe
+ 7-9     phase_c_*               PHASE_C_DATE_MISSING / _MISMATCH, _ALLOWLIST_NOT_SINGLE, _SYMBOL_NOT_ALLOWED
+ 10-12   ledger, positions,      LEDGER_UNREADABLE, UNKNOWN_POSITIONS, RECONCILIATION_DRIFT
          reconciliation
- 12-14   market_hours,           MARKET_CLOSED, BROKER_CLOCK_UNKNOWN / CALENDAR_BROKER_CLOCK_DISAGREE,
+ 13-15   market_hours,           MARKET_CLOSED, BROKER_CLOCK_UNKNOWN / CALENDAR_BROKER_CLOCK_DISAGREE,
          broker_clock,           ENTRY_WINDOW_CLOSED
          entry_window
- 15-18   watchlist,              WATCHLIST_STALE, INTRADAY_DATA_STALE, EQUITY_UNKNOWN,
+ 16-19   watchlist,              WATCHLIST_STALE, INTRADAY_DATA_STALE, EQUITY_UNKNOWN,
          intraday_data,          SYMBOL_NOT_ALLOWLISTED
          equity, allowlist
- 19      strategy_routable       STRATEGY_NOT_ROUTABLE (a shadow strategy's intent never reaches a broker)
- 20      intent                  INVALID_INTENT, CAP_MISSING
- 21-23   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
+ 20      strategy_routable       STRATEGY_NOT_ROUTABLE (a shadow strategy's intent never reaches a broker)
+ 21      intent                  INVALID_INTENT, CAP_MISSING
+ 22-24   already_holding,        ALREADY_HOLDING, MAX_ENTRIES_PER_DAY_REACHED, MAX_POSITIONS_REACHED
          entries_per_day,
          max_positions
- 24-28   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
+ 25-29   risk, risk_pct,         MAX_RISK_PER_TRADE_EXCEEDED, MAX_RISK_PCT_EXCEEDED,
          notional, gross,        MAX_NOTIONAL_PER_SYMBOL_EXCEEDED, MAX_GROSS_EXPOSURE_EXCEEDED,
          gross_pct               MAX_GROSS_EXPOSURE_PCT_EXCEEDED   (resizable)
+ 30-35   sleeve_* (Phase S2)     SLEEVE_SYMBOL_HELD_BY_OTHER, SLEEVE_MISSING, SLEEVE_DAILY_PNL_UNKNOWN /
+                                 SLEEVE_DAILY_LOSS_REACHED, SLEEVE_MAX_NEW_ENTRIES_REACHED,
+                                 SLEEVE_MAX_POSITIONS_REACHED, SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED (resizable)
 ======  ======================  =========================================================================
 
 Every gate runs on every decision (the audit trail shows all of them); the decision's reasons are all
@@ -47,7 +51,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-from avwap.control import caps, gates, reasons
+from avwap.control import caps, gates, reasons, sleeves
 from avwap.control.context import EntryIntent, GateContext, GateResult, PortfolioView, well_formed
 from avwap.control.values import ARITHMETIC, count, shown
 from avwap.core.canonical import to_plain
@@ -60,6 +64,7 @@ CONDITION_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("clock", gates.clock_gate),
     ("strategy_known", gates.strategy_known_gate),
     ("strategy_book", gates.strategy_book_gate),
+    ("strategy_universe", gates.strategy_universe_gate),
     ("phase_c_date", gates.phase_c_date_gate),
     ("phase_c_allowlist", gates.phase_c_allowlist_gate),
     ("phase_c_symbol", gates.phase_c_symbol_gate),
@@ -85,6 +90,12 @@ SIZE_GATES: Final[tuple[tuple[str, Gate], ...]] = (
     ("notional_per_symbol", caps.notional_per_symbol_gate),
     ("gross_exposure", caps.gross_exposure_gate),
     ("gross_exposure_pct", caps.gross_exposure_pct_gate),
+    ("sleeve_symbol_overlap", sleeves.symbol_overlap_gate),
+    ("sleeve_assigned", sleeves.sleeve_assigned_gate),
+    ("sleeve_daily_loss", sleeves.daily_loss_gate),
+    ("sleeve_new_entries", sleeves.new_entries_gate),
+    ("sleeve_positions", sleeves.positions_gate),
+    ("sleeve_gross", sleeves.gross_gate),
 )
 ENTRY_GATES: Final = CONDITION_GATES + SIZE_GATES
 GATE_ORDER: Final = tuple(name for name, _ in ENTRY_GATES)

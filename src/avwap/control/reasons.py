@@ -32,6 +32,7 @@ CLOCK_UNKNOWN: Final = "CLOCK_UNKNOWN"
 # -- strategy identity (Phase S0) -------------------------------------------------------------------
 STRATEGY_UNKNOWN: Final = "STRATEGY_UNKNOWN"
 STRATEGY_BOOK_NOT_ALLOWED: Final = "STRATEGY_BOOK_NOT_ALLOWED"
+STRATEGY_SYMBOL_OUTSIDE_UNIVERSE: Final = "STRATEGY_SYMBOL_OUTSIDE_UNIVERSE"
 # -- Phase C ----------------------------------------------------------------------------------------
 PHASE_C_DATE_MISSING: Final = "PHASE_C_DATE_MISSING"
 PHASE_C_DATE_MISMATCH: Final = "PHASE_C_DATE_MISMATCH"
@@ -64,6 +65,14 @@ MAX_RISK_PCT_EXCEEDED: Final = "MAX_RISK_PCT_EXCEEDED"
 MAX_NOTIONAL_PER_SYMBOL_EXCEEDED: Final = "MAX_NOTIONAL_PER_SYMBOL_EXCEEDED"
 MAX_GROSS_EXPOSURE_EXCEEDED: Final = "MAX_GROSS_EXPOSURE_EXCEEDED"
 MAX_GROSS_EXPOSURE_PCT_EXCEEDED: Final = "MAX_GROSS_EXPOSURE_PCT_EXCEEDED"
+# -- strategy sleeves (Phase S2) --------------------------------------------------------------------
+SLEEVE_SYMBOL_HELD_BY_OTHER: Final = "SLEEVE_SYMBOL_HELD_BY_OTHER"
+SLEEVE_MISSING: Final = "SLEEVE_MISSING"
+SLEEVE_DAILY_PNL_UNKNOWN: Final = "SLEEVE_DAILY_PNL_UNKNOWN"
+SLEEVE_DAILY_LOSS_REACHED: Final = "SLEEVE_DAILY_LOSS_REACHED"
+SLEEVE_MAX_NEW_ENTRIES_REACHED: Final = "SLEEVE_MAX_NEW_ENTRIES_REACHED"
+SLEEVE_MAX_POSITIONS_REACHED: Final = "SLEEVE_MAX_POSITIONS_REACHED"
+SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED: Final = "SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED"
 # -- the plane itself -------------------------------------------------------------------------------
 GATE_ERROR: Final = "GATE_ERROR"
 
@@ -83,6 +92,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         CLOCK_UNKNOWN: "today's New York date is missing or not a date",
         STRATEGY_UNKNOWN: "strategy_id is not a registered strategy that keeps the metadata contract",
         STRATEGY_BOOK_NOT_ALLOWED: "the intent's strategy does not list the current book among its books",
+        STRATEGY_SYMBOL_OUTSIDE_UNIVERSE: "the symbol is outside the strategy's universe (today's scan)",
         PHASE_C_DATE_MISSING: "PHASE_C=1 in LIVE but LIVE_ENABLE_DATE_NY is unset or malformed",
         PHASE_C_DATE_MISMATCH: "PHASE_C=1 in LIVE and LIVE_ENABLE_DATE_NY is not today's New York date",
         PHASE_C_ALLOWLIST_NOT_SINGLE: "PHASE_C=1 in LIVE but ALLOWLIST_SYMBOLS is not exactly one symbol",
@@ -112,6 +122,15 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         MAX_NOTIONAL_PER_SYMBOL_EXCEEDED: "the symbol's notional after entry exceeds MAX_NOTIONAL_PER_SYMBOL",
         MAX_GROSS_EXPOSURE_EXCEEDED: "gross exposure after entry exceeds MAX_GROSS_EXPOSURE (dollars)",
         MAX_GROSS_EXPOSURE_PCT_EXCEEDED: "gross after entry exceeds MAX_GROSS_EXPOSURE_PCT of equity",
+        SLEEVE_SYMBOL_HELD_BY_OTHER: (
+            "another strategy holds the symbol (or is entering it); S2_ALLOW_SYMBOL_OVERLAP=1 lifts this"
+        ),
+        SLEEVE_MISSING: "sleeves are configured and this strategy has none (S2_ALLOW_UNSLEEVED=1 lifts)",
+        SLEEVE_DAILY_PNL_UNKNOWN: "the sleeve caps daily loss and the strategy's PnL today is unknown",
+        SLEEVE_DAILY_LOSS_REACHED: "the strategy's loss today reached its sleeve's max_daily_loss",
+        SLEEVE_MAX_NEW_ENTRIES_REACHED: "the strategy's entries today reached its max_new_entries_per_day",
+        SLEEVE_MAX_POSITIONS_REACHED: "the strategy's open positions reached its sleeve's max_positions",
+        SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED: "the strategy's gross after entry exceeds its max_gross_exposure",
         GATE_ERROR: "a gate raised an unexpected error (a bug): the entry is blocked",
     }
 )
@@ -155,6 +174,11 @@ PORTFOLIO_CORRELATION_UNKNOWN: Final = "PORTFOLIO_CORRELATION_UNKNOWN"
 PORTFOLIO_CORRELATION_HIGH: Final = "PORTFOLIO_CORRELATION_HIGH"
 PORTFOLIO_BOOK_CORRELATION_HIGH: Final = "PORTFOLIO_BOOK_CORRELATION_HIGH"
 PORTFOLIO_GROSS_EXPOSURE: Final = "PORTFOLIO_GROSS_EXPOSURE"
+PORTFOLIO_SYMBOL_HELD_BY_OTHER_STRATEGY: Final = "PORTFOLIO_SYMBOL_HELD_BY_OTHER_STRATEGY"
+PORTFOLIO_SLEEVE_MISSING: Final = "PORTFOLIO_SLEEVE_MISSING"
+PORTFOLIO_SLEEVE_MAX_NEW_ENTRIES: Final = "PORTFOLIO_SLEEVE_MAX_NEW_ENTRIES"
+PORTFOLIO_SLEEVE_MAX_POSITIONS: Final = "PORTFOLIO_SLEEVE_MAX_POSITIONS"
+PORTFOLIO_SLEEVE_GROSS_EXPOSURE: Final = "PORTFOLIO_SLEEVE_GROSS_EXPOSURE"
 PORTFOLIO_RULE_ERROR: Final = "PORTFOLIO_RULE_ERROR"
 
 PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
@@ -185,6 +209,13 @@ PORTFOLIO_REASONS: Final[Mapping[str, str]] = MappingProxyType(
         PORTFOLIO_CORRELATION_HIGH: "correlation with a held/allowed position > PORTFOLIO_MAX_CORRELATION",
         PORTFOLIO_BOOK_CORRELATION_HIGH: "correlation with the held book > PORTFOLIO_MAX_BOOK_CORRELATION",
         PORTFOLIO_GROSS_EXPOSURE: "gross exposure after entry above PORTFOLIO_MAX_GROSS_PCT of equity",
+        PORTFOLIO_SYMBOL_HELD_BY_OTHER_STRATEGY: (
+            "another strategy holds the symbol at the snapshot (S2_ALLOW_SYMBOL_OVERLAP=1 lifts this)"
+        ),
+        PORTFOLIO_SLEEVE_MISSING: "sleeves are configured and the strategy has none (S2_ALLOW_UNSLEEVED=1)",
+        PORTFOLIO_SLEEVE_MAX_NEW_ENTRIES: "the strategy's allowed entries today reach its sleeve's cap",
+        PORTFOLIO_SLEEVE_MAX_POSITIONS: "the strategy's held plus allowed positions reach its sleeve's cap",
+        PORTFOLIO_SLEEVE_GROSS_EXPOSURE: "the strategy's gross after entry above its sleeve's gross cap",
         PORTFOLIO_RULE_ERROR: "a guardrail raised an unexpected error (a bug): blocked",
     }
 )
@@ -244,13 +275,45 @@ ENFORCEMENT_REASONS: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+# -- cross-strategy conflicts (Phase S3; avwap.control.conflicts) ----------------------------------------
+# Not gates: the static rules the cycle applies across strategies before the plane decides each intent, in
+# rule order. Each is persisted on a ConflictResolved ledger record.
+CONFLICT_HELD_BY_OTHER: Final = "CONFLICT_HELD_BY_OTHER"
+CONFLICT_OPPOSES_HOLDING: Final = "CONFLICT_OPPOSES_HOLDING"
+CONFLICT_NETTED: Final = "CONFLICT_NETTED"
+CONFLICT_PRIORITY_KEPT: Final = "CONFLICT_PRIORITY_KEPT"
+CONFLICT_LOWER_PRIORITY: Final = "CONFLICT_LOWER_PRIORITY"
+CONFLICT_SYMBOL_CAP_RESIZED: Final = "CONFLICT_SYMBOL_CAP_RESIZED"
+CONFLICT_PORTFOLIO_CAP_RESIZED: Final = "CONFLICT_PORTFOLIO_CAP_RESIZED"
+
+CONFLICT_REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        CONFLICT_HELD_BY_OTHER: (
+            "another strategy holds the symbol (same side): blocked unless S2_ALLOW_SYMBOL_OVERLAP=1"
+        ),
+        CONFLICT_OPPOSES_HOLDING: "the intent trades against another strategy's position: blocked",
+        CONFLICT_NETTED: "offsetting intents of several strategies netted: the smaller side cancelled",
+        CONFLICT_PRIORITY_KEPT: "same-side intents of several strategies: this one has the highest priority",
+        CONFLICT_LOWER_PRIORITY: "same-side intents of several strategies: a higher priority one is kept",
+        CONFLICT_SYMBOL_CAP_RESIZED: (
+            "overlap allowed: resized (priority order) so the symbol's combined notional fits "
+            "MAX_NOTIONAL_PER_SYMBOL"
+        ),
+        CONFLICT_PORTFOLIO_CAP_RESIZED: (
+            "intents of several strategies share the remaining gross budget in priority order: resized"
+        ),
+    }
+)
+
+
 def describe(code: str) -> str:
-    """The one-line description of a reason, preflight or portfolio decision code."""
+    """The one-line description of a reason, preflight, portfolio decision or conflict code."""
     return (
         REASONS.get(code)
         or PREFLIGHT_CODES.get(code)
         or PORTFOLIO_REASONS.get(code)
         or ENFORCEMENT_REASONS.get(code)
+        or CONFLICT_REASONS.get(code)
         or "unknown reason code"
     )
 

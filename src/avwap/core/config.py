@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
+
+import msgspec
 
 from avwap.core.canonical import content_hash
 from avwap.core.errors import ConfigurationError
@@ -141,6 +144,124 @@ def parse_text(variable: str, raw: object) -> str:
     if not isinstance(raw, str | int):
         raise ConfigurationError(variable, f"expected text, got {raw!r}")
     return str(raw).strip()
+
+
+class Sleeve(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One strategy's sleeve (Phase S2): its own caps inside the book's caps. ``None``: no cap of that kind
+    (``max_new_entries_per_day`` is optional; the other three must be given, possibly as ``null``)."""
+
+    max_daily_loss: Decimal | None
+    max_gross_exposure: Decimal | None
+    max_positions: int | None
+    max_new_entries_per_day: int | None = None
+
+
+SLEEVE_FIELDS: Final = ("max_daily_loss", "max_gross_exposure", "max_positions", "max_new_entries_per_day")
+SleeveTable = tuple[tuple[str, Sleeve], ...]  # (strategy id, sleeve), sorted by id (hashable, canonical)
+
+
+def _strategy_key(variable: str, raw: object) -> str:
+    text = str(raw).strip().upper()
+    if not text or not text.replace("_", "").isalnum():
+        raise ConfigurationError(variable, f"not a strategy id: {raw!r}")
+    return text
+
+
+def _json_object(variable: str, text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(variable, f"malformed JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(variable, f"expected a JSON object keyed by strategy_id, got {text[:60]!r}")
+    return data
+
+
+def _sleeve(variable: str, strategy_id: str, raw: object) -> Sleeve:
+    if not isinstance(raw, dict):
+        raise ConfigurationError(variable, f"{strategy_id}: expected an object of caps, got {raw!r}")
+    unknown = sorted(set(raw) - set(SLEEVE_FIELDS))
+    missing = [name for name in SLEEVE_FIELDS[:3] if name not in raw]
+    if unknown or missing:
+        raise ConfigurationError(variable, f"{strategy_id}: unknown caps {unknown}, missing caps {missing}")
+    values: dict[str, Any] = {}
+    for name in SLEEVE_FIELDS:
+        value = raw.get(name)
+        parse = parse_int if name in ("max_positions", "max_new_entries_per_day") else parse_decimal
+        try:  # negative, non-numeric or non-finite caps are refused
+            values[name] = None if value is None else parse(variable, value)
+        except ConfigurationError as error:
+            raise ConfigurationError(variable, f"{strategy_id}.{name}: {error}") from None
+    return Sleeve(**values)
+
+
+def parse_sleeves(variable: str, raw: object) -> SleeveTable | None:
+    """``S2_SLEEVES_JSON``: ``{"<strategy_id>": {"max_daily_loss": 500, "max_gross_exposure": 20000,
+    "max_positions": 3, "max_new_entries_per_day": 2}, ...}``; empty text: not set (None)."""
+    if isinstance(raw, dict):
+        data = raw
+    else:
+        text = parse_text(variable, raw)
+        if not text:
+            return None
+        data = _json_object(variable, text)
+    table: dict[str, Sleeve] = {}
+    for key, value in data.items():
+        strategy_id = _strategy_key(variable, key)
+        if strategy_id in table:
+            raise ConfigurationError(variable, f"{strategy_id} has two sleeves")
+        table[strategy_id] = _sleeve(variable, strategy_id, value)
+    return tuple(sorted(table.items()))
+
+
+def parse_sleeves_file(variable: str, raw: object) -> SleeveTable | None:
+    """``S2_SLEEVES_FILE``: a path to a JSON file holding what ``S2_SLEEVES_JSON`` would (read once, at
+    start-up: the sleeves are part of the config hash)."""
+    path = parse_optional_path(variable, raw)
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(variable, f"cannot read {path}: {error}") from None
+    return parse_sleeves(variable, text) if text.strip() else parse_sleeves(variable, "{}")
+
+
+def parse_daily_pnl(variable: str, raw: object) -> tuple[tuple[str, Decimal], ...] | None:
+    """``S2_DAILY_PNL_JSON``: the operator's override of today's PnL by strategy (negative is a loss)."""
+    text = parse_text(variable, raw)
+    if not text:
+        return None
+    values: dict[str, Decimal] = {}
+    for key, value in _json_object(variable, text).items():
+        strategy_id = _strategy_key(variable, key)
+        try:
+            amount = Decimal(str(value)) if not isinstance(value, bool) else Decimal("NaN")
+        except InvalidOperation:
+            amount = Decimal("NaN")
+        if not amount.is_finite():
+            raise ConfigurationError(variable, f"{strategy_id}: expected a finite amount, got {value!r}")
+        values[strategy_id] = amount
+    return tuple(sorted(values.items()))
+
+
+def parse_priorities(variable: str, raw: object) -> tuple[tuple[str, int], ...]:
+    """``S3_STRATEGY_PRIORITIES``: ``S1_AVWAP_CORE=1,S2_AVWAP_SWING=2`` (1 = highest); a priority given
+    twice (or a strategy given twice) is a ConfigurationError: conflict resolution needs a strict order."""
+    items = raw if isinstance(raw, list) else [item for item in str(raw).split(",") if item.strip()]
+    table: dict[str, int] = {}
+    for item in items:
+        name, separator, number = str(item).partition("=")
+        if not separator:
+            raise ConfigurationError(variable, f"expected STRATEGY_ID=priority, got {item!r}")
+        strategy_id = _strategy_key(variable, name)
+        if strategy_id in table:
+            raise ConfigurationError(variable, f"{strategy_id} is given two priorities")
+        priority = parse_int(variable, number)
+        if priority in table.values():
+            raise ConfigurationError(variable, f"duplicate priority {priority} ({strategy_id})")
+        table[strategy_id] = priority
+    return tuple(sorted(table.items(), key=lambda pair: (pair[1], pair[0])))
 
 
 # Alpaca stock bar feeds the loop may read (the SDK knows more, e.g. otc/boats, which are not US-equity
@@ -356,6 +477,13 @@ class Config:
     # can neither forge a daily seal (no key) nor erase the record of one (the anchor file).
     audit_key_file: Path | None = None
     audit_anchor_file: Path | None = None
+    # Strategy sleeves (Phase S2) and cross-strategy conflict rules (S3); see docs/STRATEGIES.md.
+    s2_sleeves_json: SleeveTable | None = None
+    s2_sleeves_file: SleeveTable | None = None
+    s2_allow_unsleeved: bool = False
+    s2_allow_symbol_overlap: bool = False
+    s2_daily_pnl: tuple[tuple[str, Decimal], ...] | None = None
+    s3_strategy_priorities: tuple[tuple[str, int], ...] = ()
 
     @property
     def state_dir(self) -> Path:
@@ -391,6 +519,28 @@ class Config:
     def __post_init__(self) -> None:
         # Here, not in the parsers, so that overrides and direct construction are checked too.
         check_ranges(self)
+        if self.s2_sleeves_json is not None and self.s2_sleeves_file is not None:
+            raise ConfigurationError("S2_SLEEVES_FILE", "set S2_SLEEVES_JSON or S2_SLEEVES_FILE, not both")
+
+    @property
+    def sleeves(self) -> dict[str, Sleeve] | None:
+        """The sleeves by strategy id; None when neither sleeve variable is set (the sleeve layer is off)."""
+        table = self.s2_sleeves_json if self.s2_sleeves_json is not None else self.s2_sleeves_file
+        return None if table is None else dict(table)
+
+    @property
+    def sleeves_variable(self) -> str:
+        """The variable the sleeves came from (named by errors about them)."""
+        return "S2_SLEEVES_FILE" if self.s2_sleeves_file is not None else "S2_SLEEVES_JSON"
+
+    def strategy_priorities(self) -> dict[str, int]:
+        """Conflict priority by strategy id (lower wins): S3_STRATEGY_PRIORITIES, then ENABLED_STRATEGIES
+        order after every explicitly prioritized strategy."""
+        table = dict(self.s3_strategy_priorities)
+        start = max(table.values(), default=0) + 1
+        for offset, strategy_id in enumerate(self.enabled_strategies):
+            table.setdefault(strategy_id, start + offset)
+        return table
 
     def public_values(self) -> dict[str, Any]:
         """Every setting by its variable name, secrets replaced by whether they are set."""
@@ -637,6 +787,22 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         parse_optional_path,
         help="file outside AVWAP_HOME each daily audit root is appended to (external anchor)",
     ),
+    Setting("S2_SLEEVES_JSON", "s2_sleeves_json", parse_sleeves, help="sleeves by strategy_id (JSON)"),
+    Setting("S2_SLEEVES_FILE", "s2_sleeves_file", parse_sleeves_file, help="path to the sleeves JSON"),
+    Setting("S2_ALLOW_UNSLEEVED", "s2_allow_unsleeved", parse_bool, help="1: no sleeve does not block"),
+    Setting(
+        "S2_ALLOW_SYMBOL_OVERLAP",
+        "s2_allow_symbol_overlap",
+        parse_bool,
+        help="1: a symbol held by another strategy does not block the sleeve layer",
+    ),
+    Setting("S2_DAILY_PNL_JSON", "s2_daily_pnl", parse_daily_pnl, help="operator override: PnL today"),
+    Setting(
+        "S3_STRATEGY_PRIORITIES",
+        "s3_strategy_priorities",
+        parse_priorities,
+        help="ID=n,... conflict priority (1 wins); default ENABLED_STRATEGIES order",
+    ),
 )
 
 # Where things live, not how the system trades: left out of the config hash (a moved home keeps its hash).
@@ -704,8 +870,16 @@ def explicit_variables(environ: Mapping[str, str], config_file: Path | None = No
     return frozenset((set(environ) & _KNOWN_VARIABLES) | in_file)
 
 
-def load_config(environ: Mapping[str, str], config_file: Path | None = None, **overrides: Any) -> Config:
-    """Parse the configuration once. ``overrides`` (by attribute name) win over everything (for tests/CLI)."""
+def load_config(
+    environ: Mapping[str, str],
+    config_file: Path | None = None,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    **overrides: Any,
+) -> Config:
+    """Parse the configuration once. ``overrides`` (by attribute name) win over everything (for tests/CLI);
+    ``defaults`` (by attribute name) replace the built-in default where neither the environment nor the
+    file sets the variable (a command's own defaults, e.g. the strategies a backtest runs)."""
     file_path = config_file or parse_optional_path("AVWAP_CONFIG", environ.get("AVWAP_CONFIG", ""))
     file_values = _read_file(file_path) if file_path else {}
     values: dict[str, Any] = {}
@@ -714,6 +888,8 @@ def load_config(environ: Mapping[str, str], config_file: Path | None = None, **o
             values[spec.attribute] = spec.parse(spec.variable, environ[spec.variable])
         elif spec.variable in file_values:
             values[spec.attribute] = spec.parse(spec.variable, file_values[spec.variable])
+        elif defaults is not None and spec.attribute in defaults:
+            values[spec.attribute] = defaults[spec.attribute]
     values.update(overrides)
     if values.get("home") is None:
         values.pop("home", None)

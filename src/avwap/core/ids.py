@@ -12,7 +12,7 @@ from typing import Any, Final
 from avwap.core.canonical import content_hash
 
 ID_PREFIXES: Final = frozenset(
-    {"int", "dec", "ord", "fil", "pos", "exi", "stp", "snp", "cand", "run", "evt", "tkt", "cnf"}
+    {"int", "dec", "ord", "fil", "pos", "exi", "stp", "snp", "cand", "run", "evt", "tkt", "cnf", "cfl"}
 )
 DIGEST_LENGTH: Final = 32
 CLIENT_ORDER_ID_PREFIX: Final = "avw-"  # every order avwap places carries it; anything else is foreign

@@ -19,19 +19,41 @@ from avwap.backtest.engine import BacktestEngine, BacktestResult, Progress
 from avwap.backtest.market import BAR_MINUTES, five_minute_bars
 from avwap.backtest.preset import Preset
 from avwap.core.calendar import nyse
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, ExecutionMode, load_config, parse_sleeves
 from avwap.core.errors import DataError
 from avwap.data.store import BarStore
 from avwap.ledger.audit_key import DEMO_AUDIT_KEY
 from avwap.ledger.paths import PAPER_SIM
+from avwap.strategies.registry import S1_AVWAP_CORE, S2_AVWAP_SWING
 
 __all__ = ["BAR_MINUTES", "DEMO_PRESET", "BacktestResult", "demo_config", "demo_engine", "five_minute_bars"]
 
+# The demo's sleeves (unless the environment names sleeves of its own, JSON or file).
+DEMO_SLEEVES: Final = parse_sleeves(
+    "S2_SLEEVES_JSON",
+    {
+        S1_AVWAP_CORE: {
+            "max_daily_loss": 1500,
+            "max_gross_exposure": 20000,
+            "max_positions": 5,
+            "max_new_entries_per_day": 5,
+        },
+        S2_AVWAP_SWING: {
+            "max_daily_loss": 1000,
+            "max_gross_exposure": 12000,
+            "max_positions": 3,
+            "max_new_entries_per_day": 2,
+        },
+    },
+)
 # Demo caps: paper money, sized so that the sizing rule (2 % of equity per entry) binds, not the live caps.
 DEMO_DEFAULTS: Final[Mapping[str, tuple[str, Any]]] = {
     "MAX_NOTIONAL_PER_SYMBOL": ("max_notional_per_symbol", Decimal("5000")),
     "MAX_GROSS_EXPOSURE": ("max_gross_exposure", Decimal("25000")),
     "MAX_RISK_PER_TRADE": ("max_risk_per_trade", Decimal("250")),
+    # Two strategies trade the demo side by side (Phase S), each in its own sleeve.
+    "ENABLED_STRATEGIES": ("enabled_strategies", (S1_AVWAP_CORE, S2_AVWAP_SWING)),
+    "S2_SLEEVES_JSON": ("s2_sleeves_json", DEMO_SLEEVES),
 }
 # The demo keeps the ledger of a paper book (no fill-rule notes: its fills are all 5-minute ones, and its
 # ledger is the one `avwap ledger`, `avwap exits` and the parity tests read as a PAPER_SIM book).
@@ -77,6 +99,8 @@ def demo_config(environ: Mapping[str, str], home: Path) -> Config:
     overrides = {
         attribute: value for name, (attribute, value) in DEMO_DEFAULTS.items() if name not in environ
     }
+    if "S2_SLEEVES_FILE" in environ:  # the operator's sleeves file replaces the demo's sleeves
+        overrides.pop("s2_sleeves_json", None)
     return load_config(
         environ,
         home=home,

@@ -8,6 +8,7 @@ new entries (LEDGER_UNREADABLE) while exits keep running from the broker's view.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from decimal import Decimal
 from typing import Final
@@ -19,6 +20,7 @@ from avwap.ledger.paths import ALPACA_LIVE, ALPACA_PAPER, BACKTEST, PAPER_SIM, S
 from avwap.ledger.projection import BookState, fold_book
 from avwap.ledger.record_enums import OrderPurpose
 from avwap.ledger.records import (
+    ConflictResolved,
     Decision,
     ExitEvent,
     Fill,
@@ -83,6 +85,12 @@ class BookRecorder:
         """Rebuild the state from the ledger files (start-up, or after another writer)."""
         self.intents, self.decisions, self.submitted, self.unsized = {}, {}, set(), set()
         self.position_commissions, self._counted_fills = {}, set()
+        # Phase S2/S3: conflict resolutions recorded (ids); positions closed by date (a strategy's PnL
+        # today) and the date each position opened; entry orders by date and strategy.
+        self.resolutions: set[str] = set()
+        self.closed_on: dict[dt.date, list[PositionClosed]] = {}
+        self.opened_on: dict[str, dt.date] = {}
+        self.entries_by_day: dict[tuple[dt.date, str], int] = {}  # (date, strategy) -> entry orders
         self._exit_records, self._exit_book, self.records = [], None, []
         try:
             records = self.ledger.read_book(self.book_id)
@@ -126,9 +134,18 @@ class BookRecorder:
         elif isinstance(record, Decision):
             self.decisions.setdefault(record.intent_id, record)
         elif isinstance(record, OrderSubmitted) and record.purpose == OrderPurpose.ENTRY:
+            if record.intent_id not in self.submitted:
+                key = (record.date_ny, record.strategy_id)
+                self.entries_by_day[key] = self.entries_by_day.get(key, 0) + 1
             self.submitted.add(record.intent_id)
         elif isinstance(record, Note) and record.intent_id is not None:
             self.unsized.add(record.intent_id)
+        elif isinstance(record, ConflictResolved):
+            self.resolutions.add(record.resolution_id)
+        elif isinstance(record, PositionOpened):
+            self.opened_on.setdefault(record.position_id, record.date_ny)
+        elif isinstance(record, PositionClosed):
+            self.closed_on.setdefault(record.date_ny, []).append(record)
         elif isinstance(record, Fill) and record.fill_id not in self._counted_fills:
             self._counted_fills.add(record.fill_id)
             total = self.position_commissions.get(record.position_id, Decimal("0"))

@@ -44,6 +44,7 @@ class CycleCache:
         self.memos: dict[str, dict[str, Any]] = {}
         self.market: object | None = None
         self.probes: dict[tuple[Any, ...], str] = {}  # would-be intent ids, by their inputs
+        self.sizes: dict[tuple[Any, ...], Any] = {}  # size_entry results, by every input
         # decision_enforcement.EnforcementState: today's decision artifact check and recorded outcomes
         self.enforcement: Any = None
 
@@ -126,6 +127,8 @@ class CycleFacts:
     # Watched symbols without a recent closed intraday bar: no new entries on them (data_freshness).
     stale_data: tuple[str, ...] = ()
     events: list[CycleEvent] = field(default_factory=list)
+    # Each strategy's PnL today (execution.sleeves.derived_pnl), computed once per cycle when first needed.
+    strategy_pnl: dict[str, Decimal | None] = field(default_factory=dict)
 
     def stamp(self, book_id: str) -> Stamp:
         """The common fields of every record written in this cycle."""

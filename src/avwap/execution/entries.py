@@ -18,30 +18,35 @@ submissions after a bar close without any randomness.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from avwap.control import reasons
+from avwap.control.conflicts import BUY, Claim, resolve
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView
 from avwap.control.plane import Action, evaluate_entry
 from avwap.control.sizing import SizedEntry, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import DataError
 from avwap.core.ids import client_order_id
+from avwap.execution.arbitration import conflict_rules, held_claims, is_blocked, record_resolution
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
 from avwap.execution.decision_enforcement import admits
 from avwap.execution.events import EntriesBlocked, EntryDecision, EntrySubmitted
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
+from avwap.execution.sleeves import sleeve_view
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Decision, Note, OrderSubmitted, TradeIntent, note_detail
 from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
 from avwap.strategies.registry import REGISTRY, is_registered, is_routable, load_strategy, may_route_to
 
+SIZE_MEMO_LIMIT: Final = 20_000
 OUTCOME: Final = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
 
@@ -98,6 +103,15 @@ def strategy_of(strategy_id: str) -> Strategy | None:
     return load_strategy(strategy_id) if strategy_id in REGISTRY else None
 
 
+def in_universe(facts: CycleFacts, symbol: str) -> bool:
+    """The scan-driven strategies trade today's candidates only. Without a watchlist the WATCHLIST_STALE
+    gate already blocks, so the universe is not a second reason then."""
+    watchlist = facts.freshness.watchlist if facts.freshness is not None else None
+    if watchlist is None:
+        return True
+    return symbol in {candidate.symbol for candidate in watchlist.candidates}
+
+
 def data_version(facts: CycleFacts) -> str:
     """The sha256 of the candidates artifact the plans came from (the cycle only plans from a fresh one)."""
     watchlist = facts.freshness.watchlist if facts.freshness is not None else None
@@ -142,6 +156,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
             registered=is_registered(intent.strategy_id),
             book_allowed=may_route_to(intent.strategy_id, deps.book.book_id),
             routable=is_routable(intent.strategy_id),
+            in_universe=in_universe(facts, intent.symbol),
         ),
         mode=facts.mode,
         today_ny=facts.today,
@@ -149,6 +164,7 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         portfolio=portfolio_view(deps, facts),
         session=session_view(facts, strategy_of(intent.strategy_id), intent.symbol),
         rules=GateRules.from_config(deps.config),
+        sleeve=sleeve_view(deps, facts, intent.strategy_id, intent.symbol),
     )
     verdict = evaluate_entry(context)
     outcome = OUTCOME.get(verdict.action, DecisionOutcome.REJECT)
@@ -238,17 +254,44 @@ def intent_probe(
     return probe
 
 
-def consider(deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan) -> bool:
-    """One plan: delay, sizing, intent, decision, order. True when an entry order was recorded."""
+def already_considered(deps: CycleDependencies, probe: str) -> bool:
+    """Decided or noted as unsizable earlier today. A plan a conflict rule blocked is not: it is arbitrated
+    again next cycle (its resolution is recorded once), so a plan blocked behind a winner the control plane
+    then rejects, or behind a position since closed, gets its own decision."""
+    book = deps.book
+    return probe in book.intents or probe in book.unsized
+
+
+def size_plan(
+    deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan, rules: SizingRules | None = None
+) -> Any:
+    """:func:`size_entry` of the plan at this cycle's equity (memoized by every input: a plan re-arbitrated
+    by the next cycle at the same equity is not sized again)."""
+    rules = rules or SizingRules.from_config(deps.config)
+    key = (facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
+    sizes = deps.cache.sizes
+    if key not in sizes:
+        if len(sizes) > SIZE_MEMO_LIMIT:
+            sizes.clear()
+        sizes[key] = size_entry(facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
+    return sizes[key]
+
+
+def consider(
+    deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan, sized: Any = None, cap: int | None = None
+) -> bool:
+    """One plan: delay, sizing (``sized``: already done), at most ``cap`` shares (a conflict rule's
+    resize), intent, decision, order. True when an entry order was recorded."""
     probe = intent_probe(deps, facts, plan.strategy_id, plan.symbol, plan.setup)
-    if probe in deps.book.intents or probe in deps.book.unsized:
-        return False  # decided (or noted as unsizable) earlier today
+    if already_considered(deps, probe):
+        return False
     if facts.now < plan.decided_at + entry_delay(probe, deps.config.entry_delay_max_seconds):
         return False
     if not admits(deps, facts, plan.strategy_id, plan.symbol, probe):
         return False  # portfolio decision enforcement (2B): no intent, so the next cycle asks again
-    rules = SizingRules.from_config(deps.config)
-    sized = size_entry(facts.equity, plan.entry_price, plan.distance_pct, plan.initial_stop, rules)
+    sized = sized if sized is not None else size_plan(deps, facts, plan)
+    if isinstance(sized, SizedEntry) and cap is not None and 0 < cap < sized.shares:
+        sized = dataclasses.replace(sized, shares=cap)
     if not isinstance(sized, SizedEntry):
         # Not an intent (no valid size): a note naming the would-be intent id, so the book knows (also
         # after a restart) that this setup was already considered today.
@@ -275,11 +318,19 @@ def consider(deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan) -> boo
     return True
 
 
-def claimed_symbols(deps: CycleDependencies, facts: CycleFacts) -> set[str]:
-    """Symbols no strategy may enter now: held, or with a working entry order (one position per symbol)."""
+def claimed_symbols(deps: CycleDependencies, facts: CycleFacts, strategy_id: str | None = None) -> set[str]:
+    """Symbols held, or with a working entry order (one position per symbol and book); of ``strategy_id``
+    only when given (symbols other strategies hold are planned, and met by the conflict rules)."""
     state = deps.book.state
-    working = state.working_orders(facts.today).values()
-    return set(state.positions) | {order.symbol for order in working if order.purpose == OrderPurpose.ENTRY}
+    mine = {
+        symbol
+        for symbol, position in state.positions.items()
+        if strategy_id is None or position.strategy_id == strategy_id
+    }
+    for order in state.working_orders(facts.today).values():
+        if order.purpose == OrderPurpose.ENTRY and (strategy_id is None or order.strategy_id == strategy_id):
+            mine.add(order.symbol)
+    return mine
 
 
 def strategy_inputs(
@@ -288,8 +339,7 @@ def strategy_inputs(
     strategy_id = strategy.metadata.strategy_id
 
     def considered(symbol: str, setup: str) -> bool:
-        probe = intent_probe(deps, facts, strategy_id, symbol, setup)
-        return probe in deps.book.intents or probe in deps.book.unsized
+        return already_considered(deps, intent_probe(deps, facts, strategy_id, symbol, setup))
 
     assert facts.freshness is not None and facts.freshness.watchlist is not None
     return StrategyInputs(
@@ -325,8 +375,40 @@ def entry_blockers(deps: CycleDependencies, facts: CycleFacts) -> tuple[str, ...
     return reasons.sort_reasons(blockers)
 
 
+def arbitrate(
+    deps: CycleDependencies, facts: CycleFacts, plans: list[EntryPlan]
+) -> list[tuple[EntryPlan, Any, int | None]]:
+    """The cross-strategy conflict rules (Phase S3) over this cycle's plans: every routable, sizable plan
+    is a claim; resolutions that applied a rule are recorded; blocked plans are dropped. The rest, in
+    priority order, with their size and the conflict cap (None: none). Plans of non-routable strategies
+    (shadows: the plane rejects them) and unsizable plans (consider notes them) pass through unchanged."""
+    rules = conflict_rules(deps, facts, held := held_claims(deps, facts))
+    sizing = SizingRules.from_config(deps.config)
+    routable = {item: is_routable(item) for item in {plan.strategy_id for plan in plans}}
+    passed: list[tuple[EntryPlan, Any, int | None]] = []
+    claims, sized_plans = [], []
+    for plan in plans:
+        probe = intent_probe(deps, facts, plan.strategy_id, plan.symbol, plan.setup)
+        if already_considered(deps, probe):
+            continue
+        sized = size_plan(deps, facts, plan, sizing)
+        if not routable[plan.strategy_id] or not isinstance(sized, SizedEntry):
+            passed.append((plan, sized, None))
+            continue
+        claims.append(Claim(plan.strategy_id, plan.symbol, BUY, sized.shares, sized.entry_price, probe))
+        sized_plans.append((plan, sized))
+    kept: list[tuple[tuple[int, str], int, tuple[EntryPlan, Any, int | None]]] = []
+    for (plan, sized), resolution in zip(sized_plans, resolve(held, claims, rules), strict=True):
+        if resolution.conflicted:
+            record_resolution(deps, facts, resolution)
+        if not is_blocked(resolution):
+            kept.append((rules.rank(plan.strategy_id), len(kept), (plan, sized, resolution.quantity)))
+    return [item for _, _, item in sorted(kept, key=lambda entry: (entry[0], entry[1]))] + passed
+
+
 def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
-    """Complete pending intents, then ask every enabled strategy (inside its entry window) for its plans."""
+    """Complete pending intents, ask every enabled strategy (inside its entry window) for its plans, apply
+    the cross-strategy conflict rules, then decide each surviving plan."""
     facts.entries_blocked = entry_blockers(deps, facts)
     if facts.entries_blocked:
         facts.note(EntriesBlocked(tuple(facts.entries_blocked)))
@@ -337,12 +419,21 @@ def run_entries(deps: CycleDependencies, facts: CycleFacts) -> None:
     freshness = facts.freshness
     if freshness is None or freshness.watchlist is None or not facts.is_session or not facts.market_open:
         return
-    # Held or working symbols are claimed; symbols with stale intraday data are deferred (not rejected):
-    # no strategy plans them this cycle, and they are decided normally once fresh bars arrive.
-    skipped = claimed_symbols(deps, facts) | set(facts.stale_data)
+    # Each strategy skips what it holds or is entering itself; symbols with stale intraday data are
+    # deferred (not rejected): no strategy plans them this cycle, and they are decided once fresh bars
+    # arrive. Symbols another strategy holds are planned and met by the conflict rules.
+    stale = set(facts.stale_data)
+    plans: list[EntryPlan] = []
     for strategy in deps.strategies:
         if not session_view(facts, strategy).in_entry_window:
             continue
-        for plan in strategy.entries(strategy_inputs(deps, facts, strategy, skipped)):
-            if plan.symbol not in skipped and consider(deps, facts, plan):
-                skipped.add(plan.symbol)
+        strategy_id = strategy.metadata.strategy_id
+        # A strategy that is never routed (a shadow) holds nothing: it skips every claimed symbol, as before.
+        owner = strategy_id if is_routable(strategy_id) else None
+        own = claimed_symbols(deps, facts, owner) | stale
+        plans += strategy.entries(strategy_inputs(deps, facts, strategy, own))
+    plans = [plan for plan in plans if plan.symbol not in stale]
+    if not plans:
+        return
+    for plan, sized, cap in arbitrate(deps, facts, plans):
+        consider(deps, facts, plan, sized, cap)

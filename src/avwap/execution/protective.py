@@ -53,6 +53,7 @@ from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder, PositionState
 from avwap.ledger.record_enums import ExitEventKind, OrderPurpose, OrderType, Side, StopBasis, TimeInForce
 from avwap.ledger.records import ExitEvent, OrderCanceled, OrderReplaced, OrderSubmitted
+from avwap.strategies.registry import uses_daily_stops
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -470,7 +471,7 @@ def decide_target(
         held_pivot = (exit_position.last_pivot_ts, exit_position.last_pivot_price)
     try:
         intraday, daily = policy_bars(deps, facts, position.symbol)
-        if deps.daily_resolution:
+        if deps.daily_resolution or uses_daily_stops(position.strategy_id):
             decision = resolve_daily_stop(exit_position, daily, facts.now, rules=deps.stop_rules)
         else:
             decision = resolve_stop(exit_position, intraday, daily, facts.now, rules=deps.stop_rules)

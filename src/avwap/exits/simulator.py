@@ -9,7 +9,9 @@ Intraday replay (:func:`simulate_intraday`): bars starting at or after the entry
 bar the working stop is checked first, then, once the bar has closed, :func:`avwap.exits.policy.resolve_stop`
 is called exactly as the execution cycle calls it, and a decision with ``submit`` becomes the working stop.
 Until the first submission there is no working stop (as at the broker). Only regular-session bars count.
-Daily replay lives in :mod:`avwap.exits.simulator_daily`.
+A strategy whose stops follow the daily policy in every mode (``daily_stops``) gets
+:func:`avwap.exits.policy_daily.resolve_daily_stop` at each bar close instead. Daily replay (daily bars only)
+lives in :mod:`avwap.exits.simulator_daily`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from avwap.core.calendar import TradingCalendar, nyse
 from avwap.core.money import to_decimal
 from avwap.exits.bar_arrays import MINUTE_NS, BarArrays, from_ns, instant_ns
 from avwap.exits.policy import DEFAULT_RULES, StopDecision, apply_decision, resolve_stop
+from avwap.exits.policy_daily import resolve_daily_stop
 from avwap.exits.position_state import ExitPosition
 from avwap.exits.rules import StopRules
 from avwap.exits.stop_fill import stop_trigger
@@ -102,8 +105,12 @@ def simulate_intraday(
     daily: BarArrays,
     rules: StopRules = DEFAULT_RULES,
     calendar: TradingCalendar | None = None,
+    *,
+    daily_stops: bool = False,
 ) -> SimulatedExit:
-    """Replay ``intraday`` bars (one symbol, any number of sessions) after ``entry``; see the module doc."""
+    """Replay ``intraday`` bars (one symbol, any number of sessions) after ``entry``; see the module doc.
+    ``daily_stops``: the position's strategy keeps its stop with the daily policy in every mode
+    (:func:`avwap.exits.policy_daily.resolve_daily_stop`, called at each bar close as the cycle calls it)."""
     book = calendar or nyse()
     state = position_of(entry)
     working: Decimal | None = None
@@ -112,6 +119,13 @@ def simulate_intraday(
     entry_ns = instant_ns(entry.entry_time)
     first_day = entry.entry_time.astimezone(dt.UTC).date() - dt.timedelta(days=1)
     last_ns = int(intraday.start_ns[-1]) if len(intraday) else entry_ns
+    if daily_stops:
+        # the cycle that records the entry fill decides the daily stop at once (no intraday delay gates)
+        decision = resolve_daily_stop(state, daily, entry.entry_time, rules=rules, calendar=book)
+        if decision.submit:
+            working = decision.stop_price
+            revisions.append(_revision(decision))
+            state = apply_decision(state, decision)
     for session in book.session_records(first_day, from_ns(last_ns).date() + dt.timedelta(days=1)):
         open_ns, close_ns = instant_ns(session.open), instant_ns(session.close)
         bars = intraday.between(max(open_ns, entry_ns), close_ns)
@@ -121,7 +135,10 @@ def simulate_intraday(
             price = None if working is None else stop_fill_price(bars.open[index], bars.low[index], working)
             if price is not None:
                 return _exit(entry, state, revisions, STOPPED, (start, end, price))
-            decision = resolve_stop(state, intraday, daily, from_ns(end), rules=rules, calendar=book)
+            if daily_stops:
+                decision = resolve_daily_stop(state, daily, from_ns(end), rules=rules, calendar=book)
+            else:
+                decision = resolve_stop(state, intraday, daily, from_ns(end), rules=rules, calendar=book)
             if decision.submit:
                 working = decision.stop_price
                 revisions.append(_revision(decision))

@@ -54,6 +54,7 @@ from avwap.control.portfolio.records import (
     PortfolioDecisionBatch,
 )
 from avwap.control.portfolio.regime import RegimeModulation, RegimePolicy, modulation
+from avwap.control.portfolio.sleeves import SleeveRules
 from avwap.core.calendar import nyse
 from avwap.core.canonical import content_hash, sha256_hex
 from avwap.core.clock import Clock
@@ -63,7 +64,7 @@ from avwap.ledger.atomic import atomic_write_json, build_provenance
 from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, list_ledger_files
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
-from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
+from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW, is_routable
 from avwap.watchlist.artifact import candidates_path, read_candidates
 
 __all__ = [
@@ -127,7 +128,8 @@ def book_input_from_snapshots(latest: PortfolioSnapshot, history: list[Portfolio
         equity=latest.equity,
         gross_exposure=latest.gross_exposure,
         positions=tuple(
-            HeldInput(symbol=line.symbol, market_value=line.market_value) for line in latest.positions
+            HeldInput(symbol=line.symbol, market_value=line.market_value, strategy_id=line.strategy_id)
+            for line in latest.positions
         ),
         equity_history=tuple(item.equity for item in history),
     )
@@ -225,11 +227,15 @@ def build_batch(
         returns = load_returns(bars, symbols, day, limits.correlation_sessions)
     shadows = (S1_AVWAP_CORE_SHADOW,) if config.portfolio_shadow else ()
     regime = load_regime(config, bars, day) if config.e2_regime_modulation else None
+    # Every enabled strategy that reaches a broker is decided (S1 always: the 2A layer's first strategy).
+    routed = tuple(
+        dict.fromkeys((S1_AVWAP_CORE, *(item for item in config.enabled_strategies if is_routable(item))))
+    )
     return decide(
         book_id=book_id,
         date_ny=day,
         decided_at=clock.now(),
-        strategies=(S1_AVWAP_CORE, *shadows),
+        strategies=(*routed, *shadows),
         shadow_strategies=shadows,
         candidates=loaded.candidates,
         book=book.book,
@@ -240,6 +246,7 @@ def build_batch(
         candidates_sha256=loaded.sha256,
         snapshot_sha256=book.sha256,
         regime=regime,
+        sleeve_rules=SleeveRules.from_config(config),
     )
 
 
@@ -281,6 +288,8 @@ def _ledger_record(
             )
             for item in batch.decisions
         ),
+        sleeves=batch.sleeves,
+        s2_enforcement=batch.s2_enforcement,
     )
 
 

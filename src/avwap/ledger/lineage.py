@@ -46,6 +46,7 @@ SEED_FIELDS: Final = (*LINK_FIELDS, "broker_order_id", "broker_fill_id")
 STAGES: Final[Mapping[str, str]] = {
     "TradeIntent": "intent",
     "Note": "intent",
+    "ConflictResolved": "intent",
     "Decision": "decision",
     "OrderSubmitted": "order",
     "OrderAcknowledged": "order",

@@ -91,3 +91,16 @@ def cash_movement_id(*, book_id: str, date_ny: dt.date, kind: str, amount: Decim
             "reference": reference,
         },
     )
+
+
+def resolution_id(*, intent_id: str, outcome: str, quantity: int, reason_codes: Sequence[str]) -> str:
+    """The same conflict resolution of the same would-be intent has the same id (recorded once)."""
+    return stable_id(
+        "cfl",
+        {
+            "intent_id": intent_id,
+            "outcome": outcome,
+            "quantity": quantity,
+            "reason_codes": list(reason_codes),
+        },
+    )

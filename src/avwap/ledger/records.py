@@ -62,6 +62,7 @@ _ID_PREFIXES: Final = {
     "fill_id": "fil_",
     "position_id": "pos_",
     "exit_id": "exi_",
+    "resolution_id": "cfl_",
     "movement_id": "evt_",
 }
 _POSITIVE_PRICES: Final = frozenset(
@@ -305,6 +306,41 @@ class ExitEvent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, k
     stop_revision: int = 0
 
 
+CONFLICT_OUTCOMES: Final = frozenset({"KEEP", "RESIZE", "BLOCK"})
+
+
+class ConflictResolved(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """One cross-strategy conflict resolution (Phase S3) of one strategy's would-be intent, written before
+    the intent (a BLOCK has no intent at all). ``intent_id`` is the id the intent has or would have had;
+    ``counterparty_strategy_ids`` the other strategies of the conflict; ``reason_codes`` the rules that
+    applied (``CONFLICT_*``, in rule order); ``resolved_quantity`` the quantity the plane is asked to
+    decide (0 for a BLOCK). One record per (intent, outcome, quantity): a re-planned intent is not recorded
+    again."""
+
+    strategy_id: str
+    resolution_id: str
+    intent_id: str
+    symbol: str
+    side: Side
+    outcome: str
+    requested_quantity: int
+    resolved_quantity: int
+    counterparty_strategy_ids: tuple[str, ...] = ()
+    reason_codes: tuple[str, ...]
+
+    def check(self) -> None:
+        if self.outcome not in CONFLICT_OUTCOMES:
+            _fail(self, f"outcome must be KEEP, RESIZE or BLOCK, got {self.outcome!r}")
+        if not self.reason_codes:
+            _fail(self, "a conflict resolution needs at least one reason code")
+        resolved, requested = self.resolved_quantity, self.requested_quantity
+        if not 0 <= resolved <= requested or (self.outcome == "BLOCK") != (resolved == 0):
+            _fail(self, f"outcome {self.outcome} does not fit {resolved} of {requested}")
+        others = self.counterparty_strategy_ids
+        if not all(_UPPER_SNAKE.fullmatch(item) for item in others):
+            _fail(self, f"counterparty_strategy_ids must be UPPER_SNAKE, got {others!r}")
+
+
 class CashMovement(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
     """Money in or out of the book (funding a paper book, a withdrawal)."""
 
@@ -379,6 +415,33 @@ class PortfolioDecisionLine(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     reason_codes: tuple[str, ...] = ()
 
 
+class SleeveLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One strategy's sleeve as configured when a portfolio batch was decided (Phase S2 snapshot)."""
+
+    strategy_id: str
+    max_daily_loss: Decimal | None = None
+    max_gross_exposure: Decimal | None = None
+    max_positions: int | None = None
+    max_new_entries_per_day: int | None = None
+
+
+class SleeveEnforcement(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """What a portfolio batch's sleeve rules did for one strategy (bounded: counts, at most
+    ``SLEEVE_SAMPLE`` blocked symbols): held at the snapshot, allowed, blocked by a sleeve rule, the codes."""
+
+    strategy_id: str
+    sleeved: bool
+    open_positions: int
+    gross_exposure: Decimal
+    allowed: int
+    blocked_by_sleeve: int
+    codes: tuple[str, ...] = ()
+    blocked_sample: tuple[str, ...] = ()
+
+
+SLEEVE_SAMPLE: Final = 5
+
+
 class PortfolioDecisionsRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
     """A portfolio decision batch (roadmap 2A), appended to the ``PORTFOLIO_DECISIONS`` stream.
 
@@ -393,8 +456,14 @@ class PortfolioDecisionsRecorded(RecordBase, frozen=True, forbid_unknown_fields=
     inputs_ok: bool
     input_reasons: tuple[str, ...] = ()
     decisions: tuple[PortfolioDecisionLine, ...] = ()
+    # Phase S2: the sleeve configuration the batch was decided under (empty: sleeves not configured) and
+    # what the sleeve rules did per strategy (bounded summaries).
+    sleeves: tuple[SleeveLine, ...] = ()
+    s2_enforcement: tuple[SleeveEnforcement, ...] = ()
 
     def check(self) -> None:
+        if any(len(item.blocked_sample) > SLEEVE_SAMPLE for item in self.s2_enforcement):
+            _fail(self, f"s2_enforcement keeps at most {SLEEVE_SAMPLE} blocked symbols per strategy")
         for name in ("batch_sha256", "candidates_sha256", "snapshot_sha256"):
             value = getattr(self, name)
             if value is not None and not _SHA256.fullmatch(value):
@@ -630,6 +699,7 @@ Record: TypeAlias = (
     | PositionOpened
     | PositionClosed
     | ExitEvent
+    | ConflictResolved
     | CashMovement
     | Alert
     | Note

@@ -70,9 +70,11 @@ class StrategyInputs:
     """Everything a strategy's decision may depend on (one cycle, one strategy).
 
     ``considered(symbol, setup)``: True when this strategy already has an intent (or an unsizable note) for
-    that setup today, so it need not be re-derived. ``held``: symbols with an open position in the book (one
-    position per symbol and book). ``memo``: this strategy's scratch space for work that only saves time;
-    an empty memo (a restart) gives the same plans. The cycle clears it when the market data object changes.
+    that setup today, so it need not be re-derived. ``held``: symbols this strategy holds
+    or is entering, plus symbols deferred this cycle (stale data); symbols other strategies hold are not in
+    it: plans on them meet the conflict rules. ``memo``: this strategy's scratch space for work that only
+    saves time; an empty memo (a restart) gives the same plans. The cycle clears it when the market data
+    object changes.
     """
 
     market: MarketView

@@ -49,6 +49,9 @@ class StrategyMetadata:
     # A shadow strategy runs through the portfolio decision layer and is recorded, never routed to a broker.
     routable: bool = True
     shadow_of: str | None = None
+    # How the cycle maintains this strategy's stops: "intraday" (avwap.exits.policy: intraday pivots and
+    # phases) or "daily" (avwap.exits.policy_daily: one daily swing-low ratchet a day, in every mode).
+    stop_policy: str = "intraday"
 
 
 # The DRY_RUN mode records what would have been sent in a book of its own (execution.book.DRY_RUN_BOOK).
@@ -57,16 +60,19 @@ KNOWN_BOOKS: Final = frozenset({*BOOK_IDS, DRY_RUN_BOOK})
 _STRATEGY_ID: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _VERSION: Final = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
 _TEXT_FIELDS: Final = ("description", "asset_universe", "holding_horizon", "execution_style")
+STOP_POLICIES: Final = ("intraday", "daily")
 
 S1_AVWAP_CORE: Final = "S1_AVWAP_CORE"
 S1_AVWAP_CORE_SHADOW: Final = "S1_AVWAP_CORE_SHADOW"
 S_401K_ALLOCATION: Final = "S_401K_ALLOCATION"
+S2_AVWAP_SWING: Final = "S2_AVWAP_SWING"
 
 # strategy id -> the module holding its ``STRATEGY`` object
 REGISTRY: Final[dict[str, str]] = {
     S1_AVWAP_CORE: "avwap.strategies.s1",
     S1_AVWAP_CORE_SHADOW: "avwap.strategies.s1_shadow",  # the shadow clone of S1 (roadmap 2A): never routed
     S_401K_ALLOCATION: "avwap.strategies.allocation_401k",  # 401(k) target weights (issue 13)
+    S2_AVWAP_SWING: "avwap.strategies.s2_swing",  # daily-level AVWAP swing, multi-week holds
 }
 
 
@@ -94,6 +100,8 @@ def metadata_problems(metadata: object) -> list[str]:
         problems.append(f"routable must be a boolean, got {metadata.routable!r}")
     if metadata.shadow_of is not None and metadata.shadow_of not in REGISTRY:
         problems.append(f"shadow_of names an unregistered strategy {metadata.shadow_of!r}")
+    if metadata.stop_policy not in STOP_POLICIES:
+        problems.append(f"stop_policy must be one of {list(STOP_POLICIES)}, got {metadata.stop_policy!r}")
     return problems
 
 
@@ -113,10 +121,18 @@ def load_strategy(strategy_id: str, variable: str = "strategy_id") -> Strategy:
             variable, f"unknown strategy {strategy_id!r}; known: {sorted(REGISTRY)}"
         ) from None
     loaded: Strategy = importlib.import_module(module_name).STRATEGY
+    if _VALIDATED.get(strategy_id) is loaded.metadata:
+        return loaded  # this very metadata object was validated under this id already (decisions ask often)
     validate_metadata(loaded.metadata, variable)
     if loaded.metadata.strategy_id != strategy_id:
         raise ConfigurationError(variable, f"{module_name} declares {loaded.metadata.strategy_id!r}")
+    _VALIDATED[strategy_id] = loaded.metadata
     return loaded
+
+
+# strategy id -> the metadata object last validated under it (frozen: a module reloaded or replaced under the
+# id brings another object, which is validated again).
+_VALIDATED: dict[str, StrategyMetadata] = {}
 
 
 def strategy(strategy_id: str) -> StrategyMetadata:
@@ -125,8 +141,25 @@ def strategy(strategy_id: str) -> StrategyMetadata:
 
 
 def enabled_strategies(config: Config) -> tuple[Strategy, ...]:
-    """The strategies ``ENABLED_STRATEGIES`` names, in its order; an unknown id is a ConfigurationError."""
+    """The strategies ``ENABLED_STRATEGIES`` names, in its order; an unknown id is a ConfigurationError
+    (so is a sleeve, a PnL override or a priority for an unregistered one: :func:`check_strategy_ids`)."""
+    check_strategy_ids(config)
     return tuple(load_strategy(item, "ENABLED_STRATEGIES") for item in config.enabled_strategies)
+
+
+def check_strategy_ids(config: Config) -> None:
+    """ConfigurationError naming the variable when a sleeve (S2_SLEEVES_JSON / S2_SLEEVES_FILE), a PnL
+    override (S2_DAILY_PNL_JSON) or a priority (S3_STRATEGY_PRIORITIES) names an unregistered strategy
+    (core.config parses them but cannot import the registry)."""
+    named = (
+        (config.sleeves_variable, tuple(config.sleeves or {})),
+        ("S2_DAILY_PNL_JSON", tuple(strategy_id for strategy_id, _ in config.s2_daily_pnl or ())),
+        ("S3_STRATEGY_PRIORITIES", tuple(strategy_id for strategy_id, _ in config.s3_strategy_priorities)),
+    )
+    for variable, ids in named:
+        unknown = sorted(set(ids) - set(REGISTRY))
+        if unknown:
+            raise ConfigurationError(variable, f"unknown strategies {unknown}; known: {sorted(REGISTRY)}")
 
 
 def is_registered(strategy_id: object) -> bool:
@@ -146,6 +179,14 @@ def may_route_to(strategy_id: object, book_id: object) -> bool:
         return False
     assert isinstance(strategy_id, str)
     return book_id in load_strategy(strategy_id).metadata.books
+
+
+def uses_daily_stops(strategy_id: object) -> bool:
+    """True for a registered strategy whose stops follow the daily stop policy in every mode."""
+    if not is_registered(strategy_id):
+        return False
+    assert isinstance(strategy_id, str)
+    return load_strategy(strategy_id).metadata.stop_policy == "daily"
 
 
 def is_routable(strategy_id: object) -> bool:

@@ -31,6 +31,7 @@ GATE_CODES = {
     "clock": [r.CLOCK_UNKNOWN],
     "strategy_known": [r.STRATEGY_UNKNOWN],
     "strategy_book": [r.STRATEGY_BOOK_NOT_ALLOWED],
+    "strategy_universe": [r.STRATEGY_SYMBOL_OUTSIDE_UNIVERSE],
     "phase_c_date": [r.PHASE_C_DATE_MISSING, r.PHASE_C_DATE_MISMATCH],
     "phase_c_allowlist": [r.PHASE_C_ALLOWLIST_NOT_SINGLE],
     "phase_c_symbol": [r.PHASE_C_SYMBOL_NOT_ALLOWED],
@@ -54,6 +55,12 @@ GATE_CODES = {
     "notional_per_symbol": [r.MAX_NOTIONAL_PER_SYMBOL_EXCEEDED],
     "gross_exposure": [r.MAX_GROSS_EXPOSURE_EXCEEDED],
     "gross_exposure_pct": [r.MAX_GROSS_EXPOSURE_PCT_EXCEEDED],
+    "sleeve_symbol_overlap": [r.SLEEVE_SYMBOL_HELD_BY_OTHER],
+    "sleeve_assigned": [r.SLEEVE_MISSING],
+    "sleeve_daily_loss": [r.SLEEVE_DAILY_PNL_UNKNOWN, r.SLEEVE_DAILY_LOSS_REACHED],
+    "sleeve_new_entries": [r.SLEEVE_MAX_NEW_ENTRIES_REACHED],
+    "sleeve_positions": [r.SLEEVE_MAX_POSITIONS_REACHED],
+    "sleeve_gross": [r.SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED],
 }
 
 
@@ -171,7 +178,7 @@ def test_resize_is_rechecked_and_never_exceeds_the_request() -> None:
 
 
 def test_entry_gates_are_exactly_the_documented_ones() -> None:
-    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 28
+    assert len(ENTRY_GATES) == len(set(GATE_ORDER)) == 35
 
 
 @pytest.mark.parametrize(

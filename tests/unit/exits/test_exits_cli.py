@@ -99,9 +99,9 @@ def test_simulate_replays_with_the_configured_stop_rules(
     seen = []
     real = simulator.simulate_intraday
 
-    def spy(*arguments: Any) -> Any:
+    def spy(*arguments: Any, **keywords: Any) -> Any:
         seen.append(arguments[3])
-        return real(*arguments)
+        return real(*arguments, **keywords)
 
     monkeypatch.setattr(simulator, "simulate_intraday", spy)
     environment = {"STOP_BUFFER": "0.25", "STOP_INTRADAY_RIGHT_BARS": "1"}

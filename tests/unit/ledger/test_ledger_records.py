@@ -17,6 +17,7 @@ from avwap.ledger.records import (
     Alert,
     AuditEntry,
     AuditSeal,
+    ConflictResolved,
     Decision,
     Note,
     OrderCanceled,
@@ -87,6 +88,19 @@ def every_record_type() -> list[Record]:
             outcome="RATE_LIMITED",
             detail="ratelimited",
             retry_after_seconds=Decimal("30"),
+        ),
+        ConflictResolved(
+            **COMMON,
+            strategy_id="S2_AVWAP_SWING",
+            resolution_id="cfl_1",
+            intent_id="int_2",
+            symbol="AAPL",
+            side=Side.BUY,
+            outcome="RESIZE",
+            requested_quantity=80,
+            resolved_quantity=50,
+            counterparty_strategy_ids=("S1_AVWAP_CORE",),
+            reason_codes=("CONFLICT_PORTFOLIO_CAP_RESIZED",),
         ),
         Note(
             **COMMON,
@@ -488,3 +502,33 @@ def test_ticket_records_refuse_inconsistent_limits() -> None:
         TicketFailed(
             **{k: fields[k] for k in (*COMMON, "strategy_id", "intent_id", "symbol")}, outcome="x", detail=""
         )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"outcome": "MAYBE"}, "KEEP, RESIZE or BLOCK"),
+        ({"reason_codes": ()}, "at least one reason code"),
+        ({"outcome": "BLOCK", "resolved_quantity": 5}, "does not fit"),
+        ({"outcome": "KEEP", "resolved_quantity": 0}, "does not fit"),
+        ({"resolved_quantity": 90}, "does not fit"),
+        ({"counterparty_strategy_ids": ("s1",)}, "UPPER_SNAKE"),
+    ],
+)
+def test_conflict_resolution_records_refuse_inconsistent_outcomes(
+    changes: dict[str, Any], message: str
+) -> None:
+    fields: dict[str, Any] = {
+        **COMMON,
+        "strategy_id": "S2_AVWAP_SWING",
+        "resolution_id": "cfl_1",
+        "intent_id": "int_2",
+        "symbol": "AAPL",
+        "side": Side.BUY,
+        "outcome": "RESIZE",
+        "requested_quantity": 80,
+        "resolved_quantity": 50,
+        "reason_codes": ("CONFLICT_PORTFOLIO_CAP_RESIZED",),
+    }
+    with pytest.raises(RecordValidationError, match=message):
+        ConflictResolved(**{**fields, **changes})

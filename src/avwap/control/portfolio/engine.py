@@ -1,9 +1,10 @@
 """The decision engine: (candidates, latest snapshot + history, returns, sectors, limits) -> batch. Pure.
 
-For each strategy (S1 and its shadow clone), candidates are taken in rank order against the book of the
-latest snapshot; every rule of :mod:`.rules` runs on each; an ALLOW is added to the book the next candidate
-sees (its notional, sector, position count, and its returns for the correlation rule). Strategies are
-decided independently against the same snapshot. No clock, no I/O: the caller passes ``decided_at``.
+For each strategy (S1, the other enabled routed strategies, the shadow clone), candidates are taken in rank
+order against the book of the latest snapshot; every rule of :mod:`.rules` runs on each (and, for routed
+strategies, the sleeve rules of :mod:`.sleeves`); an ALLOW is added to the book the next candidate sees (its
+notional, sector, position count, and its returns for the correlation rule). Strategies are decided
+independently against the same snapshot. No clock, no I/O: the caller passes ``decided_at``.
 
 Fail closed: when the caller found the inputs unusable (``input_reasons``: candidates missing, unreadable
 or stale; snapshot missing, unreadable, stale or of another book; not a session), every candidate it could
@@ -36,6 +37,9 @@ from avwap.control.portfolio.records import (
 )
 from avwap.control.portfolio.regime import RegimeModulation, entry_quota
 from avwap.control.portfolio.rules import HUNDRED, BookSoFar, Proposal, run_rules
+from avwap.control.portfolio.sleeves import SleeveBook, SleeveRules, allow, sleeve_books, sleeve_codes
+from avwap.control.portfolio.sleeves import snapshot as sleeve_snapshot
+from avwap.control.portfolio.sleeves import summaries as sleeve_summaries
 from avwap.control.values import ARITHMETIC
 from avwap.core.money import round_money
 
@@ -76,6 +80,7 @@ def _decide_strategy(
     limits: GuardrailLimits,
     regime: RegimeModulation | None,
     baselines: Sequence[Decimal | None],
+    sleeves: tuple[SleeveRules, dict[str, SleeveBook]] | None = None,
 ) -> list[PortfolioDecision]:
     state = BookSoFar(equity=book.equity, gross=book.gross_exposure, drawdown=drawdown(book.equity_history))
     if regime is not None:
@@ -99,7 +104,12 @@ def _decide_strategy(
             book_correlation=whole,
         )
         codes = run_rules(state, proposal, limits)
+        if sleeves is not None:  # Phase S2: the strategy's own caps (not for shadows)
+            extra = sleeve_codes(strategy_id, candidate.symbol, proposal.notional, sleeves[1], sleeves[0])
+            codes = reasons.sort_portfolio_reasons((*codes, *extra)) if extra else codes
         if not codes:
+            if sleeves is not None:
+                allow(sleeves[1], strategy_id, candidate.symbol, proposal.notional)
             state.positions[candidate.symbol] = (
                 state.positions.get(candidate.symbol, Decimal("0")) + proposal.notional
             )
@@ -155,6 +165,7 @@ def decide(
     candidates_sha256: str | None = None,
     snapshot_sha256: str | None = None,
     regime: RegimeModulation | None = None,
+    sleeve_rules: SleeveRules | None = None,
 ) -> PortfolioDecisionBatch:
     """Decide every candidate for every strategy; see the module docstring for the rules. ``regime``
     (E2_REGIME_MODULATION=1 only) scales each proposed notional and throttles new entries."""
@@ -183,7 +194,11 @@ def decide(
             baselines = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
             notionals = baselines if regime is None else [modulated(value, regime) for value in baselines]
             recorded: list[Decimal | None] = [None] * len(ordered) if regime is None else list(baselines)
+            notionals = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
+            rules = sleeve_rules or SleeveRules()
+            books = sleeve_books(book, [item for item in strategies if item not in shadow_strategies])
             for strategy_id in strategies:
+                routed = strategy_id not in shadow_strategies
                 decisions += _decide_strategy(
                     strategy_id,
                     ordered,
@@ -194,6 +209,7 @@ def decide(
                     limits=limits,
                     regime=regime,
                     baselines=recorded,
+                    sleeves=(rules, books) if routed else None,
                 )
     decisions.sort(key=lambda item: (item.strategy_id, item.rank, item.symbol))
     allowed = sum(item.verdict is Verdict.ALLOW for item in decisions)
@@ -213,4 +229,11 @@ def decide(
         allowed=allowed,
         blocked=len(decisions) - allowed,
         regime=regime,
+        sleeves=sleeve_snapshot(sleeve_rules or SleeveRules()),
+        s2_enforcement=sleeve_summaries(
+            [item for item in strategies if item not in shadow_strategies],
+            decisions,
+            book,
+            sleeve_rules or SleeveRules(),
+        ),
     )

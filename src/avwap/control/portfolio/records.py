@@ -21,6 +21,7 @@ from avwap.control.portfolio.regime import RegimeModulation
 from avwap.control.reasons import PORTFOLIO_REASONS
 from avwap.core.canonical import to_plain
 from avwap.core.config import Config
+from avwap.ledger.records import SleeveEnforcement, SleeveLine
 
 SCHEMA_VERSION: Final = 1
 UNKNOWN_SECTOR: Final = "UNKNOWN"
@@ -105,6 +106,7 @@ class HeldInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
 
     symbol: str
     market_value: Decimal
+    strategy_id: str = ""  # the strategy holding it (snapshot position lines name it)
 
 
 class BookInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -172,6 +174,9 @@ class PortfolioDecisionBatch(_Record, frozen=True, forbid_unknown_fields=True, k
     allowed: int
     blocked: int
     regime: RegimeModulation | None = None  # E2_REGIME_MODULATION=1 only (see control.portfolio.regime)
+    # Phase S2: the sleeve configuration decided under, and what the sleeve rules did per strategy.
+    sleeves: tuple[SleeveLine, ...] = ()
+    s2_enforcement: tuple[SleeveEnforcement, ...] = ()
 
     def check(self) -> None:
         if self.decided_at.utcoffset() != dt.timedelta(0):
