@@ -425,10 +425,16 @@ def test_the_report_charts_every_trade_with_its_avwap_stop_entry_and_exit(
     assert trade.exit_reason == "STOP" and stops.values[exit_] == float(steps[-1][1])  # the stop that was hit
     assert all(value is None for value in stops.values[exit_ + 1 :])  # nothing after the exit
     chosen, text = chart_selection(trades, limit=4)
-    winners = sorted((t.net_pnl for t in closed if t.net_pnl > 0), reverse=True)[:2]
-    losers = sorted(t.net_pnl for t in closed if t.net_pnl <= 0)[:2]
+    all_winners = sorted((t.net_pnl for t in closed if t.net_pnl > 0), reverse=True)
+    all_losers = sorted(t.net_pnl for t in closed if t.net_pnl <= 0)
+    # half the places each; a side with fewer trades leaves its places to the other
+    losers = all_losers[: 4 - min(len(all_winners), 2)]
+    winners = all_winners[: 4 - len(losers)]
     assert sorted(t.net_pnl for t in chosen) == sorted(winners + losers)
-    expected = f"{len(trades)} trades: charted are the 2 largest winners and the 2 largest losers by net PnL"
+    expected = (
+        f"{len(trades)} trades: charted are the {len(winners)} largest winners and the {len(losers)} "
+        "largest losers by net PnL"
+    )
     assert text == expected + " (closed trades)."
 
 

@@ -194,7 +194,6 @@ def decide(
             baselines = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
             notionals = baselines if regime is None else [modulated(value, regime) for value in baselines]
             recorded: list[Decimal | None] = [None] * len(ordered) if regime is None else list(baselines)
-            notionals = [proposed_notional(book.equity, item.distance, limits) for item in ordered]
             rules = sleeve_rules or SleeveRules()
             books = sleeve_books(book, [item for item in strategies if item not in shadow_strategies])
             for strategy_id in strategies:
