@@ -78,6 +78,12 @@ def _ledger_verify(result: dict[str, Any]) -> None:
     assert result["backup_mb_per_second"] > 0 and result["restore_mb_per_second"] > 0
 
 
+def _reply_parser(result: dict[str, Any]) -> None:
+    assert result["lines"] == 2000
+    assert result["understood"] == 1600 and result["not_understood"] == 400  # 8 of the 10 shapes parse
+    assert result["lines_per_second"] > 0
+
+
 def _reconcile(result: dict[str, Any]) -> None:
     assert (result["positions"], result["orders"], result["fills"]) == (20, 40, 40)
     assert result["drift_items"] == 6  # the seeded differences, each found
@@ -158,6 +164,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     "reconcile": (
         {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},
         _reconcile,
+    ),
+    "reply_parser": (
+        {"lines", "understood", "not_understood", "lines_per_second", "meets_target"},
+        _reply_parser,
     ),
     "regime": ({"sessions", "symbols", "labels", "label_seconds_median"}, _regime),
     "scan": ({"cases", "naive_reference", "numba_compile_seconds"}, _scan),
