@@ -91,3 +91,8 @@ def cash_movement_id(*, book_id: str, date_ny: dt.date, kind: str, amount: Decim
             "reference": reference,
         },
     )
+
+
+def confirmation_id(*, event_id: str) -> str:
+    """One confirmation per Slack event: a retried delivery of the same event finds the record it wrote."""
+    return stable_id("cnf", {"event_id": event_id})
