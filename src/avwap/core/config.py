@@ -260,6 +260,8 @@ class Config:
     slack_bot_token: str = field(default="", repr=False)
     slack_channel: str = ""
     slack_base_url: str = ""
+    # Verifies that Events API requests come from Slack (the Slack reply receiver, `avwap slack serve`).
+    slack_signing_secret: str = field(default="", repr=False)
     starting_cash: Decimal = Decimal("100000")
     entry_delay_max_seconds: int = 30
     # Costs of the simulated broker (the demo and the backtest): adverse slippage in basis points on market
@@ -474,6 +476,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("SLACK_BOT_TOKEN", "slack_bot_token", parse_text, secret=True),
     Setting("SLACK_CHANNEL", "slack_channel", parse_text),
     Setting("SLACK_BASE_URL", "slack_base_url", parse_text),
+    Setting(
+        "SLACK_SIGNING_SECRET",
+        "slack_signing_secret",
+        parse_text,
+        secret=True,
+        help="Slack app signing secret: `avwap slack serve` verifies every request with it",
+    ),
     Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
     Setting("SIM_SLIPPAGE_BPS", "sim_slippage_bps", parse_decimal, help="sim fills: slippage (bps)"),
     Setting("SIM_COMMISSION_PER_SHARE", "sim_commission_per_share", parse_decimal, help="sim fills: $/share"),

@@ -9,6 +9,7 @@ Public API::
 
     SLACK_REPLIES                                    the stream name
     intent_for_thread(tickets, channel=, thread_ts=) -> intent_id | None   the seam to the ticket records
+    ticket_finder(root, book_id) -> (channel, thread_ts) -> intent_id | None   over the book's ledger files
     ConfirmationLedger(root, clock)                  state loaded from the stream's files once
       .has_event(event_id) -> bool
       .record(reply) -> ConfirmationRecorded         (an already-recorded event returns its first record)
@@ -18,7 +19,7 @@ Public API::
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +48,19 @@ def intent_for_thread(tickets: Iterable[Mapping[str, Any]], *, channel: str, thr
             intent = ticket.get("intent_id")
             return intent if isinstance(intent, str) else None
     return None
+
+
+def ticket_finder(root: Path, book_id: str) -> Callable[[str, str], str | None]:
+    """Looks a thread up in the ticket records of the book's ledger (read at each call: replies are rare
+    and a ticket posted a second ago must be found)."""
+
+    def find(channel: str, thread_ts: str) -> str | None:
+        records = (
+            plain for path in list_ledger_files(root, book_id) for plain in LedgerStore(path).read_records()
+        )
+        return intent_for_thread(records, channel=channel, thread_ts=thread_ts)
+
+    return find
 
 
 @dataclass(frozen=True, slots=True)
