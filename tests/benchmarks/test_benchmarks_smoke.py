@@ -84,6 +84,13 @@ def _reply_parser(result: dict[str, Any]) -> None:
     assert result["lines_per_second"] > 0
 
 
+def _slack_receiver(result: dict[str, Any]) -> None:
+    assert result["requests"] == 200 and result["unique_events"] == 180 and result["retries"] == 20
+    assert result["statuses"] == {"200": 200}  # every request acknowledged, retries included
+    assert result["records"] == 180 and result["exact_dedupe"] is True
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+
+
 def _reconcile(result: dict[str, Any]) -> None:
     assert (result["positions"], result["orders"], result["fills"]) == (20, 40, 40)
     assert result["drift_items"] == 6  # the seeded differences, each found
@@ -172,6 +179,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     "regime": ({"sessions", "symbols", "labels", "label_seconds_median"}, _regime),
     "scan": ({"cases", "naive_reference", "numba_compile_seconds"}, _scan),
     "synthetic": ({"cases"}, _synthetic),
+    "slack_receiver": (
+        {"requests", "requests_per_second", "p50_ms", "p99_ms", "records", "exact_dedupe"},
+        _slack_receiver,
+    ),
     "startup": ({"commands"}, _startup),
 }
 

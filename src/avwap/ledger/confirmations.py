@@ -103,12 +103,12 @@ class ConfirmationLedger:
             self._latest_for_intent[record.intent_id] = record.confirmation_id
 
     def has_event(self, event_id: str) -> bool:
-        with self._lock:
-            return event_id in self._by_event
+        # No lock: the receiver asks this before acknowledging, and must not wait for an append's fsync.
+        # A dict lookup is atomic; an event being recorded right now is caught again inside record().
+        return event_id in self._by_event
 
     def latest_for_intent(self, intent_id: str) -> str | None:
-        with self._lock:
-            return self._latest_for_intent.get(intent_id)
+        return self._latest_for_intent.get(intent_id)
 
     def _corrected(self, reply: ReplyFacts) -> str | None:
         # A line the parser did not understand confirms nothing, so it corrects nothing either.

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from avwap.core.clock import FixedClock
 from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, ReplyFacts, intent_for_thread
@@ -92,3 +95,28 @@ def test_an_unmatched_thread_is_recorded_as_such(tmp_path: Path) -> None:
     record, written = ConfirmationLedger(tmp_path, CLOCK).record(reply)
     assert written and record.match is ConfirmationMatch.UNMATCHED_THREAD and record.intent_id is None
     assert record.kind is ConfirmationKind.EXECUTED and record.corrects is None
+
+
+def test_asking_for_an_event_never_waits_for_an_append(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receiver asks before it acknowledges: a slow fsync must not hold up Slack's 3-second ack."""
+    ledger = ConfirmationLedger(tmp_path, CLOCK)
+    appending, release = threading.Event(), threading.Event()
+    append = LedgerStore.append
+
+    def slow_append(store: LedgerStore, record: object) -> object:
+        appending.set()
+        release.wait(5)
+        return append(store, record)
+
+    monkeypatch.setattr(LedgerStore, "append", slow_append)
+    writer = threading.Thread(target=ledger.record, args=(REPLY,))
+    writer.start()
+    assert appending.wait(5)
+    answered = threading.Event()
+    threading.Thread(target=lambda: (ledger.has_event("Ev99"), answered.set())).start()
+    assert answered.wait(1)  # answered while the append is still in progress
+    release.set()
+    writer.join(5)
+    assert ledger.has_event("Ev01")
