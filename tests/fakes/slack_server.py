@@ -1,8 +1,9 @@
 """A fake Slack Web API on 127.0.0.1 for the real slack_sdk ``WebClient`` (``base_url=server.base_url``).
 
 Methods: ``chat.postMessage`` (JSON or form body), ``conversations.history`` (newest first; metadata only
-with ``include_all_metadata``, as Slack does) and ``auth.test``. A wrong or missing bearer token answers
-``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``), as Slack does, with HTTP 200.
+with ``include_all_metadata``, as Slack does), ``auth.test`` and ``apps.connections.open`` (answers
+``state.socket_url``; the app token ``state.app_token`` is accepted too). A wrong or missing bearer token
+answers ``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``), as Slack does, with HTTP 200.
 Every request is recorded. Fault injection (:meth:`FakeSlackServer.inject`) makes the next N requests
 answer 500, answer 429 with ``Retry-After``, hang past the client's timeout, drop the connection before
 processing, or process the request and then drop the connection (the case where a client retry duplicates).
@@ -85,6 +86,8 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     messages: list[PostedMessage] = field(default_factory=list)
     faults: list[_PendingFault] = field(default_factory=list)
+    app_token: str | None = None  # accepted by apps.connections.open (Socket Mode)
+    socket_url: str | None = None  # what apps.connections.open answers (a ws:// fake on 127.0.0.1)
 
     def take_fault(self, api_method: str) -> Fault | None:
         with self.lock:
@@ -242,13 +245,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if not token:
             return "not_authed"
-        return None if token == self.state.token else "invalid_auth"
+        return None if token in (self.state.token, self.state.app_token) else "invalid_auth"
 
     def _dispatch(self, api_method: str, params: dict[str, Any]) -> dict[str, Any]:
         handlers = {
             "chat.postMessage": self._post_message,
             "conversations.history": self._history,
             "auth.test": self._auth_test,
+            "apps.connections.open": self._connections_open,
         }
         handler = handlers.get(api_method)
         if handler is None:
@@ -294,6 +298,11 @@ class _Handler(BaseHTTPRequestHandler):
             newest_first = [m for m in reversed(self.state.messages) if m.channel == channel]
         items = [message.as_history_item(include_metadata) for message in newest_first[:limit]]
         return {"ok": True, "messages": items, "has_more": len(newest_first) > limit}
+
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.state.socket_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.state.socket_url}
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {

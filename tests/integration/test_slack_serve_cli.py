@@ -100,3 +100,16 @@ def test_serve_records_a_signed_reply(tmp_path: Path) -> None:
     [path] = list_ledger_files(tmp_path / "ledger", SLACK_REPLIES)
     [record] = LedgerStore(path).read_records()
     assert (record["event_id"], record["kind"], record["match"]) == ("EvCLI", "SKIPPED", "UNMATCHED_THREAD")
+
+
+def test_listen_refuses_to_start_without_an_app_token(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "slack", "listen", "--channel", "C0T"],
+        env=_environment(tmp_path, SLACK_BOT_TOKEN="xoxb-x"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 3, completed.stderr
+    assert "SLACK_APP_TOKEN" in completed.stderr

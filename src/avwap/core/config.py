@@ -262,6 +262,8 @@ class Config:
     slack_base_url: str = ""
     # Verifies that Events API requests come from Slack (the Slack reply receiver, `avwap slack serve`).
     slack_signing_secret: str = field(default="", repr=False)
+    # App-level token (xapp-...) for Socket Mode (`avwap slack listen`), when there is no public endpoint.
+    slack_app_token: str = field(default="", repr=False)
     starting_cash: Decimal = Decimal("100000")
     entry_delay_max_seconds: int = 30
     # Costs of the simulated broker (the demo and the backtest): adverse slippage in basis points on market
@@ -482,6 +484,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         parse_text,
         secret=True,
         help="Slack app signing secret: `avwap slack serve` verifies every request with it",
+    ),
+    Setting(
+        "SLACK_APP_TOKEN",
+        "slack_app_token",
+        parse_text,
+        secret=True,
+        help="Slack app-level token (xapp-...) for Socket Mode: `avwap slack listen`",
     ),
     Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
     Setting("SIM_SLIPPAGE_BPS", "sim_slippage_bps", parse_decimal, help="sim fills: slippage (bps)"),

@@ -21,24 +21,22 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from avwap.core.clock import Clock
 from avwap.integrations.slack.reply_handler import ReplyHandler
+from avwap.integrations.slack.reply_queue import Alert, ReplyQueue
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 64 * 1024  # Slack events are a few KB; anything this large is not Slack
 SIGNATURE_WINDOW_SECONDS: Final = 5 * 60
 QUEUE_FULL_ALERT: Final = "SLACK_REPLY_QUEUE_FULL"
-Alert = Callable[[str, str], None]  # (code, message)
 
 
-def _log_alert(code: str, message: str) -> None:
+def log_alert(code: str, message: str) -> None:
     logger.error("%s: %s", code, message)
 
 
@@ -52,60 +50,13 @@ class _SlackClock:
         return self._clock.now().timestamp()
 
 
-class _Worker:
-    """One thread draining the bounded queue into the handler, in arrival order."""
-
-    def __init__(self, handler: ReplyHandler, size: int, alert: Alert) -> None:
-        self.handler = handler
-        self.queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=size)
-        self.pending: set[str] = set()
-        self.lock = threading.Lock()
-        self.alert = alert
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.thread = threading.Thread(target=self._run, name="slack-replies", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread is not None:
-            self.queue.put(None)  # after everything already queued: nothing acknowledged is dropped
-            self.thread.join(timeout=30)
-
-    def offer(self, event_id: str, payload: dict[str, Any]) -> bool | None:
-        """True: queued; False: a duplicate (queued or recorded already); None: the queue is full."""
-        with self.lock:
-            if event_id in self.pending or self.handler.seen(event_id):
-                return False
-            try:
-                self.queue.put_nowait(payload)
-            except queue.Full:
-                return None
-            self.pending.add(event_id)
-            return True
-
-    def _run(self) -> None:
-        while (payload := self.queue.get()) is not None:
-            try:
-                outcome = self.handler.handle(payload)
-                logger.debug("event %s: %s", payload.get("event_id"), outcome)
-            except Exception as error:
-                logger.exception("event %s failed", payload.get("event_id"))
-                self.alert(
-                    "SLACK_REPLY_FAILED", f"an acknowledged reply was not recorded: {type(error).__name__}"
-                )
-            finally:
-                with self.lock:
-                    self.pending.discard(str(payload.get("event_id")))
-
-
 def build_app(
     *,
     signing_secret: str,
     handler: ReplyHandler,
     clock: Clock,
     queue_size: int = 1000,
-    alert: Alert = _log_alert,
+    alert: Alert = log_alert,
 ) -> Any:
     """The ASGI app (Starlette, imported here so that ``avwap`` start-up never pays for it)."""
     from slack_sdk.signature import SignatureVerifier
@@ -117,7 +68,7 @@ def build_app(
     if not signing_secret:
         raise ValueError("the Slack receiver needs SLACK_SIGNING_SECRET")
     verifier = SignatureVerifier(signing_secret, clock=_SlackClock(clock))  # type: ignore[arg-type]
-    worker = _Worker(handler, queue_size, alert)
+    worker = ReplyQueue(handler, queue_size, alert)
 
     def reject(status: int, reason: str, request: Request) -> Response:
         client = request.client.host if request.client else "?"
