@@ -27,13 +27,12 @@ from typing import Any, Final
 
 from avwap.core.calendar import ny_date
 from avwap.core.clock import Clock
-from avwap.ledger.paths import ledger_file, list_ledger_files
+from avwap.ledger.paths import SLACK_REPLIES, ledger_file, list_ledger_files
 from avwap.ledger.record_enums import ConfirmationKind, ConfirmationMatch
 from avwap.ledger.record_ids import confirmation_id
 from avwap.ledger.records import ConfirmationRecorded, decode_record
 from avwap.ledger.store import LedgerStore
 
-SLACK_REPLIES: Final = "SLACK_REPLIES"
 MAX_TEXT: Final = 500
 
 
