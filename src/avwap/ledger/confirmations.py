@@ -35,6 +35,8 @@ from avwap.ledger.store import LedgerStore
 
 MAX_TEXT: Final = 500
 
+__all__ = ["SLACK_REPLIES", "ConfirmationLedger", "ReplyFacts", "intent_for_thread", "ticket_finder"]
+
 
 def intent_for_thread(tickets: Iterable[Mapping[str, Any]], *, channel: str, thread_ts: str) -> str | None:
     """The intent whose ticket started the thread ``thread_ts`` in ``channel``, from ticket ledger records
