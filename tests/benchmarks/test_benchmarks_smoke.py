@@ -87,6 +87,19 @@ def _ledger_verify(result: dict[str, Any]) -> None:
     assert result["backup_mb_per_second"] > 0 and result["restore_mb_per_second"] > 0
 
 
+def _reply_parser(result: dict[str, Any]) -> None:
+    assert result["lines"] == 2000
+    assert result["understood"] == 1600 and result["not_understood"] == 400  # 8 of the 10 shapes parse
+    assert result["lines_per_second"] > 0
+
+
+def _slack_receiver(result: dict[str, Any]) -> None:
+    assert result["requests"] == 200 and result["unique_events"] == 180 and result["retries"] == 20
+    assert result["statuses"] == {"200": 200}  # every request acknowledged, retries included
+    assert result["records"] == 180 and result["exact_dedupe"] is True
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+
+
 def _reconcile(result: dict[str, Any]) -> None:
     assert (result["positions"], result["orders"], result["fills"]) == (20, 40, 40)
     assert result["drift_items"] == 6  # the seeded differences, each found
@@ -172,9 +185,17 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
         {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},
         _reconcile,
     ),
+    "reply_parser": (
+        {"lines", "understood", "not_understood", "lines_per_second", "meets_target"},
+        _reply_parser,
+    ),
     "regime": ({"sessions", "symbols", "labels", "label_seconds_median"}, _regime),
     "scan": ({"cases", "naive_reference", "numba_compile_seconds"}, _scan),
     "synthetic": ({"cases"}, _synthetic),
+    "slack_receiver": (
+        {"requests", "requests_per_second", "p50_ms", "p99_ms", "records", "exact_dedupe"},
+        _slack_receiver,
+    ),
     "startup": ({"commands"}, _startup),
 }
 

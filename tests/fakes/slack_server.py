@@ -1,9 +1,10 @@
 """A fake Slack Web API on 127.0.0.1 for the real slack_sdk ``WebClient`` (``base_url=server.base_url``).
 
 Methods: ``chat.postMessage`` (JSON or form body), ``conversations.history`` (newest first; metadata only
-with ``include_all_metadata``, as Slack does), ``chat.getPermalink`` and ``auth.test``. A wrong or missing
-bearer token answers ``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``)
-with HTTP 200, as Slack does.
+with ``include_all_metadata``, as Slack does), ``chat.getPermalink``, ``auth.test`` and
+``apps.connections.open`` (answers ``state.socket_url``; the app token ``state.app_token`` is accepted too). A
+wrong or missing bearer token answers ``{"ok": false, "error": "invalid_auth"}`` (or ``not_authed``), as Slack
+does, with HTTP 200.
 Every request is recorded. Fault injection (:meth:`FakeSlackServer.inject`) makes the next N requests
 answer 500, answer 429 with ``Retry-After``, hang past the client's timeout, drop the connection before
 processing, or process the request and then drop the connection (the case where a client retry duplicates).
@@ -86,6 +87,8 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     messages: list[PostedMessage] = field(default_factory=list)
     faults: list[_PendingFault] = field(default_factory=list)
+    app_token: str | None = None  # accepted by apps.connections.open (Socket Mode)
+    socket_url: str | None = None  # what apps.connections.open answers (a ws:// fake on 127.0.0.1)
 
     def take_fault(self, api_method: str) -> Fault | None:
         with self.lock:
@@ -243,7 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if not token:
             return "not_authed"
-        return None if token == self.state.token else "invalid_auth"
+        return None if token in (self.state.token, self.state.app_token) else "invalid_auth"
 
     def _dispatch(self, api_method: str, params: dict[str, Any]) -> dict[str, Any]:
         handlers = {
@@ -251,6 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
             "conversations.history": self._history,
             "auth.test": self._auth_test,
             "chat.getPermalink": self._permalink,
+            "apps.connections.open": self._connections_open,
         }
         handler = handlers.get(api_method)
         if handler is None:
@@ -308,6 +312,11 @@ class _Handler(BaseHTTPRequestHandler):
             return {"ok": False, "error": "message_not_found"}
         link = f"https://avwap-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": link}
+
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.state.socket_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.state.socket_url}
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {

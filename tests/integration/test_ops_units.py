@@ -92,7 +92,9 @@ def test_the_drill_reads_commands_and_environment_as_systemd_does() -> None:
     assert [command[-1] for _, command in sync] == ["1d", "SPY"]  # both ExecStart= lines, in order
     decide = module._commands(module._read_unit(ROOT / "ops" / "avwap-portfolio-decide.service"), paths)
     assert decide[0][1][:2] == ["/bin/sh", "-c"] and "+%F" in decide[0][1][2]  # %% unescaped as systemd does
-    assert set(module.UNIT_ORDER) == {unit.stem for unit in UNITS if unit.suffix == ".service"}
+    services = {unit.stem for unit in UNITS if unit.suffix == ".service"}
+    assert set(module.UNIT_ORDER) | set(module.LONG_RUNNING) == services
+    assert not set(module.UNIT_ORDER) & set(module.LONG_RUNNING)
 
 
 @pytest.mark.skipif(

@@ -42,6 +42,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.audit_command",
     "avwap.cli.backup_command",
     "avwap.cli.tickets_command",
+    "avwap.cli.slack_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
 COMMAND_NAMES: Final = {
@@ -69,6 +70,7 @@ COMMAND_NAMES: Final = {
     "backup": "avwap.cli.backup_command",
     "restore": "avwap.cli.backup_command",
     "tickets": "avwap.cli.tickets_command",
+    "slack": "avwap.cli.slack_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

@@ -384,6 +384,10 @@ class Config:
     # The Schwab 401(k) book (issue 13): target weights (TOML) and the Slack channel its tickets go to.
     allocation_401k_file: Path | None = None
     tickets_channel: str = ""
+    # Verifies that Events API requests come from Slack (the Slack reply receiver, `avwap slack serve`).
+    slack_signing_secret: str = field(default="", repr=False)
+    # App-level token (xapp-...) for Socket Mode (`avwap slack listen`), when there is no public endpoint.
+    slack_app_token: str = field(default="", repr=False)
     starting_cash: Decimal = Decimal("100000")
     entry_delay_max_seconds: int = 30
     # Costs of the simulated broker (the demo and the backtest): adverse slippage in basis points on market
@@ -634,6 +638,20 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         help="S_401K_ALLOCATION target weights (TOML)",
     ),
     Setting("TICKETS_CHANNEL", "tickets_channel", parse_text, help="Slack channel of 401(k) trade tickets"),
+    Setting(
+        "SLACK_SIGNING_SECRET",
+        "slack_signing_secret",
+        parse_text,
+        secret=True,
+        help="Slack app signing secret: `avwap slack serve` verifies every request with it",
+    ),
+    Setting(
+        "SLACK_APP_TOKEN",
+        "slack_app_token",
+        parse_text,
+        secret=True,
+        help="Slack app-level token (xapp-...) for Socket Mode: `avwap slack listen`",
+    ),
     Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
     Setting("SIM_SLIPPAGE_BPS", "sim_slippage_bps", parse_decimal, help="sim fills: slippage (bps)"),
     Setting("SIM_COMMISSION_PER_SHARE", "sim_commission_per_share", parse_decimal, help="sim fills: $/share"),

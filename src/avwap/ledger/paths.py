@@ -36,6 +36,7 @@ EXIT_EVENTS: Final = "EXIT_EVENTS"
 PORTFOLIO_RISK_ATTRIBUTION: Final = "PORTFOLIO_RISK_ATTRIBUTION"
 ALERTS: Final = "ALERTS"
 RULESETS: Final = "RULESETS"
+SLACK_REPLIES: Final = "SLACK_REPLIES"  # operator replies to manual-book tickets (avwap.ledger.confirmations)
 STREAM_NAMES: Final = frozenset(
     {
         REGIME_E1,
@@ -45,6 +46,7 @@ STREAM_NAMES: Final = frozenset(
         PORTFOLIO_RISK_ATTRIBUTION,
         ALERTS,
         RULESETS,
+        SLACK_REPLIES,
     }
 )
 

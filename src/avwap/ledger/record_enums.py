@@ -77,3 +77,20 @@ class AlertLevel(enum.StrEnum):
     WARNING = "WARNING"
     ERROR = "ERROR"
     CRITICAL = "CRITICAL"
+
+
+class ConfirmationKind(enum.StrEnum):
+    """What the operator's reply in a ticket thread said (issue 13, M1-C)."""
+
+    EXECUTED = "EXECUTED"
+    PARTIAL = "PARTIAL"
+    SKIPPED = "SKIPPED"
+    ERROR = "ERROR"
+    NOT_UNDERSTOOD = "NOT_UNDERSTOOD"
+
+
+class ConfirmationMatch(enum.StrEnum):
+    """Whether a reply's thread is one of our tickets: an unmatched reply is recorded, never dropped."""
+
+    MATCHED = "MATCHED"
+    UNMATCHED_THREAD = "UNMATCHED_THREAD"

@@ -104,3 +104,8 @@ def resolution_id(*, intent_id: str, outcome: str, quantity: int, reason_codes: 
             "reason_codes": list(reason_codes),
         },
     )
+
+
+def confirmation_id(*, event_id: str) -> str:
+    """One confirmation per Slack event: a retried delivery of the same event finds the record it wrote."""
+    return stable_id("cnf", {"event_id": event_id})

@@ -14,6 +14,7 @@ The lifecycle, linked by ids built in :mod:`avwap.ledger.record_ids`::
     PortfolioDecisionsRecorded (the pre-open ALLOW/BLOCK batch, in the PORTFOLIO_DECISIONS stream)
     RegimeRecorded (one NY date's market regime, in the REGIME_E1 stream; market-level)
     RulesetActivated (which ruleset is in force from which session, in the RULESETS stream)
+    ConfirmationRecorded (an operator's reply in a Slack ticket thread, in the SLACK_REPLIES stream)
 
 Public API::
 
@@ -41,6 +42,8 @@ from avwap.core.errors import DataError
 from avwap.ledger.record_enums import (
     AlertLevel,
     CashMovementKind,
+    ConfirmationKind,
+    ConfirmationMatch,
     DecisionOutcome,
     ExitEventKind,
     OrderPurpose,
@@ -64,6 +67,8 @@ _ID_PREFIXES: Final = {
     "exit_id": "exi_",
     "resolution_id": "cfl_",
     "movement_id": "evt_",
+    "confirmation_id": "cnf_",
+    "corrects": "cnf_",
 }
 _POSITIVE_PRICES: Final = frozenset(
     {
@@ -687,6 +692,45 @@ class TicketFailed(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True
             _fail(self, f"outcome must be UPPER_SNAKE, got {self.outcome!r}")
 
 
+class ConfirmationRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """The operator's reply in a manual book's Slack ticket thread (issue 13, M1-C), append-only.
+
+    ``book_id`` is the manual book the ticket belongs to; ``confirmation_id`` derives from the Slack
+    ``event_id`` (a retried delivery is the same record). ``intent_id`` is the ticket's intent, None when
+    the thread is none of our tickets (``match`` UNMATCHED_THREAD). A later confirmation for the same
+    intent names the one it supersedes in ``corrects``: earlier records are never changed. ``text`` is the
+    reply as written (cut at 500 characters), for the audit trail."""
+
+    strategy_id: str | None = None
+    confirmation_id: str
+    event_id: str
+    channel: str
+    thread_ts: str
+    message_ts: str
+    user: str = ""
+    intent_id: str | None = None
+    match: ConfirmationMatch
+    kind: ConfirmationKind
+    quantity: int | None = None
+    price: Decimal | None = None
+    note: str = ""
+    text: str = ""
+    corrects: str | None = None
+
+    def check(self) -> None:
+        if (self.match is ConfirmationMatch.MATCHED) != (self.intent_id is not None):
+            _fail(self, "a MATCHED confirmation names its intent_id, an UNMATCHED_THREAD one has none")
+        fills = self.kind in (ConfirmationKind.EXECUTED, ConfirmationKind.PARTIAL)
+        if fills != (self.quantity is not None and self.price is not None):
+            _fail(self, f"{self.kind} {'needs' if fills else 'takes no'} quantity and price")
+        if fills is False and (self.quantity is not None or self.price is not None):
+            _fail(self, f"{self.kind} takes no quantity or price")
+        if self.corrects is not None and self.intent_id is None:
+            _fail(self, "only a confirmation of a known intent can correct an earlier one")
+        if not self.event_id or not self.channel or not self.thread_ts or len(self.text) > 500:
+            _fail(self, "event_id, channel and thread_ts are required; text is at most 500 characters")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -710,6 +754,7 @@ Record: TypeAlias = (
     | AuditSeal
     | TicketSent
     | TicketFailed
+    | ConfirmationRecorded
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

@@ -49,6 +49,11 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "one pre-open batch for the whole book across strategies; each of its decision lines "
             "(PortfolioDecisionLine) carries its own strategy_id"
         ),
+        "ConfirmationRecorded": (
+            "an operator's reply in a Slack ticket thread of the manual book: a reply in a thread that is "
+            "none of our tickets has no intent and so no strategy; strategy_id is set when the ticket's "
+            "intent names one"
+        ),
         "RegimeRecorded": (
             "the market's regime for a NY date (Phase E1, REGIME_E1 stream): measured from the benchmark and "
             "the universe, before and apart from any book or strategy; E2 reads it for every book alike"

@@ -11,12 +11,21 @@ import pytest
 from tests.unit.ledger import factories
 
 from avwap.core.canonical import canonical_json
-from avwap.ledger.record_enums import AlertLevel, DecisionOutcome, OrderPurpose, OrderType, Side
+from avwap.ledger.record_enums import (
+    AlertLevel,
+    ConfirmationKind,
+    ConfirmationMatch,
+    DecisionOutcome,
+    OrderPurpose,
+    OrderType,
+    Side,
+)
 from avwap.ledger.records import (
     RECORD_TYPES,
     Alert,
     AuditEntry,
     AuditSeal,
+    ConfirmationRecorded,
     ConflictResolved,
     Decision,
     Note,
@@ -110,6 +119,34 @@ def every_record_type() -> list[Record]:
             symbol="AAPL",
             intent_id="int_1",
             detail={"problem": "risk per share", "risk_per_share": "9.41", "shares": 3, "capped": False},
+        ),
+        ConfirmationRecorded(
+            **COMMON,
+            confirmation_id="cnf_1",
+            event_id="Ev01",
+            channel="C0TICKETS",
+            thread_ts="1700000000.000100",
+            message_ts="1700000060.000200",
+            user="U0OPERATOR",
+            intent_id="int_1",
+            match=ConfirmationMatch.MATCHED,
+            kind=ConfirmationKind.EXECUTED,
+            quantity=100,
+            price=Decimal("54.31"),
+            note="filled at the open",
+            text="EXECUTED 100 @ 54.31 filled at the open",
+            corrects="cnf_0",
+        ),
+        ConfirmationRecorded(
+            **COMMON,
+            confirmation_id="cnf_2",
+            event_id="Ev02",
+            channel="C0TICKETS",
+            thread_ts="1700000999.000100",
+            message_ts="1700001060.000200",
+            match=ConfirmationMatch.UNMATCHED_THREAD,
+            kind=ConfirmationKind.NOT_UNDERSTOOD,
+            text="hello?",
         ),
         AuditSeal(
             **{**COMMON, "book_id": "AUDIT"},
@@ -532,3 +569,40 @@ def test_conflict_resolution_records_refuse_inconsistent_outcomes(
     }
     with pytest.raises(RecordValidationError, match=message):
         ConflictResolved(**{**fields, **changes})
+
+
+_CONFIRMATION: dict[str, Any] = {
+    **COMMON,
+    "confirmation_id": "cnf_1",
+    "event_id": "Ev01",
+    "channel": "C0TICKETS",
+    "thread_ts": "1.1",
+    "message_ts": "1.2",
+    "intent_id": "int_1",
+    "match": ConfirmationMatch.MATCHED,
+    "kind": ConfirmationKind.SKIPPED,
+    "note": "fund closed",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"intent_id": None}, "MATCHED confirmation names its intent_id"),
+        ({"match": ConfirmationMatch.UNMATCHED_THREAD}, "MATCHED confirmation names its intent_id"),
+        ({"kind": ConfirmationKind.EXECUTED}, "EXECUTED needs quantity and price"),
+        ({"kind": ConfirmationKind.EXECUTED, "quantity": 5}, "EXECUTED needs quantity and price"),
+        ({"quantity": 5}, "SKIPPED takes no quantity"),
+        ({"confirmation_id": "x_1"}, "confirmation_id must start with 'cnf_'"),
+        ({"corrects": "int_1"}, "corrects must start with 'cnf_'"),
+        (
+            {"match": ConfirmationMatch.UNMATCHED_THREAD, "intent_id": None, "corrects": "cnf_0"},
+            "only a confirm",
+        ),
+        ({"text": "x" * 501}, "text is at most 500"),
+        ({"intent_id": "tkt_1"}, "intent_id must start with 'int_'"),
+    ],
+)
+def test_confirmation_contract(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(RecordValidationError, match=re.escape(message)):
+        ConfirmationRecorded(**{**_CONFIRMATION, **changes})
