@@ -24,7 +24,7 @@ from avwap.backtest.report import render_backtest_report
 from avwap.core.canonical import pretty_json
 from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.errors import ConfigurationError
-from avwap.core.files import atomic_write_bytes
+from avwap.core.files import atomic_write_bytes, deferred_durability
 from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
 from avwap.ledger.router import Ledger
@@ -91,6 +91,36 @@ def run_backtest(
     code_version: str | None = None,
 ) -> BacktestOutcome:
     folder = prepare_folder(out)
+    # The run folder is disposable (each run resets it): its ledgers and artifacts skip the per-write fsync
+    # of live trading and are flushed once at the end; their bytes are the same.
+    with deferred_durability(folder):
+        return _run_in_folder(
+            environ,
+            start=start,
+            end=end,
+            data_root=data_root,
+            folder=folder,
+            config_file=config_file,
+            universe=universe,
+            resolution=resolution,
+            progress=progress,
+            code_version=code_version,
+        )
+
+
+def _run_in_folder(
+    environ: Mapping[str, str],
+    *,
+    start: dt.date,
+    end: dt.date,
+    data_root: Path,
+    folder: Path,
+    config_file: Path | None,
+    universe: Sequence[str] | None,
+    resolution: Resolution,
+    progress: Progress | None,
+    code_version: str | None,
+) -> BacktestOutcome:
     config = backtest_config(environ, folder, config_file)
     version = code_version or detect_code_version()
     engine = BacktestEngine(

@@ -31,7 +31,7 @@ import msgspec
 
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
-from avwap.core.files import atomic_write_bytes, fsync_folder
+from avwap.core.files import atomic_write_bytes, fsync, fsync_folder
 from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, envelope_of, scan
 from avwap.ledger.paths import ledger_date
 
@@ -88,7 +88,7 @@ def write_head(folder: Path, head: Head, *, durable: bool = False) -> None:
         if os.fstat(descriptor).st_size != _HEAD_SIZE:
             os.ftruncate(descriptor, _HEAD_SIZE)
         if durable:
-            os.fsync(descriptor)
+            fsync(descriptor, path)
     finally:
         os.close(descriptor)
     if durable:
