@@ -3,9 +3,9 @@
 Writing: the file is opened ``O_RDWR | O_APPEND | O_CREAT`` (read access lets the writer learn the tail from
 the very descriptor it locks and appends to), an exclusive ``flock`` is taken, the current tail is learned,
 the whole line goes out in one ``os.write``, then ``fsync`` (deferred to the end of the run under a
-backtest run folder, :func:`avwap.core.files.deferred_durability`), then unlock. The tail is cached per file and
-validated under the lock by (device, inode, size): when another process appended meanwhile, only the new
-bytes are read and checked, so an append costs O(1) in the file length.
+backtest run folder, :func:`avwap.core.files.deferred_durability`), then unlock. The tail is cached per
+file and validated under the lock by (device, inode, size): when another process appended meanwhile,
+only the new bytes are read and checked, so an append costs O(1) in the file length.
 
 Reading takes a shared ``flock``. A torn last line (a crash mid-write) is appended to
 ``<name>.jsonl.quarantine`` next to the file, fsynced, then truncated away with a warning; a bad line in the
