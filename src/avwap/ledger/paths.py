@@ -11,6 +11,7 @@ Public API::
     ledger_date(path) -> date | None                  the date a ledger file name stands for
     quarantine_path(path) -> Path                     ``<name>.jsonl.quarantine`` next to the ledger file
     list_ledger_files(root, book_or_stream) -> list[Path]   one folder, in date order
+    dated_file_names(folder) -> list[str]             the names of those files, in date order
     list_ledger_names(root) -> list[str]              folders that hold ledger files, sorted
     list_all_ledger_files(root) -> list[Path]         every ledger file, by (name, date)
 """
@@ -18,6 +19,7 @@ Public API::
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Final
@@ -78,13 +80,23 @@ def quarantine_path(path: Path) -> Path:
     return path.with_name(path.name + QUARANTINE_SUFFIX)
 
 
+def dated_file_names(folder: Path) -> list[str]:
+    """Names of the ledger files (``YYYY-MM-DD.jsonl`` of a real date, regular files) in ``folder``, in date
+    order; [] when it is absent. Names only: called once per new day file, it stays cheap in long runs."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [
+                entry.name for entry in entries if _FILE_PATTERN.fullmatch(entry.name) and entry.is_file()
+            ]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(name for name in names if ledger_date(Path(name)) is not None)  # name order is date order
+
+
 def list_ledger_files(root: Path, book_or_stream: str) -> list[Path]:
     """Ledger files of one book or stream in date order (the canonical fold order); [] when absent."""
     folder = Path(root) / validate_name(book_or_stream)
-    if not folder.is_dir():
-        return []
-    dated = [(day, path) for path in folder.iterdir() if (day := ledger_date(path)) is not None]
-    return [path for _, path in sorted(dated) if path.is_file()]
+    return [folder / name for name in dated_file_names(folder)]
 
 
 def list_ledger_names(root: Path) -> list[str]:
