@@ -60,7 +60,7 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError, DataError
 from avwap.ledger.atomic import atomic_write_json, build_provenance
-from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, list_ledger_files
+from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, newest_ledger_names
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW
@@ -322,8 +322,9 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
     The decisions ledger is append-only by day: once a later day holds records, an earlier day can no
     longer be decided (its file would have to change under the later one's anchor), so that is refused
     before anything is written."""
-    recorded_days = list_ledger_files(config.ledger_dir, PORTFOLIO_DECISIONS)
-    newer = ledger_date(recorded_days[-1]) if recorded_days else None
+    folder = Path(config.ledger_dir) / PORTFOLIO_DECISIONS
+    newest = next(newest_ledger_names(folder), None)
+    newer = None if newest is None else ledger_date(Path(newest))
     if newer is not None and newer > batch.date_ny:
         raise DataError(
             f"the decisions ledger already records {newer.isoformat()}: deciding the earlier day "

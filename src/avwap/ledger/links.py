@@ -33,7 +33,7 @@ from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
 from avwap.core.files import atomic_write_bytes, fsync, fsync_folder
 from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, envelope_of, scan
-from avwap.ledger.paths import dated_file_names, ledger_date
+from avwap.ledger.paths import ledger_date, newest_ledger_names
 
 HEAD_NAME: Final = "HEAD.json"
 _PEEK_WINDOW = 1 << 16
@@ -161,8 +161,7 @@ def start_anchor(path: Path) -> Anchor:
         return GENESIS_ANCHOR  # an undated file outside the folder layout stands alone
     folder = path.parent
     head = read_head(folder)
-    earlier = [name for name in dated_file_names(folder) if name < path.name]
-    for previous in (folder / name for name in reversed(earlier)):
+    for previous in (folder / name for name in newest_ledger_names(folder, before=path.name)):
         descriptor = os.open(previous, os.O_RDONLY | os.O_CLOEXEC)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_SH)
