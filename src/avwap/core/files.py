@@ -36,7 +36,7 @@ def is_durable(path: str | os.PathLike[str]) -> bool:
     """False when ``path`` lies under a folder registered with :func:`deferred_durability`."""
     if not _DEFERRED_ROOTS:
         return True
-    name = os.path.abspath(path)
+    name = os.path.join(os.path.abspath(path), "")  # the registered folder itself is under it too
     return not any(name.startswith(root) for root in _DEFERRED_ROOTS)
 
 
