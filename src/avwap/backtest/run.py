@@ -26,8 +26,6 @@ from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.errors import ConfigurationError
 from avwap.core.files import atomic_write_bytes, deferred_durability
 from avwap.ledger.atomic import build_provenance, detect_code_version
-from avwap.ledger.paths import BACKTEST
-from avwap.ledger.router import Ledger
 
 MARKER: Final = ".avwap-backtest"
 
@@ -134,7 +132,7 @@ def _run_in_folder(
         code_version=version,
     )
     result = engine.run()
-    records = Ledger(config.ledger_dir).read_book(BACKTEST)
+    records = engine.book.records  # what the run appended, in ledger order (equal to the files read back)
     provenance = build_provenance(
         config.config_hash(), result.data_hash, result.sessions[-1], code_version=version
     )

@@ -76,13 +76,14 @@ class BookRecorder:
         self.last_skip: dict[str, tuple[str, str]] = {}  # position id -> last recorded stop skip
         self._exit_fold = ExitFold()
         self.records: list[Record] = []  # every record of the book, in ledger order (reports, snapshots)
+        self.closed: list[PositionClosed] = []  # the PositionClosed records among them (realized PnL)
         self.reload()
 
     def reload(self) -> BookState:
         """Rebuild the state from the ledger files (start-up, or after another writer)."""
         self.intents, self.decisions, self.submitted, self.unsized = {}, {}, set(), set()
         self.position_commissions, self._counted_fills = {}, set()
-        self._exit_fold, self.records = ExitFold(), []
+        self._exit_fold, self.records, self.closed = ExitFold(), [], []
         try:
             records = self.ledger.read_book(self.book_id)
             self.state = fold_book(records, self.book_id)
@@ -115,6 +116,8 @@ class BookRecorder:
 
     def _track(self, record: Record) -> None:
         self.records.append(record)
+        if isinstance(record, PositionClosed):
+            self.closed.append(record)
         if isinstance(record, EXIT_RECORD_TYPES):
             self._exit_fold.add(record)
         if isinstance(record, TradeIntent):
