@@ -177,7 +177,7 @@ class BacktestEngine:
         batch = build_batch(
             self.config, BACKTEST, day, self.clock, data_dir=self.data_root, replay=self.decision_inputs
         )
-        write_batch(self.config, batch, self.clock)
+        write_batch(self.config, batch, self.clock, code_version=self.code_version)
         self.result.decisions[day] = batch
 
     @functools.cached_property

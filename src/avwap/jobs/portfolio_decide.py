@@ -316,8 +316,12 @@ def _ledger_record(
     )
 
 
-def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> tuple[Path, str]:
+def write_batch(
+    config: Config, batch: PortfolioDecisionBatch, clock: Clock, *, code_version: str | None = None
+) -> tuple[Path, str]:
     """Artifact, then the ledger record (unless already recorded), then the ``latest`` pointer.
+    ``code_version`` pins the provenance's (detected with ``git describe`` otherwise: a long replay detects
+    it once and passes it).
 
     The decisions ledger is append-only by day: once a later day holds records, an earlier day can no
     longer be decided (its file would have to change under the later one's anchor), so that is refused
@@ -332,7 +336,7 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
         )
     path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
     data_hash = content_hash({"candidates": batch.candidates_sha256, "snapshot": batch.snapshot_sha256})
-    provenance = build_provenance(config.config_hash(), data_hash, batch.date_ny)
+    provenance = build_provenance(config.config_hash(), data_hash, batch.date_ny, code_version=code_version)
     digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch}, provenance)
     relative = path.relative_to(config.artifacts_dir).as_posix()
     ledger = Ledger(config.ledger_dir)

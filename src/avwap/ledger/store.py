@@ -160,8 +160,12 @@ class LedgerStore:
     @contextmanager
     def batch(self) -> Iterator[LedgerBatch]:
         """Hold the lock for several appends and fsync once at the end (also when the block raises)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            descriptor = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:  # the first file of a book or stream: create its folder
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, flags, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             tail, fresh = self._tail_under_lock(descriptor)

@@ -265,6 +265,16 @@ def test_the_engine_keeps_in_memory_exactly_the_records_it_wrote(market: Path, t
     assert engine.book.closed == closed
 
 
+def test_every_artifact_of_a_run_pins_the_runs_code_version(daily_run: tuple[Path, Any]) -> None:
+    """Detected once per run (git describe per artifact dominated long runs), the decisions included."""
+    out, _ = daily_run
+    artifacts = sorted((out / "home" / "artifacts").rglob("*.json"))
+    kinds = {path.relative_to(out / "home" / "artifacts").parts[0] for path in artifacts}
+    assert {"candidates", "portfolio_decisions", "snapshots"} <= kinds
+    for path in artifacts:
+        assert json.loads(path.read_text())["provenance"]["code_version"] == CODE, path
+
+
 def test_a_run_folder_is_written_without_fsync_and_synced_once(
     market: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
