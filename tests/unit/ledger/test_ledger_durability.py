@@ -1,4 +1,5 @@
-"""Durable by default, deferred only under a registered run folder (core.files.deferred_durability).
+"""Durable by default, deferred only under a registered run folder (core.files.deferred_durability);
+the bytes of a sealed line.
 
 The live path must fsync every append; a backtest run folder skips the per-append fsync and is flushed
 once at the end, writing the very same bytes."""
@@ -12,8 +13,10 @@ from pathlib import Path
 import pytest
 from tests.unit.ledger.factories import deposit, round_trip
 
+from avwap.core.canonical import canonical_json
 from avwap.core.files import atomic_write_bytes, deferred_durability, is_durable
 from avwap.ledger import store as store_module
+from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, _digest, _line, scan, seal
 from avwap.ledger.paths import dated_file_names, ledger_file, newest_ledger_names
 from avwap.ledger.router import Ledger
 
@@ -119,3 +122,32 @@ def test_newest_ledger_names_match_the_full_listing(tmp_path: Path) -> None:
     assert list(newest_ledger_names(folder, before="2026-04-03.jsonl")) == listed[1::-1]
     assert list(newest_ledger_names(tmp_path / "absent")) == []
     assert ledger_file(tmp_path, "BOOK", dt.date(2026, 4, 3)).name == listed[-1]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"date_ny": "2026-04-01", "index": 1},
+        {"nested": {"b": [1, 2.5, None, {"é": "中"}], "a": True}, "text": 'quote " and \\n newline'},
+        {},
+    ],
+)
+@pytest.mark.parametrize(
+    ("tail", "anchor"),
+    [
+        (ChainTail(), None),  # the first line of the first file: the genesis anchor
+        (ChainTail(), Anchor("2026-03-31.jsonl", 7, "ab" * 32)),
+        (ChainTail(41, "cd" * 32), None),
+    ],
+)
+def test_seal_serializes_the_record_once_into_the_canonical_envelope(
+    record: dict[str, object], tail: ChainTail, anchor: Anchor | None
+) -> None:
+    """The line and the hash equal the canonical JSON of the envelope's fields built as dicts."""
+    envelope, line = seal(record, tail, anchor)
+    first = anchor or GENESIS_ANCHOR
+    committed = {"file": first.file, "seq": first.seq} if tail.seq == 0 else None
+    prev_hash = first.hash if tail.seq == 0 else tail.hash
+    assert envelope.hash == _digest(tail.seq + 1, prev_hash, record, committed)
+    assert line == canonical_json(_line(envelope)) + b"\n"
+    assert scan(line, tail).error is None
