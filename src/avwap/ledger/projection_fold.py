@@ -5,7 +5,6 @@ Mutation stays inside :class:`FoldAccumulator`; callers only ever see frozen :cl
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -19,6 +18,7 @@ from avwap.ledger.projection_state import (
     OpenOrder,
     PositionState,
     average_price,
+    holds_id,
     release_basis,
 )
 from avwap.ledger.record_enums import STOP_SETTING_KINDS, CashMovementKind, OrderPurpose, OrderType, Side
@@ -52,10 +52,7 @@ class SortedIds:
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        if key in self._added:
-            return True
-        index = bisect.bisect_left(self._ids, key)
-        return index < len(self._ids) and self._ids[index] == key
+        return key in self._added or holds_id(self._ids, key)
 
     def add(self, key: str) -> None:
         if key not in self:

@@ -19,6 +19,7 @@ from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.projection import BookState, fold_book, fold_records, rebuild, state_bytes
 from avwap.ledger.projection_cache import cache_path
 from avwap.ledger.projection_fold import SortedIds
+from avwap.ledger.projection_state import count_with_prefix, holds_id
 from avwap.ledger.record_enums import OrderPurpose, OrderType, Side
 from avwap.ledger.records import Fill, OrderRejected, OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
@@ -361,3 +362,12 @@ def test_sorted_ids_behave_as_a_set_frozen_sorted() -> None:
         ids.add(key)
     assert "a" in ids and "c" in ids
     assert ids.frozen() == ("a", "b", "c", "d")
+
+
+def test_sorted_id_lookups_match_the_linear_ones() -> None:
+    ids = tuple(sorted(["avw-a-stop", "avw-a-stop-r1", "avw-a-stop-r2", "avw-ab-entry", "avw-b-stop", "z"]))
+    for key in [*ids, "avw-a", "avw-c", "", "zz"]:
+        assert holds_id(ids, key) == (key in ids)
+    for prefix in ["avw-a-stop", "avw-a", "avw-b-stop", "avw-c", "", "z"]:
+        assert count_with_prefix(ids, prefix) == sum(1 for known in ids if known.startswith(prefix))
+    assert not holds_id((), "x") and count_with_prefix((), "x") == 0
