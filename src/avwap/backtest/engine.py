@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ from avwap.execution.fill_model import FillModel
 from avwap.execution.sim_broker import SimBroker, SimBrokerSettings
 from avwap.execution.watched import watched_symbols
 from avwap.jobs.portfolio import ReconcileOutcome, reconcile_state, reconciliation_alert
-from avwap.jobs.portfolio_decide import build_batch, write_batch
+from avwap.jobs.portfolio_decide import ReplayInputs, build_batch, daily_closes, load_sectors, write_batch
 from avwap.ledger.atomic import build_provenance, detect_code_version
 from avwap.ledger.audit import seal_day
 from avwap.ledger.paths import ledger_file
@@ -207,9 +208,26 @@ class BacktestEngine:
         """The pre-open portfolio decisions (roadmap 2A, what ``avwap portfolio decide`` and the demo run),
         right after the morning's candidates: against the previous close's snapshot, recorded in the run's
         decisions ledger and artifact, and enforced by the cycle when PORTFOLIO_DECISION_ENFORCE=1."""
-        batch = build_batch(self.config, self.book.book_id, day, self.clock, data_dir=self.data_root)
-        write_batch(self.config, batch, self.clock)
+        batch = build_batch(
+            self.config,
+            self.book.book_id,
+            day,
+            self.clock,
+            data_dir=self.data_root,
+            replay=self.decision_inputs,
+        )
+        write_batch(self.config, batch, self.clock, code_version=self.code_version)
         self.result.decisions[day] = batch
+
+    @functools.cached_property
+    def decision_inputs(self) -> ReplayInputs:
+        """What every decision would re-read from files, held once: the snapshots written so far (the
+        growing list), the store's closes and sectors (the store does not change during a run)."""
+        return ReplayInputs(
+            snapshots=self.result.snapshots,
+            closes=daily_closes(self.daily),
+            sectors=load_sectors(self.data_root),
+        )
 
     def visible_data_hash(self, day: dt.date) -> str:
         """The hash of the daily bars dated up to ``day``: what an artifact of ``day`` may depend on (the

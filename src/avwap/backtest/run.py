@@ -28,11 +28,10 @@ from avwap.backtest.report import render_backtest_report
 from avwap.core.canonical import pretty_json
 from avwap.core.config import Config, ExecutionMode, load_config
 from avwap.core.errors import ConfigurationError
-from avwap.core.files import atomic_write_bytes
+from avwap.core.files import atomic_write_bytes, deferred_durability
 from avwap.ledger.atomic import Provenance, build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST
 from avwap.ledger.records import Record
-from avwap.ledger.router import Ledger
 from avwap.presentation.attribution_section import strategy_section
 from avwap.presentation.report import Section
 from avwap.signals.scan_rules import ScanRules
@@ -135,6 +134,40 @@ def run_backtest(
 ) -> BacktestOutcome:
     """One run; ``settings`` (Config attributes) and ``rules`` are the seam a parameter sweep varies."""
     folder = prepare_folder(out)
+    # The run folder is disposable (each run resets it): its ledgers and artifacts skip the per-write fsync
+    # of live trading and are flushed once at the end; their bytes are the same.
+    with deferred_durability(folder):
+        return _run_in_folder(
+            environ,
+            start=start,
+            end=end,
+            data_root=data_root,
+            folder=folder,
+            config_file=config_file,
+            universe=universe,
+            resolution=resolution,
+            progress=progress,
+            code_version=code_version,
+            settings=settings,
+            rules=rules,
+        )
+
+
+def _run_in_folder(
+    environ: Mapping[str, str],
+    *,
+    start: dt.date,
+    end: dt.date,
+    data_root: Path,
+    folder: Path,
+    config_file: Path | None,
+    universe: Sequence[str] | None,
+    resolution: Resolution,
+    progress: Progress | None,
+    code_version: str | None,
+    settings: Mapping[str, Any] | None,
+    rules: ScanRules | None,
+) -> BacktestOutcome:
     config = backtest_config(environ, folder, config_file, **(settings or {}))
     version = code_version or detect_code_version()
     engine = BacktestEngine(
@@ -149,7 +182,7 @@ def run_backtest(
         code_version=version,
     )
     result = engine.run()
-    records = Ledger(config.ledger_dir).read_book(BACKTEST)
+    records = engine.book.records  # what the run appended, in ledger order (equal to the files read back)
     provenance = build_provenance(
         config.config_hash(),
         result.data_hash,

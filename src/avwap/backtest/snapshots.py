@@ -27,13 +27,14 @@ def write_snapshot(
     code_version: str | None = None,
 ) -> PortfolioSnapshot:
     """Build the snapshot of ``day`` (marks: the day's closes) and write it atomically. ``records``: the
-    book's records (default: those the recorder holds in memory, in ledger order, so no session re-reads
-    the ledger); ``code_version`` pins the provenance's (detected otherwise)."""
+    book's records (default: the PositionClosed records the recorder holds in memory, in ledger order, the
+    only ones a snapshot reads: no session re-reads the ledger or rescans the whole book); ``code_version``
+    pins the provenance's (detected otherwise)."""
     state = deps.book.state
     marks = {symbol: close for symbol in state.positions if (close := market.daily_close(symbol, day))}
     snapshot = snapshot_of_book(
         state,
-        deps.book.records if records is None else records,
+        deps.book.closed if records is None else records,
         day,
         marks=marks,
         equity_history=[starting_equity, *(item.equity for item in earlier)],

@@ -4,13 +4,20 @@ complete new content, never a torn file.
 Write a temp file in the target's folder, fsync it, ``os.replace`` it over the target, then fsync the folder
 so the rename itself survives. A temp file orphaned by a crash never collides with a later write (unique
 names). Used by the ledger's artifacts and by the bar store.
+
+Durability is deferred, never dropped, under a folder registered with :func:`deferred_durability` (a
+backtest run folder: disposable, rebuilt by rerunning): :func:`fsync` skips the per-write ``fsync`` of files
+below it and the block ends with one ``os.sync``. The bytes written, their order and every rename are the
+same; only when they reach the disk changes. Everything else (live trading, the demo, the bar store) keeps
+the per-write ``fsync``.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -20,8 +27,41 @@ STAGE_REPLACED: Final = "replaced"  # target replaced, folder not yet fsynced
 
 Hook = Callable[[str, Path], None]
 
+# Absolute folders (with a trailing separator) whose writes are made durable once, at the end of the block
+# that registered them; empty in live trading, so the check below costs one truth test there.
+_DEFERRED_ROOTS: list[str] = []
+
+
+def is_durable(path: str | os.PathLike[str]) -> bool:
+    """False when ``path`` lies under a folder registered with :func:`deferred_durability`."""
+    if not _DEFERRED_ROOTS:
+        return True
+    name = os.path.join(os.path.abspath(path), "")  # the registered folder itself is under it too
+    return not any(name.startswith(root) for root in _DEFERRED_ROOTS)
+
+
+def fsync(descriptor: int, path: str | os.PathLike[str]) -> None:
+    """``os.fsync(descriptor)`` (of the file or folder at ``path``) unless ``path`` is deferred."""
+    if is_durable(path):
+        os.fsync(descriptor)
+
+
+@contextmanager
+def deferred_durability(root: Path) -> Iterator[None]:
+    """Within the block, writes below ``root`` skip their per-write ``fsync``; at its end (also on an
+    error) one ``os.sync`` flushes them. For disposable folders only (a backtest run folder)."""
+    prefix = os.path.join(os.path.abspath(root), "")
+    _DEFERRED_ROOTS.append(prefix)
+    try:
+        yield
+    finally:
+        _DEFERRED_ROOTS.remove(prefix)
+        os.sync()
+
 
 def fsync_folder(folder: Path) -> None:
+    if not is_durable(folder):
+        return
     descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(descriptor)
@@ -30,7 +70,8 @@ def fsync_folder(folder: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, hook: Hook | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically and durably.
+    """Replace ``path`` with ``data`` atomically and durably (durable at the end of the block when ``path``
+    is under a :func:`deferred_durability` folder).
 
     ``hook(stage, path)`` is called at :data:`STAGE_WRITTEN` and :data:`STAGE_REPLACED`; it exists so that
     tests can kill the process at those exact points.
@@ -43,7 +84,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, hook: Hook | None = None) -> 
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            fsync(handle.fileno(), target)
         os.chmod(temp_path, 0o644)  # mkstemp creates 0600; artifacts are meant to be read
         if hook is not None:
             hook(STAGE_WRITTEN, target)

@@ -15,7 +15,7 @@ from typing import Final
 
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import LedgerIntegrityError
-from avwap.exits.position_state import ExitBook, fold_exit_positions
+from avwap.exits.position_state import ExitBook, ExitFold
 from avwap.ledger.paths import ALPACA_LIVE, ALPACA_PAPER, BACKTEST, PAPER_SIM, SCHWAB_401K_MANUAL
 from avwap.ledger.projection import BookState, fold_book
 from avwap.ledger.record_enums import OrderPurpose
@@ -76,9 +76,9 @@ class BookRecorder:
         self.position_commissions: dict[str, Decimal] = {}
         self._counted_fills: set[str] = set()
         self.last_skip: dict[str, tuple[str, str]] = {}  # position id -> last recorded stop skip
-        self._exit_records: list[Record] = []
-        self._exit_book: ExitBook | None = None
+        self._exit_fold = ExitFold()
         self.records: list[Record] = []  # every record of the book, in ledger order (reports, snapshots)
+        self.closed: list[PositionClosed] = []  # the PositionClosed records among them (realized PnL)
         self.reload()
 
     def reload(self) -> BookState:
@@ -91,7 +91,7 @@ class BookRecorder:
         self.closed_on: dict[dt.date, list[PositionClosed]] = {}
         self.opened_on: dict[str, dt.date] = {}
         self.entries_by_day: dict[tuple[dt.date, str], int] = {}  # (date, strategy) -> entry orders
-        self._exit_records, self._exit_book, self.records = [], None, []
+        self._exit_fold, self.records, self.closed = ExitFold(), [], []
         try:
             records = self.ledger.read_book(self.book_id)
             self.state = fold_book(records, self.book_id)
@@ -119,16 +119,15 @@ class BookRecorder:
         self.state = fold_book(records, self.book_id, self.state)
 
     def exit_book(self) -> ExitBook:
-        """The stop policy's view of open positions, refolded only when exit records were added."""
-        if self._exit_book is None:
-            self._exit_book = fold_exit_positions(self._exit_records)
-        return self._exit_book
+        """The stop policy's view of open positions; each exit record is folded in once, as it is added."""
+        return self._exit_fold.book()
 
     def _track(self, record: Record) -> None:
         self.records.append(record)
+        if isinstance(record, PositionClosed):
+            self.closed.append(record)
         if isinstance(record, EXIT_RECORD_TYPES):
-            self._exit_records.append(record)
-            self._exit_book = None
+            self._exit_fold.add(record)
         if isinstance(record, TradeIntent):
             self.intents.setdefault(record.intent_id, record)
         elif isinstance(record, Decision):

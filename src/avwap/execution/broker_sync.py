@@ -50,6 +50,7 @@ from avwap.execution.hooks import (
 )
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder
+from avwap.ledger.projection_state import holds_id
 from avwap.ledger.record_enums import AlertLevel, ExitEventKind, OrderPurpose, Side
 from avwap.ledger.record_enums import OrderType as LedgerOrderType
 from avwap.ledger.record_enums import TimeInForce as LedgerTimeInForce
@@ -287,11 +288,11 @@ def ingest_fills(deps: CycleDependencies, facts: CycleFacts, broker: Broker) -> 
         state = deps.book.state
         order = state.open_orders.get(fill.client_order_id)
         if order is None:
-            if fill.client_order_id not in state.client_order_ids:
+            if not holds_id(state.client_order_ids, fill.client_order_id):
                 unknown.add(fill.client_order_id)
             continue  # a fill of a fully recorded order: already in the ledger
         fill_key = record_ids.fill_id(order_id=order.order_id, broker_fill_id=fill.fill_id)
-        if fill_key in state.fill_ids:
+        if holds_id(state.fill_ids, fill_key):
             continue
         deps.book.record(*_fill_records(deps, facts, fill, order))
         facts.note(FillRecorded(fill.symbol, str(fill.side), fill.quantity, fill.price))

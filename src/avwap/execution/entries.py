@@ -222,9 +222,14 @@ def submit_entry(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent
 
 def complete_pending(deps: CycleDependencies, facts: CycleFacts) -> None:
     """Finish intents of today that a crash left between two records."""
-    for intent_id, intent in sorted(deps.book.intents.items()):
-        if intent.date_ny != facts.today or intent_id in deps.book.submitted:
-            continue
+    # Today's unsubmitted intents only, then sorted (sorting the book's every intent each cycle grew with
+    # the run's length).
+    pending = [
+        (intent_id, intent)
+        for intent_id, intent in deps.book.intents.items()
+        if intent.date_ny == facts.today and intent_id not in deps.book.submitted
+    ]
+    for intent_id, intent in sorted(pending):
         recorded = deps.book.decisions.get(intent_id)
         if recorded is not None and recorded.outcome == DecisionOutcome.REJECT:
             continue  # rejected: finished

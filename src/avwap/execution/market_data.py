@@ -37,8 +37,9 @@ class _Series:
         self.frame = frame
         self.keys = keys
         self.ordered = bool(np.all(keys[1:] >= keys[:-1])) if len(keys) > 1 else True
+        self.closes = frame["close"].to_numpy(dtype=np.float64)
         # running maximum of the closes: "did any visible bar close above x?" in O(1)
-        self.highest_close = np.maximum.accumulate(frame["close"].to_numpy(dtype=np.float64))
+        self.highest_close = np.maximum.accumulate(self.closes)
         self._slices: dict[int, pd.DataFrame] = {}
         self._arrays: BarArrays | None = None
 
@@ -169,6 +170,10 @@ class FrameMarketData:
         series = self._daily.get(symbol)
         if series is None:
             return None
+        if series.ordered:  # the day's rows are contiguous: the last of them, found by binary search
+            end = int(np.searchsorted(series.keys, day.toordinal(), side="right"))
+            found = end > 0 and series.keys[end - 1] == day.toordinal()
+            return round_price(float(series.closes[end - 1])) if found else None
         rows = series.frame.loc[series.keys == day.toordinal(), "close"]
         return round_price(float(rows.iloc[-1])) if len(rows) else None
 

@@ -51,6 +51,7 @@ from avwap.execution.market_views import keeps_arrays
 from avwap.exits.position_state import ExitPosition
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder, PositionState
+from avwap.ledger.projection_state import count_with_prefix
 from avwap.ledger.record_enums import ExitEventKind, OrderPurpose, OrderType, Side, StopBasis, TimeInForce
 from avwap.ledger.records import ExitEvent, OrderCanceled, OrderReplaced, OrderSubmitted
 from avwap.strategies.registry import uses_daily_stops
@@ -105,7 +106,7 @@ def stop_client_id(position: PositionState, revision: int) -> str:
 def order_revision(deps: CycleDependencies, position: PositionState) -> int:
     """The next order revision: how many stop client ids of this position the ledger already holds."""
     prefix = stop_prefix(position)
-    return sum(1 for known in deps.book.state.client_order_ids if known.startswith(prefix))
+    return count_with_prefix(deps.book.state.client_order_ids, prefix)
 
 
 def working_stop(deps: CycleDependencies, position: PositionState) -> OpenOrder | None:

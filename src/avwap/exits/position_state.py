@@ -86,19 +86,43 @@ class _Folding:
 
 def fold_exit_positions(records: Iterable[Record]) -> ExitBook:
     """The exit state of every position in ``records`` (one book, canonical order)."""
-    folding: dict[str, _Folding] = {}
-    stop_orders: dict[str, str] = {}  # stop client order id -> position id
+    fold = ExitFold()
     for record in records:
-        position_id = _position_of(record, stop_orders)
+        fold.add(record)
+    return fold.book()
+
+
+class ExitFold:
+    """:func:`fold_exit_positions` kept current record by record (the cycle's book): each record is applied
+    once and only the positions it touched are frozen again, so a long run does not refold its history."""
+
+    def __init__(self) -> None:
+        self._folding: dict[str, _Folding] = {}
+        self._stop_orders: dict[str, str] = {}  # stop client order id -> position id
+        self._frozen: dict[str, ExitPosition | None] = {}  # None: closed
+        self._touched: set[str] = set()
+        self._book: ExitBook | None = None
+
+    def add(self, record: Record) -> None:
+        position_id = _position_of(record, self._stop_orders)
         if position_id is None:
-            continue
-        _apply(folding.setdefault(position_id, _Folding()), record, stop_orders)
-    by_id = {key: state for key in sorted(folding) if (state := _freeze(key, folding[key])) is not None}
-    closed = tuple(sorted(key for key in folding if key not in by_id))
-    positions: dict[str, ExitPosition] = {}
-    for position in sorted(by_id.values(), key=lambda item: (item.entry_time, item.position_id)):
-        positions[position.symbol] = position  # one open position per symbol: the latest entry wins
-    return ExitBook({key: positions[key] for key in sorted(positions)}, by_id, closed)
+            return
+        _apply(self._folding.setdefault(position_id, _Folding()), record, self._stop_orders)
+        self._touched.add(position_id)
+        self._book = None
+
+    def book(self) -> ExitBook:
+        if self._book is None:
+            for key in self._touched:
+                self._frozen[key] = _freeze(key, self._folding[key])
+            self._touched.clear()
+            by_id = {key: state for key in sorted(self._frozen) if (state := self._frozen[key]) is not None}
+            closed = tuple(sorted(key for key in self._frozen if key not in by_id))
+            positions: dict[str, ExitPosition] = {}
+            for position in sorted(by_id.values(), key=lambda item: (item.entry_time, item.position_id)):
+                positions[position.symbol] = position  # one open position per symbol: the latest entry wins
+            self._book = ExitBook({key: positions[key] for key in sorted(positions)}, by_id, closed)
+        return self._book
 
 
 def _position_of(record: Record, stop_orders: dict[str, str]) -> str | None:

@@ -27,9 +27,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -61,16 +63,20 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError, DataError
 from avwap.ledger.atomic import atomic_write_json, build_provenance
-from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, list_ledger_files
+from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, newest_ledger_names
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW, is_routable
 from avwap.watchlist.artifact import candidates_path, read_candidates
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "DECISIONS_FOLDER",
     "DECISIONS_KIND",
     "LATEST_KIND",
+    "ReplayInputs",
     "build_batch",
     "decisions_path",
     "latest_path",
@@ -135,14 +141,40 @@ def book_input_from_snapshots(latest: PortfolioSnapshot, history: list[Portfolio
     )
 
 
-def load_book(artifacts_dir: Path, book_id: str, day: dt.date, max_age_sessions: int) -> LoadedBook:
-    dates = [item for item in snapshot_dates(artifacts_dir, book_id) if item < day]
+@dataclass(frozen=True)
+class ReplayInputs:
+    """What a replay (the backtest) already holds in memory, so that a decision does not re-read it from
+    files every session: ``snapshots``, every snapshot of the book written so far, oldest first (the very
+    objects whose files the run wrote; read back they are equal); ``closes``, the daily closes of the
+    replayed bar store (:func:`daily_closes`); ``sectors`` (:func:`load_sectors` of that store)."""
+
+    snapshots: Sequence[PortfolioSnapshot]
+    closes: pd.DataFrame
+    sectors: dict[str, str]
+
+
+def load_book(
+    artifacts_dir: Path,
+    book_id: str,
+    day: dt.date,
+    max_age_sessions: int,
+    snapshots: Sequence[PortfolioSnapshot] | None = None,
+) -> LoadedBook:
+    """The book input from the latest snapshot before ``day``; ``snapshots``: the book's snapshots held in
+    memory by a replay (default: listed and read from the artifacts)."""
+    if snapshots is None:
+        dates = [item for item in snapshot_dates(artifacts_dir, book_id) if item < day]
+    else:
+        dates = [item.date_ny for item in snapshots if item.date_ny < day]
     if not dates:
         return LoadedBook(None, None, reasons.PORTFOLIO_SNAPSHOT_MISSING)
     latest_file = Path(artifacts_dir) / "snapshots" / book_id / f"{dates[-1].isoformat()}.json"
     digest = sha256_hex(latest_file.read_bytes())
     try:
-        history = earlier_snapshots(artifacts_dir, book_id, day)
+        if snapshots is None:
+            history = earlier_snapshots(artifacts_dir, book_id, day)
+        else:
+            history = [item for item in snapshots if item.date_ny < day]
     except DataError:
         return LoadedBook(None, digest, reasons.PORTFOLIO_SNAPSHOT_INVALID)
     book = book_input_from_snapshots(history[-1], history)
@@ -156,8 +188,17 @@ def load_book(artifacts_dir: Path, book_id: str, day: dt.date, max_age_sessions:
     return LoadedBook(book, digest, None)
 
 
-def load_returns(data_dir: Path, symbols: list[str], day: dt.date, sessions: int) -> ReturnsPanel:
-    """The last ``sessions`` daily returns (closes before ``day``) of ``symbols``; empty when unreadable."""
+def daily_closes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Daily bars (``timestamp``, ``symbol``, ``close``) as closes by NY date (rows) and symbol (columns)."""
+    frame = frame.assign(day=frame["timestamp"].dt.date)
+    return frame.pivot_table(index="day", columns="symbol", values="close", aggfunc="last")
+
+
+def load_returns(
+    data_dir: Path, symbols: list[str], day: dt.date, sessions: int, closes: pd.DataFrame | None = None
+) -> ReturnsPanel:
+    """The last ``sessions`` daily returns (closes before ``day``) of ``symbols``; empty when unreadable.
+    ``closes``: :func:`daily_closes` of the store, held by a replay (default: read from ``data_dir``)."""
     if not symbols:
         return ReturnsPanel.empty()
     from avwap.data.store import BarStore
@@ -165,12 +206,12 @@ def load_returns(data_dir: Path, symbols: list[str], day: dt.date, sessions: int
     calendar = nyse()
     end = calendar.previous_session(day)
     start = calendar.sessions_back(end, sessions)
-    try:
-        frame = BarStore(data_dir).read("1d", symbols, start=start, end=end)
-    except (AvwapError, OSError):
-        return ReturnsPanel.empty()
-    frame = frame.assign(day=frame["timestamp"].dt.date)
-    closes = frame.pivot_table(index="day", columns="symbol", values="close", aggfunc="last")
+    if closes is None:
+        try:
+            frame = BarStore(data_dir).read("1d", symbols, start=start, end=end)
+        except (AvwapError, OSError):
+            return ReturnsPanel.empty()
+        closes = daily_closes(frame)
     closes = closes.reindex(index=calendar.sessions(start, end), columns=sorted(set(symbols)))
     returns = closes.to_numpy(dtype=np.float64)
     returns = returns[1:] / returns[:-1] - 1 if len(returns) > 1 else np.empty((0, len(closes.columns)))
@@ -203,14 +244,21 @@ def reconciliation_problem(artifacts_dir: Path, book_id: str, day: dt.date) -> s
 
 
 def build_batch(
-    config: Config, book_id: str, day: dt.date, clock: Clock, *, data_dir: Path | None = None
+    config: Config,
+    book_id: str,
+    day: dt.date,
+    clock: Clock,
+    *,
+    data_dir: Path | None = None,
+    replay: ReplayInputs | None = None,
 ) -> PortfolioDecisionBatch:
     """Read every input and decide (no write). ``data_dir``: the bar store and universe (default: the
-    Config's; a replay of imported bars passes its own)."""
+    Config's; a replay of imported bars passes its own); ``replay``: the inputs a replay holds in memory."""
     artifacts = config.artifacts_dir
     bars = Path(data_dir) if data_dir is not None else config.data_dir
     loaded = load_candidates(artifacts, day)
-    book = load_book(artifacts, book_id, day, config.portfolio_snapshot_max_age_sessions)
+    held = None if replay is None else replay.snapshots
+    book = load_book(artifacts, book_id, day, config.portfolio_snapshot_max_age_sessions, held)
     problems = [code for code in (loaded.problem, book.problem) if code]
     if book.book is not None and (
         unknown := reconciliation_problem(artifacts, book_id, book.book.snapshot_date)
@@ -224,7 +272,11 @@ def build_batch(
         symbols = sorted(
             {item.symbol for item in loaded.candidates} | {item.symbol for item in book.book.positions}
         )
-        returns = load_returns(bars, symbols, day, limits.correlation_sessions)
+        closes = None if replay is None else replay.closes
+        returns = load_returns(bars, symbols, day, limits.correlation_sessions, closes)
+    sectors: dict[str, str] = {}
+    if not problems:
+        sectors = load_sectors(bars) if replay is None else replay.sectors
     shadows = (S1_AVWAP_CORE_SHADOW,) if config.portfolio_shadow else ()
     regime = load_regime(config, bars, day) if config.e2_regime_modulation else None
     # Every enabled strategy that reaches a broker is decided (S1 always: the 2A layer's first strategy).
@@ -240,7 +292,7 @@ def build_batch(
         candidates=loaded.candidates,
         book=book.book,
         returns=returns,
-        sectors=load_sectors(bars) if not problems else {},
+        sectors=sectors,
         limits=limits,
         input_reasons=problems,
         candidates_sha256=loaded.sha256,
@@ -293,14 +345,19 @@ def _ledger_record(
     )
 
 
-def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> tuple[Path, str]:
+def write_batch(
+    config: Config, batch: PortfolioDecisionBatch, clock: Clock, *, code_version: str | None = None
+) -> tuple[Path, str]:
     """Artifact, then the ledger record (unless already recorded), then the ``latest`` pointer.
+    ``code_version`` pins the provenance's (detected with ``git describe`` otherwise: a long replay detects
+    it once and passes it).
 
     The decisions ledger is append-only by day: once a later day holds records, an earlier day can no
     longer be decided (its file would have to change under the later one's anchor), so that is refused
     before anything is written."""
-    recorded_days = list_ledger_files(config.ledger_dir, PORTFOLIO_DECISIONS)
-    newer = ledger_date(recorded_days[-1]) if recorded_days else None
+    folder = Path(config.ledger_dir) / PORTFOLIO_DECISIONS
+    newest = next(newest_ledger_names(folder), None)
+    newer = None if newest is None else ledger_date(Path(newest))
     if newer is not None and newer > batch.date_ny:
         raise DataError(
             f"the decisions ledger already records {newer.isoformat()}: deciding the earlier day "
@@ -309,7 +366,11 @@ def write_batch(config: Config, batch: PortfolioDecisionBatch, clock: Clock) -> 
     path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
     data_hash = content_hash({"candidates": batch.candidates_sha256, "snapshot": batch.snapshot_sha256})
     provenance = build_provenance(
-        config.config_hash(), data_hash, batch.date_ny, ruleset_version=config.ruleset_version
+        config.config_hash(),
+        data_hash,
+        batch.date_ny,
+        code_version=code_version,
+        ruleset_version=config.ruleset_version,
     )
     digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch.plain()}, provenance)
     relative = path.relative_to(config.artifacts_dir).as_posix()

@@ -105,18 +105,41 @@ def _digest(seq: int, prev_hash: str, record: Any, anchor: Any = None) -> str:
 def seal(record: Mapping[str, Any], tail: ChainTail, anchor: Anchor | None = None) -> tuple[Envelope, bytes]:
     """Wrap ``record`` as the line after ``tail``; returns the envelope and the bytes to write.
 
-    The first line of a file (``tail.seq == 0``) commits to ``anchor`` (default: the genesis)."""
+    The first line of a file (``tail.seq == 0``) commits to ``anchor`` (default: the genesis). The record
+    is serialized once: the hashed body and the line are the canonical JSON of the envelope's fields
+    around those bytes (:func:`_envelope_bytes`, equal to :func:`_digest`'s and :func:`_line`'s)."""
     plain = to_plain(record)
     if not isinstance(plain, dict):
         raise TypeError(f"a ledger record must be a JSON object, got {type(record).__name__}")
+    body = canonical_json(plain)
     seq = tail.seq + 1
-    if seq != 1:
-        envelope = Envelope(seq, tail.hash, _digest(seq, tail.hash, plain), plain)
-        return envelope, canonical_json(_line(envelope)) + b"\n"
-    first = anchor or GENESIS_ANCHOR
-    plain_anchor = {"file": first.file, "seq": first.seq}
-    envelope = Envelope(seq, first.hash, _digest(seq, first.hash, plain, plain_anchor), plain, first)
-    return envelope, canonical_json(_line(envelope)) + b"\n"
+    first = None if seq != 1 else anchor or GENESIS_ANCHOR
+    prev_hash = tail.hash if first is None else first.hash
+    committed = None if first is None else canonical_json({"file": first.file, "seq": first.seq})
+    digest = sha256_hex(_envelope_bytes(committed, None, prev_hash, body, seq))
+    envelope = Envelope(seq, prev_hash, digest, plain, first)
+    return envelope, _envelope_bytes(committed, digest, prev_hash, body, seq) + b"\n"
+
+
+def _envelope_bytes(
+    anchor: bytes | None, digest: str | None, prev_hash: str, record: bytes, seq: int
+) -> bytes:
+    """Canonical JSON of ``{anchor?, hash?, prev_hash, record, seq}`` (keys in sorted order, compact) from
+    the canonical bytes of the record and of the anchor."""
+    parts = [b"{"]
+    if anchor is not None:
+        parts += [b'"anchor":', anchor, b","]
+    if digest is not None:
+        parts += [b'"hash":', canonical_json(digest), b","]
+    parts += [
+        b'"prev_hash":',
+        canonical_json(prev_hash),
+        b',"record":',
+        record,
+        b',"seq":',
+        canonical_json(seq),
+    ]
+    return b"".join([*parts, b"}"])
 
 
 def _line(envelope: Envelope) -> dict[str, Any]:

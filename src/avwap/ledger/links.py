@@ -31,9 +31,9 @@ import msgspec
 
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
-from avwap.core.files import atomic_write_bytes, fsync_folder
+from avwap.core.files import atomic_write_bytes, fsync, fsync_folder
 from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, envelope_of, scan
-from avwap.ledger.paths import ledger_date
+from avwap.ledger.paths import ledger_date, newest_ledger_names
 
 HEAD_NAME: Final = "HEAD.json"
 _PEEK_WINDOW = 1 << 16
@@ -88,7 +88,7 @@ def write_head(folder: Path, head: Head, *, durable: bool = False) -> None:
         if os.fstat(descriptor).st_size != _HEAD_SIZE:
             os.ftruncate(descriptor, _HEAD_SIZE)
         if durable:
-            os.fsync(descriptor)
+            fsync(descriptor, path)
     finally:
         os.close(descriptor)
     if durable:
@@ -150,11 +150,6 @@ def _tail_of(descriptor: int, path: Path) -> ChainTail:
     return result.tail  # a torn last line is not part of the chain; it is quarantined on the next open
 
 
-def _dated_files(folder: Path) -> list[Path]:
-    dated = [(day, path) for path in folder.iterdir() if (day := ledger_date(path)) is not None]
-    return [path for _, path in sorted(dated) if path.is_file()]
-
-
 def start_anchor(path: Path) -> Anchor:
     """The anchor of the first line of the new file ``path`` (called under its exclusive lock).
 
@@ -166,8 +161,7 @@ def start_anchor(path: Path) -> Anchor:
         return GENESIS_ANCHOR  # an undated file outside the folder layout stands alone
     folder = path.parent
     head = read_head(folder)
-    earlier = [file for file in _dated_files(folder) if file.name < path.name]
-    for previous in reversed(earlier):
+    for previous in (folder / name for name in newest_ledger_names(folder, before=path.name)):
         descriptor = os.open(previous, os.O_RDONLY | os.O_CLOEXEC)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_SH)

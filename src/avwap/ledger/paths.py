@@ -11,14 +11,19 @@ Public API::
     ledger_date(path) -> date | None                  the date a ledger file name stands for
     quarantine_path(path) -> Path                     ``<name>.jsonl.quarantine`` next to the ledger file
     list_ledger_files(root, book_or_stream) -> list[Path]   one folder, in date order
+    dated_file_names(folder) -> list[str]             the names of those files, in date order
+    newest_ledger_names(folder, before=) -> Iterator[str]   the same newest first, lazily
     list_ledger_names(root) -> list[str]              folders that hold ledger files, sorted
     list_all_ledger_files(root) -> list[Path]         every ledger file, by (name, date)
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -89,13 +94,47 @@ def quarantine_path(path: Path) -> Path:
     return path.with_name(path.name + QUARANTINE_SUFFIX)
 
 
+def dated_file_names(folder: Path) -> list[str]:
+    """Names of the ledger files (``YYYY-MM-DD.jsonl`` of a real date, regular files) in ``folder``, in date
+    order (name order is date order); [] when it is absent. Plain names, no ``Path`` per entry: called once
+    per new day file, it stays cheap in long runs."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries if _is_ledger_name(entry.name) and entry.is_file()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(names)
+
+
+def newest_ledger_names(folder: Path, *, before: str | None = None) -> Iterator[str]:
+    """The names :func:`dated_file_names` lists (only those before the name ``before``), newest first and
+    lazily: the folder is listed and sorted in C, and only the names consumed are checked, so the latest
+    day costs O(1) Python work however long the history (each new day file asks for its predecessor)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    stop = len(names) if before is None else bisect.bisect_left(names, before)
+    for name in reversed(names[:stop]):
+        if _is_ledger_name(name) and os.path.isfile(os.path.join(folder, name)):
+            yield name
+
+
+def _is_ledger_name(name: str) -> bool:
+    match = _FILE_PATTERN.fullmatch(name)
+    if match is None:
+        return False
+    try:
+        dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        return False
+    return True
+
+
 def list_ledger_files(root: Path, book_or_stream: str) -> list[Path]:
     """Ledger files of one book or stream in date order (the canonical fold order); [] when absent."""
     folder = Path(root) / validate_name(book_or_stream)
-    if not folder.is_dir():
-        return []
-    dated = [(day, path) for path in folder.iterdir() if (day := ledger_date(path)) is not None]
-    return [path for _, path in sorted(dated) if path.is_file()]
+    return [folder / name for name in dated_file_names(folder)]
 
 
 def list_ledger_names(root: Path) -> list[str]:

@@ -18,6 +18,7 @@ from avwap.ledger.projection_state import (
     OpenOrder,
     PositionState,
     average_price,
+    holds_id,
     release_basis,
 )
 from avwap.ledger.record_enums import STOP_SETTING_KINDS, CashMovementKind, OrderPurpose, OrderType, Side
@@ -38,6 +39,29 @@ from avwap.ledger.records import (
 replace = msgspec.structs.replace
 
 
+class SortedIds:
+    """The set of ids a :class:`BookState` holds as a sorted tuple, while a fold adds to it: membership by
+    binary search, additions kept apart, the tuple rebuilt only when something was added. (Copying every
+    id set into a ``set`` and re-sorting it for each record made a long book's record-by-record fold
+    quadratic.) :meth:`frozen` is ``tuple(sorted(ids))``, as before."""
+
+    def __init__(self, ids: tuple[str, ...]) -> None:
+        self._ids = ids
+        self._added: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        return key in self._added or holds_id(self._ids, key)
+
+    def add(self, key: str) -> None:
+        if key not in self:
+            self._added.add(key)
+
+    def frozen(self) -> tuple[str, ...]:
+        return tuple(sorted((*self._ids, *self._added))) if self._added else self._ids
+
+
 class FoldAccumulator:
     """Mutable working copy of a :class:`BookState` while records are folded in."""
 
@@ -51,11 +75,11 @@ class FoldAccumulator:
         self.pending_stops = dict(state.pending_stops)
         self.open_orders = dict(state.open_orders)
         self.day_counters = dict(state.day_counters)
-        self.closed_position_ids = set(state.closed_position_ids)
-        self.intent_ids = set(state.intent_ids)
-        self.client_order_ids = set(state.client_order_ids)
-        self.fill_ids = set(state.fill_ids)
-        self.movement_ids = set(state.movement_ids)
+        self.closed_position_ids = SortedIds(state.closed_position_ids)
+        self.intent_ids = SortedIds(state.intent_ids)
+        self.client_order_ids = SortedIds(state.client_order_ids)
+        self.fill_ids = SortedIds(state.fill_ids)
+        self.movement_ids = SortedIds(state.movement_ids)
 
     def freeze(self) -> BookState:
         return BookState(
@@ -68,11 +92,11 @@ class FoldAccumulator:
             pending_stops={key: self.pending_stops[key] for key in sorted(self.pending_stops)},
             open_orders={key: self.open_orders[key] for key in sorted(self.open_orders)},
             day_counters={day: self.day_counters[day] for day in sorted(self.day_counters)},
-            closed_position_ids=tuple(sorted(self.closed_position_ids)),
-            intent_ids=tuple(sorted(self.intent_ids)),
-            client_order_ids=tuple(sorted(self.client_order_ids)),
-            fill_ids=tuple(sorted(self.fill_ids)),
-            movement_ids=tuple(sorted(self.movement_ids)),
+            closed_position_ids=self.closed_position_ids.frozen(),
+            intent_ids=self.intent_ids.frozen(),
+            client_order_ids=self.client_order_ids.frozen(),
+            fill_ids=self.fill_ids.frozen(),
+            movement_ids=self.movement_ids.frozen(),
         )
 
     def apply(self, record: Record) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
@@ -89,6 +90,21 @@ class BookState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             for key, order in self.open_orders.items()
             if order.time_in_force != "DAY" or order.date_ny >= date_ny
         }
+
+
+def holds_id(ids: tuple[str, ...], key: str) -> bool:
+    """``key in ids`` for the sorted ``*_ids`` of a :class:`BookState`, by binary search (a book's id
+    tuples grow with every order and fill; a linear ``in`` per cycle made long runs quadratic)."""
+    index = bisect.bisect_left(ids, key)
+    return index < len(ids) and ids[index] == key
+
+
+def count_with_prefix(ids: tuple[str, ...], prefix: str) -> int:
+    """How many of the sorted ``ids`` start with ``prefix`` (they are contiguous in sorted order)."""
+    start = end = bisect.bisect_left(ids, prefix)
+    while end < len(ids) and ids[end].startswith(prefix):
+        end += 1
+    return end - start
 
 
 def release_basis(cost_basis: Decimal, closed: int, open_quantity: int) -> Decimal:

@@ -79,12 +79,20 @@ class Ledger:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._stores: dict[tuple[str, dt.date], LedgerStore] = {}
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.root)!r})"
 
     def store(self, book_or_stream: str, date_ny: dt.date) -> LedgerStore:
-        return LedgerStore(ledger_file(self.root, book_or_stream, date_ny))
+        """The file's store, kept per (book, date): a store holds only its path (the tail cache and the
+        checks live under the file lock), and building paths per append was a cycle hot spot."""
+        key = (book_or_stream, date_ny)
+        store = self._stores.get(key)
+        if store is None or type(date_ny) is not dt.date:  # ledger_file refuses a datetime, every time
+            store = LedgerStore(ledger_file(self.root, book_or_stream, date_ny))
+            self._stores[key] = store
+        return store
 
     def append(self, record: Record) -> Envelope:
         """Append a typed record to its book's file for its ``date_ny`` (durable on return)."""

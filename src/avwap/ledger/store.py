@@ -2,9 +2,10 @@
 
 Writing: the file is opened ``O_RDWR | O_APPEND | O_CREAT`` (read access lets the writer learn the tail from
 the very descriptor it locks and appends to), an exclusive ``flock`` is taken, the current tail is learned,
-the whole line goes out in one ``os.write``, then ``fsync``, then unlock. The tail is cached per file and
-validated under the lock by (device, inode, size): when another process appended meanwhile, only the new
-bytes are read and checked, so an append costs O(1) in the file length.
+the whole line goes out in one ``os.write``, then ``fsync`` (deferred to the end of the run under a
+backtest run folder, :func:`avwap.core.files.deferred_durability`), then unlock. The tail is cached per
+file and validated under the lock by (device, inode, size): when another process appended meanwhile,
+only the new bytes are read and checked, so an append costs O(1) in the file length.
 
 Reading takes a shared ``flock``. A torn last line (a crash mid-write) is appended to
 ``<name>.jsonl.quarantine`` next to the file, fsynced, then truncated away with a warning; a bad line in the
@@ -41,6 +42,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from avwap.core.canonical import to_plain
+from avwap.core.files import fsync, fsync_folder
 from avwap.ledger.chain import Anchor, ChainScan, ChainTail, Envelope, scan, seal
 from avwap.ledger.links import Head, check_append, peek_last_envelope, start_anchor, write_head
 from avwap.ledger.paths import ledger_date, quarantine_path
@@ -72,14 +74,6 @@ def _read_from(descriptor: int, start: int) -> bytes:
         chunks.append(chunk)
         position += len(chunk)
     return b"".join(chunks)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _plain_record(record: Any) -> dict[str, Any]:
@@ -166,8 +160,12 @@ class LedgerStore:
     @contextmanager
     def batch(self) -> Iterator[LedgerBatch]:
         """Hold the lock for several appends and fsync once at the end (also when the block raises)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            descriptor = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:  # the first file of a book or stream: create its folder
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, flags, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             tail, fresh = self._tail_under_lock(descriptor)
@@ -182,9 +180,9 @@ class LedgerStore:
                 raise
             finally:
                 if batch.written:
-                    os.fsync(descriptor)
+                    fsync(descriptor, self.path)
                     if first_seq == 1:
-                        _fsync_folder(self.path.parent)  # make the new file's directory entry durable
+                        fsync_folder(self.path.parent)  # make the new file's directory entry durable
             if batch.written and self._file_date is not None:
                 # Only after the fsync: the head may lag the file (a crash here), never lead it.
                 write_head(self.path.parent, Head(self.path.name, batch.tail.seq, batch.tail.hash))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from avwap.data.store import BarStore
 from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 from avwap.ledger.paths import BACKTEST
 from avwap.ledger.record_enums import OrderPurpose, OrderType, Side
-from avwap.ledger.records import Fill, Note, OrderReplaced, OrderSubmitted, Record
+from avwap.ledger.records import Fill, Note, OrderReplaced, OrderSubmitted, PositionClosed, Record
 from avwap.ledger.router import Ledger
 
 SPEC = SyntheticMarketSpec(
@@ -252,6 +253,39 @@ def test_the_engine_refuses_an_unknown_resolution(market: Path, tmp_path: Path) 
     with pytest.raises(Exception, match="resolution"):
         BacktestEngine(config, market, start=DAILY_FROM, end=DAILY_TO, resolution="1h")  # type: ignore[arg-type]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_the_engine_keeps_in_memory_exactly_the_records_it_wrote(market: Path, tmp_path: Path) -> None:
+    """The run's outputs and snapshots use the recorder's records instead of re-reading the ledger."""
+    config = backtest_config({}, tmp_path, None)
+    engine = BacktestEngine(config, market, start=DAILY_FROM, end=dt.date(2026, 9, 15), resolution="1d")
+    engine.run()
+    assert len(engine.book.records) > 10
+    assert engine.book.records == Ledger(config.ledger_dir).read_book(BACKTEST)
+    closed = [record for record in engine.book.records if isinstance(record, PositionClosed)]
+    assert engine.book.closed == closed
+
+
+def test_every_artifact_of_a_run_pins_the_runs_code_version(daily_run: tuple[Path, Any]) -> None:
+    """Detected once per run (git describe per artifact dominated long runs), the decisions included."""
+    out, _ = daily_run
+    artifacts = sorted((out / "home" / "artifacts").rglob("*.json"))
+    kinds = {path.relative_to(out / "home" / "artifacts").parts[0] for path in artifacts}
+    assert {"candidates", "portfolio_decisions", "snapshots"} <= kinds
+    for path in artifacts:
+        assert json.loads(path.read_text())["provenance"]["code_version"] == CODE, path
+
+
+def test_a_run_folder_is_written_without_fsync_and_synced_once(
+    market: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fsyncs: list[int] = []
+    syncs: list[None] = []
+    monkeypatch.setattr(os, "fsync", fsyncs.append)
+    monkeypatch.setattr(os, "sync", lambda: syncs.append(None))
+    run(market, tmp_path / "run", DAILY_FROM, dt.date(2026, 9, 8), "1d")
+    assert book(tmp_path / "run") and not fsyncs
+    assert syncs == [None]
 
 
 # The golden regression (as Lean pins its regression algorithms): a pinned small backtest's statistics and

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import json
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avwap.core.canonical import canonical_json, content_hash
+from avwap.core.canonical import canonical_json, content_hash, pretty_json, to_plain
 from avwap.core.clock import FixedClock, SimulatedClock
 from avwap.core.config import ExecutionMode, load_config
 from avwap.core.errors import ConfigurationError
@@ -136,3 +138,36 @@ def test_config_hash_ignores_secrets_and_paths() -> None:
 def test_demo_sessions_must_be_positive() -> None:
     with pytest.raises(ConfigurationError, match="at least 1"):
         load_config({"DEMO_SESSIONS": "0"})
+
+
+PRETTY_CASES: list[object] = [
+    {"a": [], "b": {}, "c": [{}], "d": 'é中\n\t"\\ \u2028 \x01 \x7f', "e": 1e-07, "f": 1.5e300, "g": -0.0},
+    {"h": 10**30, "i": [1, [2, []]], "j": None, "k": True, "l": "😀", "": 1, "é": 2, "B": 3},
+    [],
+    {},
+    "x",
+    3,
+    [[], {}],
+    {"z": {"y": [{"x": []}]}},
+    {"t": dt.datetime(2026, 3, 9, 13, 30, tzinfo=dt.UTC), "n": Decimal("1.50"), "s": frozenset({"b", "a"})},
+    {"lone": "\ud800"},  # not UTF-8: the pure json path
+]
+
+
+@pytest.mark.parametrize("value", PRETTY_CASES)
+def test_pretty_json_is_json_dumps_with_indent_2(value: object) -> None:
+    expected = json.dumps(to_plain(value), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    assert pretty_json(value) == expected + "\n"
+
+
+def test_to_plain_fast_paths_keep_the_canonical_forms() -> None:
+    class Color(enum.StrEnum):
+        RED = "red"
+
+    class Level(enum.IntEnum):
+        HIGH = 2
+
+    value = {1: (Color.RED, Level.HIGH, [True, None]), "m": {"k": Decimal("2.0")}}
+    plain = to_plain(value)
+    assert plain == {"1": ["red", 2, [True, None]], "m": {"k": "2.0"}}
+    assert canonical_json(value) == b'{"1":["red",2,[true,null]],"m":{"k":"2.0"}}'

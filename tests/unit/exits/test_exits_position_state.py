@@ -10,7 +10,7 @@ from exit_builders import INTRADAY_LOWS, daily_bars, intraday_bars, ny
 from avwap.core.ids import client_order_id
 from avwap.exits.events import exit_events
 from avwap.exits.policy import apply_decision, resolve_stop
-from avwap.exits.position_state import fold_exit_positions
+from avwap.exits.position_state import ExitFold, fold_exit_positions
 from avwap.ledger import record_ids
 from avwap.ledger.record_enums import ExitEventKind, OrderPurpose, OrderType, Side, StopBasis
 from avwap.ledger.records import (
@@ -217,3 +217,27 @@ def test_recorded_decisions_fold_to_the_applied_state() -> None:
         ExitEventKind.STOP_RESOLVED,
         ExitEventKind.STOP_RATCHET,
     ]
+
+
+def test_the_incremental_fold_equals_the_full_fold_after_every_record() -> None:
+    """The cycle's book folds each record once (ExitFold); after any prefix it is the full refold."""
+    new_client = client_order_id(INTENT, "stop", 1)
+    replaced = OrderReplaced(
+        **base(ny(10, 31)),  # type: ignore[arg-type]
+        order_id=record_ids.order_id(book_id=BOOK, client_order_id=STOP_CLIENT),
+        client_order_id=STOP_CLIENT,
+        symbol="MSFT",
+        new_order_id=record_ids.order_id(book_id=BOOK, client_order_id=new_client),
+        new_client_order_id=new_client,
+        new_price=Decimal("99.70"),
+    )
+    partial = fill(40, 3, "101.00", side=Side.SELL, client=new_client)
+    rest = fill(41, 7, "101.00", side=Side.SELL, client=new_client)
+    records = [*lifecycle(), replaced, partial, rest]
+    fold = ExitFold()
+    for index, record in enumerate(records, start=1):
+        fold.add(record)
+        if index % 2:  # the book is also asked for between records, not only at the end
+            assert fold.book() == fold_exit_positions(records[:index])
+    assert fold.book() == fold_exit_positions(records)
+    assert fold.book().closed_position_ids == (POSITION,)

@@ -18,6 +18,8 @@ from avwap.ledger.chain import Envelope
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.projection import BookState, fold_book, fold_records, rebuild, state_bytes
 from avwap.ledger.projection_cache import cache_path
+from avwap.ledger.projection_fold import SortedIds
+from avwap.ledger.projection_state import count_with_prefix, holds_id
 from avwap.ledger.record_enums import OrderPurpose, OrderType, Side
 from avwap.ledger.records import Fill, OrderRejected, OrderReplaced, OrderSubmitted, Record
 from avwap.ledger.router import Ledger
@@ -332,3 +334,40 @@ def test_day_orders_of_earlier_dates_are_not_working() -> None:
     assert list(state.working_orders(factories.DAY)) == [entry.client_order_id]
     assert state.working_orders(dt.date(2026, 4, 2)) == {}
     assert list(state.open_orders) == [entry.client_order_id]  # the ledger fact stays visible
+
+
+def test_folding_record_by_record_equals_one_fold_of_everything() -> None:
+    """The cycle folds each record into the previous state; the id sets stay sorted and deduplicated."""
+    trip = factories.round_trip()
+    again = [record for record in trip if not isinstance(record, OrderSubmitted)]  # duplicates count once
+    records = [
+        *trip,
+        factories.deposit("5", reference="late"),
+        *again,
+        factories.deposit("7", reference="early"),
+    ]
+    state = BookState(book_id=PAPER_SIM)
+    for record in records:
+        state = fold_book([record], PAPER_SIM, state)
+    assert state == fold_book(records, PAPER_SIM)
+    assert list(state.movement_ids) == sorted(set(state.movement_ids)) and len(state.movement_ids) == 3
+    assert list(state.fill_ids) == sorted(set(state.fill_ids))
+
+
+def test_sorted_ids_behave_as_a_set_frozen_sorted() -> None:
+    ids = SortedIds(("b", "d"))
+    assert "b" in ids and "d" in ids and "c" not in ids and 3 not in ids
+    assert ids.frozen() == ("b", "d")
+    for key in ("c", "a", "c", "d"):
+        ids.add(key)
+    assert "a" in ids and "c" in ids
+    assert ids.frozen() == ("a", "b", "c", "d")
+
+
+def test_sorted_id_lookups_match_the_linear_ones() -> None:
+    ids = tuple(sorted(["avw-a-stop", "avw-a-stop-r1", "avw-a-stop-r2", "avw-ab-entry", "avw-b-stop", "z"]))
+    for key in [*ids, "avw-a", "avw-c", "", "zz"]:
+        assert holds_id(ids, key) == (key in ids)
+    for prefix in ["avw-a-stop", "avw-a", "avw-b-stop", "avw-c", "", "z"]:
+        assert count_with_prefix(ids, prefix) == sum(1 for known in ids if known.startswith(prefix))
+    assert not holds_id((), "x") and count_with_prefix((), "x") == 0
