@@ -9,8 +9,8 @@ taken, entry − stop, and R1 is entry + 1 R (the candidate's own R1 is measured
 gap at the open can leave far behind). Then on each bar, in order, a low at or below the stop exits at the
 stop (or the open when it gaps below), else a high at or above R1 exits at R1; the stop is checked first when
 both are touched in one bar (conservative). Without either, the trade exits at the close of bar ``horizon``.
-``forward_r`` is (exit − entry) / R; ``hit_r1`` is true when R1 was reached before the stop; ``label_known`` is the date of the exit
-bar (the label is unknown, and the row dropped, when the data ends first).
+``forward_r`` is (exit − entry) / R; ``hit_r1`` is true when R1 was reached before the stop; ``label_known``
+is the date of the exit bar (the label is unknown, and the row dropped, when the data ends first).
 """
 
 from __future__ import annotations

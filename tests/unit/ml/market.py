@@ -25,7 +25,7 @@ def market() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def as_of_dates(last: dt.date = END) -> list[dt.date]:
-    return [day for day in nyse().sessions(FIRST_AS_OF, last)]
+    return list(nyse().sessions(FIRST_AS_OF, last))
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Feature store: point-in-time features, the future-timestamp check, the Parquet store with its hash; labels."""
+"""Feature store: point-in-time features, the future-timestamp check, the hashed Parquet store; labels."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.ml.market import as_of_dates, features_and_labels, market
 
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.core.errors import DataError
 from avwap.ml.features import FEATURE_COLUMNS, build_features, check_point_in_time
 from avwap.ml.labels import simulate
 from avwap.ml.store import read_table, write_table
-from tests.unit.ml.market import as_of_dates, features_and_labels, market
 
 
 def _until(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -50,7 +50,8 @@ def test_a_feature_timestamped_after_its_as_of_date_is_refused() -> None:
     features, _ = features_and_labels()
     check_point_in_time(features)
     planted = features.copy()
-    planted.loc[5, "feature_time"] = planted.loc[5, "as_of"] + dt.timedelta(days=1)
+    day: dt.date = planted["as_of"].iloc[5]
+    planted.loc[5, "feature_time"] = day + dt.timedelta(days=1)
     with pytest.raises(DataError, match="ML_FEATURE_AFTER_AS_OF"):
         check_point_in_time(planted)
 
