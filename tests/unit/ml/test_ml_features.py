@@ -20,7 +20,8 @@ from avwap.ml.store import read_table, write_table
 
 
 def _until(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    return frame[frame["timestamp"].dt.tz_convert("America/New_York").dt.date <= day]
+    kept: pd.DataFrame = frame[frame["timestamp"].dt.tz_convert("America/New_York").dt.date <= day]
+    return kept
 
 
 @settings(max_examples=4, deadline=None)
