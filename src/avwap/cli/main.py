@@ -41,6 +41,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.decommission_command",
     "avwap.cli.audit_command",
     "avwap.cli.backup_command",
+    "avwap.cli.ml_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
 COMMAND_NAMES: Final = {
@@ -67,6 +68,7 @@ COMMAND_NAMES: Final = {
     "audit": "avwap.cli.audit_command",
     "backup": "avwap.cli.backup_command",
     "restore": "avwap.cli.backup_command",
+    "ml": "avwap.cli.ml_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.core.calendar import nyse
+from avwap.data.store import BarStore
 from avwap.data.synthetic import SyntheticMarketSpec, generate_market
 from avwap.ml.features import build_features
 from avwap.ml.labels import forward_labels
@@ -34,3 +36,9 @@ def features_and_labels() -> tuple[pd.DataFrame, pd.DataFrame]:
     scanned = scan_all_dates(bars, as_of_dates(), benchmark=benchmark)
     features = build_features(bars, scanned.candidates, scanned.gates)
     return features, forward_labels(features, bars)
+
+
+def write_store(root: Path) -> None:
+    """The synthetic market (benchmark included) as a bar store under ``root``."""
+    bars, benchmark = market()
+    BarStore(root).write(pd.concat([bars, benchmark], ignore_index=True), "1d")

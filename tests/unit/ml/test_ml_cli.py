@@ -1,0 +1,72 @@
+"""``avwap ml build|validate|train|score`` on a synthetic bar store; ``score`` needs ML_ADVISORY=1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from tests.unit.ml.market import write_store
+from typer.testing import CliRunner
+
+from avwap.cli import ml_command
+from avwap.ml.store import read_table
+from avwap.ml.training import CARD_FILE
+
+runner = CliRunner()
+
+
+def _app() -> typer.Typer:
+    application = typer.Typer()
+
+    @application.callback()
+    def root() -> None:
+        """test root"""
+
+    ml_command.register(application)
+    return application
+
+
+def _invoke(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(_app(), ["ml", *args, "--home", str(home)], env=env or {})
+    return result.exit_code, result.output
+
+
+def test_build_validate_train_and_score_end_to_end(home: Path) -> None:
+    write_store(home / "data")
+    code, output = _invoke(home, "build", "--from", "2024-03-01", "--to", "2025-05-30", "--json")
+    assert code == 0, output
+    summary = json.loads(output)
+    folder = home / "artifacts" / "ml"
+    features, version, digest = read_table(folder / "features.parquet")
+    labels, _, labels_digest = read_table(folder / "labels.parquet")
+    assert (summary["features_sha256"], summary["labels_sha256"]) == (digest, labels_digest)
+    assert version == "f1" and len(features) == summary["features"] > 1000
+    assert not {"SPY", "IWM"} & set(features["symbol"])  # benchmarks are never candidates, as in the scan
+    assert max(features["as_of"]).isoformat() == "2025-05-30"
+    assert max(labels["label_known"]).isoformat() > "2025-05-30"  # labels read bars after the range
+
+    code, output = _invoke(home, "validate", "--model", "logistic", "--json")
+    assert code == 0, output
+    assert len(json.loads(output)["folds"]) == 5
+
+    code, output = _invoke(home, "train", "--model", "gbt", "--json")
+    assert code == 0, output
+    card = json.loads((folder / "model-gbt" / CARD_FILE).read_text())
+    assert card["hashes"]["features_sha256"] == digest and card["model"]["kind"] == "gbt"
+
+    code, output = _invoke(home, "score", "--model", "gbt", "--as-of", "2025-05-30")
+    assert code == 3 and "ML_ADVISORY" in output  # no opt-in: no advisory output
+    assert not (folder / "advisory_scores_2025-05-30.json").exists()
+    code, output = _invoke(home, "score", "--model", "gbt", "--as-of", "2025-05-30", env={"ML_ADVISORY": "1"})
+    assert code == 0, output
+    artifact = json.loads((folder / "advisory_scores_2025-05-30.json").read_text())
+    assert artifact["advisory_only"] is True and artifact["model_sha256"] == card["hashes"]["model_sha256"]
+    assert [row["rank"] for row in artifact["scores"]] == list(range(1, len(artifact["scores"]) + 1))
+
+
+def test_an_unknown_model_kind_is_a_configuration_error(home: Path) -> None:
+    write_store(home / "data")
+    assert _invoke(home, "build", "--from", "2025-01-02", "--to", "2025-05-30")[0] == 0
+    code, output = _invoke(home, "validate", "--model", "forest")
+    assert code == 3 and "forest" in output
