@@ -39,12 +39,30 @@ def _folder(home: Path | None, folder: Path | None) -> Path:
     return folder or load_cli_config(home=home).artifacts_dir / "ml"
 
 
-def build_store(  # noqa: PLR0917 - the range, folders and horizon
-    data_root: Path, start: dt.date, end: dt.date, folder: Path, horizon: int, excluded: frozenset[str]
+def recorded_regimes(ledger_dir: Path, start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """The REGIME_E1 label recorded for each date of [start, end] (empty when the stream does not exist)."""
+    from avwap.ledger.paths import REGIME_E1
+
+    if not (ledger_dir / REGIME_E1).is_dir():
+        return {}
+    from avwap.jobs.regime import read_recorded
+
+    return {record.date_ny: record.label for record in read_recorded(ledger_dir, start, end)}
+
+
+def build_store(  # noqa: PLR0917 - the range, folders, horizon and context
+    data_root: Path,
+    start: dt.date,
+    end: dt.date,
+    folder: Path,
+    horizon: int,
+    excluded: frozenset[str],
+    regimes: dict[dt.date, str] | None = None,
 ) -> dict[str, Any]:
     """Scan every session of [start, end], write features and labels; returns counts and hashes.
 
-    ``excluded``: symbols never offered as candidates (the benchmarks, as in ``avwap scan``)."""
+    ``excluded``: symbols never offered as candidates (the benchmarks, as in ``avwap scan``); ``regimes``:
+    the recorded REGIME_E1 label of each date."""
     from avwap.backtest.scan_panel import scan_all_dates
     from avwap.core.calendar import nyse
     from avwap.data.store import BarStore
@@ -66,12 +84,13 @@ def build_store(  # noqa: PLR0917 - the range, folders and horizon
     benchmark = known[known["symbol"] == rules.benchmark_symbol]
     offered = ~known["symbol"].isin(sorted(excluded))
     scanned = scan_all_dates(known[offered], as_of_dates, rules=rules, benchmark=benchmark, sessions=sessions)
-    features = build_features(known[offered], scanned.candidates, scanned.gates)
+    features = build_features(known[offered], scanned.candidates, scanned.gates, regimes)
     labels = forward_labels(features, bars, horizon)
     return {
         "features": len(features),
         "labels": len(labels),
         "as_of_dates": len(as_of_dates),
+        "regime_dates": len(regimes or {}),
         "features_sha256": write_table(features, folder / "features.parquet"),
         "labels_sha256": write_table(labels, folder / "labels.parquet"),
     }
@@ -119,9 +138,11 @@ def register(app: typer.Typer) -> None:
 
             config = load_cli_config(home=home)
             excluded = config.excluded_from_candidates(ScanRules().benchmark_symbol)
+            regimes = recorded_regimes(config.ledger_dir, start.date(), end.date())
             summary = build_store(
-                data or config.data_dir, start.date(), end.date(), _folder(home, folder), horizon, excluded
-            )
+                data or config.data_dir, start.date(), end.date(), _folder(home, folder), horizon, excluded,
+                regimes,
+            )  # fmt: skip
             if as_json:
                 print_json(summary)
             else:

@@ -22,10 +22,13 @@ from avwap.signals.scan_records import Candidate, MarketGate
 if TYPE_CHECKING:
     import pandas as pd
 
-FEATURE_SET_VERSION: Final = "f1"
+FEATURE_SET_VERSION: Final = "f2"  # f2: the REGIME_E1 label of the as-of date
 LIQUIDITY_BARS: Final = 20
 MOMENTUM_BARS: Final = 20
 ANCHOR_COLUMNS: Final = tuple(f"anchor_{name.lower()}" for name in ANCHOR_TYPES)
+# UNKNOWN (or no recorded regime for the date) is all zeros
+REGIME_LABELS: Final = ("RISK_ON", "NEUTRAL", "RISK_OFF", "STRESSED")
+REGIME_COLUMNS: Final = tuple(f"regime_{name.lower()}" for name in REGIME_LABELS)
 FEATURE_COLUMNS: Final = (
     "rank",
     "distance",
@@ -45,6 +48,7 @@ FEATURE_COLUMNS: Final = (
     "return_20",
     "benchmark_distance",
     *ANCHOR_COLUMNS,
+    *REGIME_COLUMNS,
 )
 # Not features: what the label simulation needs (the trade levels of the candidate).
 LEVEL_COLUMNS: Final = ("entry", "stop", "target_r1", "risk_per_share")
@@ -96,9 +100,10 @@ def _benchmark_distance(gate: MarketGate | None) -> float:
 
 
 def candidate_row(
-    candidate: Candidate, trailing: TrailingSeries, gate: MarketGate | None
+    candidate: Candidate, trailing: TrailingSeries, gate: MarketGate | None, regime: str | None
 ) -> dict[str, object]:
-    """One feature row of a candidate (its as-of date, trailing series and market gate of that date)."""
+    """One feature row of a candidate (its as-of date, trailing series, market gate and regime label of
+    that date; the regime of date d is labelled from bars up to d, avwap.regimes)."""
     level = float(candidate.avwap)
     bar_date, log_dollar_volume, momentum = trailing.at(candidate.symbol, candidate.as_of)
     row: dict[str, object] = {
@@ -129,6 +134,9 @@ def candidate_row(
     }
     for name, column in zip(ANCHOR_TYPES, ANCHOR_COLUMNS, strict=True):
         row[column] = float(name in candidate.anchor_types)
+    row["regime"] = regime or "UNKNOWN"
+    for name, column in zip(REGIME_LABELS, REGIME_COLUMNS, strict=True):
+        row[column] = float(regime == name)
     return row
 
 
@@ -136,17 +144,19 @@ def build_features(
     bars: pd.DataFrame,
     candidates: Mapping[dt.date, Sequence[Candidate]],
     gates: Mapping[dt.date, MarketGate] | None = None,
+    regimes: Mapping[dt.date, str] | None = None,
 ) -> pd.DataFrame:
-    """The feature rows of every candidate of every as-of date, sorted by (as_of, rank)."""
+    """The feature rows of every candidate of every as-of date, sorted by (as_of, rank); ``regimes``: the
+    REGIME_E1 label recorded for each date (dates without one: UNKNOWN)."""
     import pandas as pd
 
     trailing = TrailingSeries(bars)
     rows = [
-        candidate_row(candidate, trailing, (gates or {}).get(day))
+        candidate_row(candidate, trailing, (gates or {}).get(day), (regimes or {}).get(day))
         for day in sorted(candidates)
         for candidate in sorted(candidates[day], key=lambda item: item.rank)
     ]
-    columns = ["as_of", "symbol", "feature_time", *FEATURE_COLUMNS, *LEVEL_COLUMNS]
+    columns = ["as_of", "symbol", "feature_time", "regime", *FEATURE_COLUMNS, *LEVEL_COLUMNS]
     frame = pd.DataFrame(rows, columns=columns)
     check_point_in_time(frame)
     return frame

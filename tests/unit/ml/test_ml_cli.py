@@ -41,7 +41,7 @@ def test_build_validate_train_and_score_end_to_end(home: Path) -> None:
     features, version, digest = read_table(folder / "features.parquet")
     labels, _, labels_digest = read_table(folder / "labels.parquet")
     assert (summary["features_sha256"], summary["labels_sha256"]) == (digest, labels_digest)
-    assert version == "f1" and len(features) == summary["features"] > 1000
+    assert version == "f2" and len(features) == summary["features"] > 1000
     assert not {"SPY", "IWM"} & set(features["symbol"])  # benchmarks are never candidates, as in the scan
     assert max(features["as_of"]).isoformat() == "2025-05-30"
     assert max(labels["label_known"]).isoformat() > "2025-05-30"  # labels read bars after the range
@@ -70,3 +70,30 @@ def test_an_unknown_model_kind_is_a_configuration_error(home: Path) -> None:
     assert _invoke(home, "build", "--from", "2025-01-02", "--to", "2025-05-30")[0] == 0
     code, output = _invoke(home, "validate", "--model", "forest")
     assert code == 3 and "forest" in output
+
+
+def test_build_reads_the_recorded_regime_of_each_as_of_date(home: Path) -> None:
+    import datetime as dt
+
+    from avwap.core.clock import FixedClock
+    from avwap.core.config import load_config
+    from avwap.jobs.regime import label_history, record_history
+
+    write_store(home / "data")
+    config = load_config({}, home=home)
+    start, end = dt.date(2025, 3, 3), dt.date(2025, 5, 30)
+    history = label_history(config, start, end)
+    record_history(config, history, FixedClock(dt.datetime(2025, 6, 2, 12, tzinfo=dt.UTC)))
+    recorded = {day.date: day.label.value for day in history.days}
+    code, output = _invoke(home, "build", "--from", "2025-03-03", "--to", "2025-05-30", "--json")
+    assert code == 0, output
+    assert json.loads(output)["regime_dates"] == len(recorded)
+    features, _, _ = read_table(home / "artifacts" / "ml" / "features.parquet")
+    assert len(features) > 0
+    assert [recorded[day] for day in features["as_of"]] == list(features["regime"])
+    labelled = features[features["regime"] != "UNKNOWN"]
+    assert len(labelled) > 0
+    for name in ("RISK_ON", "NEUTRAL", "RISK_OFF", "STRESSED"):
+        rows = features["regime"] == name
+        assert (features.loc[rows, f"regime_{name.lower()}"] == 1.0).all()
+        assert (features.loc[~rows, f"regime_{name.lower()}"] == 0.0).all()

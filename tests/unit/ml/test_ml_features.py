@@ -14,7 +14,7 @@ from tests.unit.ml.market import as_of_dates, features_and_labels, market
 
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.core.errors import DataError
-from avwap.ml.features import FEATURE_COLUMNS, build_features, check_point_in_time
+from avwap.ml.features import FEATURE_COLUMNS, REGIME_COLUMNS, build_features, check_point_in_time
 from avwap.ml.labels import simulate
 from avwap.ml.store import read_table, write_table
 
@@ -63,7 +63,7 @@ def test_the_store_round_trips_with_version_and_hash_and_refuses_a_changed_file(
     digest = write_table(features, path)
     assert write_table(features.sample(frac=1.0, random_state=1), tmp_path / "shuffled.parquet") == digest
     frame, version, stored = read_table(path)
-    assert (version, stored) == ("f1", digest)
+    assert (version, stored) == ("f2", digest)
     pd.testing.assert_frame_equal(frame, features)
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -100,3 +100,18 @@ def test_each_label_is_known_after_its_as_of_date_and_within_the_horizon() -> No
     assert (labels["label_known"] > labels["as_of"]).all()
     assert ((labels["label_known"] - labels["as_of"]).map(lambda delta: delta.days) <= 20).all()
     assert np.allclose(labels.loc[labels["hit_r1"], "forward_r"], 1.0)
+
+
+def test_the_regime_label_of_the_as_of_date_is_one_hot_and_unknown_is_all_zero() -> None:
+    bars, benchmark = market()
+    days = as_of_dates()[100:103]
+    scanned = scan_all_dates(bars, days, benchmark=benchmark)
+    regimes = {days[0]: "RISK_OFF", days[1]: "UNKNOWN"}  # days[2]: nothing recorded
+    frame = build_features(bars, scanned.candidates, scanned.gates, regimes)
+    columns = list(REGIME_COLUMNS)
+    by_day = {day: frame[frame["as_of"] == day] for day in days}
+    assert all(len(rows) for rows in by_day.values())
+    assert (by_day[days[0]][columns].to_numpy() == [0.0, 0.0, 1.0, 0.0]).all()
+    assert set(by_day[days[0]]["regime"]) == {"RISK_OFF"}
+    for day in days[1:]:
+        assert (by_day[day][columns].to_numpy() == 0.0).all() and set(by_day[day]["regime"]) == {"UNKNOWN"}
