@@ -19,6 +19,8 @@ from avwap.cli.output import JSON_OPTION, load_cli_config, print_json, print_tab
 if TYPE_CHECKING:
     import pandas as pd
 
+    from avwap.core.config import Config
+
 FROM_OPTION = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First as-of NY date (YYYY-MM-DD).")
 TO_OPTION = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last as-of NY date (YYYY-MM-DD).")
 HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (overrides AVWAP_HOME).")
@@ -30,7 +32,10 @@ SEED_OPTION = typer.Option(0, "--seed", help="Seed of the model and the bootstra
 FOLDS_OPTION = typer.Option(5, "--folds", min=2, help="Walk-forward folds.")
 EMBARGO_OPTION = typer.Option(5, "--embargo", min=0, help="As-of dates dropped before each test fold.")
 HORIZON_OPTION = typer.Option(10, "--horizon", min=1, help="Label horizon in daily bars.")
-AS_OF_OPTION = typer.Option(..., "--as-of", formats=["%Y-%m-%d"], help="As-of date to score.")
+AS_OF_OPTION = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="As-of date of the store to score.")
+TRADING_DATE_OPTION = typer.Option(
+    None, "--trading-date", formats=["%Y-%m-%d"], help="Score the candidates artifact of this trading day."
+)
 LOOKBACK_DAYS = 500  # calendar days of bars before the first as-of date: the scan's panel and SMAs
 LABEL_DAYS = 40  # calendar days after the last as-of date: the label horizon's bars
 
@@ -102,6 +107,24 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     features, _, features_hash = read_table(folder / "features.parquet")
     labels, _, labels_hash = read_table(folder / "labels.parquet")
     return features, labels, {"features_sha256": features_hash, "labels_sha256": labels_hash}
+
+
+def _scoring_rows(
+    config: Config, root: Path, as_of: dt.datetime | None, trading_date: dt.datetime | None
+) -> tuple[dt.date, pd.DataFrame]:
+    """(as-of date, feature rows to score): the store's rows of --as-of, or the rows of the candidates
+    artifact of --trading-date (as of its data_through date)."""
+    if as_of is not None:
+        from avwap.ml.store import read_table
+
+        return as_of.date(), read_table(root / "features.parquet")[0]
+    assert trading_date is not None  # the caller checked that exactly one is given
+    from avwap.data.store import BarStore
+    from avwap.ml.serving import artifact_features
+
+    day = trading_date.date()
+    regimes = recorded_regimes(config.ledger_dir, day - dt.timedelta(days=10), day)
+    return artifact_features(config.artifacts_dir, day, BarStore(config.data_dir), regimes)
 
 
 def _print_validation(title: str, validation: dict[str, Any]) -> None:
@@ -211,35 +234,39 @@ def register(app: typer.Typer) -> None:
 
     @ml_app.command("score")
     def score(  # noqa: PLR0917
-        as_of: dt.datetime = AS_OF_OPTION,
+        as_of: dt.datetime | None = AS_OF_OPTION,
+        trading_date: dt.datetime | None = TRADING_DATE_OPTION,
         home: Path | None = HOME_OPTION,
         folder: Path | None = DIR_OPTION,
         model_dir: Path | None = MODEL_DIR_OPTION,
         model: str = MODEL_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
-        """Write the advisory_scores artifact of one as-of date (needs ML_ADVISORY=1)."""
+        """Write the advisory_scores artifact of one as-of date (needs ML_ADVISORY=1): from the feature
+        store (--as-of) or from the candidates artifact `avwap scan` wrote for --trading-date."""
 
         def body() -> None:
             from avwap.core.canonical import canonical_json
             from avwap.core.errors import ConfigurationError
             from avwap.core.files import atomic_write_bytes
-            from avwap.ml.store import read_table
             from avwap.ml.training import advisory_scores
 
-            if not load_cli_config(home=home).ml_advisory:
+            config = load_cli_config(home=home)
+            if not config.ml_advisory:
                 raise ConfigurationError(
                     "ML_ADVISORY", "advisory scores need the operator's opt-in ML_ADVISORY=1"
                 )
+            if (as_of is None) == (trading_date is None):
+                raise ConfigurationError("--as-of/--trading-date", "give exactly one of them")
             root = _folder(home, folder)
-            features, _, _ = read_table(root / "features.parquet")
-            artifact = advisory_scores(model_dir or root / f"model-{model}", features, as_of.date())
-            path = root / f"advisory_scores_{as_of.date().isoformat()}.json"
+            day, features = _scoring_rows(config, root, as_of, trading_date)
+            artifact = advisory_scores(model_dir or root / f"model-{model}", features, day)
+            path = root / f"advisory_scores_{day.isoformat()}.json"
             atomic_write_bytes(path, canonical_json(artifact) + b"\n")
             if as_json:
                 print_json({**artifact, "path": str(path)})
             else:
                 rows = [(row["rank"], row["symbol"], row["p_hit_r1"]) for row in artifact["scores"]]
-                print_table(f"advisory scores {as_of.date()} -> {path}", ("rank", "symbol", "P(R1)"), rows)
+                print_table(f"advisory scores {day} -> {path}", ("rank", "symbol", "P(R1)"), rows)
 
         run_guarded(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -73,8 +74,6 @@ def test_an_unknown_model_kind_is_a_configuration_error(home: Path) -> None:
 
 
 def test_build_reads_the_recorded_regime_of_each_as_of_date(home: Path) -> None:
-    import datetime as dt
-
     from avwap.core.clock import FixedClock
     from avwap.core.config import load_config
     from avwap.jobs.regime import label_history, record_history
@@ -97,3 +96,36 @@ def test_build_reads_the_recorded_regime_of_each_as_of_date(home: Path) -> None:
         rows = features["regime"] == name
         assert (features.loc[rows, f"regime_{name.lower()}"] == 1.0).all()
         assert (features.loc[~rows, f"regime_{name.lower()}"] == 0.0).all()
+
+
+def test_scoring_the_scans_candidates_artifact_uses_the_rows_the_store_would_hold(home: Path) -> None:
+    """Train/serve parity: the features built from ``avwap scan``'s artifact for trading day 2025-06-02
+    (data through 2025-05-30) equal the feature store's rows as of 2025-05-30."""
+    import pandas as pd
+
+    from avwap.cli.main import build_app
+    from avwap.data.store import BarStore
+    from avwap.ml.serving import artifact_features
+
+    write_store(home / "data")
+    assert _invoke(home, "build", "--from", "2024-09-03", "--to", "2025-05-30")[0] == 0
+    assert _invoke(home, "train", "--model", "logistic")[0] == 0
+    scanned = runner.invoke(build_app(), ["scan", "--as-of", "2025-06-02", "--home", str(home)], env={})
+    assert scanned.exit_code == 0, scanned.output
+    as_of, served = artifact_features(home / "artifacts", dt.date(2025, 6, 2), BarStore(home / "data"))
+    stored, _, _ = read_table(home / "artifacts" / "ml" / "features.parquet")
+    expected = stored[stored["as_of"] == as_of].reset_index(drop=True)
+    assert as_of.isoformat() == "2025-05-30" and len(served) == len(expected) > 0
+    pd.testing.assert_frame_equal(
+        served, expected, check_exact=False, rtol=1e-6
+    )  # the artifact rounds floats
+
+    env = {"ML_ADVISORY": "1"}
+    code, output = _invoke(home, "score", "--trading-date", "2025-06-02", "--json", env=env)
+    assert code == 0, output
+    from_artifact = json.loads(output)
+    code, output = _invoke(home, "score", "--as-of", "2025-05-30", "--json", env=env)
+    from_store = json.loads(output)
+    assert from_artifact["scores"] == from_store["scores"] and len(from_store["scores"]) > 0
+    code, output = _invoke(home, "score", "--json", env=env)
+    assert code == 3 and "exactly one" in output
