@@ -129,3 +129,34 @@ def test_scoring_the_scans_candidates_artifact_uses_the_rows_the_store_would_hol
     assert from_artifact["scores"] == from_store["scores"] and len(from_store["scores"]) > 0
     code, output = _invoke(home, "score", "--json", env=env)
     assert code == 3 and "exactly one" in output
+
+
+def test_scan_explain_shows_the_advisory_score_only_with_the_opt_in(home: Path) -> None:
+    from avwap.cli.main import build_app
+
+    write_store(home / "data")
+    assert _invoke(home, "build", "--from", "2024-09-03", "--to", "2025-05-30")[0] == 0
+    assert _invoke(home, "train", "--model", "logistic")[0] == 0
+    application = build_app()
+
+    def scan(*args: str, env: dict[str, str]) -> str:
+        result = runner.invoke(application, ["scan", *args, "--home", str(home)], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    scan("--as-of", "2025-06-02", env={})
+    code, output = _invoke(home, "score", "--trading-date", "2025-06-02", "--json", env={"ML_ADVISORY": "1"})
+    assert code == 0, output
+    first = json.loads(output)["scores"][0]
+    explain = ("explain", first["symbol"], "--as-of", "2025-06-02")
+    plain_off, json_off = scan(*explain, env={}), scan(*explain, "--json", env={"ML_ADVISORY": "0"})
+    assert "advisory" not in plain_off.lower() and "advisory" not in json.loads(json_off)
+    plain_on = scan(*explain, env={"ML_ADVISORY": "1"})
+    assert plain_on.startswith(plain_off.rstrip("\n"))  # the same explanation, one advisory line more
+    assert f"P(R1 before stop) {first['p_hit_r1']:.4f}" in plain_on and "never an order" in plain_on
+    on = json.loads(scan(*explain, "--json", env={"ML_ADVISORY": "1"}))
+    assert on.pop("advisory") == {
+        "p_hit_r1": first["p_hit_r1"], "rank": first["rank"], "advisory_only": True,
+        "model_sha256": json.loads(output)["model_sha256"],
+    }  # fmt: skip
+    assert on == json.loads(json_off)
