@@ -111,6 +111,12 @@ def _attribution(result: dict[str, Any]) -> None:
     assert result["target_attribute_ms"] == 1000 and result["attribute_ms_median"] > 0
 
 
+def _ml(result: dict[str, Any]) -> None:
+    assert result["features"] > 0 and 0 < result["labels"] <= result["features"]
+    assert result["feature_build_seconds_median"] > 0 and result["target_feature_build_seconds"] == 10.0
+    assert set(result["score_300"]) == {"logistic_ms_median", "gbt_ms_median"}
+
+
 def _backtest_scan(result: dict[str, Any]) -> None:
     assert result["panel_scan"]["candidates"] > 0 and result["as_of_dates"] > 0
     assert result["day_by_day"]["sampled_days_equal_panel_scan"] is True
@@ -180,6 +186,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
             "records_per_second",
         },
         _ledger_verify,
+    ),
+    "ml": (
+        {"symbols", "as_of_dates", "features", "labels", "scan_seconds", "feature_build_seconds_median"},
+        _ml,
     ),
     "reconcile": (
         {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},

@@ -16,6 +16,7 @@ REQUIRED_DOCS = (
     "docs/SCAN.md",
     "docs/STOPS.md",
     "docs/STRATEGIES.md",
+    "docs/ML.md",
 )
 
 

@@ -43,6 +43,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.backup_command",
     "avwap.cli.tickets_command",
     "avwap.cli.slack_command",
+    "avwap.cli.ml_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
 COMMAND_NAMES: Final = {
@@ -71,6 +72,7 @@ COMMAND_NAMES: Final = {
     "restore": "avwap.cli.backup_command",
     "tickets": "avwap.cli.tickets_command",
     "slack": "avwap.cli.slack_command",
+    "ml": "avwap.cli.ml_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

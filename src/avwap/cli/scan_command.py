@@ -222,6 +222,13 @@ def _ruleset_scan_rules(config: Config) -> ScanRules | None:
     return read_ruleset(config, config.ruleset_version).scan_rules
 
 
+def _advisory(config: Config, explanation: Explanation) -> dict[str, Any] | None:
+    """The symbol's ML advisory score of the explained day (ML_ADVISORY=1 only; docs/ML.md)."""
+    from avwap.scanning.advisory import advisory_score
+
+    return advisory_score(config.artifacts_dir, explanation.data_through, explanation.symbol)
+
+
 def _print_explanation(explanation: Explanation) -> None:
     typer.echo(explanation.summary)
     gate = explanation.market_gate
@@ -290,10 +297,20 @@ def register(app: typer.Typer) -> None:
         day = parse_day(as_of, "--as-of") if as_of is not None else None
         config = load_cli_config(home=home)
         explanation = run_guarded(lambda: explain_symbol(config.artifacts_dir, symbol, day))
-        if as_json:
+        advisory = _advisory(config, explanation) if config.ml_advisory else None
+        if as_json and advisory is not None:
+            import msgspec
+
+            print_json({**msgspec.to_builtins(explanation), "advisory": advisory})
+        elif as_json:
             print_json(explanation)
         else:
             _print_explanation(explanation)
+            if advisory is not None:
+                typer.echo(
+                    "ML advisory (advisory only, never an order): "
+                    f"P(R1 before stop) {advisory['p_hit_r1']:.4f}, model {advisory['model_sha256'][:12]}"
+                )
         if explanation.status == NOT_SCANNED:
             raise typer.Exit(EXIT_PROBLEM)
 

@@ -470,6 +470,8 @@ class Config:
     regime_max_daily_move: Decimal = Decimal("0.25")
     # Regime risk modulation (E2, avwap.control.portfolio.regime): (risk, new positions) per label.
     e2_regime_modulation: bool = False
+    # ML advisory (Phase F, docs/ML.md): off means no run-time command imports avwap.ml.
+    ml_advisory: bool = False
     e2_confidence_threshold: Decimal = Decimal("0.6")
     e2_multipliers_risk_on: tuple[Decimal, Decimal] = (Decimal("1"), Decimal("1"))
     e2_multipliers_neutral: tuple[Decimal, Decimal] = (Decimal("0.6"), Decimal("0.7"))
@@ -787,6 +789,12 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "e2_regime_modulation",
         parse_bool,
         help="1: portfolio decisions scale risk and new entries by the regime (E2); signals and exits never",
+    ),
+    Setting(
+        "ML_ADVISORY",
+        "ml_advisory",
+        parse_bool,
+        help="1: the operator opts in to ML advisory scores (docs/ML.md); advisory only, never orders",
     ),
     Setting("E2_CONFIDENCE_THRESHOLD", "e2_confidence_threshold", parse_decimal, range=RATIO),
     Setting("E2_MULTIPLIERS_RISK_ON", "e2_multipliers_risk_on", parse_multipliers, help="risk,new_positions"),

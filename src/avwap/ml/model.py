@@ -1,0 +1,59 @@
+"""The advisory models: a regularized logistic regression and gradient-boosted trees (scikit-learn, seeded).
+
+scikit-learn is imported inside :func:`make_estimator` only: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from avwap.core.errors import ConfigurationError
+from avwap.ml.features import FEATURE_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MODEL_KINDS: Final = ("logistic", "gbt")
+JOIN_KEYS: Final = ["as_of", "symbol"]
+
+
+def make_estimator(kind: str, seed: int) -> Any:
+    """An unfitted, deterministic classifier of R1-before-stop."""
+    if kind == "logistic":
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        # L2 with C=0.1: strong shrinkage, the features are correlated (score, distance, trend score)
+        return make_pipeline(
+            SimpleImputer(strategy="median"),
+            StandardScaler(),
+            LogisticRegression(C=0.1, max_iter=2000, random_state=seed),
+        )
+    if kind == "gbt":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        # shallow, slow and early-stopped by a fixed iteration count (no validation split drawn at random)
+        return HistGradientBoostingClassifier(
+            max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=40, l2_regularization=1.0,
+            early_stopping=False, random_state=seed,
+        )  # fmt: skip
+    raise ConfigurationError("--model", f"expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
+
+
+def join(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Feature rows with a known label, sorted by (as_of, symbol)."""
+    joined = features.merge(labels, on=JOIN_KEYS, how="inner", validate="one_to_one")
+    return joined.sort_values(JOIN_KEYS, kind="stable").reset_index(drop=True)
+
+
+def design(frame: pd.DataFrame, columns: tuple[str, ...] = FEATURE_COLUMNS) -> npt.NDArray[np.float64]:
+    return frame[list(columns)].to_numpy(dtype=np.float64)
+
+
+def probabilities(estimator: Any, matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(estimator.predict_proba(matrix)[:, 1], dtype=np.float64)
