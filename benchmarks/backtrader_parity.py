@@ -43,6 +43,8 @@ PARITY_SETTINGS: Final = {
     "MAX_NOTIONAL_PER_SYMBOL": "100000000",
     "MAX_RISK_PER_TRADE": "100000000",
     "MAX_RISK_PER_TRADE_PCT": "100",
+    # The oracle implements S1's daily rules; a backtest trades S2_AVWAP_SWING too unless told otherwise.
+    "ENABLED_STRATEGIES": "S1_AVWAP_CORE",
 }
 ORACLE_SETTINGS: Final = OracleSettings(
     starting_cash=Decimal(PARITY_SETTINGS["STARTING_CASH"]),
