@@ -25,9 +25,22 @@ from avwap.core.money import round_price
 from avwap.data.bars import FREQUENCY_MINUTES, empty_bars
 from avwap.exits.bar_arrays import BarArrays, bar_arrays
 
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)  # noqa: DTZ001 (naive like the moment it is subtracted from)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
 
 def _nanoseconds(moment: dt.datetime) -> int:
-    return int(pd.Timestamp(moment).value)
+    """Epoch nanoseconds of ``moment`` (UTC for an aware one), exactly as ``pd.Timestamp(moment).value``,
+    without building a Timestamp: the stop policy and the freshness gate ask this for every symbol and
+    cycle."""
+    epoch = _EPOCH_NAIVE if moment.tzinfo is None else _EPOCH_UTC
+    return (moment - epoch) // _MICROSECOND * 1000
+
+
+def _utc_datetime(nanoseconds: int) -> dt.datetime:
+    """The aware UTC datetime of epoch ``nanoseconds`` (bar ends: whole microseconds)."""
+    return _EPOCH_UTC + dt.timedelta(microseconds=nanoseconds // 1000)
 
 
 class _Series:
@@ -118,10 +131,10 @@ class FrameMarketData:
         if series is None:
             return None
         if series.ordered:
-            count = self.visible_count(symbol, day, now)
-            return pd.Timestamp(int(series.keys[count - 1]), tz="UTC").to_pydatetime() if count else None
+            count = int(np.searchsorted(series.keys, _nanoseconds(now), side="right"))
+            return _utc_datetime(int(series.keys[count - 1])) if count else None
         visible = series.keys[series.keys <= _nanoseconds(now)]
-        return pd.Timestamp(int(visible.max()), tz="UTC").to_pydatetime() if len(visible) else None
+        return _utc_datetime(int(visible.max())) if len(visible) else None
 
     def session_arrays(self, symbol: str, day: dt.date, now: dt.datetime) -> BarArrays:
         """:func:`bar_arrays` of :meth:`session_bars`, without rebuilding arrays every cycle."""
