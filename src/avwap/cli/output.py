@@ -5,6 +5,7 @@ Exit codes mean something (see :data:`EXIT_CODES`); every command maps errors th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -106,3 +107,27 @@ def run_guarded(action: Callable[[], T]) -> T:
         return action()
     except AvwapError as error:
         fail(f"{type(error).__name__}: {error}", exit_code_for(error))
+
+
+def date_option(text: str | None, option: str) -> dt.date | None:
+    """An optional YYYY-MM-DD option value (None when not given); a bad value is a usage error naming it."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {text!r}", param_hint=option) from None
+
+
+def book_option(config: Config, book: str | None) -> str:
+    """The --book value (a validated ledger name, upper case), or the book of EXECUTION_MODE."""
+    if book:
+        from avwap.ledger.paths import validate_name
+
+        try:
+            return validate_name(book.strip().upper())
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--book") from None
+    from avwap.execution.book import BOOK_FOR_MODE
+
+    return BOOK_FOR_MODE[config.effective_mode]

@@ -23,7 +23,9 @@ from avwap.cli.output import (
     EXIT_OK,
     EXIT_PROBLEM,
     JSON_OPTION,
+    book_option,
     console,
+    date_option,
     error_console,
     load_cli_config,
     print_json,
@@ -45,28 +47,6 @@ def system_clock() -> Clock:
     from avwap.core.clock import SystemClock
 
     return SystemClock()
-
-
-def _parse_date(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {text!r}", param_hint="--date") from None
-
-
-def _book(config: Config, book: str | None) -> str:
-    if book:
-        from avwap.ledger.paths import validate_name
-
-        try:
-            return validate_name(book.strip().upper())
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--book") from None
-    from avwap.execution.book import BOOK_FOR_MODE
-
-    return BOOK_FOR_MODE[config.effective_mode]
 
 
 def last_closed_session(clock: Clock) -> dt.date:
@@ -263,10 +243,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Snapshot the book at a close (default: the last closed session): ledger fold + the day's closes."""
         config = run_guarded(lambda: load_cli_config(home=home))
-        day = _parse_date(date)
+        day = date_option(date, "--date")
         run_guarded(
             lambda: _snapshot(
-                config, _book(config, book), day or last_closed_session(system_clock()), as_json
+                config, book_option(config, book), day or last_closed_session(system_clock()), as_json
             )
         )
 
@@ -279,8 +259,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show a snapshot (default: the latest) as a table, or ``--json``."""
         config = run_guarded(lambda: load_cli_config(home=home))
-        day = _parse_date(date)
-        run_guarded(lambda: _show(config, _book(config, book), day, as_json))
+        day = date_option(date, "--date")
+        run_guarded(lambda: _show(config, book_option(config, book), day, as_json))
 
     @portfolio.command("reconcile")
     def reconcile_command(
@@ -291,10 +271,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Reconcile ledger and broker (read-only); exit 1 on drift, 6 when the broker is unreadable."""
         config = run_guarded(lambda: load_cli_config(home=home))
-        day = _parse_date(date)
+        day = date_option(date, "--date")
         code = run_guarded(
             lambda: _reconcile(
-                config, _book(config, book), day or last_closed_session(system_clock()), as_json
+                config, book_option(config, book), day or last_closed_session(system_clock()), as_json
             )
         )
         raise typer.Exit(code)
@@ -308,7 +288,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """ALLOW/BLOCK each candidate of the date (S1 and its shadow); exit 1 if inputs block everything."""
         config = run_guarded(lambda: load_cli_config(home=home))
-        day = _parse_date(date)
+        day = date_option(date, "--date")
         assert day is not None
-        code = run_guarded(lambda: _decide(config, _book(config, book), day, as_json))
+        code = run_guarded(lambda: _decide(config, book_option(config, book), day, as_json))
         raise typer.Exit(code)

@@ -20,7 +20,9 @@ import typer
 
 from avwap.cli.output import (
     JSON_OPTION,
+    book_option,
     console,
+    date_option,
     error_console,
     load_cli_config,
     print_json,
@@ -34,28 +36,6 @@ if TYPE_CHECKING:
 
 BOOK_OPTION = typer.Option(None, "--book", help="Book id (default: the book of EXECUTION_MODE).")
 HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (overrides AVWAP_HOME).")
-
-
-def _parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {text!r}", param_hint=option) from None
-
-
-def _book(config: Config, book: str | None) -> str:
-    if book:
-        from avwap.ledger.paths import validate_name
-
-        try:
-            return validate_name(book.strip().upper())
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--book") from None
-    from avwap.execution.book import BOOK_FOR_MODE
-
-    return BOOK_FOR_MODE[config.effective_mode]
 
 
 def _money(value: Any) -> str:
@@ -183,7 +163,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Attribute a day or a range by strategy: PnL, contribution, exposure, drawdown, blocked intents."""
         config = run_guarded(lambda: load_cli_config(home=home))
-        first = _parse_date(date_from, "--from")
+        first = date_option(date_from, "--from")
         assert first is not None
-        last = _parse_date(date_to, "--to") or first
-        run_guarded(lambda: _report(config, _book(config, book), first, last, as_json))
+        last = date_option(date_to, "--to") or first
+        run_guarded(lambda: _report(config, book_option(config, book), first, last, as_json))

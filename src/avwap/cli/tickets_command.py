@@ -27,6 +27,7 @@ from avwap.cli.output import (
     EXIT_PROBLEM,
     JSON_OPTION,
     console,
+    date_option,
     fail,
     load_cli_config,
     print_json,
@@ -45,15 +46,6 @@ HOLDINGS_OPTION = typer.Option(..., "--holdings", help="TOML: cash, [positions] 
 AS_OF_OPTION = typer.Option(None, "--as-of", help="NY trading date of the tickets (default: today).")
 POST_OPTION = typer.Option(False, "--post/--dry-run", help="Post to Slack (needs AVWAP_TICKETS_POST=1).")
 DATE_OPTION = typer.Option(None, "--date", help="Only this NY date (YYYY-MM-DD).")
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {text!r}", param_hint=option) from None
 
 
 def plan_tickets(config: Config, holdings_path: Path, as_of: dt.date) -> list[Ticket]:
@@ -165,7 +157,7 @@ def register(app: typer.Typer) -> None:
         home: Path | None = HOME_OPTION,
     ) -> None:
         """Plan today's S_401K_ALLOCATION tickets; post new ones once (--post, AVWAP_TICKETS_POST=1)."""
-        day = _date(as_of, "--as-of")
+        day = date_option(as_of, "--as-of")
         raise typer.Exit(run_guarded(lambda: _send(holdings, day, post=post, as_json=as_json, home=home)))
 
     @tickets.command("list")
@@ -173,5 +165,5 @@ def register(app: typer.Typer) -> None:
         date: str | None = DATE_OPTION, as_json: bool = JSON_OPTION, home: Path | None = HOME_OPTION
     ) -> None:
         """The book's ticket records (SENT and FAILED), oldest first."""
-        day = _date(date, "--date")
+        day = date_option(date, "--date")
         raise typer.Exit(run_guarded(lambda: _list(day, as_json=as_json, home=home)))
