@@ -91,26 +91,18 @@ def resolve_stop(
     calendar: TradingCalendar | None = None,
 ) -> StopDecision:
     """Decide the stop of ``position`` at ``now`` (see the module docstring for the rules)."""
-    if now.tzinfo is None:
-        raise ValueError("the decision instant must be timezone-aware")
-    book = calendar or nyse()
-    day = ny_date(now)
-    if not book.is_session(day):
-        return _hold(position, now, SessionPhase.CLOSED, StopReason.MARKET_CLOSED)
-    context = _context(intraday, now, phase_times(day, rules, book), rules)
-    if context.phase is SessionPhase.CLOSED:
-        return _hold(position, now, context.phase, StopReason.MARKET_CLOSED)
+    times = open_session(position, now, rules, calendar)
+    if isinstance(times, StopDecision):
+        return times
+    context = _context(intraday, now, times, rules)
     last_price = valid_stop(float(context.closed.close[-1])) if len(context.closed) else None
     if last_price is None:
         return _hold(position, now, context.phase, StopReason.NO_INTRADAY_BARS)
-    history = daily_window(daily.between(-(2**62), ny_midnight_ns(day)), rules)
+    history = daily_window(daily.between(-(2**62), ny_midnight_ns(times.date)), rules)
     candidate = _candidate(context, history, rules)
-    old = valid_stop(position.stop_price)
-    new = ratchet(old, candidate.price if candidate else None)
-    changed = new is not None and (old is None or new > old)
+    new, changed = ratchet_step(position, candidate)
     if new is None or (not changed and position.resolved):
-        reason = StopReason.NO_CANDIDATE if candidate is None else StopReason.CANDIDATE_NOT_HIGHER
-        return _hold(position, now, context.phase, reason, candidate=candidate, last_price=last_price)
+        return hold_unraised(position, now, context.phase, candidate, last_price)
     blocked = failed_gates(
         GateInputs(now, position.entry_time, _bars_since(context, position.entry_time), new, last_price),
         context.times,
@@ -122,6 +114,42 @@ def resolve_stop(
     return _submit(
         position, now, context.phase, new, raised_by=candidate if changed else None, last_price=last_price
     )
+
+
+def open_session(
+    position: ExitPosition, now: dt.datetime, rules: StopRules, calendar: TradingCalendar | None
+) -> PhaseTimes | StopDecision:
+    """The phase times of ``now``'s session while it is open, else the MARKET_CLOSED hold: the first step
+    of the intraday and the daily policy alike."""
+    if now.tzinfo is None:
+        raise ValueError("the decision instant must be timezone-aware")
+    book = calendar or nyse()
+    day = ny_date(now)
+    if not book.is_session(day):
+        return _hold(position, now, SessionPhase.CLOSED, StopReason.MARKET_CLOSED)
+    times = phase_times(day, rules, book)
+    if times.phase(now) is SessionPhase.CLOSED:
+        return _hold(position, now, SessionPhase.CLOSED, StopReason.MARKET_CLOSED)
+    return times
+
+
+def ratchet_step(position: ExitPosition, candidate: StopCandidate | None) -> tuple[Decimal | None, bool]:
+    """The stop after offering ``candidate`` to the ratchet, and whether it rose (or was set first)."""
+    old = valid_stop(position.stop_price)
+    new = ratchet(old, candidate.price if candidate else None)
+    return new, new is not None and (old is None or new > old)
+
+
+def hold_unraised(
+    position: ExitPosition,
+    now: dt.datetime,
+    phase: SessionPhase,
+    candidate: StopCandidate | None,
+    last_price: Decimal | None,
+) -> StopDecision:
+    """Keep the stop: there was no candidate, or it was not above the stop in force."""
+    reason = StopReason.NO_CANDIDATE if candidate is None else StopReason.CANDIDATE_NOT_HIGHER
+    return _hold(position, now, phase, reason, candidate=candidate, last_price=last_price)
 
 
 def _context(intraday: BarArrays, now: dt.datetime, times: PhaseTimes, rules: StopRules) -> _Context:
