@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Final
 
 from avwap.core.calendar import ny_date
-from avwap.ledger.record_enums import ConfirmationKind, ConfirmationMatch, OrderType, Side
+from avwap.ledger.record_enums import ConfirmationKind, ConfirmationMatch, OrderType, Side, SnapshotSource
 from avwap.ledger.records import (
     BrokerSnapshotRecorded,
     ConfirmationRecorded,
@@ -287,7 +287,7 @@ def reconcile(
             mine.append(
                 _finding("RECON_NOT_YET_VISIBLE", f"ticket after the snapshot ({latest.as_of})", ticket)
             )
-        elif latest is not None and latest.orders:
+        elif latest is not None and latest.source is SnapshotSource.API:  # a CSV export has no orders
             order = _match_order(ticket, orders)
             mine += _broker_findings(ticket, reply, order)
         if reply is None and order is None:

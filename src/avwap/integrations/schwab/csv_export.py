@@ -54,7 +54,8 @@ _AS_OF: Final = re.compile(
     r"(?P<date>\d{4}/\d{1,2}/\d{1,2}|\d{1,2}/\d{1,2}/\d{4})",
     re.IGNORECASE,
 )
-_ACCOUNT: Final = re.compile(r"account\s+(?:[^\d.]*?)([.\dX*-]*\d{3,})", re.IGNORECASE)
+_ACCOUNT: Final = re.compile(r"account\b(.*?)(?:\bas of\b|$)", re.IGNORECASE)
+_DIGITS: Final = re.compile(r"\d{3,}")
 CLOSE: Final = dt.time(16, 0)
 
 
@@ -237,5 +238,7 @@ def _as_of(preamble: str, name: str) -> dt.datetime | None:
 
 
 def _account(preamble: str) -> str:
+    """The last run of digits between ``account`` and ``as of`` (``401k ...123`` -> ``...123``)."""
     match = _ACCOUNT.search(preamble)
-    return mask_account(match.group(1)) if match else "unknown"
+    digits = _DIGITS.findall(match.group(1)) if match else []
+    return mask_account(digits[-1]) if digits else "unknown"
