@@ -2,7 +2,8 @@
 
 Endpoints: ``GET /trader/v1/accounts/accountNumbers``, ``GET /trader/v1/accounts/<hash>`` (positions only
 with ``fields=positions``, as Schwab does), ``GET .../<hash>/orders``, ``GET .../<hash>/transactions``,
-and ``POST /v1/oauth/token`` (the refresh grant: a new access token, or ``refresh_error`` as Schwab's 400).
+and ``POST /v1/oauth/token`` (the login's ``authorization_code`` grant for :data:`LOGIN_CODE`; the refresh
+grant: a new access token, or ``refresh_error`` as Schwab's 400).
 A request without the current bearer token answers 401. Anything else (an order placed, replaced or
 canceled) answers 201 and is recorded, so a test can prove that it never arrives. ``fail_next`` makes the
 next N API requests answer 500. Every request is recorded (method, path, query, form, authorization).
@@ -21,6 +22,7 @@ ACCOUNT_NUMBER = "11112222"
 ACCOUNT_HASH = "HASH0401K"
 ACCESS_TOKEN = "access-0"
 REFRESHED_TOKEN = "access-1"
+LOGIN_CODE = "code-from-the-browser"
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(201, {})  # an order: must never arrive
             return
         state = self.state
+        if seen.form.get("grant_type") == ["authorization_code"] and seen.form.get("code") == [LOGIN_CODE]:
+            token = {"access_token": ACCESS_TOKEN, "refresh_token": "refresh-login", "token_type": "Bearer"}
+            self._send(200, {**token, "expires_in": 1800, "scope": "api"})
+            return
         if state.refresh_error is not None or seen.form.get("grant_type") != ["refresh_token"]:
             self._send(400, {"error": state.refresh_error or "invalid_request", "error_description": "no"})
             return

@@ -189,3 +189,18 @@ def test_an_expired_token_alerts_in_slack_and_exits_3(slack: FakeSlackServer, tm
         assert schwab.seen == []
     alerts = [message for message in slack.messages if "SCHWAB_TOKEN_EXPIRED" in json.dumps(message.blocks)]
     assert len(alerts) >= 1 and all("secret" not in message.text for message in alerts)
+
+
+def test_login_needs_the_app_key_and_refuses_a_foreign_callback(
+    slack: FakeSlackServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    code, _, err = invoke(slack, home, "schwab", "login", "--received-url", "https://127.0.0.1:8182/?code=x")
+    assert code == 3 and "SCHWAB_APP_KEY" in err
+    token = tmp_path / "token.json"
+    keys = {"SCHWAB_APP_KEY": "key", "SCHWAB_APP_SECRET": "secret", "SCHWAB_TOKEN_FILE": str(token)}
+    code, out, err = invoke(slack, home, "schwab", "login", "--received-url",
+                            "https://127.0.0.1:8182/?code=x&state=not-ours", **keys)  # fmt: skip
+    assert "https://api.schwabapi.com/v1/oauth/authorize?" in out and "secret" not in out
+    assert code == 6 and "Schwab refused the login" in err
+    assert not token.exists()

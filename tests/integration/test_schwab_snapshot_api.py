@@ -239,3 +239,58 @@ def test_server_errors_and_ambiguous_accounts_fail_clearly(tmp_path: Path, serve
         snapshot_job(config, SystemClock(), RecordingNotifier(), SCHWAB_401K_MANUAL, None)
     chosen = config_for(tmp_path, server, schwab_account_number="11112222")
     assert snapshot_job(chosen, SystemClock(), RecordingNotifier(), SCHWAB_401K_MANUAL, None).record.positions
+
+
+def test_the_login_writes_a_private_token_that_the_snapshot_then_uses(
+    tmp_path: Path, server: FakeSchwabServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.fakes.schwab_server import LOGIN_CODE
+
+    from avwap.integrations.schwab.login import login
+    from avwap.integrations.schwab.read_only import schwab_auth
+
+    # schwab-py spells its token endpoint out; the login's exchange is pointed at the fake server here
+    # (the reads use SCHWAB_BASE_URL).
+    monkeypatch.setattr(schwab_auth(), "TOKEN_ENDPOINT", f"{server.base_url}/v1/oauth/token")
+    config = config_for(tmp_path, server)
+    token_file = TokenFile(config.schwab_token_path, SystemClock())
+    asked: list[str] = []
+
+    def browser(authorization_url: str) -> str:
+        asked.append(authorization_url)
+        state = parse_qs(urlsplit(authorization_url).query)["state"][0]
+        return f"https://127.0.0.1:8182/?code={LOGIN_CODE}&state={state}"
+
+    expires = login("app-key", "app-secret", token_file, "https://127.0.0.1:8182", browser)
+    assert asked[0].startswith("https://api.schwabapi.com/v1/oauth/authorize?")
+    assert "client_id=app-key" in asked[0] and "app-secret" not in asked[0]
+    assert stat.S_IMODE(config.schwab_token_path.stat().st_mode) == 0o600
+    written = json.loads(config.schwab_token_path.read_text())
+    assert written["token"]["refresh_token"] == "refresh-login"
+    assert dt.timedelta(days=6, hours=23) < expires - SystemClock().now() <= dt.timedelta(days=7)
+    [exchange] = [seen for seen in server.seen if seen.method == "POST"]
+    assert exchange.form["grant_type"] == ["authorization_code"]
+    assert snapshot_job(config, SystemClock(), RecordingNotifier(), SCHWAB_401K_MANUAL, None).record.positions
+
+
+def test_a_refused_login_code_writes_nothing(
+    tmp_path: Path, server: FakeSchwabServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from avwap.core.errors import BrokerRejectedError
+    from avwap.integrations.schwab.login import login
+    from avwap.integrations.schwab.read_only import schwab_auth
+
+    monkeypatch.setattr(schwab_auth(), "TOKEN_ENDPOINT", f"{server.base_url}/v1/oauth/token")
+    token_file = TokenFile(tmp_path / "token.json", SystemClock())
+
+    def browser(authorization_url: str) -> str:
+        state = parse_qs(urlsplit(authorization_url).query)["state"][0]
+        return f"https://127.0.0.1:8182/?code=wrong&state={state}"
+
+    with pytest.raises(BrokerRejectedError, match="Schwab refused the login"):
+        login("app-key", "app-secret", token_file, "https://127.0.0.1:8182", browser)
+    assert not token_file.path.exists()

@@ -1,6 +1,7 @@
 """``avwap schwab snapshot|reconcile``: read-only broker truth of the manual 401(k) book (issue 13, M1-D).
 
-``snapshot`` records one snapshot (balances, positions; orders and trades from the API) of
+``login`` runs Schwab's OAuth login (a browser, a person) and writes the token file. ``snapshot`` records
+one snapshot (balances, positions; orders and trades from the API) of
 ``SCHWAB_401K_MANUAL`` in the append-only ``BROKER_SNAPSHOTS`` stream: from ``--csv FILE`` (a positions
 export downloaded from Schwab's website), or from the Schwab API when ``SCHWAB_API_SNAPSHOTS=1``
 (read-only client; ``SCHWAB_APP_KEY``, ``SCHWAB_APP_SECRET`` and the token file ``SCHWAB_TOKEN_FILE``).
@@ -43,6 +44,10 @@ CSV_OPTION = typer.Option(None, "--csv", help="A positions export from Schwab's 
 AS_OF_OPTION = typer.Option(None, "--as-of", help="NY date of the reconciliation (default: today).")
 SINCE_OPTION = typer.Option(None, "--since", help="First ticket date reconciled (default: 30 days back).")
 SLACK_OPTION = typer.Option(True, "--slack/--no-slack", help="Post the summary to Slack when configured.")
+CALLBACK_OPTION = typer.Option(
+    "https://127.0.0.1:8182", "--callback-url", help="The callback URL registered with your Schwab app."
+)
+RECEIVED_OPTION = typer.Option(None, "--received-url", help="The address the browser landed on (else asked).")
 LOOKBACK_DAYS = 30
 
 
@@ -136,6 +141,34 @@ def _reconcile(
     return EXIT_PROBLEM if report.status == "DRIFT" else EXIT_OK
 
 
+def _login(callback_url: str, received_url: str | None, home: Path | None) -> int:
+    from avwap.core.clock import SystemClock
+    from avwap.core.errors import ConfigurationError
+    from avwap.integrations.schwab.login import login
+    from avwap.integrations.schwab.token_store import TokenFile
+
+    config = load_cli_config(home=home)
+    for variable, value in (
+        ("SCHWAB_APP_KEY", config.schwab_app_key),
+        ("SCHWAB_APP_SECRET", config.schwab_app_secret),
+    ):
+        if not value:
+            raise ConfigurationError(variable, "required to log in to Schwab (environment only)")
+
+    def ask(authorization_url: str) -> str:
+        console.print(f"Open this address, log in and approve the app:\n{authorization_url}")
+        if received_url is not None:
+            return received_url
+        return str(typer.prompt("Paste the address your browser was sent to"))
+
+    token_file = TokenFile(config.schwab_token_path, SystemClock())
+    expires = login(config.schwab_app_key, config.schwab_app_secret, token_file, callback_url, ask)
+    console.print(
+        f"token written to {token_file.path} (mode 0600); refresh token valid until {expires.isoformat()}"
+    )
+    return EXIT_OK
+
+
 def register(app: typer.Typer) -> None:
     schwab = typer.Typer(help="Read-only Schwab snapshots and reconciliation (manual 401(k) book).")
     schwab.info.no_args_is_help = True
@@ -147,6 +180,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record one read-only snapshot of the 401(k) book (CSV export, or the API when enabled)."""
         raise typer.Exit(run_guarded(lambda: _snapshot(csv_path, as_json=as_json, home=home)))
+
+    @schwab.command("login")
+    def login_command(
+        callback_url: str = CALLBACK_OPTION,
+        received_url: str | None = RECEIVED_OPTION,
+        home: Path | None = HOME_OPTION,
+    ) -> None:
+        """Log in to Schwab (browser) and write the token file (SCHWAB_TOKEN_FILE, mode 0600)."""
+        raise typer.Exit(run_guarded(lambda: _login(callback_url, received_url, home)))
 
     @schwab.command("reconcile")
     def reconcile(

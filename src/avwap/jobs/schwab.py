@@ -104,7 +104,7 @@ def _api_facts(config: Config, clock: Clock, notifier: Notifier) -> tuple[Snapsh
             notifier.notify(
                 alert_event(
                     AlertKind.ERROR,
-                    "Schwab token expired: log in again (docs/SCHWAB.md)",
+                    "Schwab token expired: run `avwap schwab login`",
                     today,
                     severity=Severity.CRITICAL,
                     fields={
@@ -120,7 +120,7 @@ def _api_facts(config: Config, clock: Clock, notifier: Notifier) -> tuple[Snapsh
         notifier.notify(
             alert_event(
                 AlertKind.ERROR,
-                "Schwab token expires within a day: log in again (docs/SCHWAB.md)",
+                "Schwab token expires within a day: run `avwap schwab login`",
                 today,
                 severity=Severity.WARNING,
                 fields={"expires at": expires_at},

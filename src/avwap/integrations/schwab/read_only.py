@@ -133,17 +133,23 @@ def _body(method: str, response: httpx.Response) -> Any:
         raise DataError(f"Schwab {method}: the answer is not JSON") from None
 
 
-def build_reader(app_key: str, app_secret: str, token_file: TokenFile, base_url: str = "") -> ReadOnlySchwab:
-    """schwab-py's client on ``token_file`` (call inside :meth:`TokenFile.exclusive`), read-only."""
+def schwab_auth() -> Any:
+    """``schwab.auth``, imported quietly (only the commands that talk to Schwab import schwab-py)."""
     with warnings.catch_warnings():
         import authlib.deprecate  # noqa: F401  (it installs an "always" filter; ours must come after)
 
         # Import-time deprecation notices of schwab-py's dependencies (authlib's httpx shim, websockets'
         # legacy client for streaming, which we never use): noise to an operator, errors under pytest.
         warnings.simplefilter("ignore", DeprecationWarning)
-        from schwab.auth import client_from_access_functions
+        from schwab import auth
 
-    client = client_from_access_functions(app_key, app_secret, token_file.read, token_file.write)
+    return auth
+
+
+def build_reader(app_key: str, app_secret: str, token_file: TokenFile, base_url: str = "") -> ReadOnlySchwab:
+    """schwab-py's client on ``token_file`` (call inside :meth:`TokenFile.exclusive`), read-only."""
+    auth = schwab_auth()
+    client = auth.client_from_access_functions(app_key, app_secret, token_file.read, token_file.write)
     session = client.session
     hooks: list[Callable[[httpx.Request], None]] = [refuse_writes]
     if base_url:

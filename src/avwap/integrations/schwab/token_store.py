@@ -45,7 +45,7 @@ class SchwabTokenExpired(ConfigurationError):
 
     def __init__(self, message: str, created_at: dt.datetime | None = None) -> None:
         self.created_at = created_at
-        super().__init__(VARIABLE, message + "; log in again to make a new token file (docs/SCHWAB.md)")
+        super().__init__(VARIABLE, message + "; log in again: `avwap schwab login` (docs/SCHWAB.md)")
 
 
 class TokenFile:
@@ -62,7 +62,7 @@ class TokenFile:
             data = json.loads(self.path.read_bytes())
         except FileNotFoundError:
             raise ConfigurationError(
-                VARIABLE, f"no token file at {self.path}: log in to make one (docs/SCHWAB.md)"
+                VARIABLE, f"no token file at {self.path}: make one with `avwap schwab login`"
             ) from None
         except (OSError, ValueError) as error:
             kind = type(error).__name__
