@@ -63,6 +63,7 @@ CODES: Final = {
     "RECON_UNMATCHED_REPLY": INFO,
 }
 FILLS: Final = (ConfirmationKind.EXECUTED, ConfirmationKind.PARTIAL)
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PRICE_TOLERANCE: Final = Decimal("0.001")  # relative: 0.1 % between the broker's and the reply's price
 
 
@@ -149,9 +150,21 @@ def _match_order(ticket: TicketSent, orders: list[SnapshotOrder]) -> SnapshotOrd
     ]
     if not fitting:
         return None
-    best = min(fitting, key=lambda order: abs(order.filled_quantity - ticket.quantity))
+    best = min(
+        fitting,
+        key=lambda order: (
+            abs(order.filled_quantity - ticket.quantity),
+            order.entered_at or _EPOCH,
+            order.broker_order_id,
+        ),
+    )
     orders.remove(best)
     return best
+
+
+def _snapshot_order(snapshot: BrokerSnapshotRecorded) -> tuple[dt.datetime, dt.datetime, str]:
+    """Latest ``as_of`` first; on a tie the later recorded, then the id: never the input's order."""
+    return snapshot.as_of, snapshot.ts, snapshot.snapshot_id
 
 
 def _outside_limit(ticket: TicketSent, price: Decimal) -> bool:
@@ -273,7 +286,7 @@ def reconcile(
     )
     replies = effective_replies(confirmations)
     visible = [snapshot for snapshot in snapshots if ny_date(snapshot.as_of) <= as_of]
-    latest = max(visible, key=lambda snapshot: snapshot.as_of) if visible else None
+    latest = max(visible, key=_snapshot_order) if visible else None
     findings: list[Finding] = []
     if latest is None:
         findings.append(_finding("RECON_NO_SNAPSHOT", f"no snapshot of {book_id} on or before {as_of}"))
@@ -335,7 +348,7 @@ def _baseline(
     if latest is None or not window:
         return None
     earlier = [snapshot for snapshot in snapshots if ny_date(snapshot.as_of) < window[0].date_ny]
-    return max(earlier, key=lambda snapshot: snapshot.as_of) if earlier else None
+    return max(earlier, key=_snapshot_order) if earlier else None
 
 
 def _book_findings(

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from avwap.analytics.manual_reconcile import CODES, Reconciliation, reconcile
 from avwap.analytics.manual_reconcile_report import summary_event, write_report
@@ -263,3 +265,56 @@ def test_the_report_artifact_is_deterministic_and_the_summary_names_the_codes(tm
     assert event.kind is AlertKind.RECONCILIATION_DRIFT and event.reason_codes == ("RECON_QUANTITY_MISMATCH",)
     assert any("RECON_QUANTITY_MISMATCH" in line for line in event.details)
     assert summary_event(run([], [], [snapshot({"FXAIX": "300"})])).kind is AlertKind.DAILY_SUMMARY
+
+
+SYMBOLS = ("FXAIX", "FXNAX", "VTI")
+
+
+@st.composite
+def scenarios(
+    draw: st.DrawFn,
+) -> tuple[list[TicketSent], list[ConfirmationRecorded], list[BrokerSnapshotRecorded]]:
+    tickets = []
+    for index in range(draw(st.integers(0, 4))):
+        symbol, side = draw(st.sampled_from(SYMBOLS)), draw(st.sampled_from([Side.BUY, Side.SELL]))
+        day = DAY - dt.timedelta(days=draw(st.integers(0, 3)))
+        tickets.append(ticket(symbol, draw(st.integers(1, 50)), side, intent_id=f"int_{index}", date_ny=day,
+                              message_ts=f"1700000000.{index}"))  # fmt: skip
+    replies = []
+    for number, sent in enumerate(tickets):
+        kind = draw(st.sampled_from([None, *ConfirmationKind]))
+        if kind in (ConfirmationKind.EXECUTED, ConfirmationKind.PARTIAL):
+            replies.append(reply(sent, kind, draw(st.integers(1, 60)), "10.00", event=f"E{number}"))
+        elif kind is not None:
+            replies.append(reply(sent, kind, event=f"E{number}"))
+    snapshots = []
+    for number in range(draw(st.integers(0, 3))):
+        holdings = {
+            symbol: str(draw(st.integers(1, 500))) for symbol in draw(st.sets(st.sampled_from(SYMBOLS)))
+        }
+        ordered = draw(st.lists(st.sampled_from(SYMBOLS), max_size=3, unique=True))
+        orders = tuple(order(symbol, str(draw(st.integers(1, 60))), "10.00") for symbol in ordered)
+        day = DAY - dt.timedelta(days=draw(st.integers(0, 4)))
+        source = draw(st.sampled_from(list(SnapshotSource)))
+        snapshots.append(snapshot(holdings, orders=orders if source is SnapshotSource.API else (), day=day,
+                                  source=source, name=f"s{number}"))  # fmt: skip
+    return tickets, replies, snapshots
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_any_book_reconciles_the_same_whatever_the_input_order(
+    scenario: tuple[list[TicketSent], list[ConfirmationRecorded], list[BrokerSnapshotRecorded]], shuffler: Any
+) -> None:
+    tickets, replies, snapshots = scenario
+    report = run(tickets, replies, snapshots)
+    assert {item.code for item in report.findings} <= set(CODES)
+    assert all(item.severity == CODES[item.code] for item in report.findings)
+    assert len(report.rows) == len(tickets)
+    assert report.status == (
+        "DRIFT" if any(CODES[item.code] == "WARNING" for item in report.findings) else "CLEAN"
+    )
+    shuffled_tickets, shuffled_snapshots = list(tickets), list(snapshots)
+    shuffler.shuffle(shuffled_tickets)
+    shuffler.shuffle(shuffled_snapshots)
+    assert run(shuffled_tickets, replies, shuffled_snapshots) == report  # replies keep their ledger order

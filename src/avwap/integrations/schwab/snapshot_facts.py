@@ -4,7 +4,7 @@ Both sources (:mod:`avwap.integrations.schwab.csv_export` and :mod:`avwap.integr
 produce :class:`SnapshotFacts`; :func:`snapshot_record` turns them into the ledger's frozen
 :class:`~avwap.ledger.records.BrokerSnapshotRecorded` under a stable ``snapshot_id`` (a pure function of
 the facts: the same export recorded twice has the same id). :func:`append_snapshot` appends it to the
-``BROKER_SNAPSHOTS`` stream; :func:`latest_snapshot` reads the newest one back.
+``BROKER_SNAPSHOTS`` stream; :func:`read_snapshots` reads a book's snapshots back.
 
 Measurement only: nothing here places, changes or blocks an order.
 """
@@ -94,9 +94,3 @@ def read_snapshots(ledger_root: Path, book_id: str) -> list[BrokerSnapshotRecord
             if isinstance(record, BrokerSnapshotRecorded) and record.book_id == book_id:
                 found.append(record)
     return found
-
-
-def latest_snapshot(ledger_root: Path, book_id: str) -> BrokerSnapshotRecorded | None:
-    """The snapshot with the latest ``as_of`` (the later recorded on a tie); None when there is none."""
-    snapshots = read_snapshots(ledger_root, book_id)
-    return max(enumerate(snapshots), key=lambda item: (item[1].as_of, item[0]))[1] if snapshots else None
