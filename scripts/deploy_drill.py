@@ -37,6 +37,7 @@ UNIT_ORDER = (
     "avwap-portfolio-decide",
     "avwap-execute",
     "avwap-portfolio-snapshot",
+    "avwap-schwab-snapshot",
 )
 # Services that run until stopped (a listener): the drill cannot run them to an exit, so it leaves them out.
 LONG_RUNNING = ("avwap-slack-receiver",)
@@ -47,6 +48,10 @@ EXPECTED = {
     "avwap portfolio decide": {1},
     # DRY_RUN has no broker to reconcile against: a configuration refusal (exit 3), by design
     "avwap portfolio reconcile": {3},
+    # a new deployment has the Schwab API off (SCHWAB_API_SNAPSHOTS unset): a refusal naming the flag (exit 3)
+    "avwap schwab snapshot": {3},
+    # ... so there is no snapshot: the reconciliation reports RECON_NO_SNAPSHOT, a warning (exit 1)
+    "avwap schwab reconcile": {1},
 }
 
 

@@ -17,6 +17,8 @@ REQUIRED_DOCS = (
     "docs/STOPS.md",
     "docs/STRATEGIES.md",
     "docs/ML.md",
+    "docs/SCHWAB.md",
+    "docs/SLACK_REPLIES.md",
 )
 
 

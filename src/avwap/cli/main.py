@@ -43,6 +43,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.backup_command",
     "avwap.cli.tickets_command",
     "avwap.cli.slack_command",
+    "avwap.cli.schwab_command",
     "avwap.cli.ml_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
@@ -72,6 +73,7 @@ COMMAND_NAMES: Final = {
     "restore": "avwap.cli.backup_command",
     "tickets": "avwap.cli.tickets_command",
     "slack": "avwap.cli.slack_command",
+    "schwab": "avwap.cli.schwab_command",
     "ml": "avwap.cli.ml_command",
 }
 

@@ -388,6 +388,13 @@ class Config:
     slack_signing_secret: str = field(default="", repr=False)
     # App-level token (xapp-...) for Socket Mode (`avwap slack listen`), when there is no public endpoint.
     slack_app_token: str = field(default="", repr=False)
+    # Read-only Schwab snapshots (issue 13, M1-D): the API source is off unless SCHWAB_API_SNAPSHOTS=1.
+    schwab_api_snapshots: bool = False
+    schwab_app_key: str = field(default="", repr=False)
+    schwab_app_secret: str = field(default="", repr=False)
+    schwab_token_file: Path | None = None  # default <state>/schwab_token.json
+    schwab_account_number: str = field(default="", repr=False)
+    schwab_base_url: str = ""
     starting_cash: Decimal = Decimal("100000")
     entry_delay_max_seconds: int = 30
     # Costs of the simulated broker (the demo and the backtest): adverse slippage in basis points on market
@@ -494,6 +501,10 @@ class Config:
     @property
     def state_dir(self) -> Path:
         return self.state_dir_override or self.home / "state"
+
+    @property
+    def schwab_token_path(self) -> Path:
+        return self.schwab_token_file or self.state_dir / "schwab_token.json"
 
     @property
     def data_dir(self) -> Path:
@@ -654,6 +665,28 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         secret=True,
         help="Slack app-level token (xapp-...) for Socket Mode: `avwap slack listen`",
     ),
+    Setting(
+        "SCHWAB_API_SNAPSHOTS",
+        "schwab_api_snapshots",
+        parse_bool,
+        help="1 lets `avwap schwab snapshot` read the Schwab API (read-only); default off (CSV only)",
+    ),
+    Setting("SCHWAB_APP_KEY", "schwab_app_key", parse_text, secret=True, help="Schwab developer app key"),
+    Setting("SCHWAB_APP_SECRET", "schwab_app_secret", parse_text, secret=True, help="Schwab app secret"),
+    Setting(
+        "SCHWAB_TOKEN_FILE",
+        "schwab_token_file",
+        parse_optional_path,
+        help="Schwab OAuth token (schwab-py format, mode 0600); default <state>/schwab_token.json",
+    ),
+    Setting(
+        "SCHWAB_ACCOUNT_NUMBER",
+        "schwab_account_number",
+        parse_text,
+        secret=True,
+        help="which Schwab account to snapshot when the token reaches several",
+    ),
+    Setting("SCHWAB_BASE_URL", "schwab_base_url", parse_text, help="tests only: another Schwab API origin"),
     Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
     Setting("SIM_SLIPPAGE_BPS", "sim_slippage_bps", parse_decimal, help="sim fills: slippage (bps)"),
     Setting("SIM_COMMISSION_PER_SHARE", "sim_commission_per_share", parse_decimal, help="sim fills: $/share"),
@@ -833,7 +866,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
 
 # Where things live, not how the system trades: left out of the config hash (a moved home keeps its hash).
 PATH_VARIABLES: Final = frozenset(
-    {"AVWAP_HOME", "AVWAP_STATE_DIR", "AVWAP_AUDIT_KEY_FILE", "AVWAP_AUDIT_ANCHOR_FILE"}
+    {"AVWAP_HOME", "AVWAP_STATE_DIR", "AVWAP_AUDIT_KEY_FILE", "AVWAP_AUDIT_ANCHOR_FILE", "SCHWAB_TOKEN_FILE"}
 )
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
 

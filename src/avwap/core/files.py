@@ -69,9 +69,10 @@ def fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, hook: Hook | None = None) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, hook: Hook | None = None, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` atomically and durably (durable at the end of the block when ``path``
-    is under a :func:`deferred_durability` folder).
+    is under a :func:`deferred_durability` folder). ``mode``: the file's permissions (0o600 for secrets:
+    the temp file is created 0600, so a secret is never readable by others, not even for an instant).
 
     ``hook(stage, path)`` is called at :data:`STAGE_WRITTEN` and :data:`STAGE_REPLACED`; it exists so that
     tests can kill the process at those exact points.
@@ -85,7 +86,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, hook: Hook | None = None) -> 
             handle.write(data)
             handle.flush()
             fsync(handle.fileno(), target)
-        os.chmod(temp_path, 0o644)  # mkstemp creates 0600; artifacts are meant to be read
+        os.chmod(temp_path, mode)  # mkstemp creates 0600; artifacts are meant to be read
         if hook is not None:
             hook(STAGE_WRITTEN, target)
         os.replace(temp_path, target)

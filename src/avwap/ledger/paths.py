@@ -42,6 +42,9 @@ PORTFOLIO_RISK_ATTRIBUTION: Final = "PORTFOLIO_RISK_ATTRIBUTION"
 ALERTS: Final = "ALERTS"
 RULESETS: Final = "RULESETS"
 SLACK_REPLIES: Final = "SLACK_REPLIES"  # operator replies to manual-book tickets (avwap.ledger.confirmations)
+BROKER_SNAPSHOTS: Final = (
+    "BROKER_SNAPSHOTS"  # read-only broker truth of manual books (`avwap schwab snapshot`)
+)
 STREAM_NAMES: Final = frozenset(
     {
         REGIME_E1,
@@ -52,6 +55,7 @@ STREAM_NAMES: Final = frozenset(
         ALERTS,
         RULESETS,
         SLACK_REPLIES,
+        BROKER_SNAPSHOTS,
     }
 )
 

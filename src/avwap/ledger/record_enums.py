@@ -94,3 +94,10 @@ class ConfirmationMatch(enum.StrEnum):
 
     MATCHED = "MATCHED"
     UNMATCHED_THREAD = "UNMATCHED_THREAD"
+
+
+class SnapshotSource(enum.StrEnum):
+    """Where a broker snapshot of a manual book came from (issue 13, M1-D)."""
+
+    API = "API"  # schwab-py, read-only
+    CSV = "CSV"  # a positions export downloaded from the broker's website

@@ -15,6 +15,7 @@ The lifecycle, linked by ids built in :mod:`avwap.ledger.record_ids`::
     RegimeRecorded (one NY date's market regime, in the REGIME_E1 stream; market-level)
     RulesetActivated (which ruleset is in force from which session, in the RULESETS stream)
     ConfirmationRecorded (an operator's reply in a Slack ticket thread, in the SLACK_REPLIES stream)
+    BrokerSnapshotRecorded (read-only broker truth of a manual book, in the BROKER_SNAPSHOTS stream)
 
 Public API::
 
@@ -49,6 +50,7 @@ from avwap.ledger.record_enums import (
     OrderPurpose,
     OrderType,
     Side,
+    SnapshotSource,
     StopBasis,
     TimeInForce,
 )
@@ -69,6 +71,7 @@ _ID_PREFIXES: Final = {
     "movement_id": "evt_",
     "confirmation_id": "cnf_",
     "corrects": "cnf_",
+    "snapshot_id": "snp_",
 }
 _POSITIVE_PRICES: Final = frozenset(
     {
@@ -731,6 +734,99 @@ class ConfirmationRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, 
             _fail(self, "event_id, channel and thread_ts are required; text is at most 500 characters")
 
 
+def _check_snapshot_item(item: object, symbol: str, quantities: dict[str, Decimal | None]) -> None:
+    """Checks of a snapshot line (nested lines are not seen by ``RecordBase``'s field checks)."""
+    if not _SYMBOL.fullmatch(symbol):
+        _fail(item, f"symbol must be an upper-case ticker, got {symbol!r}")
+    for name, value in quantities.items():
+        if value is not None and (not value.is_finite() or value < 0):
+            _fail(item, f"{symbol}: {name} must be a finite, non-negative decimal, got {value}")
+
+
+class SnapshotPosition(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One holding as the broker reports it: shares may be fractional (mutual funds)."""
+
+    symbol: str
+    quantity: Decimal
+    price: Decimal | None = None
+    market_value: Decimal | None = None
+    cost_basis: Decimal | None = None
+    description: str = ""
+    asset_type: str = ""
+
+    def __post_init__(self) -> None:
+        _check_snapshot_item(self, self.symbol, {"quantity": self.quantity, "price": self.price})
+        if self.quantity == 0:
+            _fail(self, f"{self.symbol}: a position holds a positive quantity")
+
+
+class SnapshotOrder(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One broker order of the window: ``instruction`` is the broker's (BUY, SELL, ...), ``average_price``
+    the quantity-weighted price of its executions (None when nothing filled)."""
+
+    broker_order_id: str
+    symbol: str
+    instruction: str
+    quantity: Decimal
+    filled_quantity: Decimal
+    average_price: Decimal | None = None
+    status: str
+    order_type: str = ""
+    entered_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_snapshot_item(
+            self,
+            self.symbol,
+            {"quantity": self.quantity, "filled": self.filled_quantity, "price": self.average_price},
+        )
+
+
+class SnapshotTransaction(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One trade of the window: ``quantity`` is signed (negative: shares left the account)."""
+
+    transaction_id: str
+    symbol: str
+    quantity: Decimal
+    price: Decimal | None = None
+    time: dt.datetime
+
+    def __post_init__(self) -> None:
+        _check_snapshot_item(self, self.symbol, {"price": self.price})
+
+
+class BrokerSnapshotRecorded(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """Broker truth of a manual book at one instant, read-only (issue 13, M1-D; ``BROKER_SNAPSHOTS``).
+
+    ``source``: API (schwab-py) or CSV (a website export, ``source_sha256`` its bytes). ``account`` is
+    masked (last digits only). ``as_of`` is when the broker's figures were true (the export's header, or
+    the fetch instant); ``cash`` and ``total_value`` are the balances (None when the source has none);
+    ``orders`` and ``transactions`` cover ``window_start`` .. ``as_of`` (API only). Never changed: a
+    later snapshot is a new record."""
+
+    snapshot_id: str
+    source: SnapshotSource
+    account: str
+    as_of: dt.datetime
+    cash: Decimal | None = None
+    total_value: Decimal | None = None
+    positions: tuple[SnapshotPosition, ...] = ()
+    orders: tuple[SnapshotOrder, ...] = ()
+    transactions: tuple[SnapshotTransaction, ...] = ()
+    window_start: dt.datetime | None = None
+    source_sha256: str = ""
+
+    def check(self) -> None:
+        symbols = [position.symbol for position in self.positions]
+        if len(symbols) != len(set(symbols)):
+            _fail(self, f"a symbol appears twice among the positions: {sorted(symbols)}")
+        if self.as_of.utcoffset() != dt.timedelta(0):
+            _fail(self, "as_of must be a UTC instant")
+        if (self.source is SnapshotSource.CSV) != bool(self.source_sha256):
+            _fail(self, "a CSV snapshot names its file's sha256, an API snapshot none")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -755,6 +851,7 @@ Record: TypeAlias = (
     | TicketSent
     | TicketFailed
     | ConfirmationRecorded
+    | BrokerSnapshotRecorded
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

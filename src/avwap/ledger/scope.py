@@ -54,6 +54,13 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "none of our tickets has no intent and so no strategy; strategy_id is set when the ticket's "
             "intent names one"
         ),
+        "BrokerSnapshotRecorded": (
+            "what the broker reports for a manual book's account (balances, positions, orders): the broker "
+            "knows no strategies; reconciliation maps its lines back to the tickets' strategies"
+        ),
+        "SnapshotPosition": "one holding inside a BrokerSnapshotRecorded, as the broker reports it",
+        "SnapshotOrder": "one broker order inside a BrokerSnapshotRecorded; the broker knows no strategy",
+        "SnapshotTransaction": "one broker trade inside a BrokerSnapshotRecorded; the broker knows none",
         "RegimeRecorded": (
             "the market's regime for a NY date (Phase E1, REGIME_E1 stream): measured from the benchmark and "
             "the universe, before and apart from any book or strategy; E2 reads it for every book alike"

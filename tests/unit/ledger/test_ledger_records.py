@@ -19,12 +19,14 @@ from avwap.ledger.record_enums import (
     OrderPurpose,
     OrderType,
     Side,
+    SnapshotSource,
 )
 from avwap.ledger.records import (
     RECORD_TYPES,
     Alert,
     AuditEntry,
     AuditSeal,
+    BrokerSnapshotRecorded,
     ConfirmationRecorded,
     ConflictResolved,
     Decision,
@@ -40,6 +42,9 @@ from avwap.ledger.records import (
     RecordValidationError,
     RegimeRecorded,
     RulesetActivated,
+    SnapshotOrder,
+    SnapshotPosition,
+    SnapshotTransaction,
     TicketFailed,
     TicketSent,
     decode_record,
@@ -147,6 +152,38 @@ def every_record_type() -> list[Record]:
             match=ConfirmationMatch.UNMATCHED_THREAD,
             kind=ConfirmationKind.NOT_UNDERSTOOD,
             text="hello?",
+        ),
+        BrokerSnapshotRecorded(
+            **{**COMMON, "book_id": "SCHWAB_401K_MANUAL"},
+            snapshot_id="snp_1",
+            source=SnapshotSource.API,
+            account="...2222",
+            as_of=dt.datetime(2026, 3, 31, 20, 0, tzinfo=dt.UTC),
+            cash=Decimal("1250.40"),
+            total_value=Decimal("62787.81"),
+            positions=(SnapshotPosition(symbol="FXAIX", quantity=Decimal("300.5"), price=Decimal("201.10")),),
+            orders=(
+                SnapshotOrder(
+                    broker_order_id="9001",
+                    symbol="FXAIX",
+                    instruction="BUY",
+                    quantity=Decimal(10),
+                    filled_quantity=Decimal(10),
+                    average_price=Decimal("201.10"),
+                    status="FILLED",
+                    entered_at=dt.datetime(2026, 3, 30, 15, 0, tzinfo=dt.UTC),
+                ),
+            ),
+            transactions=(
+                SnapshotTransaction(
+                    transaction_id="77-0",
+                    symbol="FXAIX",
+                    quantity=Decimal(-10),
+                    price=Decimal("201.10"),
+                    time=dt.datetime(2026, 3, 30, 15, 0, tzinfo=dt.UTC),
+                ),
+            ),
+            window_start=dt.datetime(2026, 1, 31, 20, 0, tzinfo=dt.UTC),
         ),
         AuditSeal(
             **{**COMMON, "book_id": "AUDIT"},
@@ -606,3 +643,34 @@ _CONFIRMATION: dict[str, Any] = {
 def test_confirmation_contract(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(RecordValidationError, match=re.escape(message)):
         ConfirmationRecorded(**{**_CONFIRMATION, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"source": SnapshotSource.CSV}, "a CSV snapshot names its file's sha256"),
+        ({"source_sha256": "a" * 64}, "a CSV snapshot names its file's sha256"),
+        ({"positions": (SnapshotPosition(symbol="VTI", quantity=Decimal(1)),) * 2}, "appears twice"),
+        (
+            {"as_of": dt.datetime(2026, 3, 31, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))},
+            "as_of must be a UTC",
+        ),
+    ],
+)
+def test_a_broker_snapshot_keeps_its_contract(changes: dict[str, Any], message: str) -> None:
+    sample = next(record for record in every_record_type() if isinstance(record, BrokerSnapshotRecorded))
+    with pytest.raises((RecordValidationError, AttributeError, TypeError), match=message):
+        msgspec.structs.replace(sample, **changes)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: SnapshotPosition(symbol="VTI", quantity=Decimal(0)), "positive quantity"),
+        (lambda: SnapshotPosition(symbol="vti", quantity=Decimal(1)), "upper-case ticker"),
+        (lambda: SnapshotPosition(symbol="VTI", quantity=Decimal(1), price=Decimal(-1)), "non-negative"),
+    ],
+)
+def test_snapshot_lines_check_themselves(build: Any, message: str) -> None:
+    with pytest.raises(RecordValidationError, match=message):
+        build()

@@ -1,6 +1,7 @@
-"""The operator's holdings file for ``avwap tickets send`` (until Schwab snapshots land, issue 13 M1-D).
+"""The operator's holdings file for ``avwap tickets send`` (issue 13 M1-B).
 
-TOML, copied from the 401(k) window's positions page::
+TOML, copied from the 401(k) window's positions page (or the latest ``avwap schwab snapshot``; it also
+needs the price of every targeted symbol not held, which a snapshot does not have)::
 
     cash = "1250.40"
 
