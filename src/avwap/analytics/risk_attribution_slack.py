@@ -41,7 +41,8 @@ def _reason_lines(summary: Mapping[str, Any]) -> list[str]:
     rows.sort(key=lambda row: (row[2], -row[1], row[0]))  # most notional taken away first
     width = max((len(code) for code, _, _ in rows), default=0)
     return [
-        f"{code.ljust(width)}  {count:>4d} decisions  {money(delta):>14}  {CODE_TEXT.get(code, '')}".rstrip()
+        f"{code.ljust(width)}  {count:>4d} {'decision ' if count == 1 else 'decisions'}  {money(delta):>14}  "
+        f"{CODE_TEXT.get(code, '')}".rstrip()
         for code, count, delta in rows
     ]
 
@@ -97,7 +98,7 @@ def summary_event(summary: Mapping[str, Any], windows: Mapping[str, Mapping[str,
             *(_window_line(windows[name]) for name in WINDOWS if name in windows),
         ]
     details += ["", "This explains what the risk layer did; it changes no decision and needs no action."]
-    codes = [code for code, _ in sorted(summary["by_reason_code"].items())]
+    codes = list(summary["by_reason_code"])  # the documented order
     return alert_event(
         AlertKind.DAILY_SUMMARY,
         headline(summary),
