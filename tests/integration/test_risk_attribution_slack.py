@@ -69,8 +69,10 @@ def test_decide_without_the_flags_posts_nothing(
     app = typer.Typer()
     app.callback()(lambda: None)
     portfolio_command.register(app)
-    environ = {**E2, "EXECUTION_MODE": "PAPER_SIM", "SLACK_BOT_TOKEN": server.token, "SLACK_CHANNEL": "alerts",
-               "SLACK_BASE_URL": server.base_url}  # fmt: skip
+    environ = {
+        **E2, "EXECUTION_MODE": "PAPER_SIM", "SLACK_BOT_TOKEN": server.token, "SLACK_CHANNEL": "alerts",
+        "SLACK_BASE_URL": server.base_url,
+    }  # fmt: skip
     result = CliRunner().invoke(
         app, ["portfolio", "decide", "--date", DAY.isoformat(), "--home", str(home)], env=environ
     )
