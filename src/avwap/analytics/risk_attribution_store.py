@@ -82,6 +82,23 @@ def summary_bytes(config: Config, day: dt.date, *, code_version: str | None = No
     return _document(config, summary, summary["source"]["events_sha256"], day, code_version)
 
 
+def rebuilds_exactly(ledger_dir: Path, day: dt.date) -> bool:
+    """Whether the summary file of ``day`` is byte for byte the rebuild from the day's events under the
+    code version, config hash and ruleset its provenance names (False when either side is missing)."""
+    path = summary_path(ledger_dir, day)
+    events = read_events(ledger_dir, day)
+    if not path.exists() or not events:
+        return False
+    data = path.read_bytes()
+    named = json.loads(data)["provenance"]
+    summary = daily_summary(day, events)
+    provenance = build_provenance(
+        named["config_hash"], summary["source"]["events_sha256"], day,
+        code_version=named["code_version"], ruleset_version=named.get("ruleset_version"),
+    )  # fmt: skip
+    return pretty_json({**summary, "provenance": provenance}).encode("utf-8") == data
+
+
 def write_summary(config: Config, day: dt.date, *, code_version: str | None = None) -> Path | None:
     """Write the daily summary of ``day`` (atomic); None (nothing written) when the day has no events."""
     data = summary_bytes(config, day, code_version=code_version)
