@@ -477,11 +477,6 @@ class Config:
     e2_multipliers_neutral: tuple[Decimal, Decimal] = (Decimal("0.6"), Decimal("0.7"))
     e2_multipliers_risk_off: tuple[Decimal, Decimal] = (Decimal("0.2"), Decimal("0.3"))
     e2_multipliers_stressed: tuple[Decimal, Decimal] = (Decimal("0"), Decimal("0"))
-    # Risk attribution (E3, avwap.analytics.risk_attribution): write-only analytics, fail open.
-    e3_risk_attribution_write: bool = False
-    e3_risk_attribution_summary_write: bool = False
-    e3_risk_attribution_rolling_write: bool = False
-    e3_risk_attribution_slack_summary: bool = False
     # The ruleset version whose values were applied (avwap.control.rulesets); not a setting of its own.
     ruleset_version: str = ""
     # The audit trail (avwap.ledger.audit): both live OUTSIDE the home, so that whoever can write the home
@@ -495,6 +490,11 @@ class Config:
     s2_allow_symbol_overlap: bool = False
     s2_daily_pnl: tuple[tuple[str, Decimal], ...] | None = None
     s3_strategy_priorities: tuple[tuple[str, int], ...] = ()
+    # Risk attribution (E3, avwap.analytics.risk_attribution): write-only analytics, fail open.
+    e3_risk_attribution_write: bool = False
+    e3_risk_attribution_summary_write: bool = False
+    e3_risk_attribution_rolling_write: bool = False
+    e3_risk_attribution_slack_summary: bool = False
 
     @property
     def state_dir(self) -> Path:
