@@ -81,6 +81,12 @@ def _decisions(result: dict[str, Any]) -> None:
     assert result["allowed"] + result["blocked"] == 40 and result["target_median_ms"] == 50
 
 
+def _risk_attribution(result: dict[str, Any]) -> None:
+    assert (result["candidates"], result["decisions"], result["events"]) == (20, 40, 40)
+    assert result["modulated"] == 40  # NEUTRAL: every notional scaled by 0.6
+    assert result["per_decision_ms"] > 0 and result["target_per_decision_ms"] == 1
+
+
 def _ledger_verify(result: dict[str, Any]) -> None:
     assert result["records"] == 3 * 4 * 40 + 3  # 3 days x 4 folders x 40 lines + one seal a day
     assert result["records_per_second"] > 0 and result["target_records_per_second"] == 1_000_000
@@ -198,6 +204,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     "reply_parser": (
         {"lines", "understood", "not_understood", "lines_per_second", "meets_target"},
         _reply_parser,
+    ),
+    "risk_attribution": (
+        {"decisions", "build_ms_median", "write_ms_median", "summary_ms_median", "per_decision_ms"},
+        _risk_attribution,
     ),
     "regime": ({"sessions", "symbols", "labels", "label_seconds_median"}, _regime),
     "scan": ({"cases", "naive_reference", "numba_compile_seconds"}, _scan),

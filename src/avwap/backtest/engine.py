@@ -216,7 +216,9 @@ class BacktestEngine:
             data_dir=self.data_root,
             replay=self.decision_inputs,
         )
-        write_batch(self.config, batch, self.clock, code_version=self.code_version)
+        write_batch(
+            self.config, batch, self.clock, code_version=self.code_version, notifier=self.deps.notifier
+        )
         self.result.decisions[day] = batch
 
     @functools.cached_property

@@ -193,12 +193,31 @@ def view_factory(config: Config, book_id: str) -> Any:
     return broker_view_for(config, book_id)
 
 
+def _attribution_notifier(config: Config, clock: Clock) -> Any:
+    """Slack for the E3 risk attribution summary (E3_RISK_ATTRIBUTION_SLACK_SUMMARY=1 only); a Slack
+    misconfiguration must not stop the decisions, so it means no message."""
+    if not config.e3_risk_attribution_slack_summary:
+        return None
+    from avwap.core.errors import ConfigurationError
+    from avwap.integrations.slack.notifier import build_notifier
+
+    try:
+        return build_notifier(config, clock)
+    except ConfigurationError:
+        return None
+
+
 def _decide(config: Config, book_id: str, day: dt.date, as_json: bool) -> int:
     from avwap.jobs.portfolio_decide import build_batch, write_batch
 
     clock = system_clock()
     batch = build_batch(config, book_id, day, clock)
-    path, digest = write_batch(config, batch, clock)
+    notifier = _attribution_notifier(config, clock)
+    try:
+        path, digest = write_batch(config, batch, clock, notifier=notifier)
+    finally:
+        if notifier is not None:
+            notifier.close()
     if as_json:
         print_json({"path": str(path), "sha256": digest, "batch": batch.plain()})
     else:

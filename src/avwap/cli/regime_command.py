@@ -102,6 +102,9 @@ def register(app: typer.Typer) -> None:
         name="regime", help="Market regime labels (E1, measurement only).", no_args_is_help=True
     )
     app.add_typer(regime_app, name="regime")
+    from avwap.cli import regime_attribution_command
+
+    regime_attribution_command.register(regime_app)  # avwap regime attribution report|summarize (E3)
 
     @regime_app.command("show")
     def show(  # noqa: PLR0917 - one option each (typer passes them by name)

@@ -497,6 +497,11 @@ class Config:
     s2_allow_symbol_overlap: bool = False
     s2_daily_pnl: tuple[tuple[str, Decimal], ...] | None = None
     s3_strategy_priorities: tuple[tuple[str, int], ...] = ()
+    # Risk attribution (E3, avwap.analytics.risk_attribution): write-only analytics, fail open.
+    e3_risk_attribution_write: bool = False
+    e3_risk_attribution_summary_write: bool = False
+    e3_risk_attribution_rolling_write: bool = False
+    e3_risk_attribution_slack_summary: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -568,8 +573,9 @@ class Config:
         return values
 
     def config_hash(self) -> str:
-        """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash."""
-        excluded = {spec.variable for spec in SETTINGS if spec.secret} | PATH_VARIABLES
+        """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash, and the
+        measurement-only E3 switches (ANALYTICS_VARIABLES), which decide nothing."""
+        excluded = {spec.variable for spec in SETTINGS if spec.secret} | PATH_VARIABLES | ANALYTICS_VARIABLES
         public = {name: value for name, value in self.public_values().items() if name not in excluded}
         return content_hash(public)
 
@@ -862,11 +868,45 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         parse_priorities,
         help="ID=n,... conflict priority (1 wins); default ENABLED_STRATEGIES order",
     ),
+    Setting(
+        "E3_RISK_ATTRIBUTION_WRITE",
+        "e3_risk_attribution_write",
+        parse_bool,
+        help="1: one RiskAttributionEvent per portfolio decision (PORTFOLIO_RISK_ATTRIBUTION stream)",
+    ),
+    Setting(
+        "E3_RISK_ATTRIBUTION_SUMMARY_WRITE",
+        "e3_risk_attribution_summary_write",
+        parse_bool,
+        help="1: ledger/PORTFOLIO_RISK_ATTRIBUTION_SUMMARY/<D>.json from the day's events",
+    ),
+    Setting(
+        "E3_RISK_ATTRIBUTION_ROLLING_WRITE",
+        "e3_risk_attribution_rolling_write",
+        parse_bool,
+        help="1: 5D/20D/60D windows in ledger/PORTFOLIO_RISK_ATTRIBUTION_ROLLING/ from the daily summaries",
+    ),
+    Setting(
+        "E3_RISK_ATTRIBUTION_SLACK_SUMMARY",
+        "e3_risk_attribution_slack_summary",
+        parse_bool,
+        help="1: a daily Slack summary read from the attribution artifacts (explanatory only)",
+    ),
 )
 
 # Where things live, not how the system trades: left out of the config hash (a moved home keeps its hash).
 PATH_VARIABLES: Final = frozenset(
     {"AVWAP_HOME", "AVWAP_STATE_DIR", "AVWAP_AUDIT_KEY_FILE", "AVWAP_AUDIT_ANCHOR_FILE", "SCHWAB_TOKEN_FILE"}
+)
+# Measurement-only switches (E3 risk attribution): they add analytics outputs and change no decision, so they
+# are left out of the config hash too; every artifact of a run is then byte-identical with them on or off.
+ANALYTICS_VARIABLES: Final = frozenset(
+    {
+        "E3_RISK_ATTRIBUTION_WRITE",
+        "E3_RISK_ATTRIBUTION_SUMMARY_WRITE",
+        "E3_RISK_ATTRIBUTION_ROLLING_WRITE",
+        "E3_RISK_ATTRIBUTION_SLACK_SUMMARY",
+    }
 )
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
 

@@ -72,6 +72,8 @@ from avwap.watchlist.artifact import candidates_path, read_candidates
 if TYPE_CHECKING:
     import pandas as pd
 
+    from avwap.integrations.slack.notifier import Notifier
+
 __all__ = [
     "DECISIONS_FOLDER",
     "DECISIONS_KIND",
@@ -346,11 +348,17 @@ def _ledger_record(
 
 
 def write_batch(
-    config: Config, batch: PortfolioDecisionBatch, clock: Clock, *, code_version: str | None = None
+    config: Config,
+    batch: PortfolioDecisionBatch,
+    clock: Clock,
+    *,
+    code_version: str | None = None,
+    notifier: Notifier | None = None,
 ) -> tuple[Path, str]:
-    """Artifact, then the ledger record (unless already recorded), then the ``latest`` pointer.
-    ``code_version`` pins the provenance's (detected with ``git describe`` otherwise: a long replay detects
-    it once and passes it).
+    """Artifact, then the ledger record (unless already recorded), then the ``latest`` pointer, then the
+    E3 risk attribution when one of its flags is on (write-only, fails open; ``notifier`` carries its
+    Slack summary). ``code_version`` pins the provenance's (detected with ``git describe`` otherwise: a
+    long replay detects it once and passes it).
 
     The decisions ledger is append-only by day: once a later day holds records, an earlier day can no
     longer be decided (its file would have to change under the later one's anchor), so that is refused
@@ -394,6 +402,9 @@ def write_batch(
     if _pointer_date(latest_path(config.artifacts_dir, batch.book_id)) <= batch.date_ny:
         # only forward: re-deciding an older day must not make it "latest"
         atomic_write_json(latest_path(config.artifacts_dir, batch.book_id), pointer, provenance)
+    from avwap.jobs.risk_attribution import attribute_decisions  # E3: after the batch is durable
+
+    attribute_decisions(config, batch, digest, notifier=notifier, code_version=code_version)
     return path, digest
 
 

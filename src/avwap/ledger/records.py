@@ -16,6 +16,7 @@ The lifecycle, linked by ids built in :mod:`avwap.ledger.record_ids`::
     RulesetActivated (which ruleset is in force from which session, in the RULESETS stream)
     ConfirmationRecorded (an operator's reply in a Slack ticket thread, in the SLACK_REPLIES stream)
     BrokerSnapshotRecorded (read-only broker truth of a manual book, in the BROKER_SNAPSHOTS stream)
+    RiskAttributionEvent (why one portfolio decision is sized as it is, PORTFOLIO_RISK_ATTRIBUTION stream)
 
 Public API::
 
@@ -827,6 +828,111 @@ class BrokerSnapshotRecorded(RecordBase, frozen=True, forbid_unknown_fields=True
             _fail(self, "a CSV snapshot names its file's sha256, an API snapshot none")
 
 
+# Phase E3 risk attribution codes, in their documented order (docs/REGIMES.md, "E3"): measurement, not
+# control-plane decisions. A component's code says which layer took the notional away.
+RISK_ATTRIBUTION_REGIME_SCALED: Final = "RISK_ATTRIBUTION_REGIME_SCALED"
+RISK_ATTRIBUTION_REGIME_BLOCKED: Final = "RISK_ATTRIBUTION_REGIME_BLOCKED"
+RISK_ATTRIBUTION_DRAWDOWN_GUARD: Final = "RISK_ATTRIBUTION_DRAWDOWN_GUARD"
+RISK_ATTRIBUTION_HARD_CAP: Final = "RISK_ATTRIBUTION_HARD_CAP"
+RISK_ATTRIBUTION_UNMODIFIED: Final = "RISK_ATTRIBUTION_UNMODIFIED"
+RISK_ATTRIBUTION_CODES: Final = (
+    RISK_ATTRIBUTION_REGIME_SCALED,
+    RISK_ATTRIBUTION_REGIME_BLOCKED,
+    RISK_ATTRIBUTION_DRAWDOWN_GUARD,
+    RISK_ATTRIBUTION_HARD_CAP,
+    RISK_ATTRIBUTION_UNMODIFIED,
+)
+_ATTRIBUTION_RANK: Final = {code: rank for rank, code in enumerate(RISK_ATTRIBUTION_CODES)}
+
+
+class AttributionComponent(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One layer's share of a decision's exposure change (a RISK_ATTRIBUTION_* code; ≤ 0)."""
+
+    code: str
+    notional_delta: Decimal
+
+
+class RiskAttributionEvent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """Why one portfolio decision's size is what it is (Phase E3.1, write-only analytics), appended to the
+    ``PORTFOLIO_RISK_ATTRIBUTION`` stream; ``book_id`` is the book decided, ``ts`` the batch's instant.
+
+    ``baseline_*`` is the sizing rule alone, ``modulated_*`` after the E2 regime's risk multiplier (the
+    decision's proposed notional), quantities at the candidate's entry level (None when it is unknown).
+    ``allowed_notional`` is what the decision lets into the book (the modulated notional on ALLOW, 0 on
+    BLOCK) and ``exposure_delta`` = allowed − baseline, split exactly into ordered ``components``: the
+    regime's scaling, then the whole block charged to the decision's primary (first) reason. ``policy_*``
+    name the E2 multipliers applied (``E2_OFF`` without modulation); ``hard_caps`` are the decision's
+    other guardrail codes; ``decision_id`` is a stable hash of (book, date, strategy, symbol, batch)."""
+
+    strategy_id: str
+    symbol: str
+    decision_id: str
+    rank: int
+    shadow: bool = False
+    verdict: str
+    batch_sha256: str
+    entry_price: Decimal | None = None
+    baseline_quantity: int | None = None
+    modulated_quantity: int | None = None
+    quantity_delta: int | None = None
+    quantity_delta_pct: Decimal | None = None
+    baseline_notional: Decimal
+    modulated_notional: Decimal
+    notional_delta: Decimal
+    notional_delta_pct: Decimal | None = None
+    allowed_notional: Decimal
+    exposure_delta: Decimal
+    regime_label: str | None = None
+    regime_code: str | None = None
+    regime_as_of: dt.date | None = None
+    regime_confidence: Decimal | None = None
+    risk_multiplier: Decimal = Decimal("1")
+    new_positions_multiplier: Decimal = Decimal("1")
+    halved: bool = False
+    policy_reference: str
+    policy_hash: str | None = None
+    drawdown_guard: bool = False
+    drawdown_contribution: Decimal = Decimal("0")
+    hard_caps: tuple[str, ...] = ()
+    components: tuple[AttributionComponent, ...] = ()
+    reason_codes: tuple[str, ...]
+    decision_reason_codes: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        if self.verdict not in PORTFOLIO_VERDICTS:
+            _fail(self, f"verdict must be ALLOW or BLOCK, got {self.verdict!r}")
+        for name in ("batch_sha256", "policy_hash"):
+            value = getattr(self, name)
+            if value is not None and not _SHA256.fullmatch(value):
+                _fail(self, f"{name} must be a sha256 hex digest, got {value!r}")
+        for label in (self.regime_label, self.regime_code):
+            if label is not None and label not in REGIME_LABELS:
+                _fail(self, f"unknown regime label {label!r}")
+        allowed = self.modulated_notional if self.verdict == "ALLOW" else Decimal("0")
+        sums = (
+            (self.allowed_notional, allowed, "allowed_notional"),
+            (self.notional_delta, self.modulated_notional - self.baseline_notional, "notional_delta"),
+            (self.exposure_delta, self.allowed_notional - self.baseline_notional, "exposure_delta"),
+            (
+                sum((item.notional_delta for item in self.components), Decimal("0")),
+                self.exposure_delta,
+                "the components",
+            ),
+        )
+        for value, expected, name in sums:
+            if value != expected:
+                _fail(self, f"{name} is {value}, the figures give {expected}")
+        codes = [*self.reason_codes, *(item.code for item in self.components)]
+        if not self.reason_codes or any(code not in _ATTRIBUTION_RANK for code in codes):
+            _fail(self, f"reason codes must be RISK_ATTRIBUTION_* codes, got {codes!r}")
+        ranks = [_ATTRIBUTION_RANK[code] for code in self.reason_codes]
+        if ranks != sorted(set(ranks)):
+            _fail(self, f"reason codes out of their documented order or repeated {self.reason_codes}")
+        for name in ("hard_caps", "decision_reason_codes"):
+            if not all(_UPPER_SNAKE.fullmatch(code) for code in getattr(self, name)):
+                _fail(self, f"{name} must be UPPER_SNAKE codes")
+
+
 Record: TypeAlias = (
     TradeIntent
     | Decision
@@ -852,6 +958,7 @@ Record: TypeAlias = (
     | TicketFailed
     | ConfirmationRecorded
     | BrokerSnapshotRecorded
+    | RiskAttributionEvent
 )
 RECORD_TYPES: Final[dict[str, type[RecordBase]]] = {cls.__name__: cls for cls in typing.get_args(Record)}
 

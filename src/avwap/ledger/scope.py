@@ -45,6 +45,9 @@ BOOK_SCOPED: Final[Mapping[str, str]] = MappingProxyType(
             "about the integrity of the whole home, not about any strategy's trading"
         ),
         "AuditEntry": "one ledger file (folder, name, last seq and hash) inside an AuditSeal; no trade",
+        "AttributionComponent": (
+            "one layer's share of an exposure change inside a RiskAttributionEvent, which names its strategy"
+        ),
         "PortfolioDecisionsRecorded": (
             "one pre-open batch for the whole book across strategies; each of its decision lines "
             "(PortfolioDecisionLine) carries its own strategy_id"
