@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -37,6 +38,7 @@ from avwap.ledger.lineage_read import trace_ledger
 CODE: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 IDENTIFIER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 WHO: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
+MAX_FORM_BYTES: Final = 8192
 TEMPLATES: Final = Environment(
     loader=PackageLoader("avwap.dashboard", "templates"),
     autoescape=select_autoescape(["html"]),
@@ -88,6 +90,18 @@ def _day(request: Request) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise HTTPException(404, "not a date") from None
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (the only kind the forms send; no multipart parser is
+    needed), at most :data:`MAX_FORM_BYTES`; anything else is an empty form (every check then fails)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return {}
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    pairs = urllib.parse.parse_qsl(body.decode("utf-8", errors="replace"), max_num_fields=16)
+    return {key: value for key, value in pairs}
 
 
 def _facts(state: DashboardState, book: str) -> Any:
@@ -160,7 +174,8 @@ def trace_page(request: Request) -> Response:
 def _performance(request: Request, config: Config, book: str, title: str) -> Response:
     state = _state(request)
     key = ("performance", facts_key(config, book), str(config.home))
-    result = state.cache.get_or_build(key, lambda: performance.performance(config, book))
+    data_dir = state.config.data_dir
+    result = state.cache.get_or_build(key, lambda: performance.performance(config, book, data_dir))
     runs = performance.run_names(state.config)
     return render(request, "performance.html", book=book, result=result, title=title, runs=runs)
 
@@ -192,7 +207,7 @@ async def kill_switch_page(request: Request) -> Response:
     deployed = deployment(state.config, ny_date(state.clock.now()))
     if request.method == "GET":
         return render(request, "kill_switch.html", deployed=deployed, problem="", outcome=None)
-    form = await request.form()
+    form = await form_fields(request)
     session = request.state.session
     if not tokens_match(str(form.get("csrf", "")), session.csrf):
         return render(
@@ -216,7 +231,7 @@ async def login_page(request: Request) -> Response:
     state = _state(request)
     if request.method == "GET":
         return render(request, "login.html", problem="")
-    form = await request.form()
+    form = await form_fields(request)
     if not tokens_match(str(form.get("csrf", "")), request.state.session.csrf):
         return render(request, "login.html", 403, problem="invalid or missing CSRF token")
     if not tokens_match(str(form.get("token", "")), state.config.dashboard_token):

@@ -5,7 +5,7 @@ book): equity and drawdown charts and monthly returns (the backtest report's own
 
 Public API::
 
-    Performance, performance(config, book_id) -> Performance
+    Performance, performance(config, book_id, data_dir=None) -> Performance
     run_config(config, name) -> Config | None     a backtest run folder under AVWAP_DASHBOARD_RUNS_DIR
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from decimal import Decimal
 from typing import Any, Final
 
@@ -54,7 +55,9 @@ def _snapshots(config: Config, book_id: str) -> list[PortfolioSnapshot]:
     return [read_snapshot(snapshot_path(config.artifacts_dir, book_id, day)) for day in days]
 
 
-def performance(config: Config, book_id: str) -> Performance:
+def performance(config: Config, book_id: str, data_dir: Path | None = None) -> Performance:
+    """``data_dir``: the bar store the exit metrics read (a run folder has none of its own: the
+    dashboard's store)."""
     try:
         snapshots = _snapshots(config, book_id)
         if not snapshots:
@@ -62,7 +65,7 @@ def performance(config: Config, book_id: str) -> Performance:
         records = read_book_records(config.ledger_dir, book_id)
         first, last = snapshots[0].date_ny, snapshots[-1].date_ny
         starting = funding(records) or config.starting_cash
-        metrics = range_metrics(config.ledger_dir, config.data_dir, book_id, first, last)
+        metrics = range_metrics(config.ledger_dir, data_dir or config.data_dir, book_id, first, last)
     except (AvwapError, OSError, ValueError) as error:
         return Performance(book_id, f"cannot read the book: {error}")
     try:
