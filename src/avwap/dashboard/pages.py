@@ -100,8 +100,10 @@ async def form_fields(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return {}
-    pairs = urllib.parse.parse_qsl(body.decode("utf-8", errors="replace"), max_num_fields=16)
-    return {key: value for key, value in pairs}
+    try:
+        return dict(urllib.parse.parse_qsl(body.decode("utf-8", errors="replace"), max_num_fields=16))
+    except ValueError:  # more fields than any form has
+        return {}
 
 
 def _facts(state: DashboardState, book: str) -> Any:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
 from avwap.analytics.attribution_artifact import attribution_from_home
