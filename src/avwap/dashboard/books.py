@@ -50,12 +50,14 @@ class BookLedger:
 
 
 def read_book(ledger_dir: Path, book_id: str) -> BookLedger:
-    """Verify the book's folder (chains, links, head), then read its typed records."""
+    """Verify the book's folder (chains, links, head), then read its typed records. Anything but a clean
+    verification (a torn tail included: the next cycle repairs it) is the problem shown; nothing is read."""
     folder = ledger_dir / book_id
     if not folder.is_dir():
         return BookLedger(book_id, (), "")
     try:
-        broken = [report for report in verify_path(folder) if report.integrity_failure]
+        # a torn tail counts too: reading would quarantine it (a write), and the dashboard only reads
+        broken = [report for report in verify_path(folder) if not report.ok]
         if broken:
             first = broken[0]
             return BookLedger(book_id, (), f"ledger {first.status} at {first.location}: {first.reason}")
