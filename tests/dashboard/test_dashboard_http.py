@@ -299,3 +299,56 @@ def test_a_new_record_invalidates_the_cached_overview(tmp_path: Path, demo_home:
         Ledger(home / "ledger").append(alert)
         assert "DASHBOARD_TEST_ALERT" in http.get("/").text
         assert http.get("/api/version").json()["version"] != version
+
+
+def test_the_command_refuses_a_public_bind_without_a_token(demo_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from avwap.cli.main import build_app
+
+    result = CliRunner().invoke(
+        build_app(), ["dashboard", "--host", "0.0.0.0", "--home", str(demo_home)], env={"AVWAP_HOME": ""}
+    )
+    assert result.exit_code == 3 and "AVWAP_DASHBOARD_TOKEN" in result.output
+    bad_port = CliRunner().invoke(build_app(), ["dashboard", "--port", "70000", "--home", str(demo_home)])
+    assert bad_port.exit_code == 3 and "--port" in bad_port.output
+
+
+def test_the_command_serves_the_pages_until_stopped(demo_home: Path) -> None:
+    """``avwap dashboard`` as the systemd unit runs it: a real process, stopped by SIGTERM."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "avwap.cli.main",
+        "dashboard",
+        "--port",
+        str(port),
+        "--home",
+        str(demo_home),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "PAPER_SIM" in response.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    # uvicorn shuts down cleanly, then re-raises the signal: systemd counts a SIGTERM end as a clean stop
+    assert process.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in output, output
+    assert f"avwap dashboard on http://127.0.0.1:{port}/" in output
