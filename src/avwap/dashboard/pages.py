@@ -31,7 +31,7 @@ from avwap.dashboard.health import expected_session, system_jobs
 from avwap.dashboard.kill_switch import engage
 from avwap.dashboard.overview import book_facts, book_overview, deployment, facts_key, latest_regime
 from avwap.dashboard.security import SECURITY_HEADERS, Sessions, tokens_match
-from avwap.dashboard.signature import MemoCache, ledger_signature
+from avwap.dashboard.signature import MemoCache, folder_signature, ledger_signature
 from avwap.ledger.lineage import stage_of
 from avwap.ledger.lineage_read import trace_ledger
 
@@ -200,7 +200,11 @@ def audit_page(request: Request) -> Response:
     key = ("audit", ledger_signature(state.config.ledger_dir))
     rows = state.cache.get_or_build(key, lambda: audit.verification_rows(state.config.ledger_dir))
     books = dashboard_books(state.config)
-    reconciliations = audit.reconciliation_rows(state.config.artifacts_dir, books)
+    folders = tuple(folder_signature(state.config.artifacts_dir / "reconciliation" / book) for book in books)
+    reconciliations = state.cache.get_or_build(
+        ("reconciliations", tuple(books), folders),
+        lambda: audit.reconciliation_rows(state.config.artifacts_dir, books),
+    )
     return render(request, "audit.html", rows=rows, reconciliations=reconciliations)
 
 
