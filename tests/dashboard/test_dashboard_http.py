@@ -352,3 +352,26 @@ def test_the_command_serves_the_pages_until_stopped(demo_home: Path) -> None:
     # uvicorn shuts down cleanly, then re-raises the signal: systemd counts a SIGTERM end as a clean stop
     assert process.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in output, output
     assert f"avwap dashboard on http://127.0.0.1:{port}/" in output
+
+
+def test_the_today_page_shows_advisory_scores_beside_the_candidates(tmp_path: Path, demo_home: Path) -> None:
+    """The ML advisory artifact ``avwap ml score --trading-date D`` writes (named by the candidates'
+    data-through date) shows as a column; it never changes a decision."""
+    import json
+
+    from avwap.watchlist.artifact import read_candidates
+
+    home = home_copy(demo_home, tmp_path / "home")
+    day = last_session(home)
+    watchlist = read_candidates(home / "artifacts", day)
+    first = watchlist.candidates[0].symbol
+    artifact = {"as_of": watchlist.data_through.isoformat(), "advisory_only": True, "model_sha256": "ab" * 32,
+                "scores": [{"symbol": first, "rank": 1, "p_hit_r1": 0.6123}]}  # fmt: skip
+    folder = home / "artifacts" / "ml"
+    folder.mkdir(parents=True)
+    (folder / f"advisory_scores_{watchlist.data_through.isoformat()}.json").write_text(json.dumps(artifact))
+    with serving(home_config(home), after_close(day)) as url, client(url) as http:
+        with_scores = http.get("/today", params={"date": day.isoformat()}).text
+    assert "P(R1) advisory" in with_scores and "0.6123" in with_scores and "model abababababab" in with_scores
+    with serving(home_config(demo_home), after_close(day)) as url, client(url) as http:
+        assert "P(R1) advisory" not in http.get("/today", params={"date": day.isoformat()}).text
