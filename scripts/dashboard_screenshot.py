@@ -14,6 +14,8 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from tests.fakes.uvicorn_server import uvicorn_serving
 
 from avwap.core.calendar import nyse
@@ -33,6 +35,8 @@ def main(home: Path, out: Path, path: str = "/") -> None:
     try:
         with uvicorn_serving(create_app(load_config({}, home=home), clock)) as url:
             driver.get(url + path)
+            # the page script has reached /api/version (what the marker at the top right says)
+            WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "refresh-status").text == "live")
             driver.save_screenshot(str(out))
     finally:
         driver.quit()
