@@ -218,6 +218,11 @@ def test_the_kill_switch_needs_csrf_and_confirmation_and_is_recorded(tmp_path: P
         assert http.post("/kill-switch", data={**form, "csrf": csrf[::-1]}).status_code == 403
         assert http.post("/kill-switch", data={**form, "csrf": csrf, "confirm": "yes"}).status_code == 400
         assert http.post("/kill-switch", data={**form, "csrf": csrf, "who": "<script>"}).status_code == 400
+        padded = {**form, "csrf": csrf, "reason": "x" * 10_000}  # a body over 8 kB is an empty form
+        assert http.post("/kill-switch", data=padded).status_code == 403
+        many = "&".join(f"f{number}=1" for number in range(40)) + f"&csrf={csrf}&who=a&confirm=ENGAGE"
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        assert http.post("/kill-switch", content=many, headers=headers).status_code == 403
         assert not switch.exists()
         engaged = http.post("/kill-switch", data={**form, "csrf": csrf})
         assert engaged.status_code == 200 and 'id="kill-outcome"' in engaged.text

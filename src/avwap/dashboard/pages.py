@@ -34,6 +34,7 @@ from avwap.dashboard.security import SECURITY_HEADERS, Sessions, tokens_match
 from avwap.dashboard.signature import MemoCache, folder_signature, ledger_signature
 from avwap.ledger.lineage import stage_of
 from avwap.ledger.lineage_read import trace_ledger
+from avwap.ledger.paths import REGIME_E1
 
 CODE: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 IDENTIFIER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
@@ -97,9 +98,11 @@ async def form_fields(request: Request) -> dict[str, str]:
     needed), at most :data:`MAX_FORM_BYTES`; anything else is an empty form (every check then fails)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return {}
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
+    body = b""
+    async for chunk in request.stream():  # bounded: a large body is never held in memory
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return {}
     try:
         return dict(urllib.parse.parse_qsl(body.decode("utf-8", errors="replace"), max_num_fields=16))
     except ValueError:  # more fields than any form has
@@ -127,7 +130,10 @@ def overview_page(request: Request) -> Response:
         deployed=deployed,
         overviews=books,
         system=system_jobs(state.config.data_dir, state.config.artifacts_dir, expected),
-        regime=latest_regime(state.config.ledger_dir),
+        regime=state.cache.get_or_build(
+            ("regime", folder_signature(state.config.ledger_dir / REGIME_E1)),
+            lambda: latest_regime(state.config.ledger_dir),
+        ),
     )
 
 
