@@ -40,7 +40,7 @@ UNIT_ORDER = (
     "avwap-schwab-snapshot",
 )
 # Services that run until stopped (a listener): the drill cannot run them to an exit, so it leaves them out.
-LONG_RUNNING = ("avwap-slack-receiver",)
+LONG_RUNNING = ("avwap-slack-receiver", "avwap-dashboard")
 # Exit codes a unit's command may end with in this drill, beyond 0, and why (anything else fails the drill).
 EXPECTED = {
     # on a day that is not a session, or before a first evening snapshot exists, every candidate is BLOCKed

@@ -47,6 +47,14 @@ def _arbitration(result: dict[str, Any]) -> None:
     assert result["resolutions_by_code"] == {"CONFLICT_SYMBOL_CAP_RESIZED": 50}
 
 
+def _dashboard(result: dict[str, Any]) -> None:
+    assert result["sessions"] == 20 and result["records"] > 200 and result["requests"] == 20
+    assert result["cold_ms"] > 0 and 0 < result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
+    assert set(result["page_bytes"]) == {"/", "/positions", "/today", "/performance", "/audit"}
+    assert result["max_page_bytes"] <= result["target_page_bytes"] == 500_000
+    assert result["target_p95_ms"] == 100
+
+
 def _exits(result: dict[str, Any]) -> None:
     assert result["cycle"]["positions"] == 5 and result["cycle"]["cycles"] == 78
     assert result["simulation"]["trades"] > 0
@@ -180,6 +188,10 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     "cycle": (
         {"candidates", "open_positions", "cycles", "median_ms", "p90_ms", "max_ms", "enforced"},
         _cycle,
+    ),
+    "dashboard": (
+        {"cold_ms", "p50_ms", "p95_ms", "after_new_record_ms", "page_bytes", "max_page_bytes"},
+        _dashboard,
     ),
     "decisions": ({"candidates", "positions", "decisions", "build_ms_median"}, _decisions),
     "exits": ({"cycle", "simulation"}, _exits),

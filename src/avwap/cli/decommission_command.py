@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
 
         report = status(load_cli_config())
         if as_json:
-            print_json({**vars(report), "next_step": report.next_step, "done": report.done})
+            positions = [vars(item) for item in report.positions]  # dataclasses: plain dicts for JSON
+            print_json(
+                {**vars(report), "positions": positions, "next_step": report.next_step, "done": report.done}
+            )
         else:
             typer.echo(f"kill switch: {'engaged' if report.kill_switch else 'OFF'}")
             typer.echo(f"ledgers: {'verify' if report.ledgers_ok else report.first_ledger_problem}")

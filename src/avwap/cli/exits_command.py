@@ -31,41 +31,24 @@ BOOK_OPTION = typer.Option("PAPER_SIM", "--book", help="Book id, e.g. PAPER_SIM.
 FROM_OPTION = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First NY exit date, YYYY-MM-DD.")
 TO_OPTION = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last NY exit date, YYYY-MM-DD.")
 WRITE_OPTION = typer.Option(False, "--write", help="Also write <artifacts>/exits/<date>.json per date.")
-INTRADAY_FREQUENCIES = (("5m", 5), ("1m", 1), ("10m", 10))
 
 
 def _closed_trades(config: Config, book: str, first: dt.date, last: dt.date) -> list[Trade]:
-    from avwap.analytics.trades import CLOSED, reconstruct_trades
-    from avwap.ledger.router import Ledger
+    from avwap.analytics.exit_trades import closed_trades
 
-    trades = reconstruct_trades(Ledger(config.ledger_dir).read_book(book))
-    return [
-        trade
-        for trade in trades
-        if trade.status == CLOSED and trade.exit_date_ny is not None and first <= trade.exit_date_ny <= last
-    ]
+    return closed_trades(config.ledger_dir, book, first, last)
 
 
 def _bars(store: BarStore, trade: Trade) -> tuple[BarArrays, int | None]:
-    """The trade's bars: the first stored intraday frequency that has them, else daily (minutes None)."""
-    from avwap.exits.bar_arrays import bar_arrays, empty_arrays
+    from avwap.analytics.exit_trades import trade_bars
 
-    assert trade.exit_date_ny is not None
-    available = set(store.frequencies())
-    for frequency, minutes in (*INTRADAY_FREQUENCIES, ("1d", None)):
-        if frequency in available:
-            frame = store.read(frequency, [trade.symbol], trade.entry_date_ny, trade.exit_date_ny)
-            if not frame.empty:
-                return bar_arrays(frame), minutes
-    return empty_arrays(), None
+    return trade_bars(store, trade)
 
 
 def _metrics(config: Config, trades: Sequence[Trade]) -> list[ExitMetrics]:
-    from avwap.analytics.exit_metrics import trade_metrics
-    from avwap.data.store import BarStore
+    from avwap.analytics.exit_trades import trade_metrics_from_store
 
-    store = BarStore(config.data_dir)
-    return [trade_metrics(trade, *_bars(store, trade)) for trade in trades]
+    return trade_metrics_from_store(config.data_dir, trades)
 
 
 def _row(item: ExitMetrics) -> dict[str, Any]:

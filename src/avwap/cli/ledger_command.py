@@ -28,9 +28,8 @@ from avwap.cli.output import (
     run_guarded,
 )
 from avwap.core.errors import DataError
-from avwap.ledger.lineage import LedgerRow, Lineage, stage_of, trace
-from avwap.ledger.paths import ledger_date, list_ledger_names, validate_name
-from avwap.ledger.router import read_linked
+from avwap.ledger.lineage import Lineage, stage_of
+from avwap.ledger.lineage_read import ledger_rows, trace_ledger
 from avwap.ledger.store import LedgerStore
 from avwap.ledger.verify import FileReport, FileStatus, verify_path
 
@@ -137,29 +136,11 @@ def _summary(record: Mapping[str, Any]) -> str:
 
 
 def _show_rows(root: Path, book: str | None, day: dt.date | None, kind: str | None) -> list[dict[str, Any]]:
-    names = [validate_name(book)] if book else list_ledger_names(root)
-    rows: list[dict[str, Any]] = []
-    for name in names:
-        for path, envelopes in read_linked(root, name):  # a missing or cut day fails closed (exit 5)
-            file_day = ledger_date(path)
-            if day is not None and file_day != day:
-                continue
-            for envelope in envelopes:
-                if kind is None or envelope.record.get("type") == kind:
-                    row = {"name": name, "date": file_day, "seq": envelope.seq, "hash": envelope.hash}
-                    rows.append({**row, "record": envelope.record})
-    return rows
+    return ledger_rows(root, book, day, kind)
 
 
 def _trace(root: Path, identifier: str) -> Lineage:
-    rows = [
-        LedgerRow(row["name"], row["date"], row["seq"], row["record"])
-        for row in _show_rows(root, None, None, None)
-    ]
-    lineage = trace(rows, identifier)
-    if not lineage.rows:
-        raise DataError(f"no ledger record under {root} carries the id {identifier!r}")
-    return lineage
+    return trace_ledger(root, identifier)
 
 
 def _print_trace(root: Path, lineage: Lineage, as_json: bool) -> None:

@@ -45,6 +45,7 @@ COMMAND_MODULES: Final = (
     "avwap.cli.slack_command",
     "avwap.cli.schwab_command",
     "avwap.cli.ml_command",
+    "avwap.cli.dashboard_command",
 )
 # The top-level names each module registers (tests/integration/test_cli_startup.py holds them equal).
 COMMAND_NAMES: Final = {
@@ -75,6 +76,7 @@ COMMAND_NAMES: Final = {
     "slack": "avwap.cli.slack_command",
     "schwab": "avwap.cli.schwab_command",
     "ml": "avwap.cli.ml_command",
+    "dashboard": "avwap.cli.dashboard_command",
 }
 
 EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))

@@ -293,6 +293,33 @@ def parse_lag_minutes(variable: str, raw: object) -> int:
     return value
 
 
+MIN_DASHBOARD_TOKEN_LENGTH: Final = 16
+
+
+def parse_port(variable: str, raw: object) -> int:
+    value = parse_positive_int(variable, raw)
+    if value > 65535:
+        raise ConfigurationError(variable, f"must be a TCP port 1..65535, got {value}")
+    return value
+
+
+def parse_host(variable: str, raw: object) -> str:
+    """An address or host name to bind to: no spaces, no scheme, no port."""
+    text = parse_text(variable, raw)
+    if not text or any(character in text for character in " /@") or text.count(":") == 1:
+        raise ConfigurationError(variable, f"must be an address or host name without port, got {text!r}")
+    return text
+
+
+def parse_dashboard_token(variable: str, raw: object) -> str:
+    text = parse_text(variable, raw)
+    if text and len(text) < MIN_DASHBOARD_TOKEN_LENGTH:
+        raise ConfigurationError(
+            variable, f"must be at least {MIN_DASHBOARD_TOKEN_LENGTH} characters when set"
+        )
+    return text
+
+
 def parse_cuts(variable: str, raw: object) -> tuple[Decimal, Decimal, Decimal]:
     """Three regime cut points ``a,b,c`` (RISK_ON | NEUTRAL | RISK_OFF | STRESSED), strictly monotone in
     either direction (rising for volatility and drawdown, falling for trend and breadth)."""
@@ -395,6 +422,11 @@ class Config:
     schwab_token_file: Path | None = None  # default <state>/schwab_token.json
     schwab_account_number: str = field(default="", repr=False)
     schwab_base_url: str = ""
+    # The operator dashboard (`avwap dashboard`, docs/DASHBOARD.md): a non-loopback bind needs the token.
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8765
+    dashboard_token: str = field(default="", repr=False)
+    dashboard_runs_dir: Path | None = None
     starting_cash: Decimal = Decimal("100000")
     entry_delay_max_seconds: int = 30
     # Costs of the simulated broker (the demo and the backtest): adverse slippage in basis points on market
@@ -574,8 +606,14 @@ class Config:
 
     def config_hash(self) -> str:
         """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash, and the
-        measurement-only E3 switches (ANALYTICS_VARIABLES), which decide nothing."""
-        excluded = {spec.variable for spec in SETTINGS if spec.secret} | PATH_VARIABLES | ANALYTICS_VARIABLES
+        measurement-only E3 switches (ANALYTICS_VARIABLES) and the dashboard's address, which decide
+        nothing."""
+        excluded = (
+            {spec.variable for spec in SETTINGS if spec.secret}
+            | PATH_VARIABLES
+            | ANALYTICS_VARIABLES
+            | PRESENTATION_VARIABLES
+        )
         public = {name: value for name, value in self.public_values().items() if name not in excluded}
         return content_hash(public)
 
@@ -693,6 +731,21 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         help="which Schwab account to snapshot when the token reaches several",
     ),
     Setting("SCHWAB_BASE_URL", "schwab_base_url", parse_text, help="tests only: another Schwab API origin"),
+    Setting("AVWAP_DASHBOARD_HOST", "dashboard_host", parse_host, help="`avwap dashboard` bind address"),
+    Setting("AVWAP_DASHBOARD_PORT", "dashboard_port", parse_port, help="`avwap dashboard` port (8765)"),
+    Setting(
+        "AVWAP_DASHBOARD_TOKEN",
+        "dashboard_token",
+        parse_dashboard_token,
+        secret=True,
+        help="login token of the dashboard; required for any bind other than loopback (16+ characters)",
+    ),
+    Setting(
+        "AVWAP_DASHBOARD_RUNS_DIR",
+        "dashboard_runs_dir",
+        parse_optional_path,
+        help="folder of backtest run folders the dashboard's Performance page may open",
+    ),
     Setting("STARTING_CASH", "starting_cash", parse_decimal, help="PAPER_SIM funding and DRY_RUN equity"),
     Setting("SIM_SLIPPAGE_BPS", "sim_slippage_bps", parse_decimal, help="sim fills: slippage (bps)"),
     Setting("SIM_COMMISSION_PER_SHARE", "sim_commission_per_share", parse_decimal, help="sim fills: $/share"),
@@ -896,7 +949,14 @@ SETTINGS: Final[tuple[Setting, ...]] = (
 
 # Where things live, not how the system trades: left out of the config hash (a moved home keeps its hash).
 PATH_VARIABLES: Final = frozenset(
-    {"AVWAP_HOME", "AVWAP_STATE_DIR", "AVWAP_AUDIT_KEY_FILE", "AVWAP_AUDIT_ANCHOR_FILE", "SCHWAB_TOKEN_FILE"}
+    {
+        "AVWAP_HOME",
+        "AVWAP_STATE_DIR",
+        "AVWAP_AUDIT_KEY_FILE",
+        "AVWAP_AUDIT_ANCHOR_FILE",
+        "SCHWAB_TOKEN_FILE",
+        "AVWAP_DASHBOARD_RUNS_DIR",
+    }
 )
 # Measurement-only switches (E3 risk attribution): they add analytics outputs and change no decision, so they
 # are left out of the config hash too; every artifact of a run is then byte-identical with them on or off.
@@ -908,6 +968,8 @@ ANALYTICS_VARIABLES: Final = frozenset(
         "E3_RISK_ATTRIBUTION_SLACK_SUMMARY",
     }
 )
+# Where the read-only dashboard listens: how people look at the system, not how it trades.
+PRESENTATION_VARIABLES: Final = frozenset({"AVWAP_DASHBOARD_HOST", "AVWAP_DASHBOARD_PORT"})
 _KNOWN_VARIABLES: Final = frozenset(spec.variable for spec in SETTINGS)
 
 
@@ -923,6 +985,9 @@ def check_ranges(config: Config) -> None:
             "REGIME_TREND_SLOW",
             f"must exceed REGIME_TREND_FAST ({config.regime_trend_fast}), got {config.regime_trend_slow}",
         )
+    parse_port("AVWAP_DASHBOARD_PORT", config.dashboard_port)
+    parse_host("AVWAP_DASHBOARD_HOST", config.dashboard_host)
+    parse_dashboard_token("AVWAP_DASHBOARD_TOKEN", config.dashboard_token)
     if config.regime_max_daily_move <= 0:
         raise ConfigurationError("REGIME_MAX_DAILY_MOVE", "must be more than 0")
     _check_cut_direction(config)

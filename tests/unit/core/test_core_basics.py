@@ -132,6 +132,8 @@ def test_config_hash_ignores_secrets_and_paths() -> None:
     base = load_config({})
     assert base.config_hash() == load_config({"ALPACA_API_KEY": "k", "AVWAP_HOME": "/x"}).config_hash()
     assert base.config_hash() != load_config({"MAX_POSITIONS": "2"}).config_hash()
+    where_people_look = {"AVWAP_DASHBOARD_PORT": "9000", "AVWAP_DASHBOARD_RUNS_DIR": "/runs"}
+    assert base.config_hash() == load_config(where_people_look).config_hash()
     assert "sekrit-value" not in repr(load_config({"ALPACA_API_KEY": "sekrit-value"}))
 
 
