@@ -74,8 +74,9 @@ class BarColumns:
         return None if self.empty else self.dates.max().astype(dt.date)
 
     def present(self) -> set[str]:
-        """The symbols that have rows."""
-        return {self.names[code] for code in np.unique(self.codes)}
+        """The symbols that have rows (codes counted: np.unique would import numpy.ma, ~12 ms of a scan)."""
+        used = np.flatnonzero(np.bincount(self.codes, minlength=len(self.names)))
+        return {self.names[code] for code in used.tolist()}
 
     def select(self, symbols: set[str]) -> BarColumns:
         """The rows of ``symbols``, in their order, with codes renumbered over the symbols kept."""
