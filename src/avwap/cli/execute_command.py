@@ -22,7 +22,7 @@ from pathlib import Path
 import typer
 
 from avwap.cli.execute_run import alpaca_factory, assemble, exit_code, run_execute, summary_line
-from avwap.cli.output import EXIT_USAGE, JSON_OPTION, fail
+from avwap.cli.output import JSON_OPTION
 
 ONCE_OPTION = typer.Option(False, "--once", help="Run one cycle and exit (the default).")
 LOOP_OPTION = typer.Option(False, "--loop", help="Run a cycle every --poll-seconds until stopped.")
@@ -51,9 +51,8 @@ def register(app: typer.Typer) -> None:
         reconciliation → protective stops → entries through the control plane → alerts. --json prints one
         JSON object per cycle, one per line.
         """
-        if once and loop:
-            fail("--once and --loop exclude each other", EXIT_USAGE)
         code = run_execute(
+            once=once,
             loop=loop,
             poll_seconds=poll_seconds,
             max_cycles=max_cycles,

@@ -17,7 +17,9 @@ from avwap.cli.output import (
     EXIT_INTERNAL,
     EXIT_LEDGER_INTEGRITY,
     EXIT_OK,
+    EXIT_USAGE,
     exit_code_for,
+    fail,
     load_cli_config,
     run_guarded,
 )
@@ -121,6 +123,7 @@ def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
 
 def run_execute(
     *,
+    once: bool,
     loop: bool,
     poll_seconds: int | None,
     max_cycles: int | None,
@@ -128,8 +131,9 @@ def run_execute(
     home: Path | None,
     as_json: bool,
 ) -> int:
-    """The command's body once its options are parsed (``--once`` with ``--loop`` is refused before): one
-    cycle, or the loop; the exit code."""
+    """The command's body once its options are parsed: one cycle, or the loop; the exit code."""
+    if once and loop:
+        fail("--once and --loop exclude each other", EXIT_USAGE)
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

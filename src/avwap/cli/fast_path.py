@@ -6,8 +6,8 @@ commands :func:`fast_command` recognises a strict subset of what typer accepts: 
 known options, each at most once, each value a plain token (``--home DIR``; a whole number at or above the
 option's minimum). It parses them to the values typer would pass and calls the same body
 (:func:`~avwap.cli.execute_run.run_execute`, :func:`~avwap.cli.scan_run.run_scan_command`). Anything else
-(``--help``, an unknown or repeated option, ``--opt=value``, a missing or bad value, ``--once --loop``, a
-missing ``--as-of``, a sub-command, shell completion) returns None and typer parses the command line as
+(``--help``, an unknown or repeated option, ``--opt=value``, a missing or bad value, a sub-command, shell
+completion) returns None and typer parses the command line as
 always, so help, usage errors and their wording stay typer's. A test holds these tables equal to the typer
 options and the parsed values equal to typer's.
 """
@@ -15,6 +15,7 @@ options and the parsed values equal to typer's.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import sys
@@ -97,33 +98,24 @@ def parse_options(arguments: Sequence[str], specs: Sequence[OptionSpec]) -> dict
     return values
 
 
-def _execute(values: dict[str, Any]) -> Callable[[], int] | None:
-    if values["once"] and values["loop"]:
-        return None  # typer's command words the refusal
+def _run_execute(values: dict[str, Any]) -> int:
+    from avwap.cli.execute_run import run_execute
 
-    def run() -> int:
-        from avwap.cli.execute_run import run_execute
-
-        return run_execute(**{name: value for name, value in values.items() if name != "once"})
-
-    return run
+    return run_execute(**values)
 
 
-def _scan(values: dict[str, Any]) -> Callable[[], int] | None:
-    if values["as_of"] is None:
-        return None  # typer's callback words the refusal
+def _run_scan(values: dict[str, Any]) -> int:
+    from avwap.cli.scan_run import run_scan_command
 
-    def run() -> int:
-        from avwap.cli.scan_run import run_scan_command
-
-        as_of = values.pop("as_of")
-        run_scan_command(as_of, **values)
-        return 0
-
-    return run
+    run_scan_command(values.pop("as_of"), **values)
+    return 0
 
 
-COMMANDS: Final = {"execute": (EXECUTE_OPTIONS, _execute), "scan": (SCAN_OPTIONS, _scan)}
+# each command's options and body (the typer command's body: same refusals, same wording)
+COMMANDS: Final[Mapping[str, tuple[tuple[OptionSpec, ...], Callable[[dict[str, Any]], int]]]] = {
+    "execute": (EXECUTE_OPTIONS, _run_execute),
+    "scan": (SCAN_OPTIONS, _run_scan),
+}
 
 
 def fast_command(
@@ -132,9 +124,9 @@ def fast_command(
     """The body to run for ``avwap *arguments`` without typer, or None (typer parses the command line)."""
     if not arguments or arguments[0] not in COMMANDS or COMPLETION_VARIABLE in environment:
         return None
-    specs, build = COMMANDS[arguments[0]]
+    specs, body = COMMANDS[arguments[0]]
     values = parse_options(arguments[1:], specs)
-    return None if values is None else build(values)
+    return None if values is None else functools.partial(body, values)
 
 
 def run_standalone(action: Callable[[], int]) -> int:

@@ -19,9 +19,7 @@ import typer
 
 from avwap.cli.output import (
     EXIT_PROBLEM,
-    EXIT_USAGE,
     JSON_OPTION,
-    fail,
     load_cli_config,
     print_json,
     print_table,
@@ -112,21 +110,14 @@ def register(app: typer.Typer) -> None:
         TradingView watchlist and HTML report (exit 0 ok, 4 data error: nothing written)."""
         if context.invoked_subcommand is not None:
             return
-        if as_of is None:
-            fail(
-                "--as-of is required: the trading day the watchlist is for (YYYY-MM-DD or 'today')",
-                EXIT_USAGE,
-            )
-        run_guarded(
-            lambda: run_scan_command(
-                as_of,
-                universe=universe,
-                data=data,
-                earnings=earnings,
-                home=home,
-                as_json=as_json,
-                today=today_ny,  # this module's name, looked up per call (tests replace it)
-            )
+        run_scan_command(
+            as_of,
+            universe=universe,
+            data=data,
+            earnings=earnings,
+            home=home,
+            as_json=as_json,
+            today=today_ny,  # this module's name, looked up per call (tests replace it)
         )
 
     @scan_app.command("explain")

@@ -18,6 +18,7 @@ from avwap.cli.output import (
     load_cli_config,
     print_json,
     print_table,
+    run_guarded,
 )
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def _no_session(day: dt.date, as_json: bool) -> None:
 
 
 def run_scan_command(
-    as_of: str,
+    as_of: str | None,
     *,
     universe: Path | None,
     data: Path | None,
@@ -150,8 +151,31 @@ def run_scan_command(
     as_json: bool,
     today: Callable[[], dt.date] = today_ny,
 ) -> None:
-    """The command's body once its options are parsed (``--as-of`` given); ``today`` reads the New York
-    date for ``--as-of today``."""
+    """The command's body once its options are parsed; ``today`` reads the New York date for
+    ``--as-of today``. Refusals print one line and exit with their code (:func:`run_guarded`)."""
+    if as_of is None:
+        fail(
+            "--as-of is required: the trading day the watchlist is for (YYYY-MM-DD or 'today')",
+            EXIT_USAGE,
+        )
+    scan_day = as_of
+    run_guarded(
+        lambda: _scan(
+            scan_day, universe=universe, data=data, earnings=earnings, home=home, as_json=as_json, today=today
+        )
+    )
+
+
+def _scan(
+    as_of: str,
+    *,
+    universe: Path | None,
+    data: Path | None,
+    earnings: Path | None,
+    home: Path | None,
+    as_json: bool,
+    today: Callable[[], dt.date],
+) -> None:
     from avwap.core.calendar import nyse
     from avwap.core.clock import SystemClock
     from avwap.scanning.job import run_scan
