@@ -7,9 +7,10 @@ known options, each at most once, each value a plain token (``--home DIR``; a wh
 option's minimum). It parses them to the values typer would pass and calls the same body
 (:func:`~avwap.cli.execute_run.run_execute`, :func:`~avwap.cli.scan_run.run_scan_command`). Anything else
 (``--help``, an unknown or repeated option, ``--opt=value``, a missing or bad value, a sub-command, shell
-completion) returns None and typer parses the command line as
-always, so help, usage errors and their wording stay typer's. A test holds these tables equal to the typer
-options and the parsed values equal to typer's.
+completion) returns None and typer parses the command line as always, so help, usage errors and their
+wording stay typer's. Refusals inside a body (``--once --loop``, a missing ``--as-of``, a configuration
+error) are the body's own, as through typer. tests/integration/test_cli_fast_path.py holds these tables equal
+to the typer options, the parsed values equal to typer's, and the refusals' output equal.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _run_execute(values: dict[str, Any]) -> int:
 def _run_scan(values: dict[str, Any]) -> int:
     from avwap.cli.scan_run import run_scan_command
 
-    run_scan_command(values.pop("as_of"), **values)
+    run_scan_command(**values)
     return 0
 
 
