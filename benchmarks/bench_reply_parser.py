@@ -3,7 +3,7 @@
 The mix is deterministic (no randomness: line ``n`` is a function of ``n``): canonical lines, lines with
 Slack formatting (bold, code ticks, emoji, mailto links, ``$`` and thousands separators), multi-line
 messages and lines that are not understood. Timed: :func:`parse_reply` over every line, best of three
-passes. Target: >= 100,000 lines/s.
+passes (wall, and CPU of the process, with the 1-minute load average). Target: >= 100,000 lines/s.
 
 ``python benchmarks/bench_reply_parser.py --smoke`` runs 2,000 lines (well under a second).
 """
@@ -11,6 +11,7 @@ passes. Target: >= 100,000 lines/s.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -43,12 +44,13 @@ def _line(number: int) -> str:
 def run(*, smoke: bool = False) -> dict[str, Any]:
     size = SMOKE if smoke else FULL
     lines = [_line(number) for number in range(size["lines"])]
-    best = float("inf")
+    best = best_cpu = float("inf")
     understood = 0
     for _ in range(3):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         results = [parse_reply(line) for line in lines]
         best = min(best, time.perf_counter() - started)
+        best_cpu = min(best_cpu, time.process_time() - started_cpu)
         understood = sum(isinstance(result, Confirmation) for result in results)
     rate = len(lines) / best
     return {
@@ -58,6 +60,9 @@ def run(*, smoke: bool = False) -> dict[str, Any]:
         "not_understood": len(lines) - understood,
         "seconds": round(best, 4),
         "lines_per_second": round(rate),
+        # CPU time of this (single-threaded) process: what a busy shared machine changes least
+        "cpu_lines_per_second": round(len(lines) / best_cpu),
+        "load_average": round(os.getloadavg()[0], 2),
         "target_lines_per_second": TARGET_LINES_PER_SECOND,
         "meets_target": rate >= TARGET_LINES_PER_SECOND,
     }

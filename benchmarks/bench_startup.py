@@ -12,7 +12,8 @@ Commands (each run is a new interpreter, exactly what the ``avwap`` console scri
   with a message when ``../shared/data`` is absent. Target: under 1 s.
 
 Each command runs once untimed first (bytecode and numba caches warm, as after ``make install``). ``cpu`` is
-the children's user + system time: on a shared machine it moves less than the wall time. ``meets_target``
+the children's user + system time: on a shared machine it moves less than the wall time (``load_average``
+gives the machine's 1-minute load before and after the runs). ``meets_target``
 compares the median wall time with the target, ``meets_target_at_minimum`` the quickest run's (the figure
 for a cold process on an idle machine). ``run(smoke=True)`` runs each command once on 8 symbols (CI's smoke
 run: the same code path in seconds).
@@ -75,6 +76,7 @@ def _avwap(arguments: list[str]) -> tuple[float, float, str]:
 
 def _measure(name: str, arguments: list[str], runs: int) -> dict[str, Any]:
     _avwap(arguments)  # untimed: bytecode and numba caches warm
+    load_before = os.getloadavg()[0]
     walls, cpus, _ = zip(*(_avwap(arguments) for _ in range(runs)), strict=True)
     median = statistics.median(walls)
     result: dict[str, Any] = {
@@ -83,6 +85,9 @@ def _measure(name: str, arguments: list[str], runs: int) -> dict[str, Any]:
         "wall_median_seconds": round(median, 3),
         "wall_min_seconds": round(min(walls), 3),
         "cpu_median_seconds": round(statistics.median(cpus), 3),
+        "cpu_min_seconds": round(min(cpus), 3),
+        # the 1-minute load average before and after the runs: a shared machine's wall times need it
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     if name in TARGETS:
         result["target_seconds"] = TARGETS[name]

@@ -24,10 +24,13 @@ HEAVY = (
     "scipy",
     "requests",
 )
+# typer (with the pydantic adapters it builds per option) and rich: ~0.2 s of CPU; a plainly well-formed
+# ``avwap execute`` runs without them (cli/fast_path.py)
+COMMAND_LINE = ("typer", "pydantic", "pydantic_core", "rich", "click")
 
 REPORT = (
     "import atexit, json, sys\n"
-    f"HEAVY = {HEAVY!r}\n"
+    f"HEAVY = {HEAVY + COMMAND_LINE!r}\n"
     "def report():\n"
     "    sys.stderr.write('HEAVY ' + json.dumps([name for name in HEAVY if name in sys.modules]) + '\\n')\n"
     "atexit.register(report)\n"
@@ -35,6 +38,13 @@ REPORT = (
 
 
 def _heavy_modules(script: str, *arguments: str) -> tuple[int, list[str], str]:
+    """Exit code, the HEAVY modules loaded (typer and rich aside), stderr."""
+    code, loaded, errors = _loaded_modules(script, *arguments)
+    return code, [name for name in loaded if name not in COMMAND_LINE], errors
+
+
+def _loaded_modules(script: str, *arguments: str) -> tuple[int, list[str], str]:
+    """Exit code, the HEAVY and COMMAND_LINE modules loaded, stderr."""
     completed = subprocess.run(
         [sys.executable, "-c", REPORT + script, *arguments], capture_output=True, text=True, check=False
     )
@@ -64,7 +74,8 @@ def test_help_imports_no_heavy_dependency() -> None:
     ],
 )
 def test_idle_execute_once_imports_no_pandas_broker_or_slack_sdk(home: Path, instant: str) -> None:
-    """DRY_RUN on an empty home (no candidates, no positions) needs no numpy, pandas, alpaca or slack_sdk."""
+    """DRY_RUN on an empty home (no candidates, no positions) needs no numpy, pandas, alpaca or slack_sdk,
+    and (a plain command line: no typer) no typer, pydantic or rich."""
     at_instant = (
         "import datetime as dt\n"
         "from avwap.core import clock\n"
@@ -72,7 +83,7 @@ def test_idle_execute_once_imports_no_pandas_broker_or_slack_sdk(home: Path, ins
         "from avwap.cli.main import main\n"
         "main()\n"
     )
-    code, heavy, errors = _heavy_modules(at_instant, "execute", "--once", "--json", "--home", str(home))
+    code, heavy, errors = _loaded_modules(at_instant, "execute", "--once", "--json", "--home", str(home))
     assert code == 0, errors
     assert heavy == []
 
@@ -143,7 +154,9 @@ def test_a_command_registers_only_its_own_module() -> None:
 
 def test_a_scan_imports_no_pandas_numba_or_pyarrow_dataset(home: Path, tmp_path: Path) -> None:
     """``avwap scan`` reads Parquet straight into numpy and runs the exact numpy twins of the numba kernels:
-    pandas (~0.25 s), numba (~0.5 s with its cache) and pyarrow.dataset (which imports pandas) stay out."""
+    pandas (~0.25 s), numba (~0.5 s with its cache) and pyarrow.dataset (which imports pandas) stay out; so do
+    pyarrow.compute (~40 ms: symbols read dictionary-encoded), numpy.ma (~12 ms: what np.unique imports) and,
+    for a plain command line, typer and pydantic."""
     from tests.unit.watchlist.scan_fixtures import TRADING_DATE, build_store
 
     store = build_store(tmp_path / "store")
@@ -153,7 +166,8 @@ def test_a_scan_imports_no_pandas_numba_or_pyarrow_dataset(home: Path, tmp_path:
         "try:\n"
         "    main()\n"
         "finally:\n"
-        "    heavy = ('pandas', 'numba', 'pyarrow.dataset', 'scipy')\n"
+        "    heavy = ('pandas', 'numba', 'pyarrow.dataset', 'pyarrow.compute', 'numpy.ma', 'scipy',\n"
+        "             'typer', 'pydantic')\n"
         "    loaded = [name for name in heavy if name in sys.modules]\n"
         "    sys.stderr.write('LOADED ' + ','.join(loaded) + '\\n')\n"
     )

@@ -9,40 +9,20 @@ Exit codes (cli/output.py): 0 the run ended normally; 3 configuration error; 5 a
 (new entries were blocked; exits kept running); 6 broker error; 70 an unexpected error. The loop ends on
 SIGTERM/SIGINT after the cycle in progress, after ``--max-cycles``, or after ``--max-failures`` failed
 cycles in a row (non-zero).
+
+The body lives in :mod:`avwap.cli.execute_run` (no typer): :mod:`avwap.cli.fast_path` runs it directly for
+a well-formed command line, so the options below and ``fast_path.EXECUTE_OPTIONS`` must agree (a test holds
+them equal).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import signal
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 import typer
 
-from avwap.cli.output import (
-    EXIT_INTERNAL,
-    EXIT_LEDGER_INTEGRITY,
-    EXIT_OK,
-    EXIT_USAGE,
-    JSON_OPTION,
-    exit_code_for,
-    fail,
-    load_cli_config,
-    run_guarded,
-)
-from avwap.core.canonical import to_plain
-from avwap.core.errors import AvwapError
-
-if TYPE_CHECKING:
-    from avwap.core.clock import Clock
-    from avwap.core.config import Config, ExecutionMode
-    from avwap.execution.broker import Broker
-    from avwap.execution.cycle import CycleReport
-    from avwap.execution.runner import Assembly, LoopOutcome, LoopSettings
-    from avwap.integrations.slack.notifier import Notifier
+from avwap.cli.execute_run import alpaca_factory, assemble, exit_code, run_execute, summary_line
+from avwap.cli.output import JSON_OPTION
 
 ONCE_OPTION = typer.Option(False, "--once", help="Run one cycle and exit (the default).")
 LOOP_OPTION = typer.Option(False, "--loop", help="Run a cycle every --poll-seconds until stopped.")
@@ -52,92 +32,6 @@ MAX_FAILURES_OPTION = typer.Option(
     5, "--max-failures", min=1, help="Exit non-zero after this many failed cycles in a row."
 )
 HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (overrides AVWAP_HOME).")
-
-
-def alpaca_factory(config: Config) -> object:
-    """Builds the Alpaca adapter for ALPACA_PAPER (paper endpoint) or LIVE (the live gate confirmed it)."""
-
-    def build(mode: ExecutionMode) -> Broker:
-        from avwap.execution.adapters import build_adapter
-        from avwap.execution.book import BOOK_FOR_MODE
-
-        return cast("Broker", build_adapter(BOOK_FOR_MODE[mode], config))  # adapters keyed by book_id
-
-    return build
-
-
-def summary_line(report: CycleReport) -> str:
-    """One human line per cycle: time, mode, what happened."""
-    counts: dict[str, int] = {}
-    for event in report.events:
-        counts[event.kind] = counts.get(event.kind, 0) + 1
-    happened = ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "nothing to do"
-    extras = [f"drift: {'; '.join(report.drift)}"] if report.drift else []
-    if report.entries_blocked:
-        extras.append(f"entries blocked: {', '.join(report.entries_blocked)}")
-    if report.blocked_reasons:
-        extras.append(f"rejections: {', '.join(report.blocked_reasons)}")
-    tail = f" [{' | '.join(extras)}]" if extras else ""
-    return (
-        f"{report.now.isoformat()} {report.mode}/{report.book_id}: {happened}; alerts {report.alerts}{tail}"
-    )
-
-
-def exit_code(outcome: LoopOutcome) -> int:
-    if outcome.error is not None:
-        return exit_code_for(outcome.error) if isinstance(outcome.error, AvwapError) else EXIT_INTERNAL
-    return EXIT_LEDGER_INTEGRITY if outcome.ledger_problem else EXIT_OK
-
-
-def assemble(config: Config, clock: Clock, notifier: Notifier) -> Assembly:
-    """What ``avwap execute`` runs: Alpaca brokers, and the bar store refreshed each cycle for the watched
-    symbols (``INTRADAY_REFRESH``, ``ALPACA_DATA_FEED``). Tests drive it with a simulated clock."""
-    from avwap.execution.bar_refresh import refresher_for
-    from avwap.execution.runner import Assembly, store_market_loader
-
-    return Assembly(
-        config,
-        clock,
-        notifier,
-        broker_factory=alpaca_factory(config),  # type: ignore[arg-type]
-        market_loader=store_market_loader(config.data_dir, refresher_for(config)),
-    )
-
-
-def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
-    from avwap.core.clock import SystemClock
-    from avwap.execution.runner import EventSleeper, Runner, StopFlag
-    from avwap.integrations.slack.notifier import build_notifier
-
-    clock = SystemClock()
-    notifier = build_notifier(config, clock)
-    assembly = assemble(config, clock, notifier)
-    stop = StopFlag()
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda received, frame: stop.request(signal.Signals(received).name))
-
-    def show(report: CycleReport) -> None:
-        if as_json:
-            sys.stdout.write(
-                json.dumps(to_plain(report.to_dict()), sort_keys=True, ensure_ascii=False) + "\n"
-            )
-        else:
-            sys.stdout.write(summary_line(report) + "\n")
-        sys.stdout.flush()
-
-    try:
-        assembly.dependencies()  # configuration problems end the run now, not after N failed cycles
-        outcome = Runner(assembly, settings, sleeper=EventSleeper(stop), stop=stop, on_report=show).run()
-    finally:
-        notifier.close()
-    logging.getLogger("avwap.execution").info(
-        "execute ended after %d cycles (%s)", outcome.cycles, outcome.stopped_by
-    )
-    if outcome.error is not None:
-        sys.stderr.write(f"error: {type(outcome.error).__name__}: {outcome.error}\n")
-    if outcome.ledger_problem:
-        sys.stderr.write(f"ledger integrity: {outcome.ledger_problem}\n")
-    return exit_code(outcome)
 
 
 def register(app: typer.Typer) -> None:
@@ -157,22 +51,16 @@ def register(app: typer.Typer) -> None:
         reconciliation → protective stops → entries through the control plane → alerts. --json prints one
         JSON object per cycle, one per line.
         """
-        if once and loop:
-            fail("--once and --loop exclude each other", EXIT_USAGE)
-        logging.basicConfig(
-            level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        code = run_execute(
+            once=once,
+            loop=loop,
+            poll_seconds=poll_seconds,
+            max_cycles=max_cycles,
+            max_failures=max_failures,
+            home=home,
+            as_json=as_json,
         )
+        raise typer.Exit(code)
 
-        def body() -> int:
-            config = load_cli_config(home=home)
-            from avwap.execution.runner import LoopSettings
 
-            settings = LoopSettings(
-                poll_seconds=float(poll_seconds if poll_seconds is not None else config.poll_seconds),
-                max_cycles=max_cycles if loop else None,
-                max_consecutive_failures=max_failures,
-                once=not loop,
-            )
-            return _execute(config, settings, as_json=as_json)
-
-        raise typer.Exit(run_guarded(body))
+__all__ = ["alpaca_factory", "assemble", "exit_code", "register", "run_execute", "summary_line"]

@@ -4,20 +4,22 @@ Each command group lives in its own module and exposes ``register(app)``; heavy 
 happen inside the commands so that ``avwap --help`` stays fast. :func:`main` registers only the module of
 the command named on the command line (``avwap scan ...`` imports no other command module, nor what those
 import at the top, e.g. rich.progress for the demo); ``avwap``, ``avwap --help``, ``--version`` and an
-unknown name get every command, so the help lists them all and typer words the error as before.
+unknown name get every command, so the help lists them all and typer words the error as before. A plainly
+well-formed ``avwap execute ...`` or ``avwap scan --as-of ...`` runs without typer at all
+(:mod:`avwap.cli.fast_path`); the typer app itself is built in :mod:`avwap.cli.app`.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import typer
+from avwap.cli.fast_path import fast_command, run_standalone
+from avwap.cli.output import EXIT_INTERNAL
 
-from avwap import __version__
-from avwap.cli.output import EXIT_CODES, EXIT_INTERNAL
+if TYPE_CHECKING:
+    import typer
 
 COMMAND_MODULES: Final = (
     "avwap.cli.calendar_command",
@@ -79,48 +81,12 @@ COMMAND_NAMES: Final = {
     "dashboard": "avwap.cli.dashboard_command",
 }
 
-EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
-
-app = typer.Typer(
-    name="avwap",
-    help=(
-        "Anchored-VWAP trading system: daily scan, one fail-closed execution plane, append-only ledgers.\n\n"
-        "Start with `avwap demo` (a full paper-trading run on the embedded synthetic market)."
-    ),
-    epilog=EPILOG,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"avwap {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """avwap command line."""
-
 
 def build_app(modules: Sequence[str] = COMMAND_MODULES) -> typer.Typer:
-    """The ``avwap`` app with the commands of ``modules`` (default: all of them) registered."""
-    for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue  # a command group that is not built yet
-        module.register(app)
-    return app
+    """The ``avwap`` typer app with the commands of ``modules`` (default: all of them) registered."""
+    from avwap.cli.app import build_app as build
+
+    return build(modules)
 
 
 def invoked_modules(arguments: Sequence[str]) -> tuple[str, ...]:
@@ -130,8 +96,12 @@ def invoked_modules(arguments: Sequence[str]) -> tuple[str, ...]:
 
 
 def main() -> None:
+    arguments = sys.argv[1:]
     try:
-        build_app(invoked_modules(sys.argv[1:]))(prog_name="avwap", standalone_mode=True)
+        fast = fast_command(arguments)
+        if fast is not None:  # a plainly well-formed execute or scan: no typer (cli/fast_path.py)
+            raise SystemExit(run_standalone(fast))
+        build_app(invoked_modules(arguments))(prog_name="avwap", standalone_mode=True)
     except SystemExit:
         raise
     except Exception:  # a bug: keep the traceback for the report, say so in one line, exit 70

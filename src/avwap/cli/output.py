@@ -1,6 +1,9 @@
 """Shared CLI output: ``--json`` prints canonical, sorted JSON; otherwise rich tables for people.
 
 Exit codes mean something (see :data:`EXIT_CODES`); every command maps errors through :func:`run_guarded`.
+typer and rich are imported when first used (``console``, ``error_console`` and ``JSON_OPTION`` are resolved
+on first access, PEP 562): the commands that ``avwap.cli.fast_path`` runs without typer (an idle
+``avwap execute --once`` prints one line) import neither.
 """
 
 from __future__ import annotations
@@ -10,11 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, NoReturn, TypeVar
-
-import typer
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, cast
 
 from avwap.core.canonical import to_plain
 from avwap.core.config import Config, load_config
@@ -25,6 +24,9 @@ from avwap.core.errors import (
     DataError,
     LedgerIntegrityError,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK: Final = 0
 EXIT_PROBLEM: Final = 1  # the command ran and found a problem (failed check, stale watchlist, ...)
@@ -46,14 +48,32 @@ EXIT_CODES: Final = {
     EXIT_INTERNAL: "internal error (a bug: please report it)",
 }
 
-console = Console(stderr=False, highlight=False, soft_wrap=True)
-error_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
 T = TypeVar("T")
+_LAZY: dict[str, Any] = {}  # console, error_console, JSON_OPTION: built on first use
 
-JSON_OPTION = typer.Option(
-    False, "--json", help="Print machine-readable JSON (sorted keys) instead of tables."
-)
+
+def _console(stderr: bool) -> Console:
+    name = "error_console" if stderr else "console"
+    if name not in _LAZY:
+        from rich.console import Console
+
+        _LAZY[name] = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return cast("Console", _LAZY[name])
+
+
+def __getattr__(name: str) -> Any:
+    """``console`` (stdout), ``error_console`` (stderr) and ``JSON_OPTION``, built on first access."""
+    if name in ("console", "error_console"):
+        return _console(stderr=name == "error_console")
+    if name == "JSON_OPTION":
+        if name not in _LAZY:
+            import typer
+
+            _LAZY[name] = typer.Option(
+                False, "--json", help="Print machine-readable JSON (sorted keys) instead of tables."
+            )
+        return _LAZY[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_cli_config(**overrides: Any) -> Config:
@@ -76,16 +96,20 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(table)
+    _console(stderr=False).print(table)
 
 
 def fail(message: str, code: int = EXIT_PROBLEM) -> NoReturn:
-    error_console.print(f"[bold red]error:[/] {message}")
+    import typer
+
+    _console(stderr=True).print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
 
@@ -116,12 +140,16 @@ def date_option(text: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
+        import typer
+
         raise typer.BadParameter(f"expected YYYY-MM-DD, got {text!r}", param_hint=option) from None
 
 
 def book_option(config: Config, book: str | None) -> str:
     """The --book value (a validated ledger name, upper case), or the book of EXECUTION_MODE."""
     if book:
+        import typer
+
         from avwap.ledger.paths import validate_name
 
         try:

@@ -4,35 +4,33 @@
 session, so nothing from ``D`` leaks in. ``--as-of today`` takes today's New York date from the system clock
 and, on a weekend or holiday, exits 0 without scanning (what the systemd timer wants); an explicit date that
 is not a session is a data error (exit 4), and nothing is written.
+
+The scan's body lives in :mod:`avwap.cli.scan_run` (no typer): :mod:`avwap.cli.fast_path` runs it directly
+for a well-formed command line, so the callback's options below and ``fast_path.SCAN_OPTIONS`` must agree
+(a test holds them equal).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from avwap.cli.output import (
     EXIT_PROBLEM,
-    EXIT_USAGE,
     JSON_OPTION,
-    error_console,
-    fail,
     load_cli_config,
     print_json,
     print_table,
     run_guarded,
 )
+from avwap.cli.scan_run import TODAY, parse_day, run_scan_command, today_ny
 
 if TYPE_CHECKING:
     from avwap.core.config import Config
     from avwap.scanning.explain import Explanation
-    from avwap.scanning.job import ScanJobResult, ScanProgress
-    from avwap.signals.scan_rules import ScanRules
 
-TODAY: Final = "today"
 AS_OF_OPTION = typer.Option(
     None,
     "--as-of",
@@ -58,168 +56,6 @@ EXPLAIN_DATE_OPTION = typer.Option(
     None, "--as-of", help="Trading day of the artifacts to read (YYYY-MM-DD; default: the latest)."
 )
 SYMBOL_ARGUMENT = typer.Argument(..., help="Ticker symbol, e.g. AAPL.")
-
-
-def parse_day(text: str, option: str) -> dt.date:
-    """A YYYY-MM-DD option value; a usage error (exit 2) otherwise."""
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"{option}: expected YYYY-MM-DD or '{TODAY}', got {text!r}", EXIT_USAGE)
-
-
-def today_ny() -> dt.date:
-    """Today's New York date from the system clock (the one wall-clock read of these commands)."""
-    from avwap.core.calendar import ny_date
-    from avwap.core.clock import SystemClock
-
-    return ny_date(SystemClock().now())
-
-
-def _universe(path: Path | None, data_dir: Path) -> tuple[str, ...] | None:
-    """Symbols of ``--universe`` through :func:`load_universe`: the file (then cached under the home data
-    folder ``data_dir``, not ``--data``, like `avwap universe show` and `avwap sync`), or,
-    when it does not exist, the cache, else the committed fallback. A malformed file raises DataError (exit 4)
-    before anything is written (the cache included)."""
-    if path is None:
-        return None
-    from avwap.data.universe import load_universe
-
-    return load_universe(path, data_dir).symbols
-
-
-def _earnings(path: Path | None) -> dict[str, tuple[dt.date, ...]] | None:
-    if path is None:
-        return None
-    from avwap.core.errors import DataError
-    from avwap.data.earnings import EarningsCalendar
-
-    if not path.is_file():
-        raise DataError(f"earnings file not found: {path}")
-    return {symbol: tuple(days) for symbol, days in EarningsCalendar.from_file(path).reaction_map().items()}
-
-
-def _job_record(job: ScanJobResult) -> dict[str, Any]:
-    return {
-        "status": "SCANNED",
-        "trading_date": job.trading_date,
-        "data_through": job.as_of,
-        "market_gate": job.result.market_gate,
-        "scanned": job.scanned,
-        "candidate_count": len(job.result.candidates),
-        "candidates": list(job.result.candidates),
-        "reason_counts": job.reason_counts,
-        "files": [path.as_posix() for path in job.files],
-        "provenance": job.provenance,
-        "summary_sent": job.summary_sent,
-    }
-
-
-def _gate_state(is_open: bool, reason: str | None) -> str:
-    if is_open:
-        return "open"
-    return "UNKNOWN (fail closed, no candidates)" if reason == "MARKET_GATE_UNKNOWN" else "CLOSED"
-
-
-def _print_job(job: ScanJobResult) -> None:
-    gate = job.result.market_gate
-    overview = [
-        ("trading date", job.trading_date),
-        ("data through", job.as_of),
-        ("market gate", f"{_gate_state(gate.is_open, gate.reason)}: {gate.detail}"),
-        ("symbols scanned", job.scanned),
-        ("candidates", len(job.result.candidates)),
-        ("filtered out", len(job.result.diagnostics)),
-    ]
-    print_table(f"Scan for {job.trading_date}", ("item", "value"), overview)
-    rows = [
-        (
-            c.rank,
-            c.symbol,
-            c.trend_tier,
-            c.anchor_type,
-            c.anchor_date,
-            c.avwap,
-            f"{100 * c.distance:+.2f}%",
-            f"{c.score:.2f}",
-        )
-        for c in sorted(job.result.candidates, key=lambda item: item.rank)
-    ]
-    columns = ("rank", "symbol", "tier", "anchor", "anchor date", "AVWAP", "distance", "score")
-    print_table("Top candidates", columns, rows)
-    print_table("Filtered out, by first reason", ("reason", "symbols"), job.reason_counts.items())
-    print_table("Files written", ("file",), ((path.as_posix(),) for path in job.files))
-
-
-def _progress_bar(enabled: bool) -> tuple[Any, ScanProgress]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    bar = Progress(*columns, console=error_console, transient=True, disable=not enabled)
-    task = bar.add_task("scan", total=1)
-
-    def advance(stage: str, done: int, total: int) -> None:
-        bar.update(task, description=stage, completed=done, total=max(total, 1))
-
-    return bar, advance
-
-
-def _no_session(day: dt.date, as_json: bool) -> None:
-    message = f"{day} is not an NYSE session (weekend or holiday): no scan today, nothing written"
-    if as_json:
-        print_json({"status": "NO_SESSION", "trading_date": day, "detail": message})
-    else:
-        error_console.print(message)
-
-
-def _scan(
-    as_of: str,
-    *,
-    universe: Path | None,
-    data: Path | None,
-    earnings: Path | None,
-    home: Path | None,
-    as_json: bool,
-) -> None:
-    from avwap.core.calendar import nyse
-    from avwap.core.clock import SystemClock
-    from avwap.scanning.job import run_scan
-    from avwap.signals.kernel_choice import prefer_twins
-
-    prefer_twins()  # one scan per process: numba's start would cost more than its kernels save
-    config = load_cli_config(home=home)
-    if as_of.strip().lower() == TODAY:
-        day = today_ny()
-        if not nyse().is_session(day):
-            _no_session(day, as_json)
-            return
-    else:
-        day = parse_day(as_of, "--as-of")
-    bar, advance = _progress_bar(enabled=not as_json)
-    with bar:
-        job = run_scan(
-            config,
-            day,
-            clock=SystemClock(),
-            data_dir=data,
-            universe=_universe(universe, config.data_dir),
-            earnings=_earnings(earnings),
-            progress=advance,
-            rules=_ruleset_scan_rules(config),
-        )
-    if as_json:
-        print_json(_job_record(job))
-    else:
-        _print_job(job)
-
-
-def _ruleset_scan_rules(config: Config) -> ScanRules | None:
-    """The scan rules of the ruleset in force (None: the defaults, when no ruleset was ever activated)."""
-    if not config.ruleset_version:
-        return None
-    from avwap.control.ruleset_registry import read_ruleset
-
-    return read_ruleset(config, config.ruleset_version).scan_rules
 
 
 def _advisory(config: Config, explanation: Explanation) -> dict[str, Any] | None:
@@ -274,13 +110,14 @@ def register(app: typer.Typer) -> None:
         TradingView watchlist and HTML report (exit 0 ok, 4 data error: nothing written)."""
         if context.invoked_subcommand is not None:
             return
-        if as_of is None:
-            fail(
-                "--as-of is required: the trading day the watchlist is for (YYYY-MM-DD or 'today')",
-                EXIT_USAGE,
-            )
-        run_guarded(
-            lambda: _scan(as_of, universe=universe, data=data, earnings=earnings, home=home, as_json=as_json)
+        run_scan_command(
+            as_of,
+            universe=universe,
+            data=data,
+            earnings=earnings,
+            home=home,
+            as_json=as_json,
+            today=today_ny,  # this module's name, looked up per call (tests replace it)
         )
 
     @scan_app.command("explain")
@@ -315,4 +152,4 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_PROBLEM)
 
 
-__all__ = ["parse_day", "register", "today_ny"]
+__all__ = ["TODAY", "parse_day", "register", "today_ny"]

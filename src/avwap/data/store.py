@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from avwap.core.canonical import canonical_json, content_hash, sha256_hex
@@ -49,6 +49,10 @@ SCHEMA: Final = pa.schema(
         *(pa.field(column, pa.float64(), nullable=False) for column in (*PRICE_COLUMNS, "volume")),
     ]
 )
+# What a partition read with ``read_dictionary=["symbol"]`` holds: the symbols as codes into a dictionary.
+DICTIONARY_SCHEMA: Final = SCHEMA.set(
+    0, pa.field("symbol", pa.dictionary(pa.int32(), pa.string()), nullable=False)
+)
 # Fixed writer options: the same table must always give the same bytes (pyarrow writes no timestamps).
 PARQUET_OPTIONS: Final = {
     "compression": "zstd",
@@ -60,6 +64,23 @@ PARQUET_OPTIONS: Final = {
     "row_group_size": 256_000,
     "store_schema": True,
 }
+
+
+def numpy_values(array: pa.Array, dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """The values of a null-free fixed-width Arrow array as a numpy view of its buffer (``to_numpy`` would
+    import pandas: pyarrow probes for it on every conversion)."""
+    if array.null_count:
+        raise DataError(f"bar partitions hold missing values ({array.null_count}): re-import the data")
+    buffer = array.buffers()[1]
+    if buffer is None or not len(array):
+        return np.zeros(0, dtype=dtype)
+    offset = array.offset * np.dtype(dtype).itemsize
+    return np.frombuffer(buffer, dtype=dtype, count=len(array), offset=offset)
+
+
+def dictionary_codes(chunk: pa.DictionaryArray) -> npt.NDArray[np.intp]:
+    """The dictionary codes of a dictionary-encoded symbol chunk (int32 indices), as numpy indices."""
+    return numpy_values(chunk.indices, np.int32).astype(np.intp)
 
 
 @dataclass(frozen=True)
@@ -193,6 +214,8 @@ class BarStore:
         selected = [path for path in self.partitions(frequency) if window.keeps_partition(path.stem)]
         expression = window.expression()
         if symbols is not None:
+            import pyarrow.compute as pc
+
             wanted = sorted({symbol.strip().upper() for symbol in symbols})
             expression = pc.field("symbol").isin(wanted) & expression
         return self._read_files(selected, expression)
@@ -203,11 +226,14 @@ class BarStore:
         for path in self.partitions(frequency):
             # dictionary-encoded read: the distinct codes of each chunk, not one string per row (3x faster
             # over a 500-symbol store, and every scan asks); ParquetFile, not pq.read_table, which goes
-            # through pyarrow.dataset and so imports pandas
+            # through pyarrow.dataset and so imports pandas; the codes counted in numpy, not pyarrow.compute
+            # (~40 ms to import, most of a short scan's share)
             source = pq.ParquetFile(path, read_dictionary=["symbol"])
             column = source.read(columns=["symbol"]).column("symbol")
             for chunk in column.chunks:
-                found.update(chunk.dictionary.take(pc.unique(chunk.indices)).to_pylist())
+                names = chunk.dictionary.to_pylist()
+                used = np.flatnonzero(np.bincount(dictionary_codes(chunk), minlength=len(names)))
+                found.update(names[code] for code in used.tolist())
         return sorted(found)
 
     def coverage(self, frequency: str) -> list[Coverage]:

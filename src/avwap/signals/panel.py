@@ -74,8 +74,9 @@ class BarColumns:
         return None if self.empty else self.dates.max().astype(dt.date)
 
     def present(self) -> set[str]:
-        """The symbols that have rows."""
-        return {self.names[code] for code in np.unique(self.codes)}
+        """The symbols that have rows (codes counted: np.unique would import numpy.ma, ~12 ms of a scan)."""
+        used = np.flatnonzero(np.bincount(self.codes, minlength=len(self.names)))
+        return {self.names[code] for code in used.tolist()}
 
     def select(self, symbols: set[str]) -> BarColumns:
         """The rows of ``symbols``, in their order, with codes renumbered over the symbols kept."""
@@ -112,6 +113,8 @@ def _validate_values(
     values: FloatArray, codes: npt.NDArray[np.intp], dates: DateArray, names: list[str]
 ) -> None:
     prices, volumes = values[:, :4], values[:, 4]
+    if values.size == 0 or (np.isfinite(values).all() and prices.min() > 0.0 and volumes.min() >= 0.0):
+        return  # the usual case, in three reductions; the row-wise test below finds the first bad row
     bad = ~np.isfinite(values).all(axis=1) | (prices <= 0.0).any(axis=1) | (volumes < 0.0)
     if bad.any():
         position = int(np.flatnonzero(bad)[0])
@@ -155,8 +158,14 @@ def build_panel(frame: pd.DataFrame | BarColumns, as_of: dt.date, width: int) ->
     codes, uniques, dates = columns_of.codes, columns_of.names, columns_of.dates
     order = np.flatnonzero(dates <= np.datetime64(as_of, "D"))  # later bars are neither read nor validated
     if not _sorted_or_raise(codes[order], dates[order], uniques):
-        order = order[np.lexsort((dates[order], codes[order]))]
-        _sorted_or_raise(codes[order], dates[order], uniques)
+        # rows read partition by partition are in date order within each symbol: a stable sort by symbol
+        # then gives the (symbol, date) order, the very permutation lexsort gives (both keep ties in order)
+        by_symbol = order[np.argsort(codes[order], kind="stable")]
+        if _sorted_or_raise(codes[by_symbol], dates[by_symbol], uniques):
+            order = by_symbol
+        else:
+            order = order[np.lexsort((dates[order], codes[order]))]
+            _sorted_or_raise(codes[order], dates[order], uniques)
     codes, dates = codes[order], dates[order]
     symbol_count = len(uniques)
     counts = np.bincount(codes, minlength=symbol_count).astype(np.int64)
@@ -168,11 +177,12 @@ def build_panel(frame: pd.DataFrame | BarColumns, as_of: dt.date, width: int) ->
     used = order[inside]  # only the bars that enter the panel are read and checked
     values = np.column_stack([columns_of.values[name][used] for name in VALUE_COLUMNS])
     _validate_values(values, rows, dates[inside], uniques)
+    cells = rows * width + columns  # flat positions: one index for the six arrays
     arrays = {name: np.full((symbol_count, width), np.nan) for name in VALUE_COLUMNS}
     for position, name in enumerate(VALUE_COLUMNS):
-        arrays[name][rows, columns] = values[:, position]
+        arrays[name].reshape(-1)[cells] = values[:, position]
     panel_dates = np.full((symbol_count, width), np.datetime64("NaT"), dtype="datetime64[D]")
-    panel_dates[rows, columns] = dates[inside]
+    panel_dates.reshape(-1)[cells] = dates[inside]
     return BarPanel(
         symbols=tuple(str(symbol) for symbol in uniques),
         dates=panel_dates,

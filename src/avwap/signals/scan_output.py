@@ -50,8 +50,8 @@ class SymbolContext:
     def merged_types(self, row: int, column: int) -> tuple[str, ...]:
         """Every anchor type on the same bar as ``column``, highest priority first."""
         table = self.rules.anchors.priorities()
-        bar = self.indices[row, column]
-        names = [name for other, name in enumerate(ANCHOR_TYPES) if self.indices[row, other] == bar]
+        bars = self.indices[row].tolist()  # plain ints: numpy scalars cost ~10x per access
+        names = [name for other, name in enumerate(ANCHOR_TYPES) if bars[other] == bars[column]]
         return tuple(sorted(names, key=lambda name: (-table[name], name)))
 
 
@@ -131,10 +131,14 @@ def anchor_rejection_records(context: SymbolContext, row: int) -> tuple[AnchorRe
     """Why each of the symbol's (merged) anchors was rejected, highest priority first."""
     seen: set[int] = set()
     records = []
-    order = sorted(range(len(ANCHOR_TYPES)), key=lambda column: (-context.priorities[row, column], column))
+    # the row's figures as plain Python numbers (the same values; numpy scalars cost ~10x per access)
+    priorities, bars = context.priorities[row].tolist(), context.indices[row].tolist()
+    reasons, values = context.anchor_reasons[row].tolist(), context.anchor_values[row].tolist()
+    thresholds = context.anchor_thresholds[row].tolist()
+    order = sorted(range(len(ANCHOR_TYPES)), key=lambda column: (-priorities[column], column))
     for column in order:
-        bar = int(context.indices[row, column])
-        if bar < 0 or bar in seen or context.anchor_reasons[row, column] == ELIGIBLE:
+        bar = bars[column]
+        if bar < 0 or bar in seen or reasons[column] == ELIGIBLE:
             continue
         seen.add(bar)
         types = context.merged_types(row, column)
@@ -143,9 +147,9 @@ def anchor_rejection_records(context: SymbolContext, row: int) -> tuple[AnchorRe
                 anchor_type=types[0],
                 anchor_types=types,
                 anchor_date=context.anchor_date(row, column),
-                reason=ANCHOR_REASONS[int(context.anchor_reasons[row, column])],
-                value=ratio(context.anchor_values[row, column]),
-                threshold=ratio(context.anchor_thresholds[row, column]),
+                reason=ANCHOR_REASONS[reasons[column]],
+                value=ratio(values[column]),
+                threshold=ratio(thresholds[column]),
             )
         )
     return tuple(records)

@@ -90,3 +90,28 @@ def test_trailing_median_equals_the_last_rolling_median() -> None:
     np.testing.assert_array_equal(trailing_median(values, 3), [3.0, np.nan])  # row 2: only 2 of 3 finite
     np.testing.assert_array_equal(trailing_median(values, 3, min_periods=2), [3.0, 4.0])
     np.testing.assert_array_equal(trailing_median(values, 8, min_periods=5), [3.0, np.nan])  # wider than data
+
+
+def _same_panels(first: object, second: object) -> None:
+    for name in ("open", "high", "low", "close", "volume", "dates", "bar_count", "last_date"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    assert first.symbols == second.symbols  # type: ignore[attr-defined]
+
+
+def test_rows_in_partition_order_give_the_panel_of_sorted_rows() -> None:
+    """Rows read partition by partition (by date, then symbol) take the stable sort by symbol; rows out of
+    date order within a symbol take lexsort; both give the panel of the sorted rows, bit for bit."""
+    frames = [bars("BBB", DAYS, 20.0), bars("AAA", DAYS), bars("CCC", DAYS[1:], 30.0)]
+    ordered = pd.concat(frames, ignore_index=True).sort_values(["symbol", "timestamp"])
+    by_year = pd.concat([frame.iloc[:2] for frame in frames] + [frame.iloc[2:] for frame in frames])
+    shuffled = ordered.sample(frac=1.0, random_state=7)
+    expected = build_panel(ordered, dt.date(2024, 6, 14), width=4)
+    for frame in (by_year, shuffled):
+        _same_panels(build_panel(frame, dt.date(2024, 6, 14), width=4), expected)
+
+
+def test_a_duplicate_in_partition_order_is_refused_as_in_sorted_rows() -> None:
+    late = bars("AAA", DAYS[3:4], 50.0)  # a second bar for the 13th, in a later "partition"
+    frames = [bars("BBB", DAYS[:3]), bars("AAA", DAYS[:4]), late, bars("BBB", DAYS[3:])]
+    with pytest.raises(DataError, match=r"duplicate bar for AAA on 2024-06-13"):
+        build_panel(pd.concat(frames, ignore_index=True), dt.date(2024, 6, 14), width=3)

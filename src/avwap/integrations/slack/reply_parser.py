@@ -71,10 +71,10 @@ _LINK: Final = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _SHORTCODE: Final = re.compile(r":(?=[a-z0-9_+\-]*[a-z])[a-z0-9_+\-]{1,40}:", re.IGNORECASE)
 _PICTOGRAPH: Final = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3]")
 _EMPHASIS: Final = re.compile(r"[`*~]|(?<!\w)_|_(?!\w)")
-_EMPHASIS_MARK: Final = re.compile(r"[`*~_]")
+_MARKS_DROPPED: Final = str.maketrans("", "", "`*~")  # _EMPHASIS on a text without "_", as str.translate
 _ALNUM: Final = re.compile(r"[^\W_]")
 _KINDS: Final = {kind.value: kind for kind in ReplyKind}
-_SPACE: Final = re.compile(r"\s+")
+_FILL_KINDS: Final = frozenset((ReplyKind.EXECUTED, ReplyKind.PARTIAL))
 _ENTITIES: Final = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 _KEYWORD: Final = re.compile(r"^(executed|partial|skipped|error)\b\s*(?::|[-–—](?=\s))?\s*", re.IGNORECASE)
@@ -108,17 +108,29 @@ def clean_text(text: str) -> str:
         cleaned = _SHORTCODE.sub(" ", cleaned)
     if not cleaned.isascii():
         cleaned = _PICTOGRAPH.sub(" ", cleaned)
-    return _EMPHASIS.sub("", cleaned) if _EMPHASIS_MARK.search(cleaned) else cleaned
+    if "_" in cleaned:
+        return _EMPHASIS.sub("", cleaned)
+    if "*" in cleaned or "`" in cleaned or "~" in cleaned:
+        return cleaned.translate(_MARKS_DROPPED)
+    return cleaned
+
+
+def _words(text: str) -> str:
+    """``text`` with each run of whitespace one space, none at the ends (str.split's whitespace is the
+    regular expressions' ``\\s``, code point for code point)."""
+    return " ".join(text.split())
 
 
 def _note(text: str) -> str:
-    note = _SPACE.sub(" ", text).strip()[:MAX_NOTE_LENGTH]
+    if not text:
+        return ""
+    note = _words(text)[:MAX_NOTE_LENGTH]
     return note if _ALNUM.search(note) else ""  # a stray "." is no note
 
 
 def _decimal(text: str) -> Decimal | None:
     try:
-        value = Decimal(text.replace(",", ""))
+        value = Decimal(text.replace(",", "") if "," in text else text)
     except InvalidOperation:
         return None
     return value if value.is_finite() and value > 0 else None
@@ -130,11 +142,12 @@ def _parse_fill(kind: ReplyKind, rest: str, original: str) -> Confirmation | Not
         return NotUnderstood(
             original, f"{kind} needs a share quantity and a price, like `{kind} 100 @ 12.34`"
         )
-    quantity = int(match.group("quantity").replace(",", ""))
-    price = _decimal(match.group("price"))
+    digits, price_text, note = match.group("quantity", "price", "note")
+    quantity = int(digits.replace(",", "") if "," in digits else digits)
+    price = _decimal(price_text)
     if quantity <= 0 or price is None:
         return NotUnderstood(original, f"{kind} needs a positive quantity and a positive price")
-    return Confirmation(kind, quantity, price, _note(match.group("note")))
+    return Confirmation(kind, quantity, price, _note(note))
 
 
 def _first_keyword_line(cleaned: str) -> tuple[str, re.Match[str]] | None:
@@ -153,12 +166,12 @@ def parse_reply(text: str) -> Confirmation | NotUnderstood:
         return NotUnderstood(text[:80], f"the message is longer than {MAX_TEXT_LENGTH} characters")
     found = _first_keyword_line(clean_text(text))
     if found is None:
-        shown = _SPACE.sub(" ", text).strip()[:80]
+        shown = _words(text)[:80]
         return NotUnderstood(shown, "no line starts with EXECUTED, PARTIAL, SKIPPED or ERROR")
     line, match = found
     kind = _KINDS[match.group(1).upper()]  # a dict lookup: calling the enum costs a microsecond a line
     rest = line[match.end() :]
-    if kind in (ReplyKind.EXECUTED, ReplyKind.PARTIAL):
+    if kind in _FILL_KINDS:
         return _parse_fill(kind, rest, line[:80])
     note = _note(rest)
     if not note:
