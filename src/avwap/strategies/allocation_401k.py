@@ -27,7 +27,7 @@ from avwap.ledger.paths import SCHWAB_401K_MANUAL
 from avwap.ledger.record_enums import OrderType, Side
 from avwap.strategies.allocation_menu import AllocationPlan
 from avwap.strategies.protocol import EntryPlan, StrategyInputs, model_version
-from avwap.strategies.registry import S_401K_ALLOCATION, RiskProfile, StrategyMetadata
+from avwap.strategies.registry import ALLOCATION, S_401K_ALLOCATION, RiskProfile, StrategyMetadata
 
 METADATA: Final = StrategyMetadata(
     strategy_id=S_401K_ALLOCATION,
@@ -38,6 +38,7 @@ METADATA: Final = StrategyMetadata(
     risk_profile=RiskProfile.DIRECTIONAL,
     version="1",
     books=(SCHWAB_401K_MANUAL,),
+    stop_policy=ALLOCATION,  # target weights, no stop: the control plane sizes its intents on notional
 )
 SCHEDULE: Final = "SCHEDULE"
 DRIFT: Final = "DRIFT"
