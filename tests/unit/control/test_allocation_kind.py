@@ -1,10 +1,11 @@
-"""The stop-free allocation intent kind (issue 13): declared by the registry, sized on notional, fail closed."""
+"""The stop-free allocation intent kind (issue 13): declared in the registry, sized on notional."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from tests.unit.control.control_builders import build
 
 from avwap.control import reasons
 from avwap.control.context import ALLOCATION_KIND, EntryIntent
@@ -18,7 +19,6 @@ from avwap.strategies.registry import (
     load_strategy,
     metadata_problems,
 )
-from tests.unit.control.control_builders import build
 
 # Buy 4 FXAIX at $200 (notional $800 = the risk: no stop), caps wide enough for it.
 ALLOCATION = EntryIntent(

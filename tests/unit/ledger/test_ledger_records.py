@@ -22,9 +22,9 @@ from avwap.ledger.record_enums import (
     SnapshotSource,
 )
 from avwap.ledger.records import (
-    AllocationTradeIntent,
     RECORD_TYPES,
     Alert,
+    AllocationTradeIntent,
     AuditEntry,
     AuditSeal,
     BrokerSnapshotRecorded,
