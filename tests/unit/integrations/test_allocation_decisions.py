@@ -74,3 +74,11 @@ def test_a_closed_session_blocks_and_recorded_decisions_are_reused() -> None:
     (first,) = decide_allocation([BUY], _facts())
     (again,) = decide_allocation([BUY], _facts(kill_switch=True), [first.intent, first.decision])
     assert again.recorded and again.decision == first.decision  # a re-run posts what was approved
+
+
+def test_the_whole_new_york_date_is_the_entry_window() -> None:
+    evening = dt.datetime(2026, 12, 16, 1, 30, tzinfo=dt.UTC)  # 20:30 in New York on the 15th
+    (late,) = decide_allocation([BUY], _facts(now=evening))
+    assert late.decision.outcome == DecisionOutcome.APPROVE
+    (next_day,) = decide_allocation([BUY], _facts(now=dt.datetime(2026, 12, 16, 5, 0, tzinfo=dt.UTC)))
+    assert reasons.ENTRY_WINDOW_CLOSED in next_day.decision.reason_codes
