@@ -82,3 +82,14 @@ def test_the_whole_new_york_date_is_the_entry_window() -> None:
     assert late.decision.outcome == DecisionOutcome.APPROVE
     (next_day,) = decide_allocation([BUY], _facts(now=dt.datetime(2026, 12, 16, 5, 0, tzinfo=dt.UTC)))
     assert reasons.ENTRY_WINDOW_CLOSED in next_day.decision.reason_codes
+
+
+def test_buys_approved_earlier_today_count_against_the_days_entry_cap() -> None:
+    (earlier,) = decide_allocation(
+        [dataclasses.replace(BUY, symbol="VTI", reference_price=Decimal("100"))], _facts()
+    )
+    capped = _facts(config=load_config({**CAPS, "MAX_ORDERS_PER_DAY": "1"}))
+    (now,) = decide_allocation([BUY], capped, [earlier.intent, earlier.decision])
+    assert now.decision.reason_codes == (reasons.MAX_ENTRIES_PER_DAY_REACHED,)
+    (alone,) = decide_allocation([BUY], capped)
+    assert alone.decision.outcome == DecisionOutcome.APPROVE

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
+from avwap.control import reasons
 from avwap.control.context import (
     ALLOCATION_KIND,
     EntryIntent,
@@ -192,9 +193,11 @@ def _verdict(plan: AllocationIntent, facts: AllocationFacts, book: _Book) -> Pla
         return evaluate_entry(context)
     # A sell reduces the book: the plane's exit path, which never blocks.
     exit_decision = evaluate_exit(context, kind="ALLOCATION_SELL")
-    quantity = plan.quantity if exit_decision.allowed else 0
-    action = Action.APPROVE if quantity else Action.REJECT
-    return PlaneDecision(action, plan.symbol, plan.quantity, quantity, (), exit_decision.trading_state, ())
+    if exit_decision.allowed:
+        state = exit_decision.trading_state
+        return PlaneDecision(Action.APPROVE, plan.symbol, plan.quantity, plan.quantity, (), state, ())
+    state = exit_decision.trading_state  # unreachable by the plane's rule; a REJECT must still say why
+    return PlaneDecision(Action.REJECT, plan.symbol, plan.quantity, 0, (reasons.GATE_ERROR,), state, ())
 
 
 def decide_allocation(
@@ -205,6 +208,17 @@ def decide_allocation(
     intents = {r.intent_id: r for r in recorded if isinstance(r, AllocationTradeIntent)}
     decisions = {r.intent_id: r for r in recorded if isinstance(r, Decision)}
     book = _Book(facts)
+    planned = {allocation_intent_id(plan) for plan in plans}
+    # Buys approved earlier today under intents this plan no longer has still count against the day's caps.
+    book.entries = sum(
+        1
+        for identity, decision in decisions.items()
+        if identity not in planned
+        and decision.date_ny == facts.today
+        and decision.approved_quantity > 0
+        and identity in intents
+        and intents[identity].side == Side.BUY
+    )
     verdicts = []
     for plan in plans:
         identity = allocation_intent_id(plan)
