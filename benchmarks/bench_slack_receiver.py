@@ -43,7 +43,12 @@ SECRET = "bench-signing-secret-not-a-secret"
 NOW = dt.datetime(2026, 4, 1, 15, 30, tzinfo=dt.UTC)
 CHANNEL = "C0TICKETS"
 TICKETS = [
-    {"type": "TicketSent", "intent_id": f"int_{n:04d}", "channel": CHANNEL, "ts": f"1700000000.{n:06d}"}
+    {
+        "type": "TicketSent",
+        "intent_id": f"int_{n:04d}",
+        "channel": CHANNEL,
+        "message_ts": f"1700000000.{n:06d}",
+    }
     for n in range(50)
 ]
 

@@ -34,7 +34,7 @@ NOW = dt.datetime(2026, 4, 1, 15, 30, tzinfo=dt.UTC)
 CLOCK = FixedClock(NOW)
 CHANNEL = "C0TICKETS"
 TICKET_TS = "1700000000.000100"
-TICKETS = [{"type": "TicketSent", "intent_id": "int_aaa", "channel": CHANNEL, "ts": TICKET_TS}]
+TICKETS = [{"type": "TicketSent", "intent_id": "int_aaa", "channel": CHANNEL, "message_ts": TICKET_TS}]
 
 
 def sign(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:

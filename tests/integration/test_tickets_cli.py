@@ -111,3 +111,13 @@ def test_dry_run_then_post_then_list(
     assert {item["symbol"] for item in listed} == {"FXAIX", "FSPSX", "FXNAX"}
     code, output, _ = invoke(server, home, targets, "tickets", "list")
     assert code == 0 and "FXNAX" in output and "SENT" in output
+
+
+def test_fills_books_nothing_on_a_book_without_confirmations(
+    server: FakeSlackServer, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    targets, _ = files
+    code, output, _ = invoke(server, tmp_path / "home", targets, "tickets", "fills", "--json")
+    assert code == 0 and json.loads(output) == []
+    code, output, _ = invoke(server, tmp_path / "home", targets, "tickets", "fills")
+    assert code == 0 and "nothing new to book" in output

@@ -8,6 +8,11 @@ flag alone never posts). ``list`` prints the book's ticket records. slack_sdk is
 
 ``--post`` also refuses while ``KILL_SWITCH`` is on.
 
+``fills`` books the confirmations in force (EXECUTED/PARTIAL, corrections superseding) as ``Fill``
+records of the book (avwap.execution.manual_fills), so snapshots, sleeves and attribution see them.
+With ``ALLOCATION_401K_DECISIONS=1``, ``send`` first records each intent and the control plane's decision
+and tickets only the approved quantities; a blocked intent is listed with its reason codes, no ticket.
+
 Exit codes: 0 done; 1 a ticket failed to post, or the kill switch is on; 2 bad option; 3 configuration
 (including the missing post flag); 4 data (holdings file, prices); 5 ledger integrity.
 """
@@ -36,9 +41,11 @@ from avwap.cli.output import (
 )
 
 if TYPE_CHECKING:
+    from avwap.core.clock import Clock
     from avwap.core.config import Config
     from avwap.integrations.schwab.ticket_adapter import TicketOutcome
     from avwap.integrations.schwab.tickets import Ticket
+    from avwap.strategies.allocation_401k import AllocationIntent
 
 POST_FLAG: Final = "AVWAP_TICKETS_POST"
 HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (overrides AVWAP_HOME).")
@@ -48,18 +55,73 @@ POST_OPTION = typer.Option(False, "--post/--dry-run", help="Post to Slack (needs
 DATE_OPTION = typer.Option(None, "--date", help="Only this NY date (YYYY-MM-DD).")
 
 
-def plan_tickets(config: Config, holdings_path: Path, as_of: dt.date) -> list[Ticket]:
-    """Today's tickets: the allocation strategy's intents under their stable ids."""
+def plan_intents(config: Config, holdings_path: Path, as_of: dt.date) -> list[AllocationIntent]:
+    """Today's allocation intents from the targets file and the operator's holdings file."""
     from avwap.core.calendar import nyse
     from avwap.integrations.schwab.holdings_file import load_holdings
-    from avwap.integrations.schwab.tickets import ticket_from_intent
     from avwap.strategies.allocation_401k import allocation_intents
     from avwap.strategies.allocation_menu import load_allocation
 
     plan = load_allocation(config.allocation_401k_file)
     holdings, prices = load_holdings(holdings_path)
     previous = nyse().previous_session(as_of)
-    return [ticket_from_intent(item) for item in allocation_intents(plan, holdings, prices, as_of, previous)]
+    return list(allocation_intents(plan, holdings, prices, as_of, previous))
+
+
+def plan_tickets(config: Config, holdings_path: Path, as_of: dt.date) -> list[Ticket]:
+    """Today's tickets: the allocation strategy's intents under their stable ids."""
+    from avwap.integrations.schwab.tickets import ticket_from_intent
+
+    return [ticket_from_intent(item) for item in plan_intents(config, holdings_path, as_of)]
+
+
+def decided_tickets(
+    config: Config, holdings_path: Path, as_of: dt.date, clock: Clock, *, record: bool
+) -> tuple[list[Ticket], list[dict[str, Any]]]:
+    """ALLOCATION_401K_DECISIONS=1: the control plane decides each intent
+    (avwap.integrations.schwab.allocation_decisions); with ``record`` the new intents and decisions are
+    appended to the book's ledger before any ticket is posted.
+    Returns the tickets of the approved quantities and a row per blocked intent (no ticket)."""
+    import hashlib
+
+    from avwap.control.state_files import kill_switch_file_present
+    from avwap.core.calendar import nyse
+    from avwap.integrations.schwab.allocation_decisions import AllocationFacts, decide_allocation
+    from avwap.integrations.schwab.holdings_file import load_holdings
+    from avwap.integrations.schwab.tickets import ticket_from_intent
+    from avwap.ledger.paths import SCHWAB_401K_MANUAL
+    from avwap.ledger.router import Ledger
+
+    plans = plan_intents(config, holdings_path, as_of)
+    holdings, prices = load_holdings(holdings_path)
+    ledger = Ledger(config.ledger_dir)
+    now = clock.now()
+    facts = AllocationFacts(
+        config=config,
+        holdings=holdings,
+        prices=prices,
+        now=now,
+        today=as_of,
+        kill_switch=config.kill_switch or kill_switch_file_present(config.state_dir),
+        calendar=nyse(),
+        data_version=hashlib.sha256(holdings_path.read_bytes()).hexdigest(),
+    )
+    verdicts = decide_allocation(plans, facts, ledger.read_book(SCHWAB_401K_MANUAL))
+    if record:
+        for verdict in verdicts:
+            if not verdict.recorded:
+                ledger.append_together([verdict.intent, verdict.decision])
+    tickets = [ticket_from_intent(v.plan, v.approved_quantity) for v in verdicts if v.approved_quantity > 0]
+    blocked = [
+        {
+            "intent_id": v.intent.intent_id, "date_ny": as_of, "symbol": v.plan.symbol, "side": v.plan.side,
+            "quantity": v.plan.quantity, "order_type": v.plan.order_type, "limit_price": v.plan.limit_price,
+            "status": "BLOCKED", "detail": " ".join(v.decision.reason_codes), "permalink": None,
+        }
+        for v in verdicts
+        if v.approved_quantity == 0
+    ]  # fmt: skip
+    return tickets, blocked
 
 
 def _outcome_row(outcome: TicketOutcome) -> dict[str, Any]:
@@ -79,12 +141,29 @@ def _outcome_row(outcome: TicketOutcome) -> dict[str, Any]:
     }
 
 
+def send_tickets(
+    config: Config, holdings: Path, as_of: dt.date, clock: Clock, *, post: bool
+) -> list[dict[str, Any]]:
+    """Plan (and, with ALLOCATION_401K_DECISIONS=1, decide) today's tickets and send them; a row each."""
+    from avwap.execution.adapters import build_adapter
+    from avwap.integrations.schwab.ticket_adapter import TicketAdapter
+    from avwap.ledger.paths import SCHWAB_401K_MANUAL
+
+    blocked: list[dict[str, Any]] = []
+    if config.allocation_401k_decisions:
+        tickets, blocked = decided_tickets(config, holdings, as_of, clock, record=post)
+    else:
+        tickets = plan_tickets(config, holdings, as_of)
+    adapter = build_adapter(SCHWAB_401K_MANUAL, config)
+    assert isinstance(adapter, TicketAdapter)
+    adapter.clock = clock  # the records it writes are stamped by the same clock as the decisions
+    return [*blocked, *(_outcome_row(outcome) for outcome in adapter.send(tickets, post=post))]
+
+
 def _send(holdings: Path, as_of: dt.date | None, *, post: bool, as_json: bool, home: Path | None) -> int:
     from avwap.core.calendar import ny_date
     from avwap.core.clock import SystemClock
-    from avwap.execution.adapters import build_adapter
-    from avwap.integrations.schwab.ticket_adapter import TicketAdapter, TicketStatus
-    from avwap.ledger.paths import SCHWAB_401K_MANUAL
+    from avwap.integrations.schwab.ticket_adapter import TicketStatus
 
     if post and os.environ.get(POST_FLAG) != "1":
         fail(
@@ -98,10 +177,8 @@ def _send(holdings: Path, as_of: dt.date | None, *, post: bool, as_json: bool, h
             "refusing to post: KILL_SWITCH is on (new orders are stopped); --dry-run still works",
             EXIT_PROBLEM,
         )
-    tickets = plan_tickets(config, holdings, as_of or ny_date(SystemClock().now()))
-    adapter = build_adapter(SCHWAB_401K_MANUAL, config)
-    assert isinstance(adapter, TicketAdapter)
-    rows = [_outcome_row(outcome) for outcome in adapter.send(tickets, post=post)]
+    clock = SystemClock()
+    rows = send_tickets(config, holdings, as_of or ny_date(clock.now()), clock, post=post)
     if as_json:
         print_json({"post": post, "tickets": rows})
     else:
@@ -144,6 +221,26 @@ def _list(day: dt.date | None, *, as_json: bool, home: Path | None) -> int:
     return EXIT_OK
 
 
+def _fills(*, as_json: bool, home: Path | None) -> int:
+    from avwap.core.clock import SystemClock
+    from avwap.execution.manual_fills import book_confirmed_fills
+    from avwap.ledger.paths import SCHWAB_401K_MANUAL
+    from avwap.ledger.records import encode_record
+
+    config = load_cli_config(home=home)
+    fills = book_confirmed_fills(config.ledger_dir, SCHWAB_401K_MANUAL, SystemClock())
+    if as_json:
+        print_json([encode_record(fill) for fill in fills])
+        return EXIT_OK
+    rows = [(f.date_ny, f.symbol, f.side, f.quantity, f.price, f.broker_fill_id, f.fill_id) for f in fills]
+    print_table(
+        "401(k) fills booked", ("date", "symbol", "side", "qty", "price", "confirmation", "fill_id"), rows
+    )
+    if not rows:
+        console.print("nothing new to book")
+    return EXIT_OK
+
+
 def register(app: typer.Typer) -> None:
     tickets = typer.Typer(help="Slack trade tickets of the manual Schwab 401(k) book.", no_args_is_help=True)
     app.add_typer(tickets, name="tickets")
@@ -159,6 +256,11 @@ def register(app: typer.Typer) -> None:
         """Plan today's S_401K_ALLOCATION tickets; post new ones once (--post, AVWAP_TICKETS_POST=1)."""
         day = date_option(as_of, "--as-of")
         raise typer.Exit(run_guarded(lambda: _send(holdings, day, post=post, as_json=as_json, home=home)))
+
+    @tickets.command("fills")
+    def fills(as_json: bool = JSON_OPTION, home: Path | None = HOME_OPTION) -> None:
+        """Book the fills of confirmed tickets (corrections reverse and rebook); run before the snapshot."""
+        raise typer.Exit(run_guarded(lambda: _fills(as_json=as_json, home=home)))
 
     @tickets.command("list")
     def list_tickets(

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Final
 
 from avwap.control import reasons
-from avwap.control.context import BUY, EntryIntent, GateContext, GateResult
+from avwap.control.context import ALLOCATION_KIND, BUY, INTENT_KINDS, EntryIntent, GateContext, GateResult
 from avwap.control.values import count, non_negative_amount, position_notionals, positive_amount, shown
 
 SYMBOL_PATTERN: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:[.\-][A-Z0-9]+)*$")
@@ -30,6 +30,7 @@ class IntentFigures:
     quantity: int
     price: Decimal
     risk_per_share: Decimal
+    allocation: bool = False  # no stop: risk per share is the price (the whole notional)
 
 
 def intent_figures(intent: EntryIntent) -> IntentFigures | str:
@@ -46,6 +47,12 @@ def intent_figures(intent: EntryIntent) -> IntentFigures | str:
         return "quantity"
     if price is None:
         return "entry price"
+    if intent.kind not in INTENT_KINDS:
+        return "kind"
+    if intent.kind == ALLOCATION_KIND:
+        if intent.stop_price is not None:
+            return "an allocation intent carries no stop"
+        return IntentFigures(symbol, quantity, price, price, allocation=True)
     if stop is None:
         return "stop price"
     if price - stop <= 0:
@@ -66,6 +73,16 @@ def intent_gate(context: GateContext) -> GateResult:
     figures = intent_figures(context.intent)
     if isinstance(figures, str):
         return _invalid(context, figures)
+    if figures.allocation:
+        # Stop-free sizing only for a strategy that declares it, on a manual book (the caller states it from
+        # the registry); the per-share limit bounds a stop's distance, which an allocation has none of.
+        if context.intent.allocation_allowed is not True:
+            return _block(
+                reasons.ALLOCATION_NOT_ALLOWED,
+                strategy_id=shown(context.intent.strategy_id),
+                kind="allocation",
+            )
+        return GateResult(allowed=True, detail={"kind": "allocation", "risk_per_share": figures.price})
     limit = positive_amount(context.rules.max_risk_per_share)
     if limit is None:
         return _block(
@@ -87,7 +104,7 @@ def already_holding_gate(context: GateContext) -> GateResult:
         return _invalid(context, figures)
     if positions is None:
         return _block(reasons.UNKNOWN_POSITIONS, positions="malformed")
-    if figures.symbol in positions:
+    if figures.symbol in positions and not figures.allocation:  # a rebalance adds toward its target
         return _block(reasons.ALREADY_HOLDING, symbol=figures.symbol, notional=positions[figures.symbol])
     return GateResult(allowed=True)
 
@@ -119,7 +136,9 @@ def max_positions_gate(context: GateContext) -> GateResult:
     if positions is None:
         return _block(reasons.UNKNOWN_POSITIONS, positions="malformed")
     detail = {"open_positions": len(positions), "max_positions": cap}
-    fits = len(positions) < cap
+    figures = intent_figures(context.intent)
+    adds = not isinstance(figures, str) and figures.allocation and figures.symbol in positions
+    fits = len(positions) < cap or adds  # a rebalance adding to a held symbol opens no new position
     return GateResult(allowed=fits, reason=None if fits else reasons.MAX_POSITIONS_REACHED, detail=detail)
 
 

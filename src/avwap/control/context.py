@@ -25,16 +25,27 @@ from avwap.control.sizing import DEFAULT_MAX_RISK_PER_SHARE
 from avwap.core.config import Config, ExecutionMode, Sleeve
 
 BUY: Final = "buy"
+STOP_KIND: Final = "stop"
+ALLOCATION_KIND: Final = "allocation"
+INTENT_KINDS: Final = (STOP_KIND, ALLOCATION_KIND)
 
 
 @dataclass(frozen=True, slots=True)
 class EntryIntent:
-    """A long entry the strategy asks for; notional and risk follow from quantity and prices."""
+    """A long entry the strategy asks for; notional and risk follow from quantity and prices.
+
+    ``kind`` says how its risk is measured. ``"stop"`` (every scan-driven strategy): risk per share is
+    entry - stop. ``"allocation"`` (a target-weight strategy on a manual book, issue 13): there is no stop
+    (``stop_price`` None), so the whole notional is at risk (risk per share = the price) and every risk,
+    notional, gross and sleeve cap measures it that way. An allocation intent passes only when the caller
+    states ``allocation_allowed`` from the registry (avwap.strategies.registry.allocation_allowed: the
+    strategy declares the allocation policy and the book is a manual one); otherwise ALLOCATION_NOT_ALLOWED.
+    """
 
     symbol: str
     quantity: int
     entry_price: Decimal
-    stop_price: Decimal
+    stop_price: Decimal | None
     side: str = BUY
     strategy_id: str = "S1_AVWAP_CORE"
     # What the strategy registry says of ``strategy_id``, stated by the caller (the control plane imports no
@@ -46,6 +57,8 @@ class EntryIntent:
     routable: bool = True
     # The symbol is in the strategy's universe (today's candidates for the scan-driven strategies).
     in_universe: bool = True
+    kind: str = STOP_KIND
+    allocation_allowed: bool = False
 
     @property
     def notional(self) -> Decimal:
@@ -53,6 +66,8 @@ class EntryIntent:
 
     @property
     def risk_per_share(self) -> Decimal:
+        if self.kind == ALLOCATION_KIND or self.stop_price is None:
+            return self.entry_price  # no stop: the whole price is at risk
         return self.entry_price - self.stop_price
 
     @property

@@ -53,6 +53,7 @@ EQUITY_UNKNOWN: Final = "EQUITY_UNKNOWN"
 # -- the intent itself ------------------------------------------------------------------------------
 SYMBOL_NOT_ALLOWLISTED: Final = "SYMBOL_NOT_ALLOWLISTED"
 STRATEGY_NOT_ROUTABLE: Final = "STRATEGY_NOT_ROUTABLE"
+ALLOCATION_NOT_ALLOWED: Final = "ALLOCATION_NOT_ALLOWED"
 INVALID_INTENT: Final = "INVALID_INTENT"
 SIZED_TO_ZERO: Final = "SIZED_TO_ZERO"
 CAP_MISSING: Final = "CAP_MISSING"
@@ -111,6 +112,10 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         EQUITY_UNKNOWN: "account equity is unknown, zero, negative or malformed",
         SYMBOL_NOT_ALLOWLISTED: "ALLOWLIST_SYMBOLS is set and does not contain the symbol",
         STRATEGY_NOT_ROUTABLE: "a shadow (recorded only) or unregistered strategy: never routed",
+        ALLOCATION_NOT_ALLOWED: (
+            "a stop-free allocation intent from a strategy whose metadata does not declare the allocation "
+            "policy, or outside a manual book (SCHWAB_401K_MANUAL)"
+        ),
         INVALID_INTENT: "malformed intent (symbol, side, quantity, prices) or risk/share ≤ 0 or too large",
         SIZED_TO_ZERO: "the sized allocation buys less than one share",
         CAP_MISSING: "a cap or limit needed to decide is missing or malformed",

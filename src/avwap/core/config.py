@@ -411,6 +411,9 @@ class Config:
     # The Schwab 401(k) book (issue 13): target weights (TOML) and the Slack channel its tickets go to.
     allocation_401k_file: Path | None = None
     tickets_channel: str = ""
+    # 1: `avwap tickets send` records the allocation intents and the control plane's decisions in the
+    # manual book and tickets only what was approved (docs/SCHWAB.md); 0 (default): tickets as planned.
+    allocation_401k_decisions: bool = False
     # Verifies that Events API requests come from Slack (the Slack reply receiver, `avwap slack serve`).
     slack_signing_secret: str = field(default="", repr=False)
     # App-level token (xapp-...) for Socket Mode (`avwap slack listen`), when there is no public endpoint.
@@ -695,6 +698,12 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         help="S_401K_ALLOCATION target weights (TOML)",
     ),
     Setting("TICKETS_CHANNEL", "tickets_channel", parse_text, help="Slack channel of 401(k) trade tickets"),
+    Setting(
+        "ALLOCATION_401K_DECISIONS",
+        "allocation_401k_decisions",
+        parse_bool,
+        help="1: 401(k) tickets pass the control plane (only approved ones are posted)",
+    ),
     Setting(
         "SLACK_SIGNING_SECRET",
         "slack_signing_secret",

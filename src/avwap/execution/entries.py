@@ -27,7 +27,8 @@ from typing import Any, Final
 from avwap.control import reasons
 from avwap.control.conflicts import BUY, Claim, resolve
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView
-from avwap.control.plane import Action, evaluate_entry
+from avwap.control.decision_records import decision_record
+from avwap.control.plane import evaluate_entry
 from avwap.control.sizing import SizedEntry, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import DataError
@@ -47,7 +48,6 @@ from avwap.strategies.protocol import EntryPlan, Strategy, StrategyInputs
 from avwap.strategies.registry import REGISTRY, is_registered, is_routable, load_strategy, may_route_to
 
 SIZE_MEMO_LIMIT: Final = 20_000
-OUTCOME: Final = {Action.APPROVE: DecisionOutcome.APPROVE, Action.RESIZE: DecisionOutcome.RESIZE}
 
 
 def entry_delay(intent_id: str, maximum_seconds: int) -> dt.timedelta:
@@ -167,23 +167,15 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         sleeve=sleeve_view(deps, facts, intent.strategy_id, intent.symbol),
     )
     verdict = evaluate_entry(context)
-    outcome = OUTCOME.get(verdict.action, DecisionOutcome.REJECT)
-    record = Decision(
+    record = decision_record(
         **facts.stamp(deps.book.book_id),
         strategy_id=intent.strategy_id,
-        decision_id=record_ids.decision_id(
-            intent_id=intent.intent_id,
-            outcome=outcome,
-            approved_quantity=verdict.quantity,
-            reason_codes=verdict.reasons,
-        ),
         intent_id=intent.intent_id,
         symbol=intent.symbol,
-        outcome=outcome,
-        approved_quantity=verdict.quantity if outcome != DecisionOutcome.REJECT else 0,
-        reason_codes=verdict.reasons,
+        verdict=verdict,
         ruleset_version=intent.ruleset_version,
     )
+    outcome = record.outcome
     deps.book.record(record)
     deps.hooks.reach(AFTER_DECISION_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)
     facts.note(EntryDecision(intent.symbol, str(outcome), tuple(verdict.reasons)))

@@ -12,6 +12,7 @@ Public API::
     ticket_finder(root, book_id) -> (channel, thread_ts) -> intent_id | None   over the book's ledger files
     ConfirmationLedger(root, clock)                  state loaded from the stream's files once
       .has_event(event_id) -> bool
+      .effective() -> {intent_id: ConfirmationRecorded}   the confirmation in force per intent
       .record(reply) -> ConfirmationRecorded         (an already-recorded event returns its first record)
     ReplyFacts                                       what the receiver knows about one reply
 """
@@ -40,12 +41,13 @@ __all__ = ["SLACK_REPLIES", "ConfirmationLedger", "ReplyFacts", "intent_for_thre
 
 def intent_for_thread(tickets: Iterable[Mapping[str, Any]], *, channel: str, thread_ts: str) -> str | None:
     """The intent whose ticket started the thread ``thread_ts`` in ``channel``, from ticket ledger records
-    (M1-B's ``TicketSent``: ``intent_id``, ``channel``, ``ts``); None when the thread is none of ours.
-    Records of other types are skipped, so a whole book ledger can be passed as it is."""
+    (M1-B's ``TicketSent``: ``intent_id``, ``channel``, ``message_ts`` -- the Slack ts of the ticket, which
+    a reply names as its ``thread_ts``; the record's own ``ts`` is when it was written); None when the
+    thread is none of ours. Records of other types are skipped, so a whole book ledger can be passed."""
     for ticket in tickets:
         if ticket.get("type", "TicketSent") != "TicketSent":
             continue
-        if ticket.get("channel") == channel and ticket.get("ts") == thread_ts:
+        if ticket.get("channel") == channel and ticket.get("message_ts") == thread_ts:
             intent = ticket.get("intent_id")
             return intent if isinstance(intent, str) else None
     return None
@@ -110,6 +112,12 @@ class ConfirmationLedger:
 
     def latest_for_intent(self, intent_id: str) -> str | None:
         return self._latest_for_intent.get(intent_id)
+
+    def effective(self) -> dict[str, ConfirmationRecorded]:
+        """Each intent's confirmation in force: its latest understood one (a correction supersedes)."""
+        with self._lock:
+            by_id = {record.confirmation_id: record for record in self._by_event.values()}
+            return {intent: by_id[latest] for intent, latest in sorted(self._latest_for_intent.items())}
 
     def _corrected(self, reply: ReplyFacts) -> str | None:
         # A line the parser did not understand confirms nothing, so it corrects nothing either.

@@ -45,6 +45,7 @@ SEED_FIELDS: Final = (*LINK_FIELDS, "broker_order_id", "broker_fill_id")
 # The stage of each record type in the walk intent -> decision -> order -> fill -> position -> exit.
 STAGES: Final[Mapping[str, str]] = {
     "TradeIntent": "intent",
+    "AllocationTradeIntent": "intent",
     "Note": "intent",
     "ConflictResolved": "intent",
     "Decision": "decision",
@@ -62,6 +63,7 @@ STAGE_ORDER: Final = ("intent", "decision", "order", "fill", "position", "exit")
 # The id that names each stage's records in the chain summary.
 STAGE_IDS: Final[Mapping[str, str]] = {
     "TradeIntent": "intent_id",
+    "AllocationTradeIntent": "intent_id",
     "Decision": "decision_id",
     "OrderSubmitted": "order_id",
     "Fill": "fill_id",

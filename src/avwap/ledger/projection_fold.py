@@ -23,6 +23,7 @@ from avwap.ledger.projection_state import (
 )
 from avwap.ledger.record_enums import STOP_SETTING_KINDS, CashMovementKind, OrderPurpose, OrderType, Side
 from avwap.ledger.records import (
+    AllocationTradeIntent,
     CashMovement,
     ExitEvent,
     Fill,
@@ -113,7 +114,7 @@ class FoldAccumulator:
         values = {name: getattr(counters, name) + step for name, step in increments.items()}
         self.day_counters[key] = replace(counters, **values)
 
-    def on_intent(self, record: TradeIntent) -> None:
+    def on_intent(self, record: TradeIntent | AllocationTradeIntent) -> None:
         if record.intent_id not in self.intent_ids:
             self.intent_ids.add(record.intent_id)
             self.count(record.date_ny, intents=1)
@@ -292,6 +293,7 @@ class FoldAccumulator:
 
 _HANDLERS: dict[type[Any], Any] = {
     TradeIntent: FoldAccumulator.on_intent,
+    AllocationTradeIntent: FoldAccumulator.on_intent,
     OrderSubmitted: FoldAccumulator.on_submitted,
     OrderAcknowledged: FoldAccumulator.on_acknowledged,
     OrderRejected: FoldAccumulator.on_rejected,

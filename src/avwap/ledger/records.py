@@ -173,6 +173,42 @@ class TradeIntent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True,
     ruleset_version: str | None = None
 
 
+class AllocationTradeIntent(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
+    """An allocation strategy's wish to trade toward a target weight (issue 13): the stop-free intent kind.
+
+    Its own record type, not a :class:`TradeIntent` with a dummy stop: nothing that reads a stop (execution,
+    the protective-stop fold, R multiples) can ever be handed one. The control plane decides it like any
+    entry (a BUY) with risk per share = ``reference_price`` (the whole notional is at risk) or lets it
+    through as a reduction (a SELL: exits are never blocked); its :class:`Decision` links by ``intent_id``.
+    Only a strategy whose metadata declares the allocation policy, on a manual book, may have one approved.
+    """
+
+    strategy_id: str
+    intent_id: str
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    limit_price: Decimal | None = None
+    reference_price: Decimal
+    notional: Decimal
+    setup: str
+    reason: str = ""
+    model_version: str
+    data_version: str
+    ruleset_version: str | None = None  # as on TradeIntent
+
+    def check(self) -> None:
+        if self.reference_price <= 0:
+            _fail(self, f"reference_price must be positive, got {self.reference_price}")
+        if self.notional != self.quantity * self.reference_price:
+            _fail(self, f"notional {self.notional} is not quantity x reference_price")
+        if (self.order_type == OrderType.LIMIT) != (self.limit_price is not None):
+            _fail(
+                self, f"a {self.order_type} intent {'needs' if self.limit_price is None else 'has no'} limit"
+            )
+
+
 class Decision(RecordBase, frozen=True, forbid_unknown_fields=True, tag=True, kw_only=True):
     """The control plane's verdict on one intent, with its ordered reason codes."""
 
@@ -935,6 +971,7 @@ class RiskAttributionEvent(RecordBase, frozen=True, forbid_unknown_fields=True, 
 
 Record: TypeAlias = (
     TradeIntent
+    | AllocationTradeIntent
     | Decision
     | OrderSubmitted
     | OrderAcknowledged

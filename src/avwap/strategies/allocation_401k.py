@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
+from avwap.core.calendar import NEW_YORK
 from avwap.core.errors import DataError
 from avwap.ledger.paths import SCHWAB_401K_MANUAL
 from avwap.ledger.record_enums import OrderType, Side
 from avwap.strategies.allocation_menu import AllocationPlan
 from avwap.strategies.protocol import EntryPlan, StrategyInputs, model_version
-from avwap.strategies.registry import S_401K_ALLOCATION, RiskProfile, StrategyMetadata
+from avwap.strategies.registry import ALLOCATION, S_401K_ALLOCATION, RiskProfile, StrategyMetadata
 
 METADATA: Final = StrategyMetadata(
     strategy_id=S_401K_ALLOCATION,
@@ -38,6 +39,7 @@ METADATA: Final = StrategyMetadata(
     risk_profile=RiskProfile.DIRECTIONAL,
     version="1",
     books=(SCHWAB_401K_MANUAL,),
+    stop_policy=ALLOCATION,  # target weights, no stop: the control plane sizes its intents on notional
 )
 SCHEDULE: Final = "SCHEDULE"
 DRIFT: Final = "DRIFT"
@@ -210,9 +212,11 @@ class Allocation401k:
     metadata: Final = METADATA
 
     def entry_window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        # Tickets are placed by a person: no intraday window applies, the whole NY date is open.
-        start = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
-        return start, start + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+        # Tickets are placed by a person: no intraday window applies, the whole New York date is open
+        # (the control plane's entry-window gate reads it when the book's tickets are decided).
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=NEW_YORK)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=NEW_YORK)
+        return start.astimezone(dt.UTC), (end - dt.timedelta(microseconds=1)).astimezone(dt.UTC)
 
     def entries(self, inputs: StrategyInputs) -> tuple[EntryPlan, ...]:
         return ()

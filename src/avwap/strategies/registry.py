@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from avwap.core.config import Config
 from avwap.core.errors import ConfigurationError
-from avwap.ledger.paths import BOOK_IDS
+from avwap.ledger.paths import BOOK_IDS, SCHWAB_401K_MANUAL
 
 if TYPE_CHECKING:
     from avwap.strategies.protocol import Strategy
@@ -50,7 +50,9 @@ class StrategyMetadata:
     routable: bool = True
     shadow_of: str | None = None
     # How the cycle maintains this strategy's stops: "intraday" (avwap.exits.policy: intraday pivots and
-    # phases) or "daily" (avwap.exits.policy_daily: one daily swing-low ratchet a day, in every mode).
+    # phases) or "daily" (avwap.exits.policy_daily: one daily swing-low ratchet a day, in every mode), or
+    # "allocation": no stop at all (target weights, issue 13). An allocation strategy may list manual books
+    # only (:data:`MANUAL_BOOKS`), and its intents are sized on notional (docs/STRATEGIES.md).
     stop_policy: str = "intraday"
 
 
@@ -60,7 +62,10 @@ KNOWN_BOOKS: Final = frozenset({*BOOK_IDS, DRY_RUN_BOOK})
 _STRATEGY_ID: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _VERSION: Final = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
 _TEXT_FIELDS: Final = ("description", "asset_universe", "holding_horizon", "execution_style")
-STOP_POLICIES: Final = ("intraday", "daily")
+ALLOCATION: Final = "allocation"
+STOP_POLICIES: Final = ("intraday", "daily", ALLOCATION)
+# Books traded by a person from tickets: the only books an allocation (stop-free) strategy may route to.
+MANUAL_BOOKS: Final = frozenset({SCHWAB_401K_MANUAL})
 
 S1_AVWAP_CORE: Final = "S1_AVWAP_CORE"
 S1_AVWAP_CORE_SHADOW: Final = "S1_AVWAP_CORE_SHADOW"
@@ -102,6 +107,8 @@ def metadata_problems(metadata: object) -> list[str]:
         problems.append(f"shadow_of names an unregistered strategy {metadata.shadow_of!r}")
     if metadata.stop_policy not in STOP_POLICIES:
         problems.append(f"stop_policy must be one of {list(STOP_POLICIES)}, got {metadata.stop_policy!r}")
+    elif metadata.stop_policy == ALLOCATION and isinstance(books, tuple) and not set(books) <= MANUAL_BOOKS:
+        problems.append(f"an allocation strategy (no stop) may list manual books only {sorted(MANUAL_BOOKS)}")
     return problems
 
 
@@ -187,6 +194,15 @@ def uses_daily_stops(strategy_id: object) -> bool:
         return False
     assert isinstance(strategy_id, str)
     return load_strategy(strategy_id).metadata.stop_policy == "daily"
+
+
+def allocation_allowed(strategy_id: object, book_id: object) -> bool:
+    """True only when a registered strategy declares the allocation (stop-free) policy and lists
+    ``book_id``, a manual book, among its books: what the control plane requires of an allocation intent."""
+    if not may_route_to(strategy_id, book_id) or book_id not in MANUAL_BOOKS:
+        return False
+    assert isinstance(strategy_id, str)
+    return load_strategy(strategy_id).metadata.stop_policy == ALLOCATION
 
 
 def is_routable(strategy_id: object) -> bool:

@@ -22,8 +22,8 @@ from avwap.ledger.verify import verify_file
 CLOCK = FixedClock(dt.datetime(2026, 4, 1, 15, 30, tzinfo=dt.UTC))
 TICKETS = [
     {"type": "Note", "channel": "C0TICKETS", "ts": "1.0", "intent_id": "int_not_a_ticket"},
-    {"type": "TicketSent", "intent_id": "int_aaa", "channel": "C0TICKETS", "ts": "1700000000.000100"},
-    {"type": "TicketSent", "intent_id": "int_bbb", "channel": "C0OTHER", "ts": "1700000000.000200"},
+    {"type": "TicketSent", "intent_id": "int_aaa", "channel": "C0TICKETS", "message_ts": "1700000000.000100"},
+    {"type": "TicketSent", "intent_id": "int_bbb", "channel": "C0OTHER", "message_ts": "1700000000.000200"},
 ]
 REPLY = ReplyFacts(
     book_id="SCHWAB_401K_MANUAL",

@@ -24,6 +24,7 @@ from avwap.ledger.record_enums import (
 from avwap.ledger.records import (
     RECORD_TYPES,
     Alert,
+    AllocationTradeIntent,
     AttributionComponent,
     AuditEntry,
     AuditSeal,
@@ -81,6 +82,21 @@ def every_record_type() -> list[Record]:
             symbol="MSFT",
         ),
         Note(**COMMON, code="OPERATOR_NOTE", message="paused for FOMC"),
+        AllocationTradeIntent(
+            **{**COMMON, "book_id": "SCHWAB_401K_MANUAL"},
+            strategy_id="S_401K_ALLOCATION",
+            intent_id="int_2",
+            symbol="FXAIX",
+            side=Side.SELL,
+            quantity=3,
+            order_type=OrderType.MARKET,
+            reference_price=Decimal("201.50"),
+            notional=Decimal("604.50"),
+            setup="rebalance",
+            reason="rebalance (drift)",
+            model_version="S_401K_ALLOCATION/1",
+            data_version="sha256:abc",
+        ),
         TicketSent(
             **{**COMMON, "book_id": "SCHWAB_401K_MANUAL"},
             strategy_id="S_401K_ALLOCATION",
@@ -714,3 +730,26 @@ def test_a_broker_snapshot_keeps_its_contract(changes: dict[str, Any], message: 
 def test_snapshot_lines_check_themselves(build: Any, message: str) -> None:
     with pytest.raises(RecordValidationError, match=message):
         build()
+
+
+def test_an_allocation_intent_states_its_notional_and_carries_no_stop() -> None:
+    fields = {
+        **COMMON,
+        "book_id": "SCHWAB_401K_MANUAL",
+        "strategy_id": "S_401K_ALLOCATION",
+        "intent_id": "int_2",
+        "symbol": "FXAIX",
+        "side": Side.BUY,
+        "quantity": 3,
+        "order_type": OrderType.MARKET,
+        "reference_price": Decimal("200"),
+        "setup": "rebalance",
+        "model_version": "S_401K_ALLOCATION/1",
+        "data_version": "sha256:abc",
+    }
+    with pytest.raises(RecordValidationError, match="notional"):
+        AllocationTradeIntent(**fields, notional=Decimal("599"))
+    with pytest.raises(RecordValidationError, match="needs limit"):
+        AllocationTradeIntent(**{**fields, "order_type": OrderType.LIMIT}, notional=Decimal("600"))
+    with pytest.raises(TypeError):
+        AllocationTradeIntent(**fields, notional=Decimal("600"), stop_price=Decimal("1"))  # type: ignore[call-arg]

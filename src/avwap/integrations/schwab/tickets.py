@@ -48,9 +48,9 @@ class Ticket:
             raise ValueError(f"{self.order_type} ticket with limit {self.limit_price}")
 
 
-def ticket_from_intent(intent: AllocationIntent) -> Ticket:
-    """The ticket of an allocation intent, under its stable intent id."""
-    identity = intent_id(
+def allocation_intent_id(intent: AllocationIntent) -> str:
+    """The stable id of an allocation intent (its ticket, its ledger intent and decision share it)."""
+    return intent_id(
         book_id=intent.book_id,
         strategy_id=intent.strategy_id,
         date_ny=intent.date_ny,
@@ -58,14 +58,19 @@ def ticket_from_intent(intent: AllocationIntent) -> Ticket:
         side=intent.side,
         setup=intent.setup,
     )
+
+
+def ticket_from_intent(intent: AllocationIntent, quantity: int | None = None) -> Ticket:
+    """The ticket of an allocation intent, under its stable intent id, for the ``quantity`` the control
+    plane approved (a RESIZE approves fewer shares; None: the intent's own quantity)."""
     return Ticket(
-        identity,
+        allocation_intent_id(intent),
         intent.book_id,
         intent.strategy_id,
         intent.date_ny,
         intent.symbol,
         intent.side,
-        intent.quantity,
+        intent.quantity if quantity is None else quantity,
         intent.order_type,
         intent.limit_price,
         intent.reason,
