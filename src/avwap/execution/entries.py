@@ -62,7 +62,9 @@ def portfolio_view(deps: CycleDependencies, facts: CycleFacts) -> PortfolioView:
     """Positions and exposure as the caps must see them: held positions plus entry orders still working
     (an entry decided a minute ago counts against the caps before it fills)."""
     state = deps.book.state
-    exposure = {symbol: position.cost_basis for symbol, position in state.positions.items()}
+    exposure: dict[str, Decimal] = {}
+    for position in state.positions.values():  # a symbol's notional: the sum of its lots
+        exposure[position.symbol] = exposure.get(position.symbol, Decimal("0")) + position.cost_basis
     for order in state.working_orders(facts.today).values():
         if order.purpose == OrderPurpose.ENTRY and order.side == Side.BUY:
             intent = deps.book.intents.get(order.intent_id)
@@ -328,8 +330,8 @@ def claimed_symbols(deps: CycleDependencies, facts: CycleFacts, strategy_id: str
     only when given (symbols other strategies hold are planned, and met by the conflict rules)."""
     state = deps.book.state
     mine = {
-        symbol
-        for symbol, position in state.positions.items()
+        position.symbol
+        for position in state.positions.values()
         if strategy_id is None or position.strategy_id == strategy_id
     }
     for order in state.working_orders(facts.today).values():
