@@ -71,7 +71,7 @@ def close_ended(
     return client_ids
 
 
-def _submit_exit(  # noqa: PLR0913, PLR0917 - the lot is the sixth fact of one exit
+def _submit_exit(  # noqa: PLR0917 - the lot is the sixth fact of one exit
     deps: CycleDependencies,
     facts: CycleFacts,
     broker: SimBroker,

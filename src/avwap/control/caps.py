@@ -97,7 +97,8 @@ def _opens_own_lot(context: GateContext) -> bool:
     """Overlap allowed, other strategies hold the symbol, and the intent's own strategy neither holds nor
     enters it (a strategy never holds two lots of one symbol)."""
     sleeve = context.sleeve
-    return sleeve.allow_symbol_overlap is True and bool(sleeve.held_by_others) and sleeve.holds_symbol is False
+    others = bool(sleeve.held_by_others)
+    return sleeve.allow_symbol_overlap is True and others and sleeve.holds_symbol is False
 
 
 def entries_per_day_gate(context: GateContext) -> GateResult:

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
 
 from avwap.core.clock import Clock
 from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError
@@ -51,7 +51,10 @@ def expected_position(lots: tuple[PositionState, ...]) -> ExpectedPosition:
     if len(lots) == 1:
         lot = lots[0]
         return ExpectedPosition(
-            symbol=lot.symbol, position_id=lot.position_id, quantity=lot.quantity, average_price=lot.average_price
+            symbol=lot.symbol,
+            position_id=lot.position_id,
+            quantity=lot.quantity,
+            average_price=lot.average_price,
         )
     quantity = sum(lot.quantity for lot in lots)
     basis = sum((lot.cost_basis for lot in lots), Decimal("0"))

@@ -64,9 +64,9 @@ class DayCounters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class BookState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Everything a book's ledger implies; ``*_ids`` are sorted idempotency keys.
 
-    ``positions`` holds the open lots by ``position_id``, ordered by (symbol, strategy, position id): one lot
-    per symbol unless ``S2_ALLOW_SYMBOL_OVERLAP=1`` let a second strategy open its own lot (docs/STRATEGIES.md,
-    "Two strategies in one symbol"). The broker-level position of a symbol is the sum of its lots.
+    ``positions`` holds the open lots by ``position_id``, ordered by (symbol, strategy, position id): one
+    lot per symbol unless ``S2_ALLOW_SYMBOL_OVERLAP=1`` let another strategy open its own lot beside it
+    (docs/STRATEGIES.md, "Two strategies in one symbol"). The broker's position of a symbol is their sum.
     """
 
     book_id: str

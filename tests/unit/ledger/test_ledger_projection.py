@@ -302,9 +302,7 @@ def test_cash_and_pnl_identities(steps: list[tuple[Side, int, int, str]]) -> Non
         symbol: sum(q if side is Side.BUY else -q for side, q, _, name in steps if name == symbol)
         for symbol in ("AAA", "BBB")
     }
-    assert state.symbol_quantities() == {
-        symbol: shares for symbol, shares in net_shares.items() if shares
-    }
+    assert state.symbol_quantities() == {symbol: shares for symbol, shares in net_shares.items() if shares}
     flat_symbols = [symbol for symbol, shares in net_shares.items() if shares == 0]
     if len(flat_symbols) == 2:
         # everything closed: realized PnL is exactly the cash made (no commissions here)
