@@ -16,6 +16,7 @@ from tests.property.test_attribution_properties import _check_day
 
 from avwap.analytics.attribution import attribute_days
 from avwap.analytics.portfolio_snapshots import read_snapshot
+from avwap.analytics.trades import reconstruct_trades
 from avwap.demo.run import DemoOutcome, run_demo
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.projection import BookState
@@ -103,6 +104,12 @@ def test_two_strategies_hold_one_symbol_with_their_own_stops_and_one_exits(
     # The stayer's shares are only ever sold by its own orders (its stop, or its strategy's exit).
     sells = [r for r in records if isinstance(r, Fill) and r.position_id == lots[stayer] and r.side == "SELL"]
     assert all(r.strategy_id == stayer for r in sells)
+    # Each lot is its own trade: its own entry, initial stop (so its own R), exit and strategy.
+    trades = {trade.position_id: trade for trade in reconstruct_trades(records)}
+    closing, staying = trades[lots[closer]], trades[lots[stayer]]
+    assert (closing.strategy_id, closing.status, closing.exit_reason) == (closer, "CLOSED", "STOP")
+    assert closing.exit_quantity == closing.entry_quantity and closing.final_stop == fill.price
+    assert staying.strategy_id == stayer and staying.exit_quantity < staying.entry_quantity
     # Every cycle reconciled the netted broker position against the lots summed: no drift, no blocked stop.
     assert not [r for r in records if isinstance(r, Alert) and r.code == "RECONCILIATION_DRIFT"]
     assert not [
