@@ -1,9 +1,10 @@
 """The entry half of a cycle: every enabled strategy's entry plans → sizing → intent → control plane → order.
 
 Strategies (:mod:`avwap.strategies.protocol`) are asked in ``ENABLED_STRATEGIES`` order, each inside its own
-entry window; their plans all take the same path, recorded under the plan's ``strategy_id``. One position per
-symbol and book: a symbol held, or claimed by an entry order of this cycle or earlier today, is not planned
-again by another strategy.
+entry window; their plans all take the same path, recorded under the plan's ``strategy_id``. A strategy does
+not plan a symbol it holds or is entering itself; a symbol another strategy holds is planned and met by the
+conflict rules and ``ALREADY_HOLDING`` (one position per symbol and book, unless S2_ALLOW_SYMBOL_OVERLAP=1
+lets each strategy hold its own lot: docs/STRATEGIES.md, "Two strategies in one symbol").
 
 Order of writes, each durable before the next step (what makes a crash anywhere recoverable):
 ``TradeIntent`` → ``Decision`` → ``OrderSubmitted`` → broker → ``OrderAcknowledged`` / ``OrderRejected``.
@@ -326,7 +327,7 @@ def consider(
 
 
 def claimed_symbols(deps: CycleDependencies, facts: CycleFacts, strategy_id: str | None = None) -> set[str]:
-    """Symbols held, or with a working entry order (one position per symbol and book); of ``strategy_id``
+    """Symbols held, or with a working entry order (each strategy's lots); of ``strategy_id``
     only when given (symbols other strategies hold are planned, and met by the conflict rules)."""
     state = deps.book.state
     mine = {
