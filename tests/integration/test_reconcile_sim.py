@@ -34,7 +34,7 @@ def scenario(home: Path) -> SimScenario:
     scenario.deps.book.record(ledger.deposit(str(scenario.config.starting_cash), day=DAY))
     for moment in (ny(10, 30), ny(10, 35), ny(11, 0)):
         scenario.run_at(moment)
-    assert "AAA" in scenario.deps.book.state.positions
+    assert "AAA" in scenario.deps.book.state.held_symbols()
     return scenario
 
 

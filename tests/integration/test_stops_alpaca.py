@@ -129,7 +129,7 @@ def test_a_replace_after_a_partial_fill_records_the_fill_and_protects_the_rest(a
     alpaca.broker.before["replace_order"] = lambda: alpaca.fake.fill_order(first_stop, 4, "98.30")
     alpaca.scenario.run_at(ny(10, 30))
     state = alpaca.scenario.deps.book.state
-    assert state.positions[SYMBOL].quantity == 6
+    assert state.lots_of(SYMBOL)[0].quantity == 6
     (working,) = alpaca.adapter.open_orders()
     assert (working.stop_price, working.remaining_quantity) == (Decimal("99.70"), 6)
     (ledger_stop,) = state.open_orders.values()

@@ -103,6 +103,6 @@ def test_the_gap_fills_at_the_open_and_the_realized_pnl_is_exact(tmp_path: Path)
     (closed,) = [record for record in records if isinstance(record, PositionClosed)]
     # bought 10 at the 09:55 bar's open 100.10; the stop at 99.70 filled at the 10:40 bar's open 99.40
     assert (closed.exit_price, closed.realized_pnl) == (Decimal("99.40"), Decimal("-7.00"))
-    assert scenario.deps.book.state.positions.get(SYMBOL) is None
+    assert not scenario.deps.book.state.lots_of(SYMBOL)
     assert scenario.broker.open_orders() == [] and scenario.broker.positions() == []
     assert scenario.deps.book.state.realized_pnl == Decimal("-7.00")

@@ -404,6 +404,6 @@ def test_a_position_gets_its_entry_stop_then_ratchets_and_never_loosens(home: Pa
     ]
     assert exit_kinds(records).count("STOP_RATCHET") == exit_kinds(records).count("STOP_REPLACED") >= 2
     assert_never_loosens(records)
-    position = scenario.deps.book.state.positions[SYMBOL]
+    position = scenario.deps.book.state.lots_of(SYMBOL)[0]
     assert_one_working_stop(scenario, 10, scenario.deps.book.exit_book().positions[SYMBOL].stop_price)
     assert position.quantity == 10 and "STOP_MISSING" not in scenario.alerts()

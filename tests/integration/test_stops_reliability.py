@@ -96,7 +96,7 @@ def test_fills_reported_twice_are_counted_once(tmp_path: Path) -> None:
     records = scenario.records()
     (fill,) = of_type(records, Fill)
     assert fill.quantity == 10 and len(of_type(records, PositionOpened)) == 1
-    assert scenario.deps.book.state.positions[SYMBOL].quantity == 10
+    assert scenario.deps.book.state.lots_of(SYMBOL)[0].quantity == 10
     assert_one_working_stop(scenario, 10, final_stop(scenario))
     assert_never_loosens(records)
 
@@ -118,7 +118,7 @@ def test_a_large_entry_filling_over_several_bars_is_protected_share_for_share(
     for minutes in range(0, 65, 5):
         report = scenario.run_at(ny(10, 0) + dt.timedelta(minutes=minutes))
         assert not [event for event in report.events if event.kind == "order_rejected"]
-        position = scenario.deps.book.state.positions[SYMBOL].quantity
+        position = scenario.deps.book.state.lots_of(SYMBOL)[0].quantity
         stops = [o for o in scenario.broker.open_orders() if o.order_type == OrderType.STOP]
         held.append((position, stops[0].remaining_quantity if stops else 0))
     assert held[0] == (40, 0)  # 10:00: not resolved yet

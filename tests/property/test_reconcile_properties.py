@@ -152,7 +152,7 @@ def books(draw: st.DrawFn) -> tuple[BookState, list[Fill]]:
     positions = {}
     for number, symbol in enumerate(symbols):
         quantity, average = draw(SHARES), draw(PRICES)
-        positions[symbol] = PositionState(
+        positions[f"pos_{number}"] = PositionState(
             symbol=symbol, position_id=f"pos_{number}", strategy_id="S1_AVWAP_CORE", quantity=quantity,
             cost_basis=average * quantity, average_price=average, stop_price=None, opened_date_ny=DAY,
             realized_pnl=Decimal(0), fill_ids=(),

@@ -107,7 +107,7 @@ class AttributionBuilder:
 
     def _apply(self, record: Record) -> None:
         if isinstance(record, Fill) and record.fill_id not in self.fold.fill_ids:
-            owner = self.fold.positions.get(record.symbol)
+            owner = self.fold.lot_for(record)  # the lot the fill moves (its strategy's, with overlap)
             realized_before = self.fold.realized_pnl
             self.fold.apply(record)
             # The realized part belongs to the position the fill reduced, the fee to whoever traded.

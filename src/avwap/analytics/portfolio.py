@@ -117,7 +117,7 @@ def build_snapshot(
     guessed: the report shows the mark used.
     """
     lines: list[PositionLine] = []
-    for position in sorted(positions, key=lambda item: item.symbol):
+    for position in sorted(positions, key=lambda item: (item.symbol, item.strategy_id)):  # a line per lot
         mark = marks.get(position.symbol, position.average_price)
         value = round_money(mark * position.quantity)
         unrealized = round_money((mark - position.average_price) * position.quantity)

@@ -33,6 +33,7 @@ from avwap.execution.cycle import establish_facts
 from avwap.execution.protective import working_stop
 from avwap.execution.sim_broker import SimBroker
 from avwap.ledger import record_ids
+from avwap.ledger.projection_state import PositionState
 from avwap.ledger.record_enums import OrderPurpose, OrderType, Side, TimeInForce
 from avwap.ledger.records import Note, OrderCanceled, OrderSubmitted, Record
 
@@ -58,7 +59,11 @@ def close_ended(
     opening = nyse().session_open(day)
     clock.set(opening)
     facts = establish_facts(deps)
-    client_ids = [_submit_exit(deps, facts, broker, item, day) for item in ended]
+    client_ids = [
+        _submit_exit(deps, facts, broker, item, day, lot)
+        for item in ended
+        for lot in deps.book.state.lots_of(item.symbol)  # each strategy's lot its own exit (one, usually)
+    ]
     clock.set(opening + FILL_BAR)
     for item in ended:
         price = item.last_close
@@ -66,11 +71,15 @@ def close_ended(
     return client_ids
 
 
-def _submit_exit(
-    deps: CycleDependencies, facts: CycleFacts, broker: SimBroker, item: Ended, day: dt.date
+def _submit_exit(  # noqa: PLR0917 - the lot is the sixth fact of one exit
+    deps: CycleDependencies,
+    facts: CycleFacts,
+    broker: SimBroker,
+    item: Ended,
+    day: dt.date,
+    position: PositionState,
 ) -> str:
-    """The reason note, the stop's cancellation and the exit order (recorded, then sent)."""
-    position = deps.book.state.positions[item.symbol]
+    """The reason note, the lot's stop's cancellation and the lot's exit order (recorded, then sent)."""
     stamp = facts.stamp(deps.book.book_id)
     base = client_order_id(position.intent_id or position.position_id, "exit", 0)
     # a later attempt (the first filled only partly, under a participation cap) gets the next revision

@@ -324,7 +324,7 @@ class BacktestEngine:
         store's business, not a fact of ``day``)."""
         traded = set(self.daily_by_day.get(day, self.daily[:0])["symbol"])
         ended: list[Ended] = []
-        for symbol in sorted(set(self.book.state.positions) - traded):
+        for symbol in sorted(set(self.book.state.held_symbols()) - traded):
             bars = self.market.daily_bars(symbol, day)
             last = None if bars.empty else bars["timestamp"].iloc[-1].date()
             if last is not None and self.last_bar.get(symbol, day) < day:

@@ -31,7 +31,7 @@ def write_snapshot(
     only ones a snapshot reads: no session re-reads the ledger or rescans the whole book); ``code_version``
     pins the provenance's (detected otherwise)."""
     state = deps.book.state
-    marks = {symbol: close for symbol in state.positions if (close := market.daily_close(symbol, day))}
+    marks = {symbol: close for symbol in state.held_symbols() if (close := market.daily_close(symbol, day))}
     snapshot = snapshot_of_book(
         state,
         deps.book.closed if records is None else records,

@@ -97,16 +97,25 @@ def intent_gate(context: GateContext) -> GateResult:
 
 
 def already_holding_gate(context: GateContext) -> GateResult:
-    """ALREADY_HOLDING when a position in the symbol is open."""
+    """ALREADY_HOLDING when a position in the symbol is open (or being entered), unless only other
+    strategies hold it and S2_ALLOW_SYMBOL_OVERLAP=1: then this strategy opens its own lot beside theirs."""
     figures = intent_figures(context.intent)
     positions = position_notionals(context.portfolio.positions)
     if isinstance(figures, str):
         return _invalid(context, figures)
     if positions is None:
         return _block(reasons.UNKNOWN_POSITIONS, positions="malformed")
-    if figures.symbol in positions and not figures.allocation:  # a rebalance adds toward its target
+    if figures.symbol in positions and not (figures.allocation or _opens_own_lot(context)):
         return _block(reasons.ALREADY_HOLDING, symbol=figures.symbol, notional=positions[figures.symbol])
     return GateResult(allowed=True)
+
+
+def _opens_own_lot(context: GateContext) -> bool:
+    """Overlap allowed, other strategies hold the symbol, and the intent's own strategy neither holds nor
+    enters it (a strategy never holds two lots of one symbol)."""
+    sleeve = context.sleeve
+    others = bool(sleeve.held_by_others)
+    return sleeve.allow_symbol_overlap is True and others and sleeve.holds_symbol is False
 
 
 def entries_per_day_gate(context: GateContext) -> GateResult:

@@ -113,7 +113,10 @@ class SleeveView:
     ``open_positions`` / ``gross_exposure`` / ``entries_today``: this strategy's positions (with working
     entry orders), their notional, and its entries submitted today. ``daily_pnl``: its PnL today (realized
     + unrealized at the cycle's prices, or the operator's S2_DAILY_PNL_JSON); None when unknown.
-    ``held_by_others``: other strategies holding the symbol (or with a working entry on it).
+    ``held_by_others``: other strategies holding the symbol (or with a working entry on it);
+    ``holds_symbol``: this strategy holds it (or has a working entry on it). With
+    ``allow_symbol_overlap``, a symbol held only by others is no ALREADY_HOLDING: this strategy opens its own
+    lot (docs/STRATEGIES.md, "Two strategies in one symbol").
     """
 
     configured: bool = False
@@ -125,6 +128,7 @@ class SleeveView:
     entries_today: int = 0
     daily_pnl: Decimal | None = Decimal("0")
     held_by_others: tuple[str, ...] = ()
+    holds_symbol: bool = False
 
 
 NO_SLEEVES: Final = SleeveView()

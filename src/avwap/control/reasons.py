@@ -119,7 +119,9 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         INVALID_INTENT: "malformed intent (symbol, side, quantity, prices) or risk/share ≤ 0 or too large",
         SIZED_TO_ZERO: "the sized allocation buys less than one share",
         CAP_MISSING: "a cap or limit needed to decide is missing or malformed",
-        ALREADY_HOLDING: "a position in the symbol is already open",
+        ALREADY_HOLDING: (
+            "a position in the symbol is already open (with S2_ALLOW_SYMBOL_OVERLAP=1: this strategy's own)"
+        ),
         MAX_ENTRIES_PER_DAY_REACHED: "MAX_ORDERS_PER_DAY entries already submitted on this New York date",
         MAX_POSITIONS_REACHED: "MAX_POSITIONS positions already open",
         MAX_RISK_PER_TRADE_EXCEEDED: "quantity × risk/share exceeds MAX_RISK_PER_TRADE (dollars)",

@@ -50,7 +50,7 @@ from avwap.execution.hooks import (
 )
 from avwap.ledger import record_ids
 from avwap.ledger.projection import OpenOrder
-from avwap.ledger.projection_state import holds_id
+from avwap.ledger.projection_state import PositionState, holds_id
 from avwap.ledger.record_enums import AlertLevel, ExitEventKind, OrderPurpose, Side
 from avwap.ledger.record_enums import OrderType as LedgerOrderType
 from avwap.ledger.record_enums import TimeInForce as LedgerTimeInForce
@@ -173,13 +173,32 @@ def _position_id(deps: CycleDependencies, order: OpenOrder) -> str:
     )
 
 
+def lot_of_order(deps: CycleDependencies, order: OpenOrder) -> PositionState | None:
+    """The open lot an order's fills move: the lot it names (a stop or an exit names its lot); else its
+    strategy's lot of the symbol; else none for an entry while S2_ALLOW_SYMBOL_OVERLAP=1 (it opens its
+    strategy's own lot beside another strategy's); else the symbol's first lot (the fill nets into the
+    position held, as it always did). With one lot per symbol every rule names that lot.
+    :meth:`avwap.ledger.projection_fold.FoldAccumulator.lot_for` folds the fills the same way."""
+    state = deps.book.state
+    named = state.positions.get(order.position_id) if order.position_id is not None else None
+    if named is not None and named.symbol == order.symbol:
+        return named
+    own = state.lot_of(order.symbol, order.strategy_id)
+    if own is not None:
+        return own
+    opens_lot = order.purpose == OrderPurpose.ENTRY and order.side == Side.BUY
+    if opens_lot and deps.config.s2_allow_symbol_overlap:
+        return None
+    lots = state.lots_of(order.symbol)
+    return lots[0] if lots else None
+
+
 def _fill_records(
     deps: CycleDependencies, facts: CycleFacts, fill: BrokerFill, order: OpenOrder
 ) -> list[Record]:
-    state = deps.book.state
     book = deps.book.book_id
     position_id = _position_id(deps, order)
-    before = state.positions.get(fill.symbol)
+    before = lot_of_order(deps, order)
     stamp = Stamp(book_id=book, date_ny=facts.today, ts=fill.timestamp)
     record = Fill(
         **stamp,
@@ -349,7 +368,8 @@ def adopt_orders(deps: CycleDependencies, facts: CycleFacts, broker: Broker, cli
         order = broker.get_order(client_id)
         if order is None or order.order_type not in ADOPTABLE_TYPES:
             continue
-        held = deps.book.state.positions.get(order.symbol)
+        lots = deps.book.state.lots_of(order.symbol)
+        held = lots[0] if lots else None  # an adopted order moves the symbol's first lot (one, usually)
         if order.side == OrderSide.SELL and held is None:
             continue
         intent = stable_id("int", {"adopted_client_order_id": client_id, "book_id": deps.book.book_id})
@@ -388,7 +408,7 @@ def adopt_orders(deps: CycleDependencies, facts: CycleFacts, broker: Broker, cli
 
 def reconcile_positions(deps: CycleDependencies, broker: Broker) -> tuple[list[str], bool]:
     """Differences between broker and ledger positions, and whether the broker holds unknown symbols."""
-    ledger = {symbol: position.quantity for symbol, position in deps.book.state.positions.items()}
+    ledger = deps.book.state.symbol_quantities()  # the sum of each symbol's lots: what the broker nets
     held = {position.symbol: position.quantity for position in broker.positions() if position.quantity}
     differences = [
         f"{symbol}: ledger {ledger.get(symbol, 0)} broker {held.get(symbol, 0)}"

@@ -1,9 +1,10 @@
 """The entry half of a cycle: every enabled strategy's entry plans → sizing → intent → control plane → order.
 
 Strategies (:mod:`avwap.strategies.protocol`) are asked in ``ENABLED_STRATEGIES`` order, each inside its own
-entry window; their plans all take the same path, recorded under the plan's ``strategy_id``. One position per
-symbol and book: a symbol held, or claimed by an entry order of this cycle or earlier today, is not planned
-again by another strategy.
+entry window; their plans all take the same path, recorded under the plan's ``strategy_id``. A strategy does
+not plan a symbol it holds or is entering itself; a symbol another strategy holds is planned and met by the
+conflict rules and ``ALREADY_HOLDING`` (one position per symbol and book, unless S2_ALLOW_SYMBOL_OVERLAP=1
+lets each strategy hold its own lot: docs/STRATEGIES.md, "Two strategies in one symbol").
 
 Order of writes, each durable before the next step (what makes a crash anywhere recoverable):
 ``TradeIntent`` → ``Decision`` → ``OrderSubmitted`` → broker → ``OrderAcknowledged`` / ``OrderRejected``.
@@ -62,7 +63,9 @@ def portfolio_view(deps: CycleDependencies, facts: CycleFacts) -> PortfolioView:
     """Positions and exposure as the caps must see them: held positions plus entry orders still working
     (an entry decided a minute ago counts against the caps before it fills)."""
     state = deps.book.state
-    exposure = {symbol: position.cost_basis for symbol, position in state.positions.items()}
+    exposure: dict[str, Decimal] = {}
+    for position in state.positions.values():  # a symbol's notional: the sum of its lots
+        exposure[position.symbol] = exposure.get(position.symbol, Decimal("0")) + position.cost_basis
     for order in state.working_orders(facts.today).values():
         if order.purpose == OrderPurpose.ENTRY and order.side == Side.BUY:
             intent = deps.book.intents.get(order.intent_id)
@@ -316,12 +319,12 @@ def consider(
 
 
 def claimed_symbols(deps: CycleDependencies, facts: CycleFacts, strategy_id: str | None = None) -> set[str]:
-    """Symbols held, or with a working entry order (one position per symbol and book); of ``strategy_id``
+    """Symbols held, or with a working entry order (each strategy's lots); of ``strategy_id``
     only when given (symbols other strategies hold are planned, and met by the conflict rules)."""
     state = deps.book.state
     mine = {
-        symbol
-        for symbol, position in state.positions.items()
+        position.symbol
+        for position in state.positions.values()
         if strategy_id is None or position.strategy_id == strategy_id
     }
     for order in state.working_orders(facts.today).values():

@@ -316,8 +316,8 @@ def cancel_then_new(
         ingest_fills(deps, facts, broker)
     if current.client_order_id in deps.book.state.open_orders:
         deps.book.record(_canceled(deps, facts, current, f"{why}; cancel then new"))
-    remaining = deps.book.state.positions.get(position.symbol)
-    if remaining is None or remaining.position_id != position.position_id or remaining.quantity <= 0:
+    remaining = deps.book.state.positions.get(position.position_id)
+    if remaining is None or remaining.quantity <= 0:
         return
     quantity = remaining.quantity - sum(_other_sells(deps, remaining, None).values())
     if quantity > 0:
@@ -327,15 +327,20 @@ def cancel_then_new(
 def _other_sells(
     deps: CycleDependencies, position: PositionState, broker_orders: list[BrokerOrder] | None
 ) -> dict[str, int]:
-    """Open sell orders of the symbol that are not this position's stops: client id -> shares they hold."""
+    """Open sell orders of the symbol that are not this position's stops: client id -> shares they hold.
+    Sells of another strategy's lot of the symbol (its stop, its exit) hold that lot's shares, not this
+    lot's: they are left out, so each lot's stop covers the lot's own quantity."""
     prefix = stop_prefix(position)
-    ledger = deps.book.state.open_orders
+    state = deps.book.state
+    ledger = state.open_orders
+    other_lots = {lot.position_id for lot in state.lots_of(position.symbol)} - {position.position_id}
     held = {
         order.client_order_id: order.quantity - order.filled_quantity
         for order in ledger.values()
         if order.symbol == position.symbol
         and order.side == Side.SELL
         and not (order.purpose == OrderPurpose.STOP and order.position_id == position.position_id)
+        and order.position_id not in other_lots
     }
     for order in broker_orders or ():
         known = order.client_order_id in ledger or order.client_order_id.startswith(prefix)
@@ -399,8 +404,9 @@ def _refused_recently(
 def _note_if_unprotected(
     deps: CycleDependencies, facts: CycleFacts, position: PositionState, target: Target
 ) -> None:
-    still_open = deps.book.state.positions.get(position.symbol) is not None
+    still_open = deps.book.state.positions.get(position.position_id) is not None
     noted = any(isinstance(event, StopMissing) and event.symbol == position.symbol for event in facts.events)
+    # (one StopMissing note per symbol and cycle: the alert names the symbol, whichever lot it is)
     if target.resolved and still_open and not noted and working_stop(deps, position) is None:
         facts.note(StopMissing(position.symbol, "no working stop", target.stop))
 
@@ -492,16 +498,17 @@ def decide_target(
 
 
 def maintain_stops(deps: CycleDependencies, facts: CycleFacts) -> None:
-    """Run the stop policy for every long position and make its broker stop match; cancel orphan stops."""
+    """Run the stop policy for every long lot (by symbol, then strategy) and make its broker stop match;
+    cancel orphan stops. Each lot has its own stop from its own strategy's policy, and its own stop order."""
     broker = deps.broker
     if broker is None or facts.mode.effective_mode == ExecutionMode.DRY_RUN:
         return  # a DRY_RUN book holds no positions
     exit_book = deps.book.exit_book()
-    for symbol in sorted(deps.book.state.positions):
-        position = deps.book.state.positions[symbol]
+    for position_id in list(deps.book.state.positions):
+        position = deps.book.state.positions[position_id]
         if position.quantity <= 0:
             continue
         target = decide_target(deps, facts, position, exit_book.by_id.get(position.position_id))
         if target is not None:
-            reconcile_stop(deps, facts, deps.book.state.positions[symbol], target)
+            reconcile_stop(deps, facts, deps.book.state.positions[position_id], target)
     cancel_orphan_stops(deps, facts, broker)

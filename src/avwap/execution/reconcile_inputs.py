@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from avwap.core.clock import Clock
 from avwap.core.errors import BrokerError, BrokerRejectedError, BrokerUnavailableError
@@ -38,9 +39,31 @@ from avwap.execution.reconcile_schema import (
     SnapshotPosition,
 )
 from avwap.ledger.projection import BookState
+from avwap.ledger.projection_state import PositionState, average_price
 from avwap.ledger.records import Fill, Record
 
 FAILURE_REASON_LIMIT = 500
+
+
+def expected_position(lots: tuple[PositionState, ...]) -> ExpectedPosition:
+    """The broker-level position of one symbol: the sum of its lots (one lot: that lot as it is), at the
+    average price of their combined basis; ``position_id`` names every lot."""
+    if len(lots) == 1:
+        lot = lots[0]
+        return ExpectedPosition(
+            symbol=lot.symbol,
+            position_id=lot.position_id,
+            quantity=lot.quantity,
+            average_price=lot.average_price,
+        )
+    quantity = sum(lot.quantity for lot in lots)
+    basis = sum((lot.cost_basis for lot in lots), Decimal("0"))
+    return ExpectedPosition(
+        symbol=lots[0].symbol,
+        position_id="+".join(lot.position_id for lot in lots),
+        quantity=quantity,
+        average_price=average_price(basis, quantity) if quantity else Decimal("0"),
+    )
 
 
 def expectation_from_book(
@@ -57,15 +80,7 @@ def expectation_from_book(
     the same window as the broker snapshot's). Working orders are those that can still work on
     ``date_ny`` (DAY orders of earlier dates have expired). ``compare_cash`` defaults to "the ledger
     recorded at least one cash movement": without funding the ledger's cash means nothing."""
-    positions = tuple(
-        ExpectedPosition(
-            symbol=position.symbol,
-            position_id=position.position_id,
-            quantity=position.quantity,
-            average_price=position.average_price,
-        )
-        for position in sorted(state.positions.values(), key=lambda item: item.symbol)
-    )
+    positions = tuple(expected_position(state.lots_of(symbol)) for symbol in state.held_symbols())
     working = state.working_orders(date_ny)
     orders = tuple(
         ExpectedOrder(

@@ -12,7 +12,8 @@
   ``client_order_id`` (422), quantity ≤ 0 (422), unknown symbol (422), sub-penny or non-positive price (422),
   market buy with no price seen yet (422), insufficient buying power (403: cash account, no margin; open buy
   orders reserve ``remaining × limit/stop/last close``), selling more than the unreserved position (403: no
-  shorting). Unknown order (404), order no longer open (422).
+  shorting; several sell orders of one symbol, e.g. one stop per strategy's lot, are accepted while their
+  total is at most the position, as at Alpaca). Unknown order (404), order no longer open (422).
 * DAY orders expire at the close of their session (the next session when submitted after the close),
   early closes included; expiry is applied once the clock is past the close, stamped at the close.
 * Fills may drive cash slightly negative (a market buy that gaps up); nothing else can.

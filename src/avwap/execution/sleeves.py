@@ -30,8 +30,8 @@ def holdings(deps: CycleDependencies, facts: CycleFacts) -> dict[str, dict[str, 
     """strategy id -> symbol -> notional held (positions at cost, working entry orders at intent price)."""
     state = deps.book.state
     table: dict[str, dict[str, Decimal]] = {}
-    for symbol, position in state.positions.items():
-        table.setdefault(position.strategy_id, {})[symbol] = position.cost_basis
+    for position in state.positions.values():  # one lot per (strategy, symbol)
+        table.setdefault(position.strategy_id, {})[position.symbol] = position.cost_basis
     for order in state.working_orders(facts.today).values():
         if order.purpose == OrderPurpose.ENTRY and order.side == Side.BUY:
             intent = deps.book.intents.get(order.intent_id)
@@ -71,9 +71,10 @@ def derived_pnl(deps: CycleDependencies, facts: CycleFacts, strategy_id: str) ->
             if reference is None:
                 return None
             total -= closed.quantity * (reference - closed.average_price)
-    for symbol, position in sorted(book.state.positions.items()):
+    for position in book.state.positions.values():  # by symbol (its lots)
         if position.strategy_id != strategy_id or position.quantity <= 0:
             continue
+        symbol = position.symbol
         price = deps.market.last_price(symbol, facts.now)
         if position.opened_date_ny < facts.today:
             reference = previous_close(deps, symbol, facts.today)
@@ -117,4 +118,5 @@ def sleeve_view(deps: CycleDependencies, facts: CycleFacts, strategy_id: str, sy
         entries_today=entries_today(deps, facts, strategy_id),
         daily_pnl=daily_pnl(deps, facts, strategy_id) if capped else ZERO,
         held_by_others=others,
+        holds_symbol=symbol in mine,
     )

@@ -19,7 +19,7 @@ from avwap.ledger.projection_state import BookState
 
 def watched_symbols(candidate_symbols: Iterable[str], state: BookState) -> tuple[str, ...]:
     """Candidates plus held symbols plus symbols with open orders, sorted and unique."""
-    symbols = set(candidate_symbols) | set(state.positions)
+    symbols = set(candidate_symbols) | set(state.held_symbols())
     symbols |= {order.symbol for order in state.open_orders.values()}
     return tuple(sorted(symbols))
 

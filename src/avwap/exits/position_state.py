@@ -120,7 +120,7 @@ class ExitFold:
             closed = tuple(sorted(key for key in self._frozen if key not in by_id))
             positions: dict[str, ExitPosition] = {}
             for position in sorted(by_id.values(), key=lambda item: (item.entry_time, item.position_id)):
-                positions[position.symbol] = position  # one open position per symbol: the latest entry wins
+                positions[position.symbol] = position  # by symbol: its latest lot (the cycle reads by_id)
             self._book = ExitBook({key: positions[key] for key in sorted(positions)}, by_id, closed)
         return self._book
 

@@ -66,7 +66,7 @@ def take_snapshot(
     state = fold_book(records, book_id)
     from avwap.data.store import BarStore
 
-    marks = closing_marks(BarStore(config.data_dir), state.positions, day)
+    marks = closing_marks(BarStore(config.data_dir), state.held_symbols(), day)
     start = funding(records)
     history = [
         *([start] if start is not None else []),
@@ -78,7 +78,7 @@ def take_snapshot(
         config.config_hash(), data_hash, day, ruleset_version=config.ruleset_version
     )
     path, digest = write_snapshot_artifact(config.artifacts_dir, snapshot, provenance)
-    unmarked = tuple(sorted(symbol for symbol in state.positions if symbol not in marks))
+    unmarked = tuple(symbol for symbol in state.held_symbols() if symbol not in marks)
     attribution = attribute_fail_open(
         lambda: write_day_attribution(config, book_id, day), book_id=book_id, day=day, notifier=notifier
     )

@@ -37,7 +37,7 @@ from avwap.ledger.store import LedgerStore, peek_last_envelope
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT: Final = 1
+CACHE_FORMAT: Final = 2  # 2: positions keyed by position id (lots), no longer by symbol
 
 
 class FileMark(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -19,6 +19,7 @@ from avwap.ledger.projection_state import (
     PositionState,
     average_price,
     holds_id,
+    lot_order,
     release_basis,
 )
 from avwap.ledger.record_enums import STOP_SETTING_KINDS, CashMovementKind, OrderPurpose, OrderType, Side
@@ -89,7 +90,7 @@ class FoldAccumulator:
             cash=self.cash,
             realized_pnl=self.realized_pnl,
             commissions=self.commissions,
-            positions={symbol: self.positions[symbol] for symbol in sorted(self.positions)},
+            positions={item.position_id: item for item in sorted(self.positions.values(), key=lot_order)},
             pending_stops={key: self.pending_stops[key] for key in sorted(self.pending_stops)},
             open_orders={key: self.open_orders[key] for key in sorted(self.open_orders)},
             day_counters={day: self.day_counters[day] for day in sorted(self.day_counters)},
@@ -198,10 +199,10 @@ class FoldAccumulator:
             self.set_stop(record.symbol, record.position_id, record.stop_price)
 
     def set_stop(self, symbol: str, position_id: str, stop: Decimal, only_if_unset: bool = False) -> None:
-        position = self.positions.get(symbol)
-        if position is not None and position.position_id == position_id:
+        position = self.positions.get(position_id)
+        if position is not None and position.symbol == symbol:
             if not (only_if_unset and position.stop_price is not None):
-                self.positions[symbol] = replace(position, stop_price=stop)
+                self.positions[position_id] = replace(position, stop_price=stop)
         elif position_id not in self.closed_position_ids and not (
             only_if_unset and position_id in self.pending_stops
         ):
@@ -233,8 +234,24 @@ class FoldAccumulator:
                 order, filled_quantity=filled, status="PARTIAL"
             )
 
+    def lot_for(self, record: Fill) -> PositionState | None:
+        """The open lot a fill moves: the one it names; else its strategy's lot of the symbol; else, for a
+        sell, the symbol's first lot (a fill of another strategy nets into the position held, as it always
+        did). A buy naming a position no lot has, of a strategy holding no lot of the symbol, opens a lot of
+        its own: only an entry allowed by S2_ALLOW_SYMBOL_OVERLAP=1 is stamped so (broker_sync)."""
+        named = self.positions.get(record.position_id)
+        if named is not None and named.symbol == record.symbol:
+            return named
+        lots = [position for position in self.positions.values() if position.symbol == record.symbol]
+        for position in lots:
+            if position.strategy_id == record.strategy_id:
+                return position
+        if not lots or record.side == Side.BUY:
+            return None
+        return min(lots, key=lot_order)
+
     def apply_to_position(self, record: Fill, signed: int, intent_id: str = "") -> None:
-        position = self.positions.get(record.symbol)
+        position = self.lot_for(record)
         if position is None:
             self.open_position(record, signed, intent_id)
             return
@@ -242,7 +259,7 @@ class FoldAccumulator:
         if (position.quantity > 0) == (signed > 0):  # adding to the position
             basis = position.cost_basis + record.price * record.quantity
             quantity = position.quantity + signed
-            self.positions[record.symbol] = replace(
+            self.positions[position.position_id] = replace(
                 position,
                 quantity=quantity,
                 cost_basis=basis,
@@ -258,11 +275,11 @@ class FoldAccumulator:
         self.realized_pnl += realized
         remaining = position.quantity + (closed if position.quantity < 0 else -closed)
         if remaining == 0:
-            del self.positions[record.symbol]
+            del self.positions[position.position_id]
             self.closed_position_ids.add(position.position_id)
         else:
             basis = position.cost_basis - released
-            self.positions[record.symbol] = replace(
+            self.positions[position.position_id] = replace(
                 position,
                 quantity=remaining,
                 cost_basis=basis,
@@ -276,7 +293,7 @@ class FoldAccumulator:
 
     def open_position(self, record: Fill, signed: int, intent_id: str = "") -> None:
         basis = record.price * abs(signed)
-        self.positions[record.symbol] = PositionState(
+        self.positions[record.position_id] = PositionState(
             symbol=record.symbol,
             position_id=record.position_id,
             strategy_id=record.strategy_id,

@@ -13,7 +13,8 @@ BASIS_PLACES: Final = Decimal("0.000001")
 
 
 class PositionState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """An open position of one symbol in one book."""
+    """An open lot: one strategy's position in one symbol of one book (the broker holds the symbol's lots as
+    one netted position: their sum)."""
 
     symbol: str
     position_id: str
@@ -61,7 +62,12 @@ class DayCounters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class BookState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Everything a book's ledger implies; ``*_ids`` are sorted idempotency keys."""
+    """Everything a book's ledger implies; ``*_ids`` are sorted idempotency keys.
+
+    ``positions`` holds the open lots by ``position_id``, ordered by (symbol, strategy, position id): one
+    lot per symbol unless ``S2_ALLOW_SYMBOL_OVERLAP=1`` let another strategy open its own lot beside it
+    (docs/STRATEGIES.md, "Two strategies in one symbol"). The broker's position of a symbol is their sum.
+    """
 
     book_id: str
     records: int = 0
@@ -77,6 +83,28 @@ class BookState(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     client_order_ids: tuple[str, ...] = ()
     fill_ids: tuple[str, ...] = ()
     movement_ids: tuple[str, ...] = ()
+
+    def lots_of(self, symbol: str) -> tuple[PositionState, ...]:
+        """The open lots of ``symbol`` (strategy order)."""
+        return tuple(position for position in self.positions.values() if position.symbol == symbol)
+
+    def lot_of(self, symbol: str, strategy_id: str) -> PositionState | None:
+        """``strategy_id``'s open lot of ``symbol``, if any."""
+        for position in self.positions.values():
+            if position.symbol == symbol and position.strategy_id == strategy_id:
+                return position
+        return None
+
+    def symbol_quantities(self) -> dict[str, int]:
+        """Symbol -> the signed sum of its lots: what the broker holds (reconciliation compares this)."""
+        totals: dict[str, int] = {}
+        for position in self.positions.values():
+            totals[position.symbol] = totals.get(position.symbol, 0) + position.quantity
+        return totals
+
+    def held_symbols(self) -> list[str]:
+        """The symbols with an open lot, sorted, each once."""
+        return sorted({position.symbol for position in self.positions.values()})
 
     def counters(self, date_ny: dt.date) -> DayCounters:
         """The counters of ``date_ny`` (zeros when nothing happened that day)."""
@@ -116,3 +144,8 @@ def release_basis(cost_basis: Decimal, closed: int, open_quantity: int) -> Decim
 
 def average_price(cost_basis: Decimal, quantity: int) -> Decimal:
     return (cost_basis / abs(quantity)).quantize(BASIS_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def lot_order(position: PositionState) -> tuple[str, str, str]:
+    """The order of :attr:`BookState.positions`: by symbol, then strategy, then position id."""
+    return (position.symbol, position.strategy_id, position.position_id)

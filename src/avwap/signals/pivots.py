@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import msgspec
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -63,12 +62,17 @@ def _find(values: npt.ArrayLike, left: int, right: int, lows: bool) -> Pivots:
     if series.size < width:
         empty = np.empty(0, dtype=np.int64)
         return _frozen(empty, empty, np.empty(0))
-    windows = sliding_window_view(oriented, width)
-    centre = windows[:, left]
-    with np.errstate(invalid="ignore"):
-        before_ok = (centre[:, None] < windows[:, :left]).all(axis=1)
-        after_ok = (centre[:, None] <= windows[:, left + 1 :]).all(axis=1)
-    positions = np.flatnonzero(before_ok & after_ok & np.isfinite(centre)).astype(np.int64) + left
+    # One comparison per neighbour over shifted views (a window is left + 1 + right bars: a few), not a
+    # sliding-window matrix: the stop policy runs this for every position every cycle on short series,
+    # where building the window view cost more than the comparisons. NaN compares False: never a pivot.
+    count = series.size - width + 1
+    centre = oriented[left : left + count]
+    found = np.isfinite(centre)
+    for offset in range(width):
+        if offset != left:
+            neighbour = oriented[offset : offset + count]
+            found &= centre < neighbour if offset < left else centre <= neighbour
+    positions = np.flatnonzero(found).astype(np.int64) + left
     return _frozen(positions, positions + right, series[positions])
 
 

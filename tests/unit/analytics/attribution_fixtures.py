@@ -36,12 +36,18 @@ class _Open:
 
 @dataclass
 class LedgerScript:
-    """Appends valid records in ledger order; positions are per symbol (the book's fold keys them so)."""
+    """Appends valid records in ledger order; positions are per symbol (one lot per symbol, the default), or
+    with ``lots`` per (symbol, strategy): each strategy trades its own lot beside the others' (what
+    S2_ALLOW_SYMBOL_OVERLAP=1 writes: an entry of a strategy without a lot opens one under its own id)."""
 
     book_id: str = PAPER_SIM
     records: list[Record] = field(default_factory=list)
     counter: int = 0
     positions: dict[str, _Open] = field(default_factory=dict)
+    lots: bool = False
+
+    def _key(self, symbol: str, strategy_id: str) -> str:
+        return f"{symbol}/{strategy_id}" if self.lots else symbol
 
     def _next(self) -> int:
         self.counter += 1
@@ -73,8 +79,11 @@ class LedgerScript:
         commission: str = "0",
     ) -> LedgerScript:
         """One fill; the first fill of a symbol opens a position, a fill that makes it flat closes it."""
+        key = self._key(symbol, strategy_id)
+        held = self.positions.get(key)
+        if self.lots and held is None and side == Side.SELL:
+            return self  # with lots, a strategy only sells its own lot
         number = self._next()
-        held = self.positions.get(symbol)
         signed = quantity if side == Side.BUY else -quantity
         position_id = held.position_id if held is not None else f"pos_{number:06d}"
         fill = Fill(
@@ -95,7 +104,7 @@ class LedgerScript:
         )
         self.records.append(fill)
         if held is None:
-            self.positions[symbol] = _Open(position_id, strategy_id, signed, Decimal(price) * quantity)
+            self.positions[key] = _Open(position_id, strategy_id, signed, Decimal(price) * quantity)
             self.records.append(
                 PositionOpened(
                     book_id=self.book_id,
@@ -115,12 +124,13 @@ class LedgerScript:
         return self
 
     def _move(self, held: _Open, day: dt.date, symbol: str, signed: int, fill: Fill) -> None:
+        key = self._key(symbol, held.strategy_id)
         if (held.quantity > 0) == (signed > 0) or held.quantity + signed != 0:
             # adding, partly closing or crossing zero: the fold knows the rest; keep a rough basis
             held.quantity += signed
             held.cost += fill.price * signed
             if held.quantity == 0:
-                del self.positions[symbol]
+                del self.positions[key]
             return
         average = abs(held.cost / (held.quantity or 1))
         self.records.append(
@@ -138,7 +148,7 @@ class LedgerScript:
                 fill_ids=(fill.fill_id,),
             )
         )
-        del self.positions[symbol]
+        del self.positions[key]
 
     def decide(
         self, day: dt.date, strategy_id: str, symbol: str, codes: tuple[str, ...], quantity: int = 0

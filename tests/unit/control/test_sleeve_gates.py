@@ -161,3 +161,19 @@ def test_a_sleeve_priority_or_pnl_for_an_unknown_strategy_is_refused(tmp_path: P
         with pytest.raises(ConfigurationError) as raised:
             check_strategy_ids(load_config(environ))
         assert raised.value.variable == variable and "S7_NOT_REGISTERED" in str(raised.value)
+
+
+def test_already_holding_yields_to_overlap_only_for_a_strategy_without_its_own_lot() -> None:
+    """Issue 11: with S2_ALLOW_SYMBOL_OVERLAP=1 a strategy may open its own lot of a symbol that only other
+    strategies hold; its own holding, or the flag off, is still ALREADY_HOLDING."""
+    from dataclasses import replace
+
+    held = {"portfolio__positions": {"AAPL": Decimal("300")}, "portfolio__gross_exposure": Decimal("300")}
+    others = replace(INSIDE, held_by_others=("S2_AVWAP_SWING",))
+    assert reasons.ALREADY_HOLDING in evaluate_entry(build(sleeve=others, **held)).reasons  # flag off
+    allowed = replace(others, allow_symbol_overlap=True)
+    assert evaluate_entry(build(sleeve=allowed, **held)).action is Action.APPROVE
+    own = evaluate_entry(build(sleeve=replace(allowed, holds_symbol=True), **held))
+    assert own.action is Action.REJECT and own.reasons == (reasons.ALREADY_HOLDING,)
+    alone = evaluate_entry(build(sleeve=replace(INSIDE, allow_symbol_overlap=True), **held))
+    assert alone.reasons == (reasons.ALREADY_HOLDING,)  # held, and by no other strategy: its own

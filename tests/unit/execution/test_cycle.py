@@ -57,7 +57,7 @@ def test_a_triggered_candidate_becomes_intent_order_fill_position_and_stop(
     (fill,) = of_type(scenario.records(), Fill)
     (opened,) = of_type(scenario.records(), PositionOpened)
     assert (fill.quantity, opened.initial_stop_price) == (order.quantity, intent.stop_price)
-    assert scenario.deps.book.state.positions["AAA"].quantity == order.quantity
+    assert scenario.deps.book.state.lots_of("AAA")[0].quantity == order.quantity
 
     scenario.run_at(ny(11, 0))  # past the stop policy's delay and minimum bars
     stops = [
@@ -77,7 +77,7 @@ def test_the_kill_switch_rejects_entries_while_stops_still_run(home: Path, switc
     scenario = SimScenario(home, breakouts={"BBB": dt.time(11, 0)})
     scenario.run_at(ny(10, 30))
     scenario.run_at(ny(10, 35))
-    assert "AAA" in scenario.deps.book.state.positions
+    assert "AAA" in scenario.deps.book.state.held_symbols()
     killed = SimScenario(home, breakouts={"BBB": dt.time(11, 0)}, environ=environ)
     killed.broker, killed.deps.broker = scenario.broker, scenario.broker  # same account, kill switch engaged
     killed.clock, killed.deps.clock, killed._fed = scenario.clock, scenario.clock, scenario._fed

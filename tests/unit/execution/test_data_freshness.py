@@ -174,7 +174,7 @@ def test_watched_symbols_are_fresh_candidates_open_orders_and_positions(scenario
     state = scenario.deps.book.state
     assert not state.positions and cycle_watched_symbols(scenario.deps, tomorrow) == ("AAA", "BBB")
     scenario.run_at(ny(10, 35))  # filled: held
-    assert set(scenario.deps.book.state.positions) == {"AAA", "BBB"}
+    assert set(scenario.deps.book.state.held_symbols()) == {"AAA", "BBB"}
     assert cycle_watched_symbols(scenario.deps, tomorrow) == ("AAA", "BBB")
     assert watched_symbols(["CCC", "AAA"], scenario.deps.book.state) == ("AAA", "BBB", "CCC")
 

@@ -193,7 +193,7 @@ def test_a_bad_artifact_blocks_every_entry_with_its_code_while_exits_go_on(
     free = SimScenario(home, breakouts={"BBB": dt.time(11, 0)})
     free.run_at(ny(10, 30))
     free.run_at(ny(10, 35))
-    assert "AAA" in free.deps.book.state.positions
+    assert "AAA" in free.deps.book.state.held_symbols()
     make, code = BAD_ARTIFACTS[case]
     content = make(home)
     if content is not None:

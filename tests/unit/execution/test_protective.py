@@ -84,7 +84,7 @@ def test_a_matching_stop_is_kept_and_nothing_is_recorded(tmp_path: Path) -> None
 def test_a_lower_target_never_reaches_the_broker(tmp_path: Path) -> None:
     scenario = working(tmp_path / "home", until=ny(10, 30))  # ratcheted to 99.70
     facts = establish_facts(scenario.deps)
-    position = scenario.deps.book.state.positions[SYMBOL]
+    position = scenario.deps.book.state.lots_of(SYMBOL)[0]
     count = len(scenario.records())
     reconcile_stop(scenario.deps, facts, position, Target(Decimal("98.30"), 0, resolved=True))
     assert len(scenario.records()) == count
@@ -115,21 +115,21 @@ def test_an_unknown_replace_outcome_is_retried_under_the_same_new_id(tmp_path: P
     assert events(scenario, "stop_replace_failed") and of_type(scenario.records(), OrderReplaced) == []
     scenario.run_at(ny(10, 35))
     (replaced,) = of_type(scenario.records(), OrderReplaced)
-    position = scenario.deps.book.state.positions[SYMBOL]
+    position = scenario.deps.book.state.lots_of(SYMBOL)[0]
     assert replaced.new_client_order_id == stop_client_id(position, 1)
     assert_one_working_stop(scenario, 10, Decimal("99.70"))
 
 
 def test_order_revisions_count_every_stop_id_of_the_position(tmp_path: Path) -> None:
     scenario = working(tmp_path / "home", until=ny(10, 25))
-    position = scenario.deps.book.state.positions[SYMBOL]
+    position = scenario.deps.book.state.lots_of(SYMBOL)[0]
     assert order_revision(scenario.deps, position) == 1
     assert stop_client_id(position, 0).endswith("-stop") and stop_client_id(position, 2).endswith("-stop-r2")
     scenario.broker.faults["replace_order"] = [BrokerRejectedError("no", status=422, code="HTTP_422")]  # type: ignore[attr-defined]
     scenario.run_at(ny(10, 30))  # cancel-then-new: r1
     scenario.run_at(ny(11, 10))  # the next ratchet: replace to r2
     assert [item[0].rsplit("-", 1)[-1] for item in stop_orders(scenario.records())] == ["stop", "r1", "r2"]
-    assert order_revision(scenario.deps, scenario.deps.book.state.positions[SYMBOL]) == 3
+    assert order_revision(scenario.deps, scenario.deps.book.state.lots_of(SYMBOL)[0]) == 3
     assert_never_loosens(scenario.records())
 
 
@@ -152,7 +152,7 @@ def test_a_partial_manual_sell_leaves_the_stop_on_the_rest(tmp_path: Path) -> No
 
 def test_a_stop_whose_position_is_gone_is_canceled(tmp_path: Path) -> None:
     scenario = working(tmp_path / "home")
-    position = scenario.deps.book.state.positions[SYMBOL]
+    position = scenario.deps.book.state.lots_of(SYMBOL)[0]
     order_id = record_ids.order_id(book_id=scenario.book_id, client_order_id="manual-sale")
     scenario.deps.book.record(  # the ledger learns of a sale that closed the position some other way
         Fill(

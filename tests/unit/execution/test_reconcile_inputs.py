@@ -288,3 +288,18 @@ def test_the_table_lists_each_item_with_both_values() -> None:
         "cash: not compared (the ledger records no funding)",
         "no drift",
     ]
+
+
+def test_two_strategies_lots_of_one_symbol_are_compared_as_their_sum() -> None:
+    """Issue 11: the broker nets the lots of a symbol into one position; the ledger side is their sum, at the
+    average price of their combined basis, and a broker holding exactly that is no drift."""
+    from tests.unit.ledger.test_projection_lots import two_lots
+
+    records = two_lots()  # S2: 10 AAA @ 50, S1: 6 AAA @ 51
+    mine = expectation_from_book(fold_book(records, "PAPER_SIM"), records, date_ny=DAY, fills_since=None)
+    ((position),) = mine.positions
+    assert (position.symbol, position.quantity, position.average_price) == ("AAA", 16, D("50.375"))
+    assert position.position_id == "pos_s1+pos_s2"
+    assert not [item for item in reconcile(mine, snapshot_of(mine)).items if item.symbol == "AAA"]
+    netted = snapshot_of(mine, positions=())
+    assert [item.code for item in reconcile(mine, netted).items] == [DriftCode.MISSING_AT_BROKER]

@@ -331,3 +331,22 @@ def test_identical_inputs_give_identical_outputs() -> None:
     assert b'"filled_quantity":480' in first and b'"status":"REPLACED"' in first
     assert b'"price":"48.47"' in first and b'"cash":"341202.60"' in first
     assert b'"equity":"498642.60"' in first  # + 300 AAPL at 48 + 480 MSFT at 298
+
+
+def test_several_sell_stops_of_one_symbol_up_to_the_position() -> None:
+    """Two strategies' lots of one symbol (issue 11): like Alpaca, one sell stop per lot is accepted while
+    the stops together hold no more than the position; one more share is refused; each fills on its own."""
+    market = Market()
+    market.hold(quantity=100, price="50")
+    market.submit("lot-one-stop", side=SELL, quantity=60, order_type=OrderType.STOP, stop_price=Decimal(48))
+    market.submit("lot-two-stop", side=SELL, quantity=40, order_type=OrderType.STOP, stop_price=Decimal(45))
+    assert refusal(market, side=SELL, quantity=1, order_type=OrderType.STOP, stop_price=Decimal(44)) == (
+        403,
+        RejectCode.INSUFFICIENT_QUANTITY,
+    )
+    fills = market.bar("49 49 47 47")  # trades through 48, not 45
+    assert [(fill.client_order_id, fill.quantity) for fill in fills] == [("lot-one-stop", 60)]
+    assert [(order.client_order_id, order.remaining_quantity) for order in market.broker.open_orders()] == [
+        ("lot-two-stop", 40)
+    ]
+    assert [(position.symbol, position.quantity) for position in market.broker.positions()] == [("AAPL", 40)]

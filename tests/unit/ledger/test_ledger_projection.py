@@ -52,7 +52,7 @@ def test_partial_fill_midway_state() -> None:
     records = factories.round_trip()
     trade = factories.round_trip_parts().trade
     state = fold_book(records[:6], PAPER_SIM)  # deposit .. first partial fill of 4
-    position = state.positions["AAPL"]
+    position = state.lots_of("AAPL")[0]
     assert (position.quantity, position.cost_basis, position.average_price) == (
         4,
         D("400.00"),
@@ -63,7 +63,7 @@ def test_partial_fill_midway_state() -> None:
     assert (order.filled_quantity, order.quantity, order.status) == (4, 10, "PARTIAL")
     assert order.broker_order_id is not None
     state = fold_book(records[:9], PAPER_SIM)  # + second fill, PositionOpened, ratchet
-    position = state.positions["AAPL"]
+    position = state.lots_of("AAPL")[0]
     assert (position.quantity, position.cost_basis) == (10, D("1000.00"))
     assert position.stop_price == D("99.00")  # initial 97.50, then ratcheted
     assert position.position_id == factories.position_of(trade)
@@ -121,7 +121,7 @@ def test_partial_closes_release_basis_and_the_round_trip_is_exact() -> None:
         make_fill(3, Side.SELL, 1, "10.00"),  # releases 10.003333 (rounded)
     ]
     state = fold_book(fills, PAPER_SIM)
-    position = state.positions["MSFT"]
+    position = state.lots_of("MSFT")[0]
     assert (position.quantity, position.cost_basis, position.average_price) == (
         2,
         D("20.006667"),
@@ -136,7 +136,7 @@ def test_partial_closes_release_basis_and_the_round_trip_is_exact() -> None:
 
 def test_short_and_crossing_zero() -> None:
     state = fold_book([make_fill(1, Side.SELL, 5, "20.00"), make_fill(2, Side.BUY, 8, "18.00")], PAPER_SIM)
-    position = state.positions["MSFT"]
+    position = state.lots_of("MSFT")[0]
     assert state.realized_pnl == D("10.00")  # covered 5 at 2 below
     assert (position.quantity, position.cost_basis) == (3, D("54.00"))
     assert state.cash == D("100.00") - D("144.00")
@@ -146,7 +146,7 @@ def test_stop_known_before_the_first_fill_is_kept() -> None:
     trade, entry, first, *_ = factories.round_trip_parts()
     opened = factories.opened(trade, [first], "100.00")
     state = fold_book([trade, entry, opened, first], PAPER_SIM)
-    assert state.positions["AAPL"].stop_price == D("97.50")
+    assert state.lots_of("AAPL")[0].stop_price == D("97.50")
     assert state.pending_stops == {}
 
 
@@ -226,7 +226,7 @@ def test_rebuild_equals_fold_of_the_canonical_order(tmp_path: Path) -> None:
     ledger = two_day_ledger(tmp_path / "ledger")
     state = rebuild(ledger.root, PAPER_SIM)
     assert state_bytes(state) == state_bytes(fold_book(ledger.read_book(PAPER_SIM), PAPER_SIM))
-    assert state.positions["MSFT"].quantity == 3
+    assert state.lots_of("MSFT")[0].quantity == 3
     assert state.cash == D("10047.00") + D("500.00") - D("150.00")
     assert rebuild(tmp_path / "nowhere", PAPER_SIM) == BookState(book_id=PAPER_SIM)
 
@@ -302,9 +302,7 @@ def test_cash_and_pnl_identities(steps: list[tuple[Side, int, int, str]]) -> Non
         symbol: sum(q if side is Side.BUY else -q for side, q, _, name in steps if name == symbol)
         for symbol in ("AAA", "BBB")
     }
-    assert {symbol: position.quantity for symbol, position in state.positions.items()} == {
-        symbol: shares for symbol, shares in net_shares.items() if shares
-    }
+    assert state.symbol_quantities() == {symbol: shares for symbol, shares in net_shares.items() if shares}
     flat_symbols = [symbol for symbol, shares in net_shares.items() if shares == 0]
     if len(flat_symbols) == 2:
         # everything closed: realized PnL is exactly the cash made (no commissions here)

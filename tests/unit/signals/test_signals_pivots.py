@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from avwap.signals.pivots import (
     PivotPoint,
@@ -92,3 +94,31 @@ def test_bad_arguments() -> None:
         swing_lows([1.0, 2.0, 3.0], left=0)
     with pytest.raises(ValueError, match="1-D"):
         swing_lows(np.ones((2, 5)))
+
+
+def _reference_lows(values: list[float], left: int, right: int) -> list[int]:
+    """The module docstring's rule, bar by bar: strictly below each left bar, at or below each right bar."""
+    return [
+        index
+        for index in range(left, len(values) - right)
+        if np.isfinite(values[index])
+        and all(values[index] < values[index - step] for step in range(1, left + 1))
+        and all(values[index] <= values[index + step] for step in range(1, right + 1))
+    ]
+
+
+@given(
+    values=st.lists(
+        st.one_of(st.sampled_from([99.0, 99.5, 100.0, 100.5]), st.just(float("nan")), st.just(float("inf"))),
+        max_size=40,
+    ),
+    left=st.integers(min_value=1, max_value=4),
+    right=st.integers(min_value=0, max_value=4),
+)
+def test_pivots_equal_the_rule_bar_by_bar(values: list[float], left: int, right: int) -> None:
+    """The vectorised search finds exactly the pivots of the rule (ties, NaN and inf included)."""
+    lows = swing_lows(np.array(values, dtype=float), left, right)
+    assert lows.index.tolist() == _reference_lows(values, left, right)
+    assert lows.confirmed_at.tolist() == [index + right for index in lows.index.tolist()]
+    highs = swing_highs(np.array(values, dtype=float), left, right)
+    assert highs.index.tolist() == _reference_lows([-value for value in values], left, right)
