@@ -27,8 +27,8 @@ import datetime as dt
 import hashlib
 import operator
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +204,9 @@ def verify_chains(root: Path, *, workers: int = 1) -> tuple[list[FileReport], in
     return reports, size
 
 
-def _chains(root: Path, workers: int) -> tuple[list[FileReport], int, dict[Path, Callable[[int], str | None]]]:
+def _chains(
+    root: Path, workers: int
+) -> tuple[list[FileReport], int, dict[Path, Callable[[int], str | None]]]:
     """:func:`verify_chains`, plus the line hashes of every file whose own chain the fast path verified."""
     folders = [Path(root) / name for name in list_ledger_names(root)]
     files = {folder: list_ledger_files(folder.parent, folder.name) for folder in folders}
@@ -216,7 +218,9 @@ def _chains(root: Path, workers: int) -> tuple[list[FileReport], int, dict[Path,
     else:
         scanned = list(map(_scan_file, paths))
     reports: list[FileReport] = []
-    known = {Path(path): hashes.hash_of for path, (_, hashes) in zip(paths, scanned, strict=True) if hashes}
+    known: dict[Path, Callable[[int], str | None]] = {
+        Path(path): hashes.hash_of for path, (_, hashes) in zip(paths, scanned, strict=True) if hashes
+    }
     start = 0
     for folder in folders:
         count = len(files[folder])
