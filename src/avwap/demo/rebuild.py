@@ -11,6 +11,7 @@ traded again. The orchestration (order, deletion, lock, the decisions check) is
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from pathlib import Path
 
@@ -55,6 +56,9 @@ class DemoProducers:
         self.data_hash = store.data_hash("1d")
         self.code_version = detect_code_version()
         self.records = Ledger(config.ledger_dir).read_book(self._book())
+        self.dates = [record.date_ny for record in self.records]  # ledger order is date order
+        self.state = fold_book([], self._book())
+        self.folded = 0  # records folded into ``state`` so far: one pass over the book, not one per day
         self.snapshots: list[PortfolioSnapshot] = []
         self.attribution = EveningAttribution(
             config, self._book(), config.starting_cash, self.data_hash, NullNotifier()
@@ -79,15 +83,17 @@ class DemoProducers:
         return f"synthetic (seed {self.config.demo_seed}, content {summary.content_hash[:12]})"
 
     def _records_through(self, day: dt.date) -> list[Record]:
-        return [record for record in self.records if record.date_ny <= day]
+        return self.records[: bisect.bisect_right(self.dates, day)]
 
     def snapshot(self, book_id: str, day: dt.date) -> None:
         records = self._records_through(day)
+        self.state = fold_book(records[self.folded :], book_id, self.state)
+        self.folded = len(records)
         closed = [record for record in records if isinstance(record, PositionClosed)]
         self.snapshots.append(
             write_book_snapshot(
                 self.config,
-                fold_book(records, book_id),
+                self.state,
                 closed,
                 day,
                 market=self.market,
