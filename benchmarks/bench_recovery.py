@@ -1,4 +1,4 @@
-"""Recovery time of one year of ledgers: ``avwap restore`` + ``avwap ledger verify --all`` + ``avwap rebuild``.
+"""Recovery time of one year of ledgers: `avwap restore` + `avwap ledger verify --all` + `avwap rebuild`.
 
 Two homes, because no single synthetic home has both a busy year of ledgers and the bars to rebuild from:
 
