@@ -126,3 +126,34 @@ def test_an_operated_home_is_rebuilt_with_the_production_jobs(home: Path) -> Non
     result = rebuild(home)
     assert result.exit_code == 0, result.output
     assert file_hashes(home) == before
+
+
+def test_a_rebuild_killed_half_way_is_finished_by_the_next_one(home: Path) -> None:
+    """The first rebuild dies after its deletions, in the second session's snapshot; the files it deleted
+    are absent, yet the next rebuild knows them (state/rebuild.pending.json) and the home comes back."""
+    from avwap.demo.rebuild import DemoProducers
+    from avwap.demo.replay import demo_config
+    from avwap.jobs.rebuild import PENDING_NAME, rebuild_home
+    from avwap.scanning.job import rescan
+
+    before = file_hashes(home)
+    config = demo_config({}, home)
+
+    class Dying(DemoProducers):
+        def snapshot(self, book_id, day):  # type: ignore[no-untyped-def]
+            if self.snapshots:
+                raise KeyboardInterrupt("killed")
+            super().snapshot(book_id, day)
+
+    with pytest.raises(KeyboardInterrupt):
+        rebuild_home(
+            config,
+            lambda plan: Dying(config, config.data_dir, plan, imported=False),
+            scan=lambda day: rescan(config, day),
+        )
+    assert (home / "state" / PENDING_NAME).is_file()
+    assert not (home / "reports" / "demo.html").exists()  # deleted, not yet written again
+    result = rebuild(home)
+    assert result.exit_code == 0, result.output
+    assert not (home / "state" / PENDING_NAME).exists()
+    assert file_hashes(home) == before

@@ -38,13 +38,15 @@ from typing import Protocol
 import msgspec
 
 from avwap.core.calendar import nyse
+from avwap.core.canonical import canonical_json
 from avwap.core.clock import FixedClock
 from avwap.core.config import Config
+from avwap.core.files import atomic_write_bytes
 from avwap.core.process_lock import hold_execute_lock
 from avwap.integrations.slack.notifier import NullNotifier
 from avwap.jobs.portfolio import take_snapshot, write_day_attribution, write_range_attribution
 from avwap.jobs.portfolio_decide import build_batch, write_batch_artifact, write_latest_pointer
-from avwap.jobs.rebuild_plan import Derived, RebuildPlan, plan_rebuild
+from avwap.jobs.rebuild_plan import Derived, RebuildPlan, path_of, plan_rebuild, relative_name
 from avwap.ledger.atomic import Provenance
 from avwap.ledger.paths import PORTFOLIO_DECISIONS
 from avwap.ledger.projection import rebuild as rebuild_projection
@@ -53,6 +55,7 @@ from avwap.ledger.router import decode_envelope, read_linked
 
 Progress = Callable[[str, int, int], None]
 SCAN_FAMILIES = frozenset({"candidates", "scan diagnostics", "watchlists", "scan reports"})
+PENDING_NAME = "rebuild.pending.json"  # in the state folder while a rebuild has deleted files
 PRE_OPEN = dt.timedelta(hours=1)  # the decisions run an hour before the open (as the scan)
 
 
@@ -169,7 +172,8 @@ def rebuild_home(
     the plan before anything is deleted, so a home whose inputs are missing (no bars, no market) is
     refused with every file in place."""
     with hold_execute_lock(config.state_dir, f"avwap rebuild pid {os.getpid()}"):
-        plan = plan_rebuild(config)
+        pending_file = config.state_dir / PENDING_NAME
+        plan = plan_rebuild(config, [path_of(config, name) for name in _pending(pending_file)])
         report = RebuildReport(
             deleted=[str(item.path) for item in plan.derived],
             kept=[str(path) for path in plan.kept],
@@ -178,13 +182,27 @@ def rebuild_home(
         if dry_run:
             return report
         work = _Rebuild(config, make_producers(plan), plan, data_dir, scan)
+        # Written before the first deletion: a rebuild killed half way is finished by the next one, which
+        # would otherwise never know about the files it deleted.
+        names = [relative_name(config, item.path) for item in plan.derived]
+        atomic_write_bytes(pending_file, canonical_json(names))
         for item in plan.derived:
-            item.path.unlink()
+            item.path.unlink(missing_ok=True)
         _run(work, progress or (lambda step, done, total: None))
         report.mismatches = work.mismatches
         report.rebuilt = [path for path in report.deleted if Path(path).is_file()]
         report.missing = [path for path in report.deleted if not Path(path).is_file()]
+        if not report.missing:
+            pending_file.unlink()
         return report
+
+
+def _pending(path: Path) -> list[str]:
+    """The derived files an interrupted rebuild listed before deleting them (none without the file)."""
+    try:
+        return [str(item) for item in json.loads(path.read_bytes())]
+    except FileNotFoundError:
+        return []
 
 
 def _run(work: _Rebuild, progress: Progress) -> None:

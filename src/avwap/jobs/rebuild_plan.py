@@ -36,17 +36,19 @@ Public API::
 
     FAMILIES                                   the derived families (name, relative-path pattern)
     RebuildPlan(derived, kept)                 derived: (family, path) in order; kept: other outputs
-    plan_rebuild(config) -> RebuildPlan
+    plan_rebuild(config, pending=()) -> RebuildPlan
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from avwap.core.config import Config
+from avwap.core.files import TEMP_SUFFIX
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _BOOK = r"[A-Z0-9_]+"
@@ -105,26 +107,36 @@ class RebuildPlan:
         return [item for item in self.derived if item.family.name == name]
 
 
-def _relative(config: Config, path: Path) -> str:
+def relative_name(config: Config, path: Path) -> str:
+    """``path`` as the families name it: relative to the home, ``state/...`` for the state folder."""
     state = config.state_dir
     if path.is_relative_to(state):
         return "state/" + path.relative_to(state).as_posix()
     return path.relative_to(config.home).as_posix()
 
 
-def plan_rebuild(config: Config) -> RebuildPlan:
-    """Every derived file present under the home (sorted by family, then path) and the outputs kept."""
-    candidates = [
+def path_of(config: Config, name: str) -> Path:
+    """The inverse of :func:`relative_name`."""
+    if name.startswith("state/"):
+        return config.state_dir / name.removeprefix("state/")
+    return config.home / name
+
+
+def plan_rebuild(config: Config, pending: Iterable[Path] = ()) -> RebuildPlan:
+    """Every derived file present under the home (sorted by family, then path) and the outputs kept;
+    ``pending``: derived files an interrupted rebuild deleted and had not written again (absent now)."""
+    present = {
         path
         for folder in (*(config.home / name for name in OUTPUT_FOLDERS), config.state_dir)
         if folder.is_dir()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".tmp" not in path.name
-    ]
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.endswith(TEMP_SUFFIX)  # a killed write's orphan: neither
+    }
+    candidates = sorted(present | set(pending))
     derived: list[Derived] = []
     kept: list[Path] = []
     for path in candidates:
-        relative = _relative(config, path)
+        relative = relative_name(config, path)
         found = next(
             ((family, match) for family in FAMILIES if (match := family.pattern.fullmatch(relative))), None
         )
