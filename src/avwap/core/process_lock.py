@@ -36,8 +36,13 @@ def hold_execute_lock(state_dir: Path, holder: str) -> Iterator[None]:
     file for the refusal messages. A second holder is refused (``ConfigurationError`` naming
     ``AVWAP_STATE_DIR``), never made to wait."""
     path = execute_lock_path(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as error:  # a missing or read-only state folder: a configuration problem, said as one
+        raise ConfigurationError(
+            "AVWAP_STATE_DIR", f"cannot take the execution lock {path}: {error}"
+        ) from error
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
