@@ -16,9 +16,11 @@ def test_one_holder_at_a_time_and_the_second_is_told_who(tmp_path: Path) -> None
     assert execute_lock_holder(tmp_path) is None
     with hold_execute_lock(tmp_path, "avwap execute pid 1"):
         assert execute_lock_holder(tmp_path) == "avwap execute pid 1"
-        with pytest.raises(ConfigurationError, match="held by avwap execute pid 1"):
-            with hold_execute_lock(tmp_path, "avwap rebuild pid 2"):
-                pass
+        with (
+            pytest.raises(ConfigurationError, match="held by avwap execute pid 1"),
+            hold_execute_lock(tmp_path, "avwap rebuild pid 2"),
+        ):
+            pass
     assert execute_lock_holder(tmp_path) is None
     assert execute_lock_path(tmp_path).stat().st_mode & 0o777 == 0o600
 
@@ -41,6 +43,8 @@ def test_a_holder_that_dies_leaves_no_stale_lock(tmp_path: Path) -> None:
 def test_a_state_folder_that_cannot_be_made_is_a_configuration_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the state folder's parent should be")
-    with pytest.raises(ConfigurationError, match="AVWAP_STATE_DIR: cannot take the execution lock"):
-        with hold_execute_lock(blocker / "state", "x"):
-            pass
+    with (
+        pytest.raises(ConfigurationError, match="AVWAP_STATE_DIR: cannot take the execution lock"),
+        hold_execute_lock(blocker / "state", "x"),
+    ):
+        pass
