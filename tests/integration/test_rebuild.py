@@ -157,3 +157,11 @@ def test_a_rebuild_killed_half_way_is_finished_by_the_next_one(home: Path) -> No
     assert result.exit_code == 0, result.output
     assert not (home / "state" / PENDING_NAME).exists()
     assert file_hashes(home) == before
+
+
+def test_a_demo_report_in_a_home_without_the_marker_is_refused_before_any_deletion(home: Path) -> None:
+    (home / "DEMO_HOME").unlink()
+    before = file_hashes(home)
+    result = rebuild(home)
+    assert result.exit_code == 4 and "no DEMO_HOME marker: nothing deleted" in result.output
+    assert file_hashes(home) == before

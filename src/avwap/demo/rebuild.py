@@ -40,6 +40,8 @@ from avwap.presentation.attribution_section import strategy_section
 class DemoProducers:
     """The demo replay's evening writers over ``sessions`` (the dates of the home's snapshots)."""
 
+    writes_run_report = True
+
     def __init__(self, config: Config, data_root: Path, plan: RebuildPlan, *, imported: bool) -> None:
         self.config, self.data_root = config, Path(data_root)
         self.sessions = sorted(

@@ -41,6 +41,7 @@ from avwap.core.calendar import nyse
 from avwap.core.canonical import canonical_json
 from avwap.core.clock import FixedClock
 from avwap.core.config import Config
+from avwap.core.errors import DataError
 from avwap.core.files import atomic_write_bytes
 from avwap.core.process_lock import hold_execute_lock
 from avwap.integrations.slack.notifier import NullNotifier
@@ -60,7 +61,9 @@ PRE_OPEN = dt.timedelta(hours=1)  # the decisions run an hour before the open (a
 
 
 class Producers(Protocol):
-    """The writers of a home's evening files and run report."""
+    """The writers of a home's evening files and run report (``writes_run_report``: a demo home's)."""
+
+    writes_run_report: bool
 
     def snapshot(self, book_id: str, day: dt.date) -> None: ...
 
@@ -74,6 +77,8 @@ class Producers(Protocol):
 class JobProducers:
     """An operated home: ``avwap portfolio snapshot`` (snapshot, then the day's attribution) and ``avwap
     strategies report`` (ranges)."""
+
+    writes_run_report = False
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -181,7 +186,13 @@ def rebuild_home(
         )
         if dry_run:
             return report
-        work = _Rebuild(config, make_producers(plan), plan, data_dir, scan)
+        producers = make_producers(plan)
+        if plan.of("demo report") and not producers.writes_run_report:
+            raise DataError(
+                f"{config.home / 'reports' / 'demo.html'} is a demo report but the home has no DEMO_HOME "
+                "marker: nothing deleted (restore the marker, or move the report away)"
+            )
+        work = _Rebuild(config, producers, plan, data_dir, scan)
         # Written before the first deletion: a rebuild killed half way is finished by the next one, which
         # would otherwise never know about the files it deleted.
         names = [relative_name(config, item.path) for item in plan.derived]
