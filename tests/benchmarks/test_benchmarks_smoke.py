@@ -101,6 +101,15 @@ def _ledger_verify(result: dict[str, Any]) -> None:
     assert result["backup_mb_per_second"] > 0 and result["restore_mb_per_second"] > 0
 
 
+def _recovery(result: dict[str, Any]) -> None:
+    assert result["ledger_records"] == 3 * 4 * 40 + 3 and result["demo_sessions"] == 2
+    assert result["byte_identical"] is True and result["rebuilt_files"] > 0
+    assert (
+        result["restore_seconds"] > 0 and result["verify_all_seconds"] > 0 and result["rebuild_seconds"] > 0
+    )
+    assert result["recovery_seconds_year_estimate"] >= result["rebuild_seconds_year_estimate"] > 0
+
+
 def _reply_parser(result: dict[str, Any]) -> None:
     assert result["lines"] == 2000
     assert result["understood"] == 1600 and result["not_understood"] == 400  # 8 of the 10 shapes parse
@@ -212,6 +221,16 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
     "reconcile": (
         {"positions", "orders", "fills", "drift_items", "end_to_end_ms_median", "engine_ms_median"},
         _reconcile,
+    ),
+    "recovery": (
+        {
+            "restore_seconds",
+            "verify_all_seconds",
+            "rebuild_seconds_per_session",
+            "recovery_seconds_year_estimate",
+            "load_average",
+        },
+        _recovery,
     ),
     "reply_parser": (
         {"lines", "understood", "not_understood", "lines_per_second", "meets_target"},

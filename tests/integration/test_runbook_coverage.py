@@ -54,7 +54,8 @@ def test_the_module_constants_hold_every_code() -> None:
 @pytest.mark.parametrize(
     "phrase",
     ["avwap rules activate", "avwap rules rollback", "avwap doctor", "avwap decommission stop-entries",
-     "avwap decommission status", "avwap audit export", "journalctl -u", "scripts/deploy_drill.sh"],
+     "avwap decommission status", "avwap audit export", "journalctl -u", "scripts/deploy_drill.sh",
+     "avwap decommission close-positions", "avwap rebuild", "state/execute.lock"],
 )  # fmt: skip
 def test_the_operations_commands_are_in_the_runbook(phrase: str) -> None:
     assert phrase in RUNBOOK

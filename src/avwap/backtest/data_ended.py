@@ -26,16 +26,12 @@ from typing import Final
 from avwap.backtest.fill_rules import DATA_ENDED_CODE
 from avwap.core.calendar import nyse
 from avwap.core.clock import SimulatedClock
-from avwap.core.ids import client_order_id
-from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
 from avwap.execution.cycle import establish_facts
-from avwap.execution.protective import working_stop
+from avwap.execution.exit_orders import submit_market_exit
 from avwap.execution.sim_broker import SimBroker
-from avwap.ledger import record_ids
 from avwap.ledger.projection_state import PositionState
-from avwap.ledger.record_enums import OrderPurpose, OrderType, Side, TimeInForce
-from avwap.ledger.records import Note, OrderCanceled, OrderSubmitted, Record
+from avwap.ledger.records import Note, Record
 
 __all__ = ["DATA_ENDED_CODE", "FILL_RULE", "Ended", "close_ended", "data_ended_orders"]
 
@@ -79,61 +75,21 @@ def _submit_exit(  # noqa: PLR0917 - the lot is the sixth fact of one exit
     day: dt.date,
     position: PositionState,
 ) -> str:
-    """The reason note, the lot's stop's cancellation and the lot's exit order (recorded, then sent)."""
-    stamp = facts.stamp(deps.book.book_id)
-    base = client_order_id(position.intent_id or position.position_id, "exit", 0)
-    # a later attempt (the first filled only partly, under a participation cap) gets the next revision
-    attempts = sum(1 for known in deps.book.state.client_order_ids if known.startswith(base))
-    client_id = client_order_id(position.intent_id or position.position_id, "exit", attempts)
-    deps.book.record(
-        Note(
-            **stamp,
-            strategy_id=position.strategy_id,
-            code=DATA_ENDED_CODE,
-            message=(
-                f"{item.symbol}: the data ends on {item.last_bar} (no bar on {day} or later in the store); "
-                f"{position.quantity} shares closed at the last close {item.last_close}"
-            ),
-            symbol=item.symbol,
-            detail={
-                "last_bar": item.last_bar.isoformat(),
-                "last_close": str(item.last_close),
-                "position_id": position.position_id,
-                "client_order_id": client_id,
-            },
-        )
+    """The reason note, the lot's stop's cancellation and the lot's exit order (recorded, then sent): the
+    shared exit path of :mod:`avwap.execution.exit_orders`."""
+    return submit_market_exit(
+        deps,
+        facts,
+        broker,
+        position,
+        code=DATA_ENDED_CODE,
+        message=(
+            f"{item.symbol}: the data ends on {item.last_bar} (no bar on {day} or later in the store); "
+            f"{position.quantity} shares closed at the last close {item.last_close}"
+        ),
+        cancel_reason=f"{DATA_ENDED_CODE}: closing at the last price",
+        detail={"last_bar": item.last_bar.isoformat(), "last_close": str(item.last_close)},
     )
-    stop = working_stop(deps, position)
-    if stop is not None:
-        broker.cancel_order(stop.client_order_id)
-        deps.book.record(
-            OrderCanceled(
-                **stamp,
-                strategy_id=stop.strategy_id,
-                order_id=stop.order_id,
-                client_order_id=stop.client_order_id,
-                symbol=item.symbol,
-                reason=f"{DATA_ENDED_CODE}: closing at the last price",
-            )
-        )
-    deps.book.record(
-        OrderSubmitted(
-            **stamp,
-            strategy_id=position.strategy_id,
-            order_id=record_ids.order_id(book_id=deps.book.book_id, client_order_id=client_id),
-            client_order_id=client_id,
-            symbol=item.symbol,
-            intent_id=position.intent_id or "int_adopted",
-            position_id=position.position_id,
-            side=Side.SELL,
-            order_type=OrderType.MARKET,
-            quantity=position.quantity,
-            purpose=OrderPurpose.EXIT,
-            time_in_force=TimeInForce.DAY,
-        )
-    )
-    send(deps, facts, deps.book.state.open_orders[client_id], broker)
-    return client_id
 
 
 def data_ended_orders(records: Sequence[Record]) -> set[str]:

@@ -1,14 +1,27 @@
 """``avwap decommission``: stop new entries, watch positions close under their stops, then archive.
 
-``stop-entries`` engages the kill switch file; ``status`` says what is still open and the next step (exit 0
-when the deployment can be archived, 1 while something is open). See docs/RUNBOOK.md "Decommission".
+``stop-entries`` engages the kill switch file; ``close-positions`` sends each open position's MARKET exit
+through the execution plane (``--dry-run``, or DRY_RUN, lists them and sends nothing; refused while
+``avwap execute`` runs); ``status`` says what is still open and the next step (exit 0 when the deployment
+can be archived, 1 while something is open). See docs/RUNBOOK.md "Decommission".
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import typer
 
-from avwap.cli.output import EXIT_OK, EXIT_PROBLEM, JSON_OPTION, load_cli_config, print_json, print_table
+from avwap.cli.output import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    JSON_OPTION,
+    book_option,
+    load_cli_config,
+    print_json,
+    print_table,
+    run_guarded,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +42,55 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"kill switch engaged: {path} (remove the file to resume entries)")
         typer.echo("keep avwap-execute.timer running so stops keep managing the open positions")
 
+    @decommission.command("close-positions")
+    def close_positions_command(
+        book: str | None = typer.Option(None, "--book", help="Book to close (default: EXECUTION_MODE's)."),
+        reason: str = typer.Option("decommission", "--reason", help="Recorded in each exit's note."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="List the exits; record and send nothing."),
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Close every open position as a MARKET exit (note DECOMMISSION_CLOSE) through the execution plane;
+        the next cycles record the fills. Refused while avwap execute runs."""
+        from avwap.cli.execute_command import alpaca_factory
+        from avwap.core.clock import SystemClock
+        from avwap.execution.book import BOOK_FOR_MODE
+        from avwap.jobs.decommission import close_open_positions
+
+        def body() -> int:
+            config = load_cli_config()
+            book_id = book_option(config, book) if book else BOOK_FOR_MODE[config.execution_mode]
+            outcome = close_open_positions(
+                config,
+                SystemClock(),
+                alpaca_factory(config),  # type: ignore[arg-type]
+                book_id=book_id,
+                reason=reason,
+                dry_run=dry_run,
+            )
+            if as_json:
+                print_json(dataclasses.asdict(outcome))
+                return EXIT_OK
+            if not outcome.kill_switch:
+                typer.echo("warning: the kill switch is OFF: run avwap decommission stop-entries first")
+            rows = [(p.symbol, p.strategy_id, p.quantity, p.stop_price) for p in outcome.positions]
+            print_table(
+                f"open positions of {outcome.book_id}", ("symbol", "strategy", "quantity", "stop"), rows
+            )
+            if not outcome.sent:
+                typer.echo(
+                    f"{outcome.mode} / --dry-run: {len(rows)} MARKET exits would be sent; nothing sent"
+                )
+            else:
+                typer.echo(f"{len(outcome.client_order_ids)} MARKET exits sent ({outcome.mode}):")
+                for client_id in outcome.client_order_ids:
+                    typer.echo(f"  {client_id}")
+                typer.echo(
+                    "next: keep avwap-execute.timer running to record the fills; avwap decommission status"
+                )
+            return EXIT_OK
+
+        raise typer.Exit(run_guarded(body))
+
     @decommission.command("status")
     def status_command(as_json: bool = JSON_OPTION) -> None:
         """Kill switch, open positions, working orders, ledger verification, and the next step."""
@@ -36,10 +98,7 @@ def register(app: typer.Typer) -> None:
 
         report = status(load_cli_config())
         if as_json:
-            positions = [vars(item) for item in report.positions]  # dataclasses: plain dicts for JSON
-            print_json(
-                {**vars(report), "positions": positions, "next_step": report.next_step, "done": report.done}
-            )
+            print_json({**dataclasses.asdict(report), "next_step": report.next_step, "done": report.done})
         else:
             typer.echo(f"kill switch: {'engaged' if report.kill_switch else 'OFF'}")
             typer.echo(f"ledgers: {'verify' if report.ledgers_ok else report.first_ledger_problem}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -87,10 +88,17 @@ def assemble(config: Config, clock: Clock, notifier: Notifier) -> Assembly:
 
 def _execute(config: Config, settings: LoopSettings, *, as_json: bool) -> int:
     from avwap.core.clock import SystemClock
+    from avwap.core.process_lock import hold_execute_lock
+
+    # Held for the whole run: `avwap rebuild` and `avwap decommission close-positions` refuse meanwhile.
+    with hold_execute_lock(config.state_dir, f"avwap execute pid {os.getpid()}"):
+        return _execute_locked(config, settings, as_json=as_json, clock=SystemClock())
+
+
+def _execute_locked(config: Config, settings: LoopSettings, *, as_json: bool, clock: Clock) -> int:
     from avwap.execution.runner import EventSleeper, Runner, StopFlag
     from avwap.integrations.slack.notifier import build_notifier
 
-    clock = SystemClock()
     notifier = build_notifier(config, clock)
     assembly = assemble(config, clock, notifier)
     stop = StopFlag()

@@ -42,7 +42,9 @@ ALL_OPTION = typer.Option(
     help="Every chain across files and days, every head, and every audit seal (HMAC with "
     "AVWAP_AUDIT_KEY_FILE, anchors with AVWAP_AUDIT_ANCHOR_FILE); exit 5 on the first break.",
 )
-WORKERS_OPTION = typer.Option(1, "--workers", min=1, help="With --all: worker processes (one folder each).")
+WORKERS_OPTION = typer.Option(
+    1, "--workers", min=1, help="With --all: worker processes sharing the files (2 on a 2-core host)."
+)
 BOOK_OPTION = typer.Option(None, "--book", help="Book or stream name, e.g. PAPER_SIM.")
 DATE_OPTION = typer.Option(None, "--date", formats=["%Y-%m-%d"], help="Only this NY date, YYYY-MM-DD.")
 TYPE_OPTION = typer.Option(None, "--type", help="Only this record type, e.g. Fill.")

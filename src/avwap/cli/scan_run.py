@@ -22,9 +22,7 @@ from avwap.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from avwap.core.config import Config
     from avwap.scanning.job import ScanJobResult, ScanProgress
-    from avwap.signals.scan_rules import ScanRules
 
 TODAY: Final = "today"
 
@@ -178,7 +176,7 @@ def _scan(
 ) -> None:
     from avwap.core.calendar import nyse
     from avwap.core.clock import SystemClock
-    from avwap.scanning.job import run_scan
+    from avwap.scanning.job import ruleset_scan_rules, run_scan
     from avwap.signals.kernel_choice import prefer_twins
 
     prefer_twins()  # one scan per process: numba's start would cost more than its kernels save
@@ -200,18 +198,9 @@ def _scan(
             universe=_universe(universe, config.data_dir),
             earnings=_earnings(earnings),
             progress=advance,
-            rules=_ruleset_scan_rules(config),
+            rules=ruleset_scan_rules(config),
         )
     if as_json:
         print_json(_job_record(job))
     else:
         _print_job(job)
-
-
-def _ruleset_scan_rules(config: Config) -> ScanRules | None:
-    """The scan rules of the ruleset in force (None: the defaults, when no ruleset was ever activated)."""
-    if not config.ruleset_version:
-        return None
-    from avwap.control.ruleset_registry import read_ruleset
-
-    return read_ruleset(config, config.ruleset_version).scan_rules

@@ -133,14 +133,9 @@ def _print(outcome: AttributionOutcome, path: Path) -> None:
 
 
 def _report(config: Config, book_id: str, date_from: dt.date, date_to: dt.date, as_json: bool) -> None:
-    from avwap.analytics.attribution_artifact import attribution_from_home, write_attribution
-    from avwap.ledger.atomic import build_provenance
+    from avwap.jobs.portfolio import write_range_attribution
 
-    outcome = attribution_from_home(config.ledger_dir, config.artifacts_dir, book_id, date_from, date_to)
-    provenance = build_provenance(
-        config.config_hash(), outcome.data_hash, date_to, ruleset_version=config.ruleset_version
-    )
-    path, digest = write_attribution(config.artifacts_dir, outcome.report, provenance)
+    path, digest, outcome = write_range_attribution(config, book_id, date_from, date_to)
     if as_json:
         print_json(
             {"path": str(path), "sha256": digest, "report": outcome.report, "mismatched": outcome.mismatched}

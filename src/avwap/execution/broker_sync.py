@@ -70,11 +70,14 @@ from avwap.ledger.records import (
 BROKER_REJECTED: Final = "BROKER_REJECTED"
 REJECTED_AFTER_ACCEPTANCE: Final = "REJECTED_AFTER_ACCEPTANCE"
 # Codes this module writes into ledger records (besides the broker's own RejectCode in OrderRejected).
+DECOMMISSION_CLOSE: Final = "DECOMMISSION_CLOSE"  # avwap.execution.exit_orders.close_positions
 LEDGER_CODES: Final[Mapping[str, str]] = MappingProxyType(
     {
         BROKER_REJECTED: "OrderRejected: the broker refused the order without a code we classify",
         REJECTED_AFTER_ACCEPTANCE: "OrderRejected: the broker accepted the order, then rejected it",
         "RECONCILIATION_DRIFT": "Alert: broker and ledger positions/orders disagree (entries blocked)",
+        DECOMMISSION_CLOSE: "Note: the operator closed the position through the control plane (`avwap "
+        "decommission close-positions`): its stop canceled, a MARKET exit order sent",
     }
 )
 

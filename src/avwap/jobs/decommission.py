@@ -4,8 +4,11 @@
    exits, stop maintenance and reconciliation keep running (exits are never blocked).
 2. Keep managing stops: leave ``avwap-execute.timer`` and the snapshot/reconcile timer running; disable
    the scan and portfolio-decide timers (nothing will use their output).
-3. Wait until :func:`status` shows no open position (stops or the operator at the broker close them; a
-   control-plane "close all" order path does not exist yet: see docs/ROADMAP.md).
+3. Optionally close what is still open: :func:`close_open_positions` (``avwap decommission
+   close-positions``) sends each open position's MARKET exit through the one exit path
+   (:mod:`avwap.execution.exit_orders`, note ``DECOMMISSION_CLOSE``), after the cycle's broker
+   synchronization; in DRY_RUN (or ``--dry-run``) it only lists what it would send. Then wait until
+   :func:`status` shows no open position (the execution cycle records the fills).
 4. Archive with ``avwap audit export`` and check it with ``avwap audit verify``; the ledgers stay readable.
 
 :func:`status` reads only the ledgers and the state folder, so it can run at any time.
@@ -16,15 +19,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from avwap.control.state_files import KILL_SWITCH_FILE, kill_switch_file_present
 from avwap.core.canonical import format_utc
 from avwap.core.clock import Clock
-from avwap.core.config import Config
+from avwap.core.config import Config, ExecutionMode
+from avwap.core.errors import ConfigurationError, LedgerIntegrityError
 from avwap.ledger.paths import BOOK_IDS, list_ledger_files
 from avwap.ledger.projection import fold_book
 from avwap.ledger.router import read_book_records
 from avwap.ledger.verify import verify_path
+
+if TYPE_CHECKING:
+    from avwap.execution.runner import BrokerFactory
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,10 @@ class DecommissionStatus:
         if not self.kill_switch:
             return "avwap decommission stop-entries"
         if self.positions:
-            return "keep avwap-execute.timer running: stops manage the open positions until they close"
+            return (
+                "keep avwap-execute.timer running: stops manage the open positions until they close "
+                "(or close them now: avwap decommission close-positions)"
+            )
         return "avwap audit export --from FIRST --to LAST OUT && avwap audit verify OUT; then stop the timers"
 
     @property
@@ -98,4 +109,78 @@ def status(config: Config) -> DecommissionStatus:
     )
 
 
-__all__ = ["DecommissionStatus", "OpenItem", "status", "stop_entries"]
+@dataclass(frozen=True)
+class CloseOutcome:
+    book_id: str
+    mode: str
+    positions: tuple[OpenItem, ...]  # what was open when the command ran
+    client_order_ids: tuple[str, ...]  # the exit orders sent (empty when nothing was sent)
+    sent: bool  # False: DRY_RUN or --dry-run, nothing recorded or sent
+    kill_switch: bool
+
+
+def open_items(config: Config, book_id: str) -> tuple[OpenItem, ...]:
+    """The open positions of ``book_id`` folded from its ledger (symbol order)."""
+    state = fold_book(read_book_records(config.ledger_dir, book_id), book_id)
+    return tuple(
+        OpenItem(book_id, item.symbol, item.strategy_id, item.quantity, str(item.stop_price or "none"))
+        for _, item in sorted(state.positions.items())
+    )
+
+
+def close_open_positions(
+    config: Config, clock: Clock, broker_factory: BrokerFactory, *, book_id: str, reason: str, dry_run: bool
+) -> CloseOutcome:
+    """Close every open position of ``book_id`` as MARKET exits through the execution plane.
+
+    Holds the execution lock (refused while ``avwap execute`` runs: one writer per book). With
+    ``dry_run`` or an effective DRY_RUN mode nothing is recorded or sent: the outcome lists the positions
+    that would be closed. Otherwise the book must be the one the mode trades; the cycle's facts are
+    established and the broker synchronized first (a position a stop has just closed is not sold twice),
+    then each position gets its exit (a working exit is left alone). Exits are never blocked: the kill
+    switch is reported, not required."""
+    from avwap.core.process_lock import hold_execute_lock
+    from avwap.execution.book import BOOK_FOR_MODE
+    from avwap.execution.broker_sync import synchronize
+    from avwap.execution.cycle import establish_facts
+    from avwap.execution.exit_orders import close_positions
+    from avwap.execution.runner import Assembly, empty_market
+    from avwap.integrations.slack.notifier import NullNotifier
+
+    with hold_execute_lock(config.state_dir, f"avwap decommission close-positions pid {os.getpid()}"):
+        kill_switch = kill_switch_file_present(config.state_dir) or config.kill_switch
+        assembly = Assembly(
+            config,
+            clock,
+            NullNotifier(),
+            broker_factory=broker_factory,
+            market_loader=lambda deps: empty_market(),
+        )
+        mode = assembly.resolve().effective_mode
+        positions = open_items(config, book_id)
+        if dry_run or mode is ExecutionMode.DRY_RUN:
+            return CloseOutcome(book_id, str(mode), positions, (), False, kill_switch)
+        if BOOK_FOR_MODE.get(mode) != book_id:
+            raise ConfigurationError(
+                "EXECUTION_MODE",
+                f"the mode in force ({mode}) trades {BOOK_FOR_MODE.get(mode)}, not {book_id}",
+            )
+        deps = assembly.dependencies()
+        if deps.ledger_problem:
+            raise LedgerIntegrityError(str(config.ledger_dir / book_id), 0, deps.ledger_problem)
+        assert deps.broker is not None  # every mode but DRY_RUN has one
+        facts = establish_facts(deps, assembly.mode)
+        synchronize(deps, facts, deps.broker)
+        sent = close_positions(deps, facts, deps.broker, reason=reason)
+        return CloseOutcome(book_id, str(mode), positions, tuple(sent), True, kill_switch)
+
+
+__all__ = [
+    "CloseOutcome",
+    "DecommissionStatus",
+    "OpenItem",
+    "close_open_positions",
+    "open_items",
+    "status",
+    "stop_entries",
+]

@@ -87,12 +87,21 @@ def take_snapshot(
 
 def write_day_attribution(config: Config, book_id: str, day: dt.date) -> Path:
     """``artifacts/strategy_attribution/<BOOK>/<day>.json`` from the ledger and the snapshots so far."""
-    outcome = attribution_from_home(config.ledger_dir, config.artifacts_dir, book_id, day, day)
+    return write_range_attribution(config, book_id, day, day)[0]
+
+
+def write_range_attribution(
+    config: Config, book_id: str, date_from: dt.date, date_to: dt.date
+) -> tuple[Path, str, Any]:
+    """The attribution of [``date_from``, ``date_to``] (one file per day when equal, ``<FROM>_<TO>.json``
+    otherwise) from the ledger and the snapshots: its path, sha256 and the ``attribution_from_home``
+    outcome (``avwap strategies report``, the snapshot job, ``avwap rebuild``)."""
+    outcome = attribution_from_home(config.ledger_dir, config.artifacts_dir, book_id, date_from, date_to)
     provenance = build_provenance(
-        config.config_hash(), outcome.data_hash, day, ruleset_version=config.ruleset_version
+        config.config_hash(), outcome.data_hash, date_to, ruleset_version=config.ruleset_version
     )
-    path, _ = write_attribution(config.artifacts_dir, outcome.report, provenance)
-    return path
+    path, digest = write_attribution(config.artifacts_dir, outcome.report, provenance)
+    return path, digest, outcome
 
 
 def broker_view_for(config: Config, book_id: str) -> Any:

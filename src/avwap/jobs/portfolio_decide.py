@@ -62,7 +62,7 @@ from avwap.core.canonical import content_hash, sha256_hex
 from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError, DataError
-from avwap.ledger.atomic import atomic_write_json, build_provenance
+from avwap.ledger.atomic import Provenance, atomic_write_json, build_provenance
 from avwap.ledger.paths import PORTFOLIO_DECISIONS, ledger_date, newest_ledger_names
 from avwap.ledger.records import PortfolioDecisionLine, PortfolioDecisionsRecorded
 from avwap.ledger.router import Ledger, read_file_records
@@ -371,16 +371,7 @@ def write_batch(
             f"the decisions ledger already records {newer.isoformat()}: deciding the earlier day "
             f"{batch.date_ny.isoformat()} would rewrite an append-only history (nothing written)"
         )
-    path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
-    data_hash = content_hash({"candidates": batch.candidates_sha256, "snapshot": batch.snapshot_sha256})
-    provenance = build_provenance(
-        config.config_hash(),
-        data_hash,
-        batch.date_ny,
-        code_version=code_version,
-        ruleset_version=config.ruleset_version,
-    )
-    digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch.plain()}, provenance)
+    path, digest, provenance = write_batch_artifact(config, batch, code_version=code_version)
     relative = path.relative_to(config.artifacts_dir).as_posix()
     ledger = Ledger(config.ledger_dir)
     store = ledger.store(PORTFOLIO_DECISIONS, batch.date_ny)
@@ -392,20 +383,46 @@ def write_batch(
     )
     if not recorded:
         store.append(_ledger_record(batch, relative, digest, clock))
-    pointer = {
-        "kind": LATEST_KIND,
-        "book_id": batch.book_id,
-        "date_ny": batch.date_ny,
-        "artifact": relative,
-        "sha256": digest,
-    }
-    if _pointer_date(latest_path(config.artifacts_dir, batch.book_id)) <= batch.date_ny:
-        # only forward: re-deciding an older day must not make it "latest"
-        atomic_write_json(latest_path(config.artifacts_dir, batch.book_id), pointer, provenance)
+    write_latest_pointer(config, batch, digest, provenance)
     from avwap.jobs.risk_attribution import attribute_decisions  # E3: after the batch is durable
 
     attribute_decisions(config, batch, digest, notifier=notifier, code_version=code_version)
     return path, digest
+
+
+def write_batch_artifact(
+    config: Config, batch: PortfolioDecisionBatch, *, code_version: str | None = None
+) -> tuple[Path, str, Provenance]:
+    """The batch's artifact alone (no ledger record): its path, sha256 and provenance. ``avwap rebuild``
+    rewrites artifacts with it and compares the sha256 with the one the ledger recorded."""
+    path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
+    data_hash = content_hash({"candidates": batch.candidates_sha256, "snapshot": batch.snapshot_sha256})
+    provenance = build_provenance(
+        config.config_hash(),
+        data_hash,
+        batch.date_ny,
+        code_version=code_version,
+        ruleset_version=config.ruleset_version,
+    )
+    digest = atomic_write_json(path, {"kind": DECISIONS_KIND, "batch": batch.plain()}, provenance)
+    return path, digest, provenance
+
+
+def write_latest_pointer(
+    config: Config, batch: PortfolioDecisionBatch, digest: str, provenance: Provenance
+) -> None:
+    """``latest.json`` naming the batch's artifact, moved only forward: re-deciding an older day must not
+    make it "latest"."""
+    path = decisions_path(config.artifacts_dir, batch.book_id, batch.date_ny)
+    pointer = {
+        "kind": LATEST_KIND,
+        "book_id": batch.book_id,
+        "date_ny": batch.date_ny,
+        "artifact": path.relative_to(config.artifacts_dir).as_posix(),
+        "sha256": digest,
+    }
+    if _pointer_date(latest_path(config.artifacts_dir, batch.book_id)) <= batch.date_ny:
+        atomic_write_json(latest_path(config.artifacts_dir, batch.book_id), pointer, provenance)
 
 
 def _pointer_date(path: Path) -> dt.date:

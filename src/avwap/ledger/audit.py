@@ -24,6 +24,7 @@ Public API::
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -152,10 +153,13 @@ def _anchor_line(record: dict[str, Any]) -> dict[str, Any]:
 class _Lines:
     """The hash of each line of a ledger file, read once (verification may consult a file several times)."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: Mapping[Path, Callable[[int], str | None]] | None = None) -> None:
         self.cache: dict[Path, list[str] | None] = {}
+        self.known = known or {}
 
     def hash_at(self, path: Path, seq: int) -> str | None:
+        if path in self.known:  # hashes of a file whose chain was just verified (``ledger verify --all``)
+            return self.known[path](seq)
         peeked = peek_last_envelope(path) if path not in self.cache else None
         if peeked is not None and peeked[1].seq == seq:
             return peeked[
@@ -207,10 +211,13 @@ def verify_seals(
     anchors: list[dict[str, Any]] | None = None,
     *,
     until: dt.date | None = None,
+    known: Mapping[Path, Callable[[int], str | None]] | None = None,
 ) -> AuditCheck:
     """Check every seal (chain of macs, roots, HMACs with ``key``, sealed lines still in place) and that
     every external anchor names a seal still in the stream. Problems name the AUDIT file and line.
-    ``until`` (an audit bundle's last day): seals of later days keep their mac checks, not their lines."""
+    ``until`` (an audit bundle's last day): seals of later days keep their mac checks, not their lines.
+    ``known``: the line hashes (by 1-based seq) of files whose chains the caller has just verified, so
+    they are not read again."""
     root = Path(root)
     problems: list[AuditProblem] = []
     seals: list[tuple[Path, Envelope]] = []
@@ -220,7 +227,7 @@ def verify_seals(
         except LedgerIntegrityError as error:
             problems.append(AuditProblem(error.path, error.line_number, "AUDIT stream: " + str(error)))
     previous_mac: str | None = None
-    lines = _Lines()
+    lines = _Lines(known)
     for path, envelope in seals:
         later = until is not None and str(envelope.record.get("sealed_day")) > until.isoformat()
         for reason in _seal_problems(root, envelope.record, previous_mac, key, None if later else lines):

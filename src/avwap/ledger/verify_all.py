@@ -26,11 +26,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import operator
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy
 
 from avwap.ledger.audit import AuditCheck, verify_seals
 from avwap.ledger.audit_key import AuditKey
@@ -42,89 +46,124 @@ from avwap.ledger.verify import FileReport, FileStatus, _read_locked, _verify_fo
 # A line after the first: {"hash":"<64 hex>","prev_hash":"<64 hex>","record":{...},"seq":N}
 _HASH_PREFIX = b'{"hash":"'
 _PREV_KEY = b'","prev_hash":"'
-_HEAD = operator.itemgetter(slice(0, 9))
-_HASH_FIELD = operator.itemgetter(slice(9, 73))
-_BETWEEN = operator.itemgetter(slice(73, 88))
-_PREV_FIELD = operator.itemgetter(slice(88, 152))
-_BRACE = b"{"
+_FRONT = operator.itemgetter(slice(0, 152))  # '{"hash":"<64 hex>","prev_hash":"<64 hex>'
+_FRONT_WIDTH = 152
+_BRACE_STATE = hashlib.sha256(b"{")  # never updated: only copied
+_SHA256 = type(_BRACE_STATE)
 _AFTER_HASH = operator.itemgetter(slice(75, None))  # from '"prev_hash"' on: the hashed body without its "{"
-_DIGEST = operator.methodcaller("digest")
+_HEX = 64
+
+# One JSON value per line: decoding to Raw validates the line without building Python objects, and a
+# line holding anything but exactly one value (two values, trailing bytes, nothing) fails its own decode.
+_LINE = msgspec.json.Decoder(msgspec.Raw)
 
 
-_LINES = msgspec.json.Decoder(list[msgspec.Raw])
+_SEQ_ENDINGS: list[bytes] = []
+
+
+def _seq_endings(count: int) -> list[bytes]:
+    """The endings ',"seq":N}' of lines 2 .. count + 1, formatted once per process (files of a stream are
+    of similar lengths, so the list is shared)."""
+    for seq in range(len(_SEQ_ENDINGS) + 2, count + 2):
+        _SEQ_ENDINGS.append(b',"seq":%d}' % seq)
+    return _SEQ_ENDINGS[:count]
 
 
 class _Hashes:
-    """Just enough of a list of envelopes for :class:`LinkChecker`: the first line's anchor, every hash."""
+    """Just enough of a list of envelopes for :class:`LinkChecker`: the first line's anchor, and every later
+    line's hash sliced out of the concatenated hex on demand (the checker reads two or three of them)."""
 
-    def __init__(self, first: Envelope, hashes: list[str]) -> None:
-        self.first, self.hashes = first, hashes
+    def __init__(self, first: Envelope, recorded: bytes) -> None:
+        self.first, self.recorded = first, recorded
+        self.count = 1 + len(recorded) // _HEX
 
     def __len__(self) -> int:
-        return len(self.hashes)
+        return self.count
 
     def __getitem__(self, index: int) -> Envelope:
-        position = index % len(self.hashes)
+        position = index % self.count
         if position == 0:
             return self.first
-        return Envelope(position + 1, "", self.hashes[position], {})
+        return Envelope(position + 1, "", self.last_hash(position), {})
+
+    def hash_of(self, seq: int) -> str | None:
+        """The hash of the line ``seq`` (1-based); None past the end."""
+        return self.last_hash(seq - 1) if 0 < seq <= self.count else None
+
+    def last_hash(self, position: int | None = None) -> str:
+        """The hash of the line at 0-based ``position`` (default: the last line)."""
+        position = self.count - 1 if position is None else position
+        if position == 0:
+            return self.first.hash
+        return self.recorded[(position - 1) * _HEX : position * _HEX].decode("ascii")
 
 
 def _fast_scan(data: bytes) -> _Hashes | None:
     """The hashes of a sound file's lines, or None when anything is unusual (the full verifier decides).
 
-    Every per-line step runs in C (map over slices, sha256, list comparisons): the Python loop per line
-    is what would cost, not the hashing."""
-    if not data:
-        return None
+    Every per-line step runs in C (map over slices, one msgspec decode per line, sha256, list comparisons;
+    the fixed-width fronts of the lines are compared column-wise as one numpy grid): the Python loop per
+    line is what would cost, not the hashing."""
+    if not data.endswith(b"\n"):
+        return None  # empty, or a torn tail
     lines = data.split(b"\n")
-    if lines.pop() != b"":
-        return None  # torn tail
+    lines.pop()
     try:
-        _LINES.decode(b"[" + b",".join(lines) + b"]")  # every line is JSON (a flipped brace is caught)
+        deque(map(_LINE.decode, lines), maxlen=0)  # every line is one JSON value (a flipped brace is caught)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     first = scan(lines[0] + b"\n")  # the first line carries the anchor: checked by the full rules
     if first.error is not None or not first.envelopes:
         return None
+    first_envelope = first.envelopes[0]
     rest = lines[1:]
     count = len(rest)
-    recorded = list(map(_HASH_FIELD, rest))
-    digests = b"".join(map(_DIGEST, map(hashlib.sha256, map(_BRACE.__add__, map(_AFTER_HASH, rest)))))
-    first_hash = first.envelopes[0].hash.encode("ascii")
+    fronts = b"".join(map(_FRONT, rest))
+    if len(fronts) != count * _FRONT_WIDTH:
+        return None  # a line shorter than the envelope's fixed-width front
+    grid = numpy.frombuffer(fronts, dtype=numpy.uint8).reshape(count, _FRONT_WIDTH)
+    recorded = grid[:, 9:73].tobytes()
+    # sha256("{" + line[75:]) per line, from copies of a state that has hashed the "{" already: a copy is
+    # cheaper than a new hash object (no digest lookup per line) and no line is re-joined to its brace.
+    states = list(map(_SHA256.copy, repeat(_BRACE_STATE, count)))
+    deque(map(_SHA256.update, states, map(_AFTER_HASH, rest)), maxlen=0)
+    digests = b"".join(map(_SHA256.digest, states))
+    first_hash = first_envelope.hash.encode("ascii")
     if (
-        digests.hex().encode("ascii") != b"".join(recorded)
-        or b"".join(map(_PREV_FIELD, rest)) != b"".join([first_hash, *recorded][:-1])
-        or b"".join(map(_HEAD, rest)) != _HASH_PREFIX * count
-        or b"".join(map(_BETWEEN, rest)) != _PREV_KEY * count
-        or not all(map(bytes.endswith, rest, [b',"seq":%d}' % seq for seq in range(2, count + 2)]))
+        digests.hex().encode("ascii") != recorded
+        or grid[:, 88:152].tobytes() != (first_hash + recorded)[: count * _HEX]
+        or grid[:, 0:9].tobytes() != _HASH_PREFIX * count
+        or grid[:, 73:88].tobytes() != _PREV_KEY * count
+        or not all(map(bytes.endswith, rest, _seq_endings(count)))
     ):
         return None
-    hashes = [first_hash.decode("ascii"), *(item.decode("ascii") for item in recorded)]
-    return _Hashes(first.envelopes[0], hashes)
+    return _Hashes(first_envelope, recorded)
 
 
-def _verify_folder_fast(folder: Path) -> tuple[list[FileReport], int]:
-    """Reports of one folder's dated files (the full verifier's when anything is off) and bytes read."""
-    files = list_ledger_files(folder.parent, folder.name)
+def _scan_file(path: str) -> tuple[int, _Hashes | None]:
+    """One file's bytes read and hashes (None: empty, or something for the full verifier to name)."""
+    data = _read_locked(Path(path))
+    return len(data), (_fast_scan(data) if data else None)
+
+
+def _check_folder(
+    folder: Path, files: list[Path], scanned: list[tuple[int, _Hashes | None]]
+) -> list[FileReport]:
+    """Reports of one folder's dated files from their scans: links across files and the head checked
+    here (in order); the full verifier's reports when anything is off."""
     checker = LinkChecker(folder)
     reports: list[FileReport] = []
-    size = 0
-    for path in files:
-        data = _read_locked(path)
-        size += len(data)
-        if not data:
+    for path, (size, hashes) in zip(files, scanned, strict=True):
+        if not size:
             checker.add_unchanged(path.name, ChainTail())
             reports.append(FileReport(str(path), FileStatus.OK, 0, 0, ChainTail().hash))
             continue
-        hashes = _fast_scan(data)
         if hashes is None or checker.add(path, hashes) is not None:  # type: ignore[arg-type]
-            return _verify_folder(folder, files), size
-        last = hashes.hashes[-1]
-        reports.append(FileReport(str(path), FileStatus.OK, len(hashes), len(hashes), last))
+            return _verify_folder(folder, files)
+        reports.append(FileReport(str(path), FileStatus.OK, len(hashes), len(hashes), hashes.last_hash()))
     if checker.finish() is not None:
-        return _verify_folder(folder, files), size
-    return reports, size
+        return _verify_folder(folder, files)
+    return reports
 
 
 class FullReport(msgspec.Struct, frozen=True):
@@ -144,10 +183,6 @@ class FullReport(msgspec.Struct, frozen=True):
         return None
 
 
-def _folder_task(folder: str) -> tuple[list[FileReport], int]:
-    return _verify_folder_fast(Path(folder))
-
-
 def verify_all(
     root: Path,
     key: AuditKey | None,
@@ -159,18 +194,41 @@ def verify_all(
     """Every folder's chains, links and head, then every audit seal (HMACs only when ``key`` is given;
     ``until``: an audit bundle's last day, whose later seals are checked without their sealed lines)."""
     root = Path(root)
-    files, size = verify_chains(root, workers=workers)
+    files, size, known = _chains(root, workers)
     records = sum(report.records for report in files)
-    audit = verify_seals(root, key, anchors, until=until)
+    audit = verify_seals(root, key, anchors, until=until, known=known)
     return FullReport(files, audit, records, size)
 
 
 def verify_chains(root: Path, *, workers: int = 1) -> tuple[list[FileReport], int]:
-    """Every folder's chains, links and head (no seals): the reports and the bytes read."""
-    folders = [str(Path(root) / name) for name in list_ledger_names(root)]
-    if workers > 1 and len(folders) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(folders))) as pool:
-            results = list(pool.map(_folder_task, folders))
+    """Every folder's chains, links and head (no seals): the reports and the bytes read.
+
+    The files are scanned one task per file (``workers`` processes when > 1, so a home with a few big
+    folders still splits evenly); links and heads are then checked folder by folder in this process."""
+    reports, size, _ = _chains(root, workers)
+    return reports, size
+
+
+def _chains(
+    root: Path, workers: int
+) -> tuple[list[FileReport], int, dict[Path, Callable[[int], str | None]]]:
+    """:func:`verify_chains`, plus the line hashes of every file whose own chain the fast path verified."""
+    folders = [Path(root) / name for name in list_ledger_names(root)]
+    files = {folder: list_ledger_files(folder.parent, folder.name) for folder in folders}
+    paths = [str(path) for folder in folders for path in files[folder]]
+    if workers > 1 and len(paths) > 1:
+        chunk = max(1, len(paths) // (workers * 8))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            scanned = list(pool.map(_scan_file, paths, chunksize=chunk))
     else:
-        results = [_folder_task(folder) for folder in folders]
-    return [report for reports, _ in results for report in reports], sum(size for _, size in results)
+        scanned = list(map(_scan_file, paths))
+    reports: list[FileReport] = []
+    known: dict[Path, Callable[[int], str | None]] = {
+        Path(path): hashes.hash_of for path, (_, hashes) in zip(paths, scanned, strict=True) if hashes
+    }
+    start = 0
+    for folder in folders:
+        count = len(files[folder])
+        reports += _check_folder(folder, files[folder], scanned[start : start + count])
+        start += count
+    return reports, sum(size for size, _ in scanned), known

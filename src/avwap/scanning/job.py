@@ -29,7 +29,7 @@ from typing import Final
 import msgspec
 
 from avwap.core.calendar import nyse
-from avwap.core.clock import Clock
+from avwap.core.clock import Clock, FixedClock
 from avwap.core.config import Config
 from avwap.data.store import BarStore
 from avwap.integrations.slack import AlertEvent, Notifier, NullNotifier, build_notifier, scan_summary_event
@@ -148,6 +148,30 @@ def send_summary(event: AlertEvent, config: Config, clock: Clock, notifier: Noti
     except Exception as error:  # a Slack problem must never fail the scan
         LOGGER.warning("scan_summary_not_sent: %s: %s", type(error).__name__, error)
         return False
+
+
+def ruleset_scan_rules(config: Config) -> ScanRules | None:
+    """The scan rules of the ruleset in force (None: the defaults, when no ruleset was ever activated)."""
+    if not config.ruleset_version:
+        return None
+    from avwap.control.ruleset_registry import read_ruleset
+
+    return read_ruleset(config, config.ruleset_version).scan_rules
+
+
+def rescan(config: Config, trading_date: dt.date, *, data_dir: Path | None = None) -> ScanJobResult:
+    """The scan job for ``trading_date`` again, as ``avwap rebuild`` runs it: an hour before the open (the
+    time the demo's morning and the scan timer run), the rules of the ruleset in force, no notification
+    (a rebuild announces nothing)."""
+    clock = FixedClock(nyse().session_open(trading_date) - dt.timedelta(hours=1))
+    return run_scan(
+        config,
+        trading_date,
+        clock=clock,
+        data_dir=data_dir,
+        notifier=NullNotifier(),
+        rules=ruleset_scan_rules(config),
+    )
 
 
 def run_scan(

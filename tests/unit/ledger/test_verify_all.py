@@ -79,3 +79,62 @@ def test_fast_scan_refuses_what_is_not_an_envelope() -> None:
     assert _fast_scan(good) is None
     assert _fast_scan(json.dumps({"a": 1}).encode() + b"\n") is None
     assert DAY_ONE.year == 2026
+
+
+def _chained(records: list[dict[str, object]]) -> list[bytes]:
+    from avwap.ledger.chain import ChainTail, seal
+
+    lines, tail = [], ChainTail()
+    for record in records:
+        envelope, line = seal(record, tail)
+        lines.append(line)
+        tail = envelope.tail
+    return lines
+
+
+def _rehash_from(lines: list[bytes], index: int) -> list[bytes]:
+    """Recompute the hash of line ``index`` and every later line and link (what a forger can do)."""
+    import hashlib
+
+    fixed = list(lines)
+    for position in range(index, len(fixed)):
+        line = fixed[position].rstrip(b"\n")
+        if position > index:
+            previous = fixed[position - 1][9:73]
+            line = line[:88] + previous + line[152:]
+        body = b"{" + line[75:]
+        fixed[position] = b'{"hash":"' + hashlib.sha256(body).hexdigest().encode() + b'",' + body[1:] + b"\n"
+    return fixed
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_short_files_take_the_fast_path_with_the_full_verifiers_hashes(count: int) -> None:
+    from avwap.ledger.chain import scan
+
+    data = b"".join(_chained([{"type": "Note", "z": number} for number in range(count)]))
+    hashes = _fast_scan(data)
+    assert hashes is not None and len(hashes) == count
+    expected = [envelope.hash for envelope in scan(data).envelopes]
+    assert [hashes.hash_of(seq) for seq in range(1, count + 1)] == expected
+    assert hashes.last_hash() == expected[-1] and hashes.hash_of(count + 1) is None
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda line: line.replace(b'"z":1}', b'"z":1}}'),  # not JSON, yet hash-consistent
+        lambda line: line.replace(b'"z":1}', b'"z":1} {"x":2}'),  # two values on one line
+        lambda line: line.replace(b'"seq":2}', b'"seq":7}'),  # a sequence gap
+    ],
+)
+def test_a_hash_consistent_line_that_is_not_a_sound_envelope_goes_to_the_full_verifier(tamper) -> None:  # type: ignore[no-untyped-def]
+    from avwap.ledger.chain import scan
+
+    lines = _chained([{"type": "Note", "z": number} for number in range(3)])
+    tampered = tamper(lines[1])
+    assert tampered != lines[1]
+    lines[1] = tampered
+    data = b"".join(_rehash_from(lines, 1))
+    assert _fast_scan(data) is None
+    result = scan(data)
+    assert result.error is not None and result.error.line_number == 2
