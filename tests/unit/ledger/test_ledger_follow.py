@@ -74,7 +74,7 @@ def rewrite_keeping_size_and_mtime(path: Path, old: bytes, new: bytes) -> None:
 def test_first_refresh_reads_everything_and_equals_the_full_read(tmp_path: Path) -> None:
     ledger = three_days(tmp_path / "ledger")
     view = BookFollower(ledger.root, PAPER_SIM).refresh()
-    assert view.read == tuple(f"{day}.jsonl" for day in DAYS)
+    assert view.read == view.files == tuple(f"{day}.jsonl" for day in DAYS)
     assert_matches_full_read(view, ledger)
 
 
