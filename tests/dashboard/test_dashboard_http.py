@@ -9,6 +9,7 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from avwap.backtest.run import run_backtest
 from avwap.core.calendar import nyse
 from avwap.core.clock import FixedClock
 from avwap.core.errors import ConfigurationError
+from avwap.dashboard import performance as performance_module
 from avwap.dashboard.app import create_app
 from avwap.dashboard.books import BookReaders
 from avwap.dashboard.kill_switch import KILL_SWITCH_ENGAGED
@@ -427,3 +429,33 @@ def test_the_cache_does_not_hide_a_closed_day_edited_in_place(tmp_path: Path, de
         assert day_file.stat().st_size == stat.st_size
         shown = fields(http.get("/").text)
         assert shown["state"] == "HALTED" and day_file.name in shown["reason"]
+
+
+def test_the_performance_page_is_recomputed_for_its_snapshot_day_not_for_later_records(
+    tmp_path: Path, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = home_copy(demo_home, tmp_path / "home")
+    day = last_session(home)
+    clock = after_close(day)
+    built: list[str] = []
+    original = performance_module.performance
+
+    def counted(config: Any, book: str, data_dir: Any = None) -> Any:
+        built.append(book)
+        return original(config, book, data_dir)
+
+    monkeypatch.setattr(performance_module, "performance", counted)
+
+    def alert(date_ny: dt.date, code: str) -> Alert:
+        return Alert(
+            book_id=BOOK, date_ny=date_ny, ts=clock.now(), level=AlertLevel.INFO, code=code, message="x"
+        )
+
+    with serving(home_config(home), clock) as url, client(url) as http:
+        first = http.get("/performance").text
+        assert http.get("/performance").text == first and len(built) == 1
+        Ledger(home / "ledger").append(alert(day, "SNAPSHOT_DAY"))
+        assert http.get("/performance").text == first and len(built) == 2  # the newest snapshot's day
+        Ledger(home / "ledger").append(alert(day + dt.timedelta(days=1), "LATER_DAY"))
+        assert "LATER_DAY" in http.get("/").text  # the book's facts were rebuilt...
+        assert http.get("/performance").text == first and len(built) == 2  # ...not the page: after it

@@ -48,6 +48,7 @@ class BookLedger:
     problem: str
     state: BookState | None = None  # the fold of ``records`` (None when the book has a problem)
     files: tuple[str, ...] = ()  # the day files listed, in date order
+    tails: tuple[tuple[str, int, str], ...] = ()  # (name, last seq, last hash) of each verified file
 
     @property
     def readable(self) -> bool:
@@ -71,7 +72,7 @@ def _followed(follower: BookFollower) -> BookLedger:
         first = broken[0]
         problem = f"ledger {first.status} at {first.location}: {first.reason}"
         return BookLedger(book_id, (), problem, None, view.files)
-    return BookLedger(book_id, view.records, "", view.state, view.files)
+    return BookLedger(book_id, view.records, "", view.state, view.files, view.tails)
 
 
 def read_book(ledger_dir: Path, book_id: str) -> BookLedger:

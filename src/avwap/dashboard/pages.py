@@ -184,7 +184,10 @@ def trace_page(request: Request) -> Response:
 
 def _performance(request: Request, config: Config, book: str, title: str) -> Response:
     state = _state(request)
-    key = ("performance", facts_key(config, book), str(config.home))
+    if config is state.config:  # the home's book: cached by what the page reads (see inputs_key)
+        key = performance.inputs_key(config, book, _facts(state, book).ledger)
+    else:  # a backtest run folder: by its ledger's head and files
+        key = ("performance", facts_key(config, book), str(config.home))
     data_dir = state.config.data_dir
     result = state.cache.get_or_build(key, lambda: performance.performance(config, book, data_dir))
     runs = performance.run_names(state.config)

@@ -25,7 +25,7 @@ book folder are not read (books hold none; ``avwap ledger verify`` covers them).
 Public API::
 
     BookFollower(root, book_id).refresh() -> FollowedBook      .forget() drops what was kept
-    FollowedBook(book_id, records, state, reports, read, files)   state None unless every report is OK
+    FollowedBook(book_id, records, state, reports, read, files, tails)   state None unless all is OK
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class FollowedBook:
     reports: tuple[FileReport, ...]
     read: tuple[str, ...]
     files: tuple[str, ...]  # the day files listed, in date order
+    tails: tuple[tuple[str, int, str], ...] = ()  # (name, last seq, last hash) of each file, when OK
 
     @property
     def ok(self) -> bool:
@@ -166,7 +167,8 @@ class BookFollower:
             self._state = fold.accumulator.freeze()
         self._kept = kept
         records = tuple(record for item in kept for record in item.records)
-        return FollowedBook(self.book_id, records, self._state, reports, read, tuple(names))
+        tails = tuple((item.path.name, item.tail.seq, item.tail.hash) for item in kept)
+        return FollowedBook(self.book_id, records, self._state, reports, read, tuple(names), tails)
 
 
 class _Fold:
