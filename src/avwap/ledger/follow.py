@@ -165,6 +165,8 @@ class BookFollower:
             return FollowedBook(self.book_id, (), None, reports, read, tuple(names))
         if fold is not None:
             self._state = fold.accumulator.freeze()
+        elif self._state is None:  # a folder without day files: the empty book
+            self._state = BookState(book_id=self.book_id)
         self._kept = kept
         records = tuple(record for item in kept for record in item.records)
         tails = tuple((item.path.name, item.tail.seq, item.tail.hash) for item in kept)

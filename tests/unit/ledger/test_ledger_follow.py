@@ -47,9 +47,9 @@ def assert_matches_full_read(view: FollowedBook, ledger: Ledger) -> None:
     records = read_book_records(ledger.root, PAPER_SIM)
     assert list(view.records) == records
     assert state_bytes(view.state) == state_bytes(fold_book(records, PAPER_SIM))
-    assert [report.path for report in view.reports] == [
-        report.path for report in verify_path(view_folder(ledger))
-    ]
+    verified = verify_path(view_folder(ledger))
+    assert [report.path for report in view.reports] == [report.path for report in verified]
+    assert view.tails == tuple((Path(item.path).name, item.last_seq, item.last_hash) for item in verified)
 
 
 def view_folder(ledger: Ledger) -> Path:
@@ -189,3 +189,10 @@ def test_a_record_the_fold_refuses_is_reported_at_its_line_as_verify_reports_it(
     expected = [(r.path, r.status, r.bad_line) for r in verify_path(view_folder(ledger)) if not r.ok]
     assert [(r.path, r.status, r.bad_line) for r in view.reports if not r.ok] == expected
     assert expected[0][1] is FileStatus.INVALID_RECORD and view.state is None
+
+
+def test_an_empty_book_folder_is_the_empty_book(tmp_path: Path) -> None:
+    (tmp_path / "ledger" / PAPER_SIM).mkdir(parents=True)
+    view = BookFollower(tmp_path / "ledger", PAPER_SIM).refresh()
+    assert view.ok and view.records == () and view.files == ()
+    assert view.state is not None and state_bytes(view.state) == state_bytes(fold_book([], PAPER_SIM))
