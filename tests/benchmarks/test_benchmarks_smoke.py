@@ -52,7 +52,8 @@ def _dashboard(result: dict[str, Any]) -> None:
     assert result["cold_ms"] > 0 and 0 < result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
     assert set(result["page_bytes"]) == {"/", "/positions", "/today", "/performance", "/audit"}
     assert result["max_page_bytes"] <= result["target_page_bytes"] == 500_000
-    assert result["target_p95_ms"] == 100
+    assert result["target_p95_ms"] == 100 and result["target_after_new_record_ms"] == 100
+    assert result["after_new_record_ms"] > 0 and isinstance(result["meets_after_new_record_target"], bool)
 
 
 def _exits(result: dict[str, Any]) -> None:

@@ -5,9 +5,11 @@ shown as HALTED, the kill switch recorded and blocking the next cycle, caches in
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,13 +23,19 @@ from tests.dashboard.conftest import (
     last_session,
     serving,
 )
+from tests.unit.ledger import factories
 
 from avwap.backtest.run import run_backtest
 from avwap.core.calendar import nyse
 from avwap.core.clock import FixedClock
 from avwap.core.errors import ConfigurationError
+from avwap.dashboard import performance as performance_module
 from avwap.dashboard.app import create_app
+from avwap.dashboard.books import BookReaders
 from avwap.dashboard.kill_switch import KILL_SWITCH_ENGAGED
+from avwap.dashboard.overview import book_facts
+from avwap.dashboard.positions import open_positions
+from avwap.dashboard.signature import MemoCache
 from avwap.demo.home import prepare_demo_home
 from avwap.demo.replay import demo_config, demo_engine
 from avwap.ledger.record_enums import AlertLevel, DecisionOutcome, OrderPurpose
@@ -380,3 +388,74 @@ def test_the_today_page_shows_advisory_scores_beside_the_candidates(tmp_path: Pa
     assert "P(R1) advisory" in with_scores and "0.6123" in with_scores and "model abababababab" in with_scores
     with serving(home_config(demo_home), after_close(day)) as url, client(url) as http:
         assert "P(R1) advisory" not in http.get("/today", params={"date": day.isoformat()}).text
+
+
+def test_a_new_fill_reaches_the_positions_and_only_the_newest_day_is_read_again(
+    tmp_path: Path, demo_home: Path
+) -> None:
+    home = home_copy(demo_home, tmp_path / "home")
+    day = last_session(home)
+    config, readers, cache = home_config(home), BookReaders(), MemoCache()
+    before = book_facts(config, BOOK, readers, cache)
+    assert before.state is not None and "ZZZT" not in before.state.positions
+    trade = factories.intent("ZZZT", 7, day)
+    entry = factories.submit(trade)
+    fills = [factories.fill(entry, 7, "50.00")]
+    for record in (trade, factories.approve(trade), entry, *fills, factories.opened(trade, fills, "50.00")):
+        Ledger(home / "ledger").append(record)
+    follower_files = list(before.ledger.files)
+    after = book_facts(config, BOOK, readers, cache)
+    assert after.state is not None and after.state.positions["ZZZT"].quantity == 7
+    assert [item.trade.symbol for item in open_positions(after)].count("ZZZT") == 1
+    assert after.ledger.files == tuple(follower_files)  # the same day: no new file
+    full = book_facts(config, BOOK)  # a one-off full read agrees with the incremental one
+    assert full.ledger.records == after.ledger.records and full.state == after.state
+
+
+def test_the_cache_does_not_hide_a_closed_day_edited_in_place(tmp_path: Path, demo_home: Path) -> None:
+    home = home_copy(demo_home, tmp_path / "home")
+    day_file = sorted((home / "ledger" / BOOK).glob("*.jsonl"))[1]
+    with serving(home_config(home), after_close(last_session(home))) as url, client(url) as http:
+        assert fields(http.get("/").text)["state"] != "HALTED"
+        assert fields(http.get("/").text)["state"] != "HALTED"  # from the caches
+        data = day_file.read_bytes()
+        stat = day_file.stat()
+        digits = re.search(rb'"ts":"\d{4}-\d{2}-\d{2}T(\d)', data)
+        assert digits is not None
+        spot = digits.start(1)
+        changed = b"1" if data[spot : spot + 1] != b"1" else b"2"
+        day_file.write_bytes(data[:spot] + changed + data[spot + 1 :])  # same size, one byte changed
+        os.utime(day_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime
+        assert day_file.stat().st_size == stat.st_size
+        shown = fields(http.get("/").text)
+        assert shown["state"] == "HALTED" and day_file.name in shown["reason"]
+
+
+def test_the_performance_page_is_recomputed_for_its_snapshot_day_not_for_later_records(
+    tmp_path: Path, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = home_copy(demo_home, tmp_path / "home")
+    day = last_session(home)
+    clock = after_close(day)
+    built: list[str] = []
+    original = performance_module.performance
+
+    def counted(config: Any, book: str, data_dir: Any = None) -> Any:
+        built.append(book)
+        return original(config, book, data_dir)
+
+    monkeypatch.setattr(performance_module, "performance", counted)
+
+    def alert(date_ny: dt.date, code: str) -> Alert:
+        return Alert(
+            book_id=BOOK, date_ny=date_ny, ts=clock.now(), level=AlertLevel.INFO, code=code, message="x"
+        )
+
+    with serving(home_config(home), clock) as url, client(url) as http:
+        first = http.get("/performance").text
+        assert http.get("/performance").text == first and len(built) == 1
+        Ledger(home / "ledger").append(alert(day, "SNAPSHOT_DAY"))
+        assert http.get("/performance").text == first and len(built) == 2  # the newest snapshot's day
+        Ledger(home / "ledger").append(alert(day + dt.timedelta(days=1), "LATER_DAY"))
+        assert "LATER_DAY" in http.get("/").text  # the book's facts were rebuilt...
+        assert http.get("/performance").text == first and len(built) == 2  # ...not the page: after it

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.dashboard import pages
+from avwap.dashboard.books import BookReaders
 from avwap.dashboard.security import SECURITY_HEADERS, SESSION_COOKIE, Sessions, check_bind, is_loopback
 from avwap.dashboard.signature import MemoCache
 
@@ -96,7 +97,7 @@ def create_app(config: Config, clock: Clock) -> Starlette:
         ],
         exception_handlers={404: pages.not_found, 500: pages.server_error},
     )
-    app.state.dashboard = pages.DashboardState(config, clock, MemoCache(), Sessions())
+    app.state.dashboard = pages.DashboardState(config, clock, MemoCache(), Sessions(), BookReaders())
     return app
 
 

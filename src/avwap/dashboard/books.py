@@ -5,12 +5,15 @@ Public API::
 
     LIVE_MONEY_BOOKS                       books that hold real money (never summed with paper books)
     dashboard_books(config) -> list[str]   books with a ledger folder or snapshots (not BACKTEST)
-    BookLedger(book_id, records, problem)  ``problem`` is "" when the book verified and was read
-    read_book(ledger_dir, book_id) -> BookLedger
+    BookLedger(book_id, records, problem, state)  ``problem`` is "" when the book verified and was read
+    BookReaders()                          one :class:`~avwap.ledger.follow.BookFollower` per book folder:
+      .read(ledger_dir, book_id) -> BookLedger   re-verifies and folds only what changed since the last read
+    read_book(ledger_dir, book_id) -> BookLedger   a one-off full read
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -18,10 +21,10 @@ from typing import Final
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError
 from avwap.execution.book import BOOK_FOR_MODE
+from avwap.ledger.follow import BookFollower
 from avwap.ledger.paths import ALPACA_LIVE, BACKTEST, BOOK_IDS, SCHWAB_401K_MANUAL, list_ledger_names
+from avwap.ledger.projection_state import BookState
 from avwap.ledger.records import Record
-from avwap.ledger.router import read_book_records
-from avwap.ledger.verify import verify_path
 
 LIVE_MONEY_BOOKS: Final = frozenset({ALPACA_LIVE, SCHWAB_401K_MANUAL})
 
@@ -43,27 +46,55 @@ class BookLedger:
     book_id: str
     records: tuple[Record, ...]
     problem: str
+    state: BookState | None = None  # the fold of ``records`` (None when the book has a problem)
+    files: tuple[str, ...] = ()  # the day files listed, in date order
+    tails: tuple[tuple[str, int, str], ...] = ()  # (name, last seq, last hash) of each verified file
 
     @property
     def readable(self) -> bool:
         return not self.problem
 
 
-def read_book(ledger_dir: Path, book_id: str) -> BookLedger:
-    """Verify the book's folder (chains, links, head), then read its typed records. Anything but a clean
-    verification (a torn tail included: the next cycle repairs it) is the problem shown; nothing is read."""
-    folder = ledger_dir / book_id
-    if not folder.is_dir():
-        return BookLedger(book_id, (), "")
+def _followed(follower: BookFollower) -> BookLedger:
+    """Verify the book's folder (chains, links, head, what the fold refuses), then its typed records and
+    their fold. Anything but a clean verification (a torn tail included: the next cycle repairs it; reading
+    would quarantine it, a write, and the dashboard only reads) is the problem shown; nothing is read."""
+    book_id = follower.book_id
+    if not (follower.root / book_id).is_dir():
+        return BookLedger(book_id, (), "", None)
     try:
-        # a torn tail counts too: reading would quarantine it (a write), and the dashboard only reads
-        broken = [report for report in verify_path(folder) if not report.ok]
-        if broken:
-            first = broken[0]
-            return BookLedger(book_id, (), f"ledger {first.status} at {first.location}: {first.reason}")
-        return BookLedger(book_id, tuple(read_book_records(ledger_dir, book_id)), "")
+        view = follower.refresh()
     except (AvwapError, OSError, ValueError) as error:  # a broken ledger is a state to show, not a crash
+        follower.forget()
         return BookLedger(book_id, (), f"ledger unreadable: {error}")
+    broken = [report for report in view.reports if not report.ok]
+    if broken:
+        first = broken[0]
+        problem = f"ledger {first.status} at {first.location}: {first.reason}"
+        return BookLedger(book_id, (), problem, None, view.files)
+    return BookLedger(book_id, view.records, "", view.state, view.files, view.tails)
 
 
-__all__ = ["LIVE_MONEY_BOOKS", "BookLedger", "dashboard_books", "money_kind", "read_book"]
+def read_book(ledger_dir: Path, book_id: str) -> BookLedger:
+    return _followed(BookFollower(ledger_dir, book_id))
+
+
+class BookReaders:
+    """The followers of the books a dashboard shows. Starlette runs sync routes in a thread pool: each
+    follower is refreshed under its own lock (another book's page is never held up)."""
+
+    def __init__(self) -> None:
+        self._followers: dict[tuple[Path, str], tuple[BookFollower, threading.Lock]] = {}
+        self._lock = threading.Lock()
+
+    def read(self, ledger_dir: Path, book_id: str) -> BookLedger:
+        key = (Path(ledger_dir), book_id)
+        with self._lock:
+            if key not in self._followers:
+                self._followers[key] = (BookFollower(ledger_dir, book_id), threading.Lock())
+            follower, lock = self._followers[key]
+        with lock:
+            return _followed(follower)
+
+
+__all__ = ["LIVE_MONEY_BOOKS", "BookLedger", "BookReaders", "dashboard_books", "money_kind", "read_book"]

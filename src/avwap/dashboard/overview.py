@@ -10,7 +10,8 @@ give back; a position without a stop is listed as unprotected rather than counte
 Public API::
 
     Deployment, deployment(config, today)
-    BookOverview, book_overview(config, book_id, expected, kill_active, cache)
+    BookFacts, book_facts(config, book_id, readers=None), facts_key(config, book_id)
+    BookOverview, book_overview(config, book_id, expected, deployed, cache, *, readers)
     latest_regime(ledger_dir) -> str
 """
 
@@ -30,15 +31,15 @@ from avwap.control.preflight import build_preflight, report_data
 from avwap.control.state_files import read_state_files
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError
-from avwap.dashboard.books import BookLedger, money_kind, read_book
+from avwap.dashboard.books import BookLedger, BookReaders, money_kind
 from avwap.dashboard.health import JobHealth, job_health, newest_dated
 from avwap.dashboard.signature import MemoCache, folder_signature
 from avwap.execution.reconcile_render import read_report, report_path
 from avwap.execution.reconcile_schema import ReconciliationReport
 from avwap.jobs.regime import newest_recorded, read_recorded
 from avwap.ledger.links import HEAD_NAME
-from avwap.ledger.paths import ledger_date, list_ledger_files
-from avwap.ledger.projection import BookState, fold_book
+from avwap.ledger.paths import ledger_date
+from avwap.ledger.projection import BookState
 from avwap.ledger.records import Alert, Record
 
 ALERTS_SHOWN = 8
@@ -129,23 +130,35 @@ def _reconciliation(config: Config, book_id: str) -> tuple[ReconciliationReport 
         return None, f"reconciliation report of {newest} unreadable: {error}"
 
 
-def book_facts(config: Config, book_id: str) -> BookFacts:
-    ledger = read_book(config.ledger_dir, book_id)
-    state = fold_book(ledger.records, book_id) if ledger.readable else None
-    snapshot, previous, snapshot_problem = _snapshots(config, book_id)
-    report, report_problem = _reconciliation(config, book_id)
+def book_facts(
+    config: Config, book_id: str, readers: BookReaders | None = None, cache: MemoCache | None = None
+) -> BookFacts:
+    """``readers``: the dashboard's followers (only what changed since the last read is verified and
+    folded); ``cache``: the snapshots and the reconciliation report kept by their folders' signatures (a new
+    ledger record reads neither again). Without them, one-off full reads."""
+    readers = readers or BookReaders()
+    cache = cache or MemoCache()
+    ledger = readers.read(config.ledger_dir, book_id)
+    artifacts, home = config.artifacts_dir, str(config.home)
+    snapshot, previous, snapshot_problem = cache.get_or_build(
+        ("snapshots", home, book_id, folder_signature(artifacts / "snapshots" / book_id)),
+        lambda: _snapshots(config, book_id),
+    )
+    report, report_problem = cache.get_or_build(
+        ("report", home, book_id, folder_signature(artifacts / "reconciliation" / book_id)),
+        lambda: _reconciliation(config, book_id),
+    )
     alerts = tuple(record for record in ledger.records if isinstance(record, Alert))[-ALERTS_SHOWN:]
-    files = list_ledger_files(config.ledger_dir, book_id) if (config.ledger_dir / book_id).is_dir() else []
     return BookFacts(
         ledger,
-        state,
+        ledger.state,
         snapshot,
         previous,
         snapshot_problem,
         report,
         report_problem,
         tuple(reversed(alerts)),
-        ledger_date(files[-1]) if files else None,
+        ledger_date(Path(ledger.files[-1])) if ledger.files else None,
     )
 
 
@@ -236,9 +249,17 @@ def _jobs(config: Config, book_id: str, facts: BookFacts, expected: dt.date) -> 
 
 
 def book_overview(
-    config: Config, book_id: str, expected: dt.date, deployed: Deployment, cache: MemoCache
+    config: Config,
+    book_id: str,
+    expected: dt.date,
+    deployed: Deployment,
+    cache: MemoCache,
+    *,
+    readers: BookReaders | None = None,
 ) -> BookOverview:
-    facts = cache.get_or_build(facts_key(config, book_id), lambda: book_facts(config, book_id))
+    facts = cache.get_or_build(
+        facts_key(config, book_id), lambda: book_facts(config, book_id, readers, cache)
+    )
     state, reasons = _state_and_reasons(facts, deployed.kill_switch["active"])
     day_pnl = None
     if facts.snapshot is not None and facts.previous_equity is not None:

@@ -26,7 +26,7 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError
 from avwap.dashboard import audit, performance, positions, today
-from avwap.dashboard.books import dashboard_books
+from avwap.dashboard.books import BookReaders, dashboard_books
 from avwap.dashboard.health import expected_session, system_jobs
 from avwap.dashboard.kill_switch import engage
 from avwap.dashboard.overview import book_facts, book_overview, deployment, facts_key, latest_regime
@@ -54,6 +54,7 @@ class DashboardState:
     clock: Clock
     cache: MemoCache
     sessions: Sessions
+    readers: BookReaders
 
 
 def _state(request: Request) -> DashboardState:
@@ -110,7 +111,9 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 def _facts(state: DashboardState, book: str) -> Any:
-    return state.cache.get_or_build(facts_key(state.config, book), lambda: book_facts(state.config, book))
+    return state.cache.get_or_build(
+        facts_key(state.config, book), lambda: book_facts(state.config, book, state.readers, state.cache)
+    )
 
 
 def overview_page(request: Request) -> Response:
@@ -119,7 +122,7 @@ def overview_page(request: Request) -> Response:
     expected = expected_session(now)
     deployed = deployment(state.config, ny_date(now))
     books = [
-        book_overview(state.config, book, expected, deployed, state.cache)
+        book_overview(state.config, book, expected, deployed, state.cache, readers=state.readers)
         for book in dashboard_books(state.config)
     ]
     return render(
@@ -181,7 +184,10 @@ def trace_page(request: Request) -> Response:
 
 def _performance(request: Request, config: Config, book: str, title: str) -> Response:
     state = _state(request)
-    key = ("performance", facts_key(config, book), str(config.home))
+    if config is state.config:  # the home's book: cached by what the page reads (see inputs_key)
+        key = performance.inputs_key(config, book, _facts(state, book).ledger)
+    else:  # a backtest run folder: by its ledger's head and files
+        key = ("performance", facts_key(config, book), str(config.home))
     data_dir = state.config.data_dir
     result = state.cache.get_or_build(key, lambda: performance.performance(config, book, data_dir))
     runs = performance.run_names(state.config)

@@ -7,6 +7,7 @@ Public API::
 
     Performance, performance(config, book_id, data_dir=None) -> Performance
     run_config(config, name) -> Config | None     a backtest run folder under AVWAP_DASHBOARD_RUNS_DIR
+    inputs_key(config, book_id, ledger) -> tuple  what the page reads, for the cache
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from avwap.backtest.report import drawdown_chart, equity_chart, monthly_returns
 from avwap.backtest.run import MARKER
 from avwap.core.config import Config
 from avwap.core.errors import AvwapError
+from avwap.dashboard.books import BookLedger
+from avwap.dashboard.signature import folder_signature
+from avwap.ledger.paths import LEDGER_SUFFIX
 from avwap.ledger.router import read_book_records
 from avwap.presentation.report import Table
 from avwap.presentation.svg import render_chart
@@ -88,6 +92,27 @@ def performance(config: Config, book_id: str, data_dir: Path | None = None) -> P
     )
 
 
+def inputs_key(config: Config, book_id: str, ledger: BookLedger) -> tuple[object, ...]:
+    """What :func:`performance` reads, for the cache: the snapshots (their folder's stats), the book's
+    funding, and the ledger only up to the newest snapshot's day, by the verified end of each of those day
+    files. Later records are outside every figure (trades closed within the snapshots' range, attribution up
+    to the newest snapshot), so the records of a trading day do not recompute the page until its snapshot."""
+    try:
+        dates = snapshot_dates(config.artifacts_dir, book_id)
+    except (AvwapError, OSError) as error:
+        return ("performance", str(config.home), book_id, "snapshots unreadable", str(error))
+    newest = f"{dates[-1].isoformat()}{LEDGER_SUFFIX}" if dates else ""
+    return (
+        "performance",
+        str(config.home),
+        book_id,
+        folder_signature(config.artifacts_dir / "snapshots" / book_id),
+        tuple(tail for tail in ledger.tails if tail[0] <= newest),
+        funding(ledger.records),
+        ledger.problem,
+    )
+
+
 def run_config(config: Config, name: str) -> Config | None:
     """The config of run folder ``name`` (its ``home/``), or None: no runs folder configured, a name that
     is not a plain folder name, a folder outside the runs folder (a link) or one that is not a run."""
@@ -111,4 +136,4 @@ def run_names(config: Config) -> list[str]:
     return sorted(path.name for path in root.iterdir() if run_config(config, path.name) is not None)
 
 
-__all__ = ["Performance", "performance", "run_config", "run_names"]
+__all__ = ["Performance", "inputs_key", "performance", "run_config", "run_names"]

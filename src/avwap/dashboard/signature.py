@@ -1,14 +1,15 @@
 """Cache keys for the dashboard: what a page read, summarised cheaply enough to check on every request.
 
 A ledger folder's ``HEAD.json`` names its newest file, last seq and last hash, and every line's hash commits
-to all before it; with the (name, size, mtime) of every ledger file, a new record, a repair or an edit of an
-older day changes the key. Artifact folders are keyed by their listing's (name, size, mtime). Nothing here
+to all before it; with the (name, size, mtime, ctime, inode) of every ledger file, a new record, a repair or
+an edit of an older day changes the key (even one that keeps the size and sets the mtime back). Artifact
+folders are keyed by the same stats of their listing. Nothing here
 is trusted over the files: a key that changes means a fresh read.
 
 Public API::
 
     ledger_signature(root) -> tuple          heads and file stats of every ledger folder
-    folder_signature(folder) -> tuple        (name, size, mtime) of a folder's files
+    folder_signature(folder) -> tuple        (name, size, mtime, ctime, inode) of a folder's files
     MemoCache(limit)                         get_or_build(key, build)
 """
 
@@ -27,7 +28,12 @@ T = TypeVar("T")
 DEFAULT_LIMIT: Final = 64
 
 
-def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+Signature = tuple[tuple[str, int, int, int, int], ...]
+
+
+def folder_signature(folder: Path) -> Signature:
+    """(name, size, mtime_ns, ctime_ns, inode) of each file: the ctime too, because an edit that keeps the
+    size and sets the mtime back (``touch -d``) still moves the ctime, which no user can set back."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -38,7 +44,7 @@ def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
             stat = entry.stat()
         except OSError:
             continue
-        found.append((entry.name, stat.st_size, stat.st_mtime_ns))
+        found.append((entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
     return tuple(sorted(found))
 
 
@@ -49,7 +55,7 @@ def _head(folder: Path) -> bytes:
         return b""
 
 
-def ledger_signature(root: Path) -> tuple[tuple[str, bytes, tuple[tuple[str, int, int], ...]], ...]:
+def ledger_signature(root: Path) -> tuple[tuple[str, bytes, Signature], ...]:
     try:
         folders = sorted(entry.name for entry in os.scandir(root) if entry.is_dir())
     except OSError:
