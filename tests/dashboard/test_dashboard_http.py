@@ -397,7 +397,7 @@ def test_a_new_fill_reaches_the_positions_and_only_the_newest_day_is_read_again(
     day = last_session(home)
     config, readers, cache = home_config(home), BookReaders(), MemoCache()
     before = book_facts(config, BOOK, readers, cache)
-    assert before.state is not None and "ZZZT" not in before.state.positions
+    assert before.state is not None and not before.state.lots_of("ZZZT")
     trade = factories.intent("ZZZT", 7, day)
     entry = factories.submit(trade)
     fills = [factories.fill(entry, 7, "50.00")]
@@ -405,7 +405,7 @@ def test_a_new_fill_reaches_the_positions_and_only_the_newest_day_is_read_again(
         Ledger(home / "ledger").append(record)
     follower_files = list(before.ledger.files)
     after = book_facts(config, BOOK, readers, cache)
-    assert after.state is not None and after.state.positions["ZZZT"].quantity == 7
+    assert after.state is not None and after.state.lots_of("ZZZT")[0].quantity == 7
     assert [item.trade.symbol for item in open_positions(after)].count("ZZZT") == 1
     assert after.ledger.files == tuple(follower_files)  # the same day: no new file
     full = book_facts(config, BOOK)  # a one-off full read agrees with the incremental one

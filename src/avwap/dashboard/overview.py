@@ -40,6 +40,7 @@ from avwap.jobs.regime import newest_recorded, read_recorded
 from avwap.ledger.links import HEAD_NAME
 from avwap.ledger.paths import ledger_date
 from avwap.ledger.projection import BookState
+from avwap.ledger.projection_state import lot_order
 from avwap.ledger.records import Alert, Record
 
 ALERTS_SHOWN = 8
@@ -198,11 +199,11 @@ def _open_risk(facts: BookFacts) -> tuple[Decimal | None, tuple[str, ...]]:
         return None, ()
     marks = {line.symbol: line.mark for line in facts.snapshot.positions} if facts.snapshot else {}
     risk, unprotected = Decimal("0"), []
-    for symbol, position in sorted(facts.state.positions.items()):
+    for position in sorted(facts.state.positions.values(), key=lot_order):  # one lot per strategy
         if position.stop_price is None:
-            unprotected.append(symbol)
+            unprotected.append(position.symbol)
             continue
-        mark = marks.get(symbol, position.average_price)
+        mark = marks.get(position.symbol, position.average_price)
         risk += position.quantity * (mark - position.stop_price)
     return risk, tuple(unprotected)
 

@@ -28,6 +28,7 @@ from avwap.core.config import Config, ExecutionMode
 from avwap.core.errors import ConfigurationError, LedgerIntegrityError
 from avwap.ledger.paths import BOOK_IDS, list_ledger_files
 from avwap.ledger.projection import fold_book
+from avwap.ledger.projection_state import lot_order
 from avwap.ledger.router import read_book_records
 from avwap.ledger.verify import verify_path
 
@@ -120,11 +121,11 @@ class CloseOutcome:
 
 
 def open_items(config: Config, book_id: str) -> tuple[OpenItem, ...]:
-    """The open positions of ``book_id`` folded from its ledger (symbol order)."""
+    """The open positions (lots) of ``book_id`` folded from its ledger (symbol, then strategy order)."""
     state = fold_book(read_book_records(config.ledger_dir, book_id), book_id)
     return tuple(
         OpenItem(book_id, item.symbol, item.strategy_id, item.quantity, str(item.stop_price or "none"))
-        for _, item in sorted(state.positions.items())
+        for item in sorted(state.positions.values(), key=lot_order)
     )
 
 

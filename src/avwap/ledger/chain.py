@@ -107,7 +107,7 @@ def seal(record: Mapping[str, Any], tail: ChainTail, anchor: Anchor | None = Non
 
     The first line of a file (``tail.seq == 0``) commits to ``anchor`` (default: the genesis). The record
     is serialized once: the hashed body and the line are the canonical JSON of the envelope's fields
-    around those bytes (:func:`_envelope_bytes`, equal to :func:`_digest`'s and :func:`_line`'s)."""
+    around those bytes (:func:`_envelope_bytes`, equal to :func:`_digest`'s and :func:`line_fields`'s)."""
     plain = to_plain(record)
     if not isinstance(plain, dict):
         raise TypeError(f"a ledger record must be a JSON object, got {type(record).__name__}")
@@ -142,7 +142,7 @@ def _envelope_bytes(
     return b"".join([*parts, b"}"])
 
 
-def _line(envelope: Envelope) -> dict[str, Any]:
+def line_fields(envelope: Envelope) -> dict[str, Any]:
     line: dict[str, Any] = {
         "seq": envelope.seq,
         "prev_hash": envelope.prev_hash,

@@ -36,13 +36,13 @@ from pathlib import Path
 
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
-from avwap.ledger.chain import ChainTail, Envelope, _line
+from avwap.ledger.chain import ChainTail, Envelope, line_fields
 from avwap.ledger.links import LinkChecker
 from avwap.ledger.paths import dated_file_names, validate_name
 from avwap.ledger.projection_fold import FoldAccumulator
 from avwap.ledger.projection_state import BookState
 from avwap.ledger.records import Record, RecordValidationError, decode_record
-from avwap.ledger.verify import FileReport, FileStatus, _verify_alone, _with_problem
+from avwap.ledger.verify import FileReport, FileStatus, verify_alone, with_problem
 
 Stamp = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
 
@@ -90,7 +90,7 @@ def _stamp(path: Path) -> Stamp | None:
 
 def _line_bytes(envelope: Envelope) -> bytes:
     """The line of ``envelope`` as the file holds it (a verified line is its envelope's canonical JSON)."""
-    return canonical_json(_line(envelope)) + b"\n"
+    return canonical_json(line_fields(envelope)) + b"\n"
 
 
 def _closed_unchanged(item: _KeptFile) -> bool:
@@ -195,7 +195,7 @@ class _Fold:
             except (LedgerIntegrityError, RecordValidationError, ValueError) as error:
                 message = str(error).removeprefix(f"<{self.book_id} book>:0: ")
                 problem = LedgerIntegrityError(str(item.path), envelope.seq, message)
-                report = _with_problem(item.report, FileStatus.INVALID_RECORD, problem)
+                report = with_problem(item.report, FileStatus.INVALID_RECORD, problem)
                 return replace(item, report=report)
             records.append(record)
         return replace(item, records=tuple(records))
@@ -205,7 +205,7 @@ def _verify(path: Path, previous: _KeptFile | None) -> _KeptFile | None:
     """``path`` verified alone in full (chain, records); None when ``previous`` (its earlier reading) is
     no longer a prefix of it. Records are decoded by :class:`_Fold`."""
     stamp = _stamp(path) or (0, 0, 0, 0)
-    report, envelopes = _verify_alone(path)
+    report, envelopes = verify_alone(path)
     if previous is not None:
         start = len(previous.envelopes)
         if start > len(envelopes) or (start and envelopes[start - 1].hash != previous.tail.hash):
@@ -220,10 +220,10 @@ def _check_links(checker: LinkChecker, item: _KeptFile) -> _KeptFile:
     report = item.report
     link = checker.link(item.path, item.envelopes)
     if link is not None:
-        report = _with_problem(report, FileStatus.BROKEN_LINK, link)
+        report = with_problem(report, FileStatus.BROKEN_LINK, link)
     claim = checker.head_claim(item.path, item.envelopes)
     if claim is not None:
-        report = _with_problem(report, FileStatus.HEAD_MISMATCH, claim)
+        report = with_problem(report, FileStatus.HEAD_MISMATCH, claim)
     checker.add_unchanged(item.path.name, item.tail)
     return item if report is item.report else replace(item, records=(), report=report)
 
@@ -234,7 +234,7 @@ def _finish(checker: LinkChecker, kept: list[_KeptFile], folder: Path) -> list[_
         return kept
     for index, item in enumerate(kept):
         if str(item.path) == problem.path:
-            marked = _with_problem(item.report, FileStatus.HEAD_MISMATCH, problem)
+            marked = with_problem(item.report, FileStatus.HEAD_MISMATCH, problem)
             return [*kept[:index], replace(item, records=(), report=marked), *kept[index + 1 :]]
     reason = str(problem).removeprefix(f"{problem.path}:{problem.line_number}: ")
     head = FileReport(problem.path, FileStatus.HEAD_MISMATCH, 0, 0, "", None, reason)

@@ -106,10 +106,10 @@ def verify_file(path: Path, *, book_records: bool | None = None) -> FileReport:
     """Verify one ledger file on its own (chain, records). ``book_records`` (default: the folder is a known
     book id) also checks records against their typed contracts and the folder's book id. Links to the
     neighbouring files are checked by :func:`verify_path`."""
-    return _verify_alone(Path(path), book_records)[0]
+    return verify_alone(Path(path), book_records)[0]
 
 
-def _verify_alone(path: Path, book_records: bool | None = None) -> tuple[FileReport, list[Envelope]]:
+def verify_alone(path: Path, book_records: bool | None = None) -> tuple[FileReport, list[Envelope]]:
     book_id = (
         path.parent.name
         if (book_records or (book_records is None and path.parent.name in BOOK_IDS))
@@ -136,7 +136,7 @@ def _verify_alone(path: Path, book_records: bool | None = None) -> tuple[FileRep
     return report(FileStatus.OK), envelopes
 
 
-def _with_problem(report: FileReport, status: FileStatus, error: LedgerIntegrityError) -> FileReport:
+def with_problem(report: FileReport, status: FileStatus, error: LedgerIntegrityError) -> FileReport:
     """``report`` marked with a link or head problem, unless it already holds a worse one."""
     if report.integrity_failure:
         return report
@@ -180,21 +180,21 @@ def _verify_folder(folder: Path, files: list[Path], only: Path | None = None) ->
         if only is not None and path != only:
             peeked = peek_last_envelope(path)
             if peeked is None:  # a torn or odd end: walk the file for its last sound line
-                scanned = _verify_alone(path)[0]
+                scanned = verify_alone(path)[0]
                 checker.add_unchanged(path.name, ChainTail(scanned.last_seq, scanned.last_hash))
             else:
                 checker.add_unchanged(path.name, peeked[1].tail)
             continue
-        report, envelopes = _verify_alone(path)
+        report, envelopes = verify_alone(path)
         link = checker.link(path, envelopes)
         if link is not None:
-            report = _with_problem(report, FileStatus.BROKEN_LINK, link)
+            report = with_problem(report, FileStatus.BROKEN_LINK, link)
         claim = checker.head_claim(path, envelopes)
         if claim is not None:
-            report = _with_problem(report, FileStatus.HEAD_MISMATCH, claim)
+            report = with_problem(report, FileStatus.HEAD_MISMATCH, claim)
         folded = fold.add(path, envelopes) if fold is not None and not report.integrity_failure else None
         if folded is not None:
-            report = _with_problem(report, FileStatus.INVALID_RECORD, folded)
+            report = with_problem(report, FileStatus.INVALID_RECORD, folded)
         checker.add_unchanged(path.name, envelopes[-1].tail if envelopes else ChainTail())
         reports.append(report)
     if only is None and (finish := checker.finish()) is not None:
@@ -202,7 +202,7 @@ def _verify_folder(folder: Path, files: list[Path], only: Path | None = None) ->
         if owner is None:
             reports.append(_head_report(folder, finish))
         else:
-            reports[owner] = _with_problem(reports[owner], FileStatus.HEAD_MISMATCH, finish)
+            reports[owner] = with_problem(reports[owner], FileStatus.HEAD_MISMATCH, finish)
     return reports
 
 

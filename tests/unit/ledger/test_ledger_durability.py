@@ -16,7 +16,7 @@ from tests.unit.ledger.factories import deposit, round_trip
 from avwap.core.canonical import canonical_json
 from avwap.core.files import atomic_write_bytes, deferred_durability, is_durable
 from avwap.ledger import store as store_module
-from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, _digest, _line, scan, seal
+from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, _digest, line_fields, scan, seal
 from avwap.ledger.paths import dated_file_names, ledger_file, newest_ledger_names
 from avwap.ledger.router import Ledger
 
@@ -149,5 +149,5 @@ def test_seal_serializes_the_record_once_into_the_canonical_envelope(
     committed = {"file": first.file, "seq": first.seq} if tail.seq == 0 else None
     prev_hash = first.hash if tail.seq == 0 else tail.hash
     assert envelope.hash == _digest(tail.seq + 1, prev_hash, record, committed)
-    assert line == canonical_json(_line(envelope)) + b"\n"
+    assert line == canonical_json(line_fields(envelope)) + b"\n"
     assert scan(line, tail).error is None

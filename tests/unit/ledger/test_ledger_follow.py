@@ -99,7 +99,7 @@ def test_a_new_record_reads_only_the_newest_day_and_a_new_fill_shows_in_position
         view = follower.refresh()
         assert view.read == (f"{DAYS[1]}.jsonl",)
         assert_matches_full_read(view, ledger)
-    assert view.state is not None and view.state.positions["AAPL"].quantity == 10
+    assert view.state is not None and view.state.lots_of("AAPL")[0].quantity == 10
 
 
 def test_a_new_day_reads_only_that_day_and_its_link_is_checked(tmp_path: Path) -> None:
