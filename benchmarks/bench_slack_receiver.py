@@ -31,7 +31,7 @@ from typing import Any
 from avwap.core.clock import FixedClock
 from avwap.integrations.slack.events_app import build_app
 from avwap.integrations.slack.reply_handler import ReplyHandler
-from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, intent_for_thread
+from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, ticket_for_thread
 from avwap.ledger.paths import list_ledger_files
 from avwap.ledger.store import LedgerStore
 
@@ -92,7 +92,7 @@ def serve(root: str, port: int, queue_size: int) -> None:
         ConfirmationLedger(Path(root), FixedClock(NOW)),
         book_id="SCHWAB_401K_MANUAL",
         channel=CHANNEL,
-        find_intent=lambda channel, thread_ts: intent_for_thread(
+        find_intent=lambda channel, thread_ts: ticket_for_thread(
             TICKETS, channel=channel, thread_ts=thread_ts
         ),
         answer=lambda channel, thread_ts, text: None,

@@ -179,6 +179,10 @@ def test_plan_decide_ticket_confirm_and_attribute_to_the_cent(slack: FakeSlackSe
         ("FXAIX", Side.BUY, 30, Decimal("201.00")),
     ]
     assert book_confirmed_fills(config.ledger_dir, SCHWAB_401K_MANUAL, CLOCK_1) == []  # booked once
+    confirmations = ConfirmationLedger(config.ledger_dir, CLOCK_1).effective()
+    assert {record.strategy_id for record in confirmations.values()} == {
+        "S_401K_ALLOCATION"
+    }  # from the ticket
     _write_closes(config)
     first = take_snapshot(config, SCHWAB_401K_MANUAL, DAY_1).snapshot
     assert first.equity == Decimal("10042.00")  # 2,467 cash + 30 x 50.50 + 30 x 202

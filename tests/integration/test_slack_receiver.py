@@ -24,7 +24,7 @@ from tests.fakes.uvicorn_server import uvicorn_serving
 from avwap.core.clock import FixedClock
 from avwap.integrations.slack.events_app import MAX_BODY_BYTES, QUEUE_FULL_ALERT, build_app
 from avwap.integrations.slack.reply_handler import ReplyHandler, web_client_answer
-from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, intent_for_thread
+from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, ticket_for_thread
 from avwap.ledger.paths import list_ledger_files
 from avwap.ledger.records import ConfirmationRecorded, decode_record
 from avwap.ledger.store import LedgerStore
@@ -34,7 +34,10 @@ NOW = dt.datetime(2026, 4, 1, 15, 30, tzinfo=dt.UTC)
 CLOCK = FixedClock(NOW)
 CHANNEL = "C0TICKETS"
 TICKET_TS = "1700000000.000100"
-TICKETS = [{"type": "TicketSent", "intent_id": "int_aaa", "channel": CHANNEL, "message_ts": TICKET_TS}]
+TICKETS = [
+    {"type": "TicketSent", "intent_id": "int_aaa", "strategy_id": "S_401K_ALLOCATION", "channel": CHANNEL,
+     "message_ts": TICKET_TS}
+]  # fmt: skip
 
 
 def sign(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -93,7 +96,7 @@ def make_app(home: Path, slack: FakeSlackServer, alerts: list[str], queue_size: 
         ConfirmationLedger(home, CLOCK),
         book_id="SCHWAB_401K_MANUAL",
         channel=CHANNEL,
-        find_intent=lambda channel, thread_ts: intent_for_thread(
+        find_intent=lambda channel, thread_ts: ticket_for_thread(
             TICKETS, channel=channel, thread_ts=thread_ts
         ),
         answer=web_client_answer(client),
@@ -137,6 +140,7 @@ def test_a_confirmation_is_recorded_and_answered_in_the_thread(receiver: Receive
     assert "Recorded `EXECUTED 1200 @ 54.31 — filled at the open` for int_aaa" in answers[0].text
     [record] = receiver.records()
     assert (record.intent_id, record.quantity, record.price) == ("int_aaa", 1200, Decimal("54.31"))
+    assert record.strategy_id == "S_401K_ALLOCATION"  # the matched ticket's strategy
 
 
 def test_retries_never_double_record_and_a_second_reply_is_a_correction(receiver: Receiver) -> None:
@@ -181,6 +185,8 @@ def test_not_understood_and_unmatched_replies(receiver: Receiver) -> None:
     assert "not one of our trade tickets" in answers[1].text
     kinds = [(record.event_id, record.kind, record.match) for record in receiver.records()]
     assert kinds == [("Ev001", "NOT_UNDERSTOOD", "MATCHED"), ("Ev002", "EXECUTED", "UNMATCHED_THREAD")]
+    strategies = [record.strategy_id for record in receiver.records()]
+    assert strategies == ["S_401K_ALLOCATION", None]  # an unmatched thread has no ticket, so no strategy
 
 
 _MESSAGE = {

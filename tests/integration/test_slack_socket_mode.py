@@ -15,7 +15,7 @@ from tests.integration.test_slack_receiver import CHANNEL, CLOCK, TICKET_TS, TIC
 from avwap.integrations.slack.reply_handler import ReplyHandler, web_client_answer
 from avwap.integrations.slack.reply_queue import ReplyQueue
 from avwap.integrations.slack.socket_mode import listen, socket_mode_listener
-from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, intent_for_thread
+from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, ticket_for_thread
 from avwap.ledger.paths import list_ledger_files
 from avwap.ledger.store import LedgerStore
 
@@ -33,7 +33,7 @@ def _handler(home: Path, client: Any) -> ReplyHandler:
         ConfirmationLedger(home, CLOCK),
         book_id="SCHWAB_401K_MANUAL",
         channel=CHANNEL,
-        find_intent=lambda channel, thread_ts: intent_for_thread(
+        find_intent=lambda channel, thread_ts: ticket_for_thread(
             TICKETS, channel=channel, thread_ts=thread_ts
         ),
         answer=web_client_answer(client),

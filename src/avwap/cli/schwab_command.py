@@ -1,4 +1,4 @@
-"""``avwap schwab snapshot|reconcile``: read-only broker truth of the manual 401(k) book (issue 13, M1-D).
+"""``avwap schwab snapshot|reconcile|adopt``: read-only broker truth of the manual 401(k) book (issue 13).
 
 ``login`` runs Schwab's OAuth login (a browser, a person) and writes the token file. ``snapshot`` records
 one snapshot (balances, positions; orders and trades from the API) of
@@ -8,6 +8,9 @@ export downloaded from Schwab's website), or from the Schwab API when ``SCHWAB_A
 ``reconcile`` compares the book's tickets, the operator's replies and the latest snapshot and writes
 ``artifacts/manual_reconciliation/<BOOK>/<date>.json``, prints the table and posts the summary to Slack
 (when ``SLACK_BOT_TOKEN`` and ``SLACK_CHANNEL`` are set). Neither places, changes or blocks an order.
+
+``adopt`` books the latest snapshot's positions and cash as the book's opening state (once: a book with
+fills or positions is refused unless ``--force``; ``--dry-run`` shows the records and writes nothing).
 
 Exit codes: 0 done (reconcile: clean); 1 reconcile found drift; 3 configuration (the API flag off, a
 missing credential, an expired Schwab token: alert ``SCHWAB_TOKEN_EXPIRED``); 4 data (a malformed CSV,
@@ -48,6 +51,11 @@ CALLBACK_OPTION = typer.Option(
     "https://127.0.0.1:8182", "--callback-url", help="The callback URL registered with your Schwab app."
 )
 RECEIVED_OPTION = typer.Option(None, "--received-url", help="The address the browser landed on (else asked).")
+SNAPSHOT_ID_OPTION = typer.Option(None, "--snapshot", help="The snapshot id to adopt (default: the latest).")
+FORCE_OPTION = typer.Option(
+    False, "--force", help="Book with fills or positions: book the difference to the snapshot (a true-up)."
+)
+DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Show what would be recorded; record nothing.")
 LOOKBACK_DAYS = 30
 
 
@@ -141,6 +149,47 @@ def _reconcile(
     return EXIT_PROBLEM if report.status == "DRIFT" else EXIT_OK
 
 
+def _adopt(snapshot_id: str | None, *, force: bool, dry_run: bool, as_json: bool, home: Path | None) -> int:
+    from avwap.core.clock import SystemClock
+    from avwap.jobs.schwab_adopt import adopt_job
+    from avwap.ledger.paths import SCHWAB_401K_MANUAL
+    from avwap.ledger.records import encode_record
+
+    config = load_cli_config(home=home)
+    adoption = adopt_job(
+        config.ledger_dir,
+        SystemClock(),
+        SCHWAB_401K_MANUAL,
+        snapshot_id=snapshot_id,
+        force=force,
+        dry_run=dry_run,
+    )
+    snapshot = adoption.snapshot
+    if as_json:
+        print_json(
+            {
+                "snapshot_id": snapshot.snapshot_id,
+                "recorded": adoption.recorded,
+                "book_value": adoption.book_value,
+                "broker_total": snapshot.total_value,
+                "records": [encode_record(record) for record in adoption.records],
+            }
+        )
+        return EXIT_OK
+    verb = "recorded" if adoption.recorded else "would record"
+    print_table(
+        f"Adopt {snapshot.snapshot_id} ({snapshot.source}, as of {snapshot.as_of.isoformat()}): {verb}",
+        ("record", "symbol", "side / kind", "quantity", "price / amount", "strategy"),
+        [(type(r).__name__, r.symbol, r.side, r.quantity, r.price, r.strategy_id) for r in adoption.fills]
+        + [(type(r).__name__, "", r.kind, "", r.amount, "") for r in adoption.movements],
+    )
+    total = snapshot.total_value if snapshot.total_value is not None else "n/a"
+    console.print(f"book value at the snapshot's prices {adoption.book_value}; broker total {total}")
+    if not adoption.records:
+        console.print("nothing to record: the book already holds this snapshot")
+    return EXIT_OK
+
+
 def _login(callback_url: str, received_url: str | None, home: Path | None) -> int:
     from avwap.core.clock import SystemClock
     from avwap.core.errors import ConfigurationError
@@ -189,6 +238,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Log in to Schwab (browser) and write the token file (SCHWAB_TOKEN_FILE, mode 0600)."""
         raise typer.Exit(run_guarded(lambda: _login(callback_url, received_url, home)))
+
+    @schwab.command("adopt")
+    def adopt(
+        snapshot_id: str | None = SNAPSHOT_ID_OPTION,
+        force: bool = FORCE_OPTION,
+        dry_run: bool = DRY_RUN_OPTION,
+        as_json: bool = JSON_OPTION,
+        home: Path | None = HOME_OPTION,
+    ) -> None:
+        """Book the latest snapshot's holdings and cash as the 401(k) book's opening state (once)."""
+        raise typer.Exit(
+            run_guarded(lambda: _adopt(snapshot_id, force=force, dry_run=dry_run, as_json=as_json, home=home))
+        )
 
     @schwab.command("reconcile")
     def reconcile(

@@ -8,8 +8,10 @@ is the latest for each intent (so a second one is written as a correction naming
 Public API::
 
     SLACK_REPLIES                                    the stream name
-    intent_for_thread(tickets, channel=, thread_ts=) -> intent_id | None   the seam to the ticket records
-    ticket_finder(root, book_id) -> (channel, thread_ts) -> intent_id | None   over the book's ledger files
+    ThreadTicket(intent_id, strategy_id)             the ticket a thread belongs to
+    ticket_for_thread(tickets, channel=, thread_ts=) -> ThreadTicket | None   the seam to the ticket records
+    intent_for_thread(tickets, channel=, thread_ts=) -> intent_id | None      its intent only
+    ticket_finder(root, book_id) -> (channel, thread_ts) -> ThreadTicket | None   over the book's ledger files
     ConfirmationLedger(root, clock)                  state loaded from the stream's files once
       .has_event(event_id) -> bool
       .effective() -> {intent_id: ConfirmationRecorded}   the confirmation in force per intent
@@ -36,32 +38,59 @@ from avwap.ledger.store import LedgerStore
 
 MAX_TEXT: Final = 500
 
-__all__ = ["SLACK_REPLIES", "ConfirmationLedger", "ReplyFacts", "intent_for_thread", "ticket_finder"]
+__all__ = [
+    "SLACK_REPLIES",
+    "ConfirmationLedger",
+    "ReplyFacts",
+    "ThreadTicket",
+    "intent_for_thread",
+    "ticket_finder",
+    "ticket_for_thread",
+]
 
 
-def intent_for_thread(tickets: Iterable[Mapping[str, Any]], *, channel: str, thread_ts: str) -> str | None:
-    """The intent whose ticket started the thread ``thread_ts`` in ``channel``, from ticket ledger records
-    (M1-B's ``TicketSent``: ``intent_id``, ``channel``, ``message_ts`` -- the Slack ts of the ticket, which
-    a reply names as its ``thread_ts``; the record's own ``ts`` is when it was written); None when the
-    thread is none of ours. Records of other types are skipped, so a whole book ledger can be passed."""
+@dataclass(frozen=True, slots=True)
+class ThreadTicket:
+    """The ticket a thread belongs to: its intent and the strategy that asked for it (None if unnamed)."""
+
+    intent_id: str
+    strategy_id: str | None = None
+
+
+def ticket_for_thread(
+    tickets: Iterable[Mapping[str, Any]], *, channel: str, thread_ts: str
+) -> ThreadTicket | None:
+    """The ticket that started the thread ``thread_ts`` in ``channel``, from ticket ledger records (M1-B's
+    ``TicketSent``: ``intent_id``, ``strategy_id``, ``channel``, ``message_ts`` -- the Slack ts of the
+    ticket, which a reply names as its ``thread_ts``; the record's own ``ts`` is when it was written); None
+    when the thread is none of ours. Records of other types are skipped, so a whole book ledger can be
+    passed."""
     for ticket in tickets:
         if ticket.get("type", "TicketSent") != "TicketSent":
             continue
         if ticket.get("channel") == channel and ticket.get("message_ts") == thread_ts:
-            intent = ticket.get("intent_id")
-            return intent if isinstance(intent, str) else None
+            intent, strategy = ticket.get("intent_id"), ticket.get("strategy_id")
+            if not isinstance(intent, str):
+                return None
+            return ThreadTicket(intent, strategy if isinstance(strategy, str) and strategy else None)
     return None
 
 
-def ticket_finder(root: Path, book_id: str) -> Callable[[str, str], str | None]:
+def intent_for_thread(tickets: Iterable[Mapping[str, Any]], *, channel: str, thread_ts: str) -> str | None:
+    """The intent of :func:`ticket_for_thread`'s ticket (None when the thread is none of ours)."""
+    found = ticket_for_thread(tickets, channel=channel, thread_ts=thread_ts)
+    return found.intent_id if found is not None else None
+
+
+def ticket_finder(root: Path, book_id: str) -> Callable[[str, str], ThreadTicket | None]:
     """Looks a thread up in the ticket records of the book's ledger (read at each call: replies are rare
     and a ticket posted a second ago must be found)."""
 
-    def find(channel: str, thread_ts: str) -> str | None:
+    def find(channel: str, thread_ts: str) -> ThreadTicket | None:
         records = (
             plain for path in list_ledger_files(root, book_id) for plain in LedgerStore(path).read_records()
         )
-        return intent_for_thread(records, channel=channel, thread_ts=thread_ts)
+        return ticket_for_thread(records, channel=channel, thread_ts=thread_ts)
 
     return find
 

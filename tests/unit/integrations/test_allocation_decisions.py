@@ -93,3 +93,16 @@ def test_buys_approved_earlier_today_count_against_the_days_entry_cap() -> None:
     assert now.decision.reason_codes == (reasons.MAX_ENTRIES_PER_DAY_REACHED,)
     (alone,) = decide_allocation([BUY], capped)
     assert alone.decision.outcome == DecisionOutcome.APPROVE
+
+
+def test_the_ruleset_in_force_is_stamped_on_the_intent_and_its_decision_and_omitted_when_unset() -> None:
+    from avwap.ledger.records import encode_record
+
+    sell = dataclasses.replace(BUY, symbol="VTI", side=Side.SELL, quantity=2, reference_price=Decimal("100"))
+    ruled = dataclasses.replace(load_config(CAPS), ruleset_version="rs-2026-12-01")
+    for verdict in decide_allocation([sell, BUY], _facts(config=ruled)):
+        assert verdict.intent.ruleset_version == verdict.decision.ruleset_version == "rs-2026-12-01"
+    for verdict in decide_allocation([sell, BUY], _facts()):
+        assert verdict.intent.ruleset_version is None and verdict.decision.ruleset_version is None
+        assert "ruleset_version" not in encode_record(verdict.intent)  # the bytes of an unruled line
+        assert "ruleset_version" not in encode_record(verdict.decision)

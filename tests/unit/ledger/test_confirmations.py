@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from avwap.core.clock import FixedClock
-from avwap.ledger.confirmations import SLACK_REPLIES, ConfirmationLedger, ReplyFacts, intent_for_thread
+from avwap.ledger.confirmations import (
+    SLACK_REPLIES,
+    ConfirmationLedger,
+    ReplyFacts,
+    ThreadTicket,
+    intent_for_thread,
+    ticket_for_thread,
+)
 from avwap.ledger.paths import list_ledger_files
 from avwap.ledger.record_enums import ConfirmationKind, ConfirmationMatch
 from avwap.ledger.records import decode_record
@@ -24,7 +31,9 @@ TICKETS = [
     {"type": "Note", "channel": "C0TICKETS", "ts": "1.0", "intent_id": "int_not_a_ticket"},
     {"type": "TicketSent", "intent_id": "int_aaa", "channel": "C0TICKETS", "message_ts": "1700000000.000100"},
     {"type": "TicketSent", "intent_id": "int_bbb", "channel": "C0OTHER", "message_ts": "1700000000.000200"},
-]
+    {"type": "TicketSent", "intent_id": "int_ccc", "strategy_id": "S_401K_ALLOCATION", "channel": "C0TICKETS",
+     "message_ts": "1700000000.000300"},
+]  # fmt: skip
 REPLY = ReplyFacts(
     book_id="SCHWAB_401K_MANUAL",
     event_id="Ev01",
@@ -54,6 +63,15 @@ def test_the_seam_finds_the_ticket_of_a_thread() -> None:
     )  # other channel
     assert intent_for_thread(TICKETS, channel="C0TICKETS", thread_ts="1.0") is None  # not a ticket record
     assert intent_for_thread([], channel="C0TICKETS", thread_ts="1.0") is None
+
+
+def test_the_seam_names_the_tickets_strategy_when_it_has_one() -> None:
+    found = ticket_for_thread(TICKETS, channel="C0TICKETS", thread_ts="1700000000.000300")
+    assert found == ThreadTicket("int_ccc", "S_401K_ALLOCATION")
+    assert ticket_for_thread(TICKETS, channel="C0TICKETS", thread_ts="1700000000.000100") == ThreadTicket(
+        "int_aaa", None
+    )  # a ticket record without a strategy
+    assert ticket_for_thread(TICKETS, channel="C0TICKETS", thread_ts="1.0") is None
 
 
 def test_a_reply_is_recorded_once_even_after_a_restart(tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ class AllocationFacts:
 
 
 def intent_record(
-    plan: AllocationIntent, now: dt.datetime, today: dt.date, data_version: str
+    plan: AllocationIntent, now: dt.datetime, today: dt.date, data_version: str, ruleset_version: str = ""
 ) -> AllocationTradeIntent:
     return AllocationTradeIntent(
         book_id=plan.book_id,
@@ -110,6 +110,7 @@ def intent_record(
         reason=plan.reason,
         model_version=plan.model_version,
         data_version=data_version,
+        ruleset_version=ruleset_version or None,  # as TradeIntent: omitted when no ruleset is active
     )
 
 
@@ -234,9 +235,11 @@ def decide_allocation(
                 intent_id=identity,
                 symbol=plan.symbol,
                 verdict=_verdict(plan, facts, book),
-                ruleset_version=None,
+                ruleset_version=facts.config.ruleset_version or None,
             )
-            record = intent_record(plan, facts.now, facts.today, facts.data_version)
+            record = intent_record(
+                plan, facts.now, facts.today, facts.data_version, facts.config.ruleset_version
+            )
             verdicts.append(AllocationVerdict(plan, record, decision, recorded=False))
         book.apply(plan, verdicts[-1].approved_quantity)
     return tuple(verdicts)

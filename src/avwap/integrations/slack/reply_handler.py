@@ -23,13 +23,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from avwap.integrations.slack.reply_parser import Confirmation, NotUnderstood, format_reply, parse_reply
-from avwap.ledger.confirmations import ConfirmationLedger, ReplyFacts
+from avwap.ledger.confirmations import ConfirmationLedger, ReplyFacts, ThreadTicket
 from avwap.ledger.record_enums import ConfirmationKind
 from avwap.ledger.records import ConfirmationRecorded
 
 logger = logging.getLogger(__name__)
 
-FindIntent = Callable[[str, str], str | None]  # (channel, thread_ts) -> intent_id
+FindIntent = Callable[[str, str], ThreadTicket | None]  # (channel, thread_ts) -> the thread's ticket
 Answer = Callable[[str, str, str], None]  # (channel, thread_ts, text)
 
 
@@ -97,11 +97,11 @@ class ReplyHandler:
         if self._ledger.has_event(event_id):
             return Outcome.DUPLICATE
         thread_ts, text = str(event["thread_ts"]), str(event.get("text") or "")
-        intent_id = self._find_intent(self._channel, thread_ts)
+        ticket = self._find_intent(self._channel, thread_ts)
         parsed = parse_reply(text)
-        if intent_id is None and isinstance(parsed, NotUnderstood):
+        if ticket is None and isinstance(parsed, NotUnderstood):
             return Outcome.IGNORED  # chatter in a thread that is not a ticket
-        record, written = self._ledger.record(self._facts(event_id, event, intent_id, parsed, text))
+        record, written = self._ledger.record(self._facts(event_id, event, ticket, parsed, text))
         if not written:
             return Outcome.DUPLICATE
         logger.info("reply %s recorded: %s %s", event_id, record.kind, record.intent_id or "(unmatched)")
@@ -112,7 +112,7 @@ class ReplyHandler:
         self,
         event_id: str,
         event: Mapping[str, Any],
-        intent_id: str | None,
+        ticket: ThreadTicket | None,
         parsed: Confirmation | NotUnderstood,
         text: str,
     ) -> ReplyFacts:
@@ -124,8 +124,9 @@ class ReplyHandler:
             "message_ts": str(event["ts"]),
             "user": str(event.get("user") or ""),
             "text": text,
-            "intent_id": intent_id,
-            "strategy_id": None,
+            "intent_id": ticket.intent_id if ticket is not None else None,
+            # The ticket's strategy (ledger/scope.py: set when the ticket's intent names one).
+            "strategy_id": ticket.strategy_id if ticket is not None else None,
         }
         if isinstance(parsed, NotUnderstood):
             return ReplyFacts(**common, kind=ConfirmationKind.NOT_UNDERSTOOD, note=parsed.problem)
