@@ -12,6 +12,7 @@ beside ledger files are integrity failures. Threat model and limits: docs/LEDGER
 Public API::
 
     HEAD_NAME, Head(file, seq, hash), head_path(folder), read_head(folder), write_head(folder, head, durable=)
+    write_head_to(descriptor, head)           the same in-place write through an open HEAD.json (held files)
     peek_last_envelope(path) -> (size, Envelope) | None    O(1) look at the end of a file
     start_anchor(path) -> Anchor              for a new file: checks the head, writes the "started" head
     check_append(path, tail, fresh) -> None   before appending to a non-empty file: refuses late or cut files
@@ -32,6 +33,7 @@ import msgspec
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
 from avwap.core.files import atomic_write_bytes, fsync, fsync_folder
+from avwap.ledger import held as held_files
 from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, envelope_of, scan
 from avwap.ledger.paths import ledger_date, newest_ledger_names
 
@@ -95,6 +97,12 @@ def write_head(folder: Path, head: Head, *, durable: bool = False) -> None:
         fsync_folder(Path(folder))  # the new file the head names must survive a power cut too
 
 
+def write_head_to(descriptor: int, head: Head) -> None:
+    """:func:`write_head` (not durable) through ``descriptor``, a ``HEAD.json`` already created and sized
+    that this process keeps open with the day file it holds locked (:mod:`avwap.ledger.held`)."""
+    os.pwrite(descriptor, _head_bytes(head), 0)
+
+
 def _last_line(descriptor: int, size: int) -> bytes:
     window = _PEEK_WINDOW
     while True:
@@ -127,6 +135,11 @@ def peek_last_envelope(path: Path) -> tuple[int, Envelope] | None:
     Meant for cheap "has this file changed?" checks; the line's own hash is checked but not its link to
     earlier lines. None when the file is absent, empty or does not end in a sound line.
     """
+    held = held_files.held_file(os.path.abspath(path))
+    if held is not None:
+        with held.guard:  # this process holds the file's exclusive lock: look through its descriptor
+            if held.open:
+                return _peek(held.descriptor, Path(path))
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
