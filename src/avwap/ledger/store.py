@@ -47,7 +47,7 @@ import msgspec
 from avwap.core.canonical import to_plain
 from avwap.core.files import deferred_root, fsync, fsync_folder
 from avwap.ledger import held as held_files
-from avwap.ledger.chain import Anchor, ChainScan, ChainTail, Envelope, scan, seal
+from avwap.ledger.chain import Anchor, ChainScan, ChainTail, Envelope, scan, seal_plain
 from avwap.ledger.links import (
     Head,
     check_append,
@@ -116,7 +116,7 @@ class LedgerBatch:
         """Append one record (a typed Record or a JSON-ready mapping) and return its envelope."""
         plain = _plain_record(record)
         self._store.check_date(plain)
-        envelope, line = seal(plain, self.tail, self._anchor())
+        envelope, line = seal_plain(plain, self.tail, self._anchor())
         view = memoryview(line)
         while view:  # regular files take the whole line at once; the loop only guards a short write
             view = view[os.write(self._descriptor, view) :]
@@ -137,7 +137,7 @@ class LedgerBatch:
             self._store.check_date(plain)
         anchor = self._anchor() if plains else None
         for plain in plains:
-            envelope, line = seal(plain, tail, anchor)
+            envelope, line = seal_plain(plain, tail, anchor)
             envelopes.append(envelope)
             lines.append(line)
             tail = envelope.tail
