@@ -78,7 +78,7 @@ def _series_arrays(frame: pd.DataFrame, symbol: str) -> BarArrays:
     conversion of :func:`bar_arrays` would change nothing); otherwise :func:`bar_arrays` itself."""
     stamps = frame["timestamp"]
     if isinstance(stamps.dtype, pd.DatetimeTZDtype) and bool((frame["symbol"] == symbol).all()):
-        starts = np.asarray(pd.DatetimeIndex(stamps).as_unit("ns").asi8, dtype=np.int64)
+        starts = np.asarray(stamps.dt.as_unit("ns").array.asi8, dtype=np.int64)
         if starts.size < 2 or bool(np.all(starts[1:] > starts[:-1])):
             return bar_arrays_from_values(
                 starts,

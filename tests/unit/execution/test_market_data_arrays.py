@@ -4,6 +4,7 @@ the daily series and the stop policy's arrays (``bar_arrays``) of each series.""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,10 @@ import pytest
 from avwap.execution.market_data import FrameMarketData, _series_arrays, local_ordinals
 from avwap.exits.bar_arrays import bar_arrays
 
+Unit = Literal["s", "ms", "us", "ns"]
 
-def stamps(zone: str | None, unit: str) -> pd.Series:
+
+def stamps(zone: str | None, unit: Unit) -> pd.Series:
     moments = pd.date_range("2015-12-30 00:00", periods=6, freq="D", tz=zone).as_unit(unit)
     evening = pd.DatetimeIndex([moment + pd.Timedelta(hours=23, minutes=59) for moment in moments])
     return pd.Series(moments.append(evening))
@@ -21,13 +24,13 @@ def stamps(zone: str | None, unit: str) -> pd.Series:
 
 @pytest.mark.parametrize("zone", ["America/New_York", "UTC", None])
 @pytest.mark.parametrize("unit", ["ns", "us", "s"])
-def test_local_ordinals_are_the_local_dates_ordinals(zone: str | None, unit: str) -> None:
+def test_local_ordinals_are_the_local_dates_ordinals(zone: str | None, unit: Unit) -> None:
     series = stamps(zone, unit)
     expected = [day.toordinal() for day in series.dt.date]
     assert local_ordinals(series).tolist() == expected
 
 
-def frame(symbol: str, order: list[int], unit: str = "ns") -> pd.DataFrame:
+def frame(symbol: str, order: list[int], unit: Unit = "ns") -> pd.DataFrame:
     days = pd.date_range("2026-03-02", periods=len(order), freq="D", tz="America/New_York").as_unit(unit)
     prices = np.arange(len(order), dtype=np.float64) + 10.5
     return pd.DataFrame(
@@ -45,7 +48,7 @@ def frame(symbol: str, order: list[int], unit: str = "ns") -> pd.DataFrame:
 
 @pytest.mark.parametrize("unit", ["ns", "us"])
 @pytest.mark.parametrize("order", [[0, 1, 2, 3, 4], [0], [], [1, 0, 2, 4, 3]])
-def test_series_arrays_equal_bar_arrays(unit: str, order: list[int]) -> None:
+def test_series_arrays_equal_bar_arrays(unit: Unit, order: list[int]) -> None:
     bars = frame("XYZ", order, unit)
     fast, slow = _series_arrays(bars, "XYZ"), bar_arrays(bars, "XYZ")
     for name in ("start_ns", "open", "high", "low", "close"):
