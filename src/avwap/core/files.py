@@ -33,6 +33,14 @@ _DEFERRED_ROOTS: list[str] = []
 # What to do when a deferred block ends, before its ``os.sync`` (the ledger closes the day files it kept
 # open and locked for the run), per registered folder.
 _AT_END: dict[str, list[Callable[[], None]]] = {}
+# Bumped whenever a folder is registered or released, so a caller may keep a deferred_root answer per path
+# until it changes (the ledger asks it for every batch).
+_EPOCH: list[int] = [0]
+
+
+def deferral_epoch() -> int:
+    """A number that changes whenever :func:`deferred_durability` registers or releases a folder."""
+    return _EPOCH[0]
 
 
 def deferred_root(path: str | os.PathLike[str]) -> str | None:
@@ -66,10 +74,12 @@ def deferred_durability(root: Path) -> Iterator[None]:
     error) one ``os.sync`` flushes them. For disposable folders only (a backtest run folder)."""
     prefix = os.path.join(os.path.abspath(root), "")
     _DEFERRED_ROOTS.append(prefix)
+    _EPOCH[0] += 1
     try:
         yield
     finally:
         _DEFERRED_ROOTS.remove(prefix)
+        _EPOCH[0] += 1
         try:
             for action in _AT_END.pop(prefix, []) if prefix not in _DEFERRED_ROOTS else []:
                 action()

@@ -14,7 +14,7 @@ Public API::
     HEAD_NAME, Head(file, seq, hash), head_path(folder), read_head(folder), write_head(folder, head, durable=)
     write_head_to(descriptor, head)           the same in-place write through an open HEAD.json (held files)
     peek_last_envelope(path) -> (size, Envelope) | None    O(1) look at the end of a file
-    start_anchor(path) -> Anchor              for a new file: checks the head, writes the "started" head
+    start_anchor(path, known=) -> Anchor      for a new file: checks the head, writes the "started" head
     check_append(path, tail, fresh) -> None   before appending to a non-empty file: refuses late or cut files
     link_problem(anchor, previous) -> str | None
     LinkChecker(folder)                        the read-side checks, file by file in date order
@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -38,6 +39,7 @@ from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, enve
 from avwap.ledger.paths import ledger_date, newest_ledger_names
 
 HEAD_NAME: Final = "HEAD.json"
+KnownTail = Callable[[Path, int], ChainTail | None]
 _PEEK_WINDOW = 1 << 16
 _HEAD_SIZE = 256  # bytes, padded: well inside one 512-byte sector
 
@@ -163,12 +165,14 @@ def _tail_of(descriptor: int, path: Path) -> ChainTail:
     return result.tail  # a torn last line is not part of the chain; it is quarantined on the next open
 
 
-def start_anchor(path: Path) -> Anchor:
+def start_anchor(path: Path, *, known: KnownTail | None = None) -> Anchor:
     """The anchor of the first line of the new file ``path`` (called under its exclusive lock).
 
     The predecessor (newest earlier file with a line) is read under a shared lock held until the durable
     "started" head names ``path``: from then on an append to the predecessor is refused
-    (:func:`check_append`), so the anchor can never go stale."""
+    (:func:`check_append`), so the anchor can never go stale. ``known(previous, descriptor)``: the
+    predecessor's end when the caller already knows it for that very file (else None: its last line is
+    read)."""
     path = Path(path)
     if ledger_date(path) is None:
         return GENESIS_ANCHOR  # an undated file outside the folder layout stands alone
@@ -178,7 +182,9 @@ def start_anchor(path: Path) -> Anchor:
         descriptor = os.open(previous, os.O_RDONLY | os.O_CLOEXEC)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_SH)
-            tail = _tail_of(descriptor, previous)
+            tail = (known(previous, descriptor) if known is not None else None) or _tail_of(
+                descriptor, previous
+            )
             if tail.seq == 0:
                 continue  # an empty file holds nothing to commit to
             anchor = Anchor(previous.name, tail.seq, tail.hash)

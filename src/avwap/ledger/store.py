@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from avwap.core.canonical import to_plain
-from avwap.core.files import deferred_root, fsync, fsync_folder
+from avwap.core.files import deferral_epoch, deferred_root, fsync, fsync_folder
 from avwap.ledger import held as held_files
 from avwap.ledger.chain import Anchor, ChainScan, ChainTail, Envelope, scan, seal_plain
 from avwap.ledger.links import (
@@ -88,6 +88,16 @@ def _read_from(descriptor: int, start: int) -> bytes:
     return b"".join(chunks)
 
 
+def _cached_tail(path: Path, descriptor: int) -> ChainTail | None:
+    """The cached tail of ``path`` (open as ``descriptor``, locked) when the file is unchanged since."""
+    mark = _TAILS.get(str(Path(path).absolute()))
+    if mark is None:
+        return None
+    status = os.fstat(descriptor)
+    unchanged = (mark.device, mark.inode, mark.size) == (status.st_dev, status.st_ino, status.st_size)
+    return mark.tail if unchanged else None
+
+
 def _plain_record(record: Any) -> dict[str, Any]:
     if isinstance(record, msgspec.Struct):
         return encode_record(record)  # type: ignore[arg-type]
@@ -109,8 +119,13 @@ class LedgerBatch:
         self.size = 0  # bytes written
 
     def _anchor(self) -> Anchor | None:
-        """The first line's anchor, learned (and the head started) only when a first line is written."""
-        return start_anchor(self._store.path) if self.tail.seq == 0 else None
+        """The first line's anchor, learned (and the head started) only when a first line is written.
+        In a backtest run folder the predecessor's end is the one this process cached, when the file is
+        still the one it wrote (same device, inode and size): it appended every line of it itself."""
+        if self.tail.seq != 0:
+            return None
+        known = _cached_tail if self._store._deferred_root() is not None else None
+        return start_anchor(self._store.path, known=known)
 
     def append(self, record: Any) -> Envelope:
         """Append one record (a typed Record or a JSON-ready mapping) and return its envelope."""
@@ -160,6 +175,7 @@ class LedgerStore:
         self._held_key = os.path.abspath(self.path)  # normalized, as the held files' registry keys them
         self._folder_key = os.path.dirname(self._held_key)
         self._file_date = ledger_date(self.path)
+        self._deferral: tuple[int, str | None] | None = None
 
     def __repr__(self) -> str:
         return f"LedgerStore({str(self.path)!r})"
@@ -178,7 +194,7 @@ class LedgerStore:
     @contextmanager
     def batch(self) -> Iterator[LedgerBatch]:
         """Hold the lock for several appends and fsync once at the end (also when the block raises)."""
-        root = None if self._file_date is None else deferred_root(self._held_key)
+        root = self._deferred_root()
         if root is not None:
             held = held_files.held_file(self._held_key)
             if held is not None:
@@ -243,6 +259,16 @@ class LedgerStore:
         finally:
             if held_files.held_file(self._held_key) is None:
                 os.close(descriptor)  # closing releases the flock
+
+    def _deferred_root(self) -> str | None:
+        """The deferred-durability folder this dated file lies under (None: live), kept until one is
+        registered or released."""
+        if self._file_date is None:
+            return None
+        epoch = deferral_epoch()
+        if self._deferral is None or self._deferral[0] != epoch:
+            self._deferral = (epoch, deferred_root(self._held_key))
+        return self._deferral[1]
 
     def _hold(self, root: str, descriptor: int, tail: ChainTail) -> bool:
         """Keep the checked, locked file open for the run (the head names it: written or checked above)."""

@@ -21,6 +21,7 @@ from avwap.core.files import deferred_durability
 from avwap.ledger import held as held_files
 from avwap.ledger import links
 from avwap.ledger import store as store_module
+from avwap.ledger.chain import ChainTail
 from avwap.ledger.links import peek_last_envelope, read_head
 from avwap.ledger.paths import ledger_file
 from avwap.ledger.router import Ledger, read_book_records
@@ -176,3 +177,35 @@ def test_a_held_file_repairs_through_the_checked_path(tmp_path: Path) -> None:
         assert store.repair() is False  # released first: no deadlock on this process's own lock
         ledger.append(deposit("100", reference="again", day=dt.date(2026, 4, 1)))
     assert len(read_book_records(root, "PAPER_SIM")) == 2
+
+
+def count_tail_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    reads: list[Path] = []
+    real_tail_of = links._tail_of
+
+    def counting_tail_of(descriptor: int, path: Path) -> ChainTail:
+        reads.append(path)
+        return real_tail_of(descriptor, path)
+
+    monkeypatch.setattr(links, "_tail_of", counting_tail_of)
+    return reads
+
+
+def test_a_new_day_anchors_on_the_cached_end_of_the_file_this_run_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tail_reads = count_tail_reads(monkeypatch)
+    with deferred_durability(tmp_path / "run"):
+        ledger = Ledger(tmp_path / "run" / "ledger")
+        ledger.append(deposit("100", day=DAYS[0]))
+        ledger.append(deposit("100", reference="b", day=DAYS[0]))
+        ledger.append(deposit("100", reference="c", day=DAYS[1]))
+        assert tail_reads == []  # the predecessor's end came from the cache, not from its last line
+        store_module._TAILS.clear()  # nothing cached: the last line is read
+        ledger.append(deposit("100", reference="d", day=DAYS[2]))
+        assert [path.name for path in tail_reads] == ["2026-04-02.jsonl"]
+    live = Ledger(tmp_path / "live" / "ledger")
+    for day, reference in ((DAYS[0], "seed"), (DAYS[0], "b"), (DAYS[1], "c"), (DAYS[2], "d")):
+        live.append(deposit("100", reference=reference, day=day))
+    assert [path.name for path in tail_reads[1:]] == ["2026-04-01.jsonl", "2026-04-02.jsonl"]  # live reads
+    assert ledger_bytes(tmp_path / "live" / "ledger") == ledger_bytes(tmp_path / "run" / "ledger")
