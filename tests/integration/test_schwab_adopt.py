@@ -122,9 +122,7 @@ def test_adopting_an_export_makes_every_reader_agree_with_the_broker(tmp_path: P
     assert sum(m.amount for m in movements if m.kind == CashMovementKind.DEPOSIT) == TOTAL
     state = fold_book(records, SCHWAB_401K_MANUAL)
     assert state.cash == Decimal("1250.40")
-    assert {symbol: p.quantity for symbol, p in state.positions.items()} == {
-        symbol: quantity for symbol, (quantity, _) in HOLDINGS.items()
-    }
+    assert state.symbol_quantities() == {symbol: quantity for symbol, (quantity, _) in HOLDINGS.items()}
 
     # The portfolio snapshot at the export's prices is the broker's total, to the cent.
     _write_closes(config, {DAY_1: {s: p for s, (_, p) in HOLDINGS.items()},
@@ -164,7 +162,7 @@ def test_force_trues_a_book_up_to_a_later_snapshot(tmp_path: Path) -> None:
         ("FXNAX", "SELL", 1000),
     ]
     state = fold_book(Ledger(config.ledger_dir).read_book(SCHWAB_401K_MANUAL), SCHWAB_401K_MANUAL)
-    assert {symbol: p.quantity for symbol, p in state.positions.items()} == {"FXAIX": 310, "FSPSX": 200}
+    assert state.symbol_quantities() == {"FXAIX": 310, "FSPSX": 200}
     assert state.cash == Decimal("1250.40")
 
 

@@ -43,10 +43,15 @@ def to_plain(value: Any) -> Any:
     kind = type(value)
     if kind in _AS_IS:
         return value
+    # Leaves of the exact builtin types and str keys are taken as they are without a call per item (a
+    # record is mostly those); anything else goes through to_plain as before.
     if kind is dict:
-        return {str(key): to_plain(item) for key, item in value.items()}
+        return {
+            (key if type(key) is str else str(key)): (item if type(item) in _AS_IS else to_plain(item))
+            for key, item in value.items()
+        }
     if kind is list or kind is tuple:
-        return [to_plain(item) for item in value]
+        return [item if type(item) in _AS_IS else to_plain(item) for item in value]
     if value is None or isinstance(value, bool | str | int):
         return value
     if isinstance(value, float):
@@ -94,6 +99,13 @@ def canonical_json(value: Any) -> bytes:
     text = json.dumps(
         to_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
+    return text.encode("utf-8")
+
+
+def plain_canonical_json(plain: Any) -> bytes:
+    """:func:`canonical_json` of a value :func:`to_plain` already returned (its output is its own plain
+    form, so the walk is not repeated): the ledger serializes each record it has just made plain."""
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")
 
 

@@ -30,14 +30,36 @@ Hook = Callable[[str, Path], None]
 # Absolute folders (with a trailing separator) whose writes are made durable once, at the end of the block
 # that registered them; empty in live trading, so the check below costs one truth test there.
 _DEFERRED_ROOTS: list[str] = []
+# What to do when a deferred block ends, before its ``os.sync`` (the ledger closes the day files it kept
+# open and locked for the run), per registered folder.
+_AT_END: dict[str, list[Callable[[], None]]] = {}
+# Bumped whenever a folder is registered or released, so a caller may keep a deferred_root answer per path
+# until it changes (the ledger asks it for every batch).
+_EPOCH: list[int] = [0]
+
+
+def deferral_epoch() -> int:
+    """A number that changes whenever :func:`deferred_durability` registers or releases a folder."""
+    return _EPOCH[0]
+
+
+def deferred_root(path: str | os.PathLike[str]) -> str | None:
+    """The registered folder (with a trailing separator) that ``path`` lies under; None when durable."""
+    if not _DEFERRED_ROOTS:
+        return None
+    name = os.path.join(os.path.abspath(path), "")  # the registered folder itself is under it too
+    return next((root for root in reversed(_DEFERRED_ROOTS) if name.startswith(root)), None)
 
 
 def is_durable(path: str | os.PathLike[str]) -> bool:
     """False when ``path`` lies under a folder registered with :func:`deferred_durability`."""
-    if not _DEFERRED_ROOTS:
-        return True
-    name = os.path.join(os.path.abspath(path), "")  # the registered folder itself is under it too
-    return not any(name.startswith(root) for root in _DEFERRED_ROOTS)
+    return deferred_root(path) is None
+
+
+def at_end_of_deferral(root: str, action: Callable[[], None]) -> None:
+    """Run ``action`` when the :func:`deferred_durability` block of ``root`` (as :func:`deferred_root`
+    names it) ends, before its ``os.sync``; also when the block ends by an error."""
+    _AT_END.setdefault(root, []).append(action)
 
 
 def fsync(descriptor: int, path: str | os.PathLike[str]) -> None:
@@ -52,11 +74,17 @@ def deferred_durability(root: Path) -> Iterator[None]:
     error) one ``os.sync`` flushes them. For disposable folders only (a backtest run folder)."""
     prefix = os.path.join(os.path.abspath(root), "")
     _DEFERRED_ROOTS.append(prefix)
+    _EPOCH[0] += 1
     try:
         yield
     finally:
         _DEFERRED_ROOTS.remove(prefix)
-        os.sync()
+        _EPOCH[0] += 1
+        try:
+            for action in _AT_END.pop(prefix, []) if prefix not in _DEFERRED_ROOTS else []:
+                action()
+        finally:
+            os.sync()
 
 
 def fsync_folder(folder: Path) -> None:

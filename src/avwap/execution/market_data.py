@@ -23,11 +23,12 @@ import pandas as pd
 from avwap.core.calendar import ny_date
 from avwap.core.money import round_price
 from avwap.data.bars import FREQUENCY_MINUTES, empty_bars
-from avwap.exits.bar_arrays import BarArrays, bar_arrays
+from avwap.exits.bar_arrays import BarArrays, bar_arrays, bar_arrays_from_values
 
 _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)  # noqa: DTZ001 (naive like the moment it is subtracted from)
 _MICROSECOND = dt.timedelta(microseconds=1)
+_UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 def _nanoseconds(moment: dt.datetime) -> int:
@@ -67,8 +68,34 @@ class _Series:
     def arrays(self, count: int, symbol: str) -> BarArrays:
         """:func:`bar_arrays` of :meth:`prefix` (views into arrays built once)."""
         if self._arrays is None:
-            self._arrays = bar_arrays(self.frame, symbol)
+            self._arrays = _series_arrays(self.frame, symbol)
         return self._arrays.window(0, count)
+
+
+def _series_arrays(frame: pd.DataFrame, symbol: str) -> BarArrays:
+    """:func:`bar_arrays` of one symbol's frame: when its aware timestamps already ascend strictly (every
+    stored series), the arrays are the frame's columns as they are (the sort, the symbol mask and the zone
+    conversion of :func:`bar_arrays` would change nothing); otherwise :func:`bar_arrays` itself."""
+    stamps = frame["timestamp"]
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype) and bool((frame["symbol"] == symbol).all()):
+        starts = np.asarray(stamps.dt.as_unit("ns").array.asi8, dtype=np.int64)
+        if starts.size < 2 or bool(np.all(starts[1:] > starts[:-1])):
+            return bar_arrays_from_values(
+                starts,
+                frame["open"].to_numpy(dtype=np.float64),
+                frame["high"].to_numpy(dtype=np.float64),
+                frame["low"].to_numpy(dtype=np.float64),
+                frame["close"].to_numpy(dtype=np.float64),
+            )
+    return bar_arrays(frame, symbol)
+
+
+def local_ordinals(stamps: pd.Series) -> np.ndarray:
+    """``[day.toordinal() for day in stamps.dt.date]`` (the local calendar date of each timestamp, in its
+    own zone) in one vectorized step: the wall-clock time floored to its day, counted from 0001-01-01."""
+    wall = stamps.dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+    days = wall.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return days + _UNIX_EPOCH_ORDINAL
 
 
 class FrameMarketData:
@@ -77,10 +104,10 @@ class FrameMarketData:
     def __init__(self, daily: pd.DataFrame, intraday: pd.DataFrame, frequency: str = "5m") -> None:
         self.bar_length = pd.Timedelta(minutes=FREQUENCY_MINUTES[frequency])
         self._daily: dict[str, _Series] = {}
-        for symbol, frame in daily.groupby("symbol"):
-            rows = frame.reset_index(drop=True)
-            ordinals = np.array([day.toordinal() for day in rows["timestamp"].dt.date], dtype=np.int64)
-            self._daily[str(symbol)] = _Series(rows, ordinals)
+        ordinals = local_ordinals(daily["timestamp"]) if not daily.empty else np.empty(0, dtype=np.int64)
+        for symbol, positions in daily.groupby("symbol").indices.items():
+            rows = daily.iloc[positions].reset_index(drop=True)
+            self._daily[str(symbol)] = _Series(rows, ordinals[positions])
         # Intraday series are built on first use: a replay watches a few symbols a day, not all of them.
         self._intraday: dict[tuple[str, dt.date], _Series] = {}
         self._intraday_frame = intraday

@@ -94,12 +94,33 @@ def daily_window(daily: BarArrays, rules: StopRules) -> BarArrays:
     return daily.window(max(0, len(daily) - rules.daily_lookback), len(daily))
 
 
+# daily_stop's answers by the exact bytes of what it reads: the stop policy of every cycle and the initial
+# stop of every entry plan ask it again for the same (symbol, day) window (two cycles a backtest session,
+# two strategies per candidate). A pure function of its key, so a hit returns what a call would compute.
+_DAILY_STOPS: dict[tuple[StopRules, str, bytes, bytes, bytes, bytes], StopCandidate | None] = {}
+_DAILY_STOPS_LIMIT = 4096
+
+
 def daily_stop(daily: BarArrays, rules: StopRules) -> StopCandidate | None:
     """THE daily swing-low stop: the latest confirmed swing low in the last ``daily_lookback`` of ``daily``
     (bars closed before the day the stop is for), minus the buffer of :func:`buffer_amount`, rounded down to
     a tick. A strategy's initial stop and the policy's daily candidate are this one function."""
     history = daily_window(daily, rules)
-    return daily_swing_low(history, rules, buffer_amount(history, rules))
+    key = (
+        rules,
+        history.start_ns.dtype.str + history.low.dtype.str + history.high.dtype.str + history.close.dtype.str,
+        history.start_ns.tobytes(),
+        history.low.tobytes(),
+        history.high.tobytes(),
+        history.close.tobytes(),
+    )
+    if key in _DAILY_STOPS:
+        return _DAILY_STOPS[key]
+    candidate = daily_swing_low(history, rules, buffer_amount(history, rules))
+    if len(_DAILY_STOPS) >= _DAILY_STOPS_LIMIT:
+        _DAILY_STOPS.clear()  # bounded: a new day's windows replace the old ones
+    _DAILY_STOPS[key] = candidate
+    return candidate
 
 
 def daily_swing_low(daily: BarArrays, rules: StopRules, buffer: Decimal) -> StopCandidate | None:

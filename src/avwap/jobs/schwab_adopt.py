@@ -39,7 +39,7 @@ from avwap.core.ids import client_order_id
 from avwap.integrations.schwab.snapshot_facts import read_snapshots
 from avwap.ledger import record_ids
 from avwap.ledger.projection import fold_book
-from avwap.ledger.projection_state import BookState
+from avwap.ledger.projection_state import BookState, average_price
 from avwap.ledger.record_enums import CashMovementKind, Side
 from avwap.ledger.records import BrokerSnapshotRecorded, CashMovement, Fill, Record
 from avwap.ledger.router import Ledger
@@ -141,6 +141,14 @@ def _movement(snapshot: BrokerSnapshotRecorded, now: dt.datetime, amount: Decima
     )
 
 
+def _book_cost(state: BookState, symbol: str) -> Decimal:
+    """The average cost of the book's lots of ``symbol`` (one lot, unless two strategies share it)."""
+    lots = state.lots_of(symbol)
+    if len(lots) == 1:
+        return lots[0].average_price
+    return average_price(sum((lot.cost_basis for lot in lots), ZERO), sum(lot.quantity for lot in lots))
+
+
 def plan_adoption(
     snapshot: BrokerSnapshotRecorded, state: BookState, *, now: dt.datetime, force: bool = False
 ) -> Adoption:
@@ -149,7 +157,7 @@ def plan_adoption(
         raise DataError(f"snapshot {snapshot.snapshot_id} states no cash balance: it cannot be adopted")
     held = _whole_shares(snapshot)
     book_value = snapshot.cash + sum((shares * price for shares, price in held.values()), ZERO)
-    booked = {symbol: position.quantity for symbol, position in state.positions.items()}
+    booked = state.symbol_quantities()  # the sum of the symbol's lots: what the broker holds
     moves = {
         symbol: held.get(symbol, (0, ZERO))[0] - booked.get(symbol, 0)
         for symbol in sorted(set(held) | set(booked))
@@ -162,7 +170,7 @@ def plan_adoption(
             now,
             symbol,
             moved,
-            held[symbol][1] if symbol in held else state.positions[symbol].average_price,
+            held[symbol][1] if symbol in held else _book_cost(state, symbol),
         )
         for symbol, moved in moves.items()
     ]

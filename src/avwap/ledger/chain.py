@@ -18,6 +18,7 @@ Public API::
     Anchor(file, seq, hash)                        what a file's first line commits to (GENESIS_ANCHOR)
     Envelope(seq, prev_hash, hash, record, anchor) one parsed line (anchor only on seq 1)
     seal(record, tail, anchor) -> (Envelope, bytes)   the next line to append (with its newline)
+    seal_plain(plain, tail, anchor)                the same for a record to_plain already returned
     scan(data, tail, path=..., ...) -> ChainScan   validate lines that continue ``tail``
 """
 
@@ -26,11 +27,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import Any, Final
 
 import msgspec
 
-from avwap.core.canonical import canonical_json, sha256_hex, to_plain
+from avwap.core.canonical import canonical_json, plain_canonical_json, sha256_hex, to_plain
 from avwap.core.errors import LedgerIntegrityError
 
 GENESIS_HASH: Final = "0" * 64
@@ -111,7 +113,15 @@ def seal(record: Mapping[str, Any], tail: ChainTail, anchor: Anchor | None = Non
     plain = to_plain(record)
     if not isinstance(plain, dict):
         raise TypeError(f"a ledger record must be a JSON object, got {type(record).__name__}")
-    body = canonical_json(plain)
+    return seal_plain(plain, tail, anchor)
+
+
+def seal_plain(
+    plain: dict[str, Any], tail: ChainTail, anchor: Anchor | None = None
+) -> tuple[Envelope, bytes]:
+    """:func:`seal` of a record that :func:`~avwap.core.canonical.to_plain` just returned (the ledger's
+    writer makes every record plain first), without walking it again; the same envelope and bytes."""
+    body = plain_canonical_json(plain)
     seq = tail.seq + 1
     first = None if seq != 1 else anchor or GENESIS_ANCHOR
     prev_hash = tail.hash if first is None else first.hash
@@ -130,16 +140,15 @@ def _envelope_bytes(
     if anchor is not None:
         parts += [b'"anchor":', anchor, b","]
     if digest is not None:
-        parts += [b'"hash":', canonical_json(digest), b","]
-    parts += [
-        b'"prev_hash":',
-        canonical_json(prev_hash),
-        b',"record":',
-        record,
-        b',"seq":',
-        canonical_json(seq),
-    ]
-    return b"".join([*parts, b"}"])
+        parts += [b'"hash":', _json_string(digest), b","]
+    parts += [b'"prev_hash":', _json_string(prev_hash), b',"record":', record, b',"seq":', b"%d" % seq, b"}"]
+    return b"".join(parts)
+
+
+def _json_string(text: str) -> bytes:
+    """``canonical_json(text)`` of a str: json's own string encoder (what ``json.dumps`` calls for a str
+    with ``ensure_ascii=False``), without the rest of ``json.dumps``."""
+    return encode_basestring(text).encode("utf-8")
 
 
 def line_fields(envelope: Envelope) -> dict[str, Any]:

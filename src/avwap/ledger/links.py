@@ -12,8 +12,9 @@ beside ledger files are integrity failures. Threat model and limits: docs/LEDGER
 Public API::
 
     HEAD_NAME, Head(file, seq, hash), head_path(folder), read_head(folder), write_head(folder, head, durable=)
+    write_head_to(descriptor, head)           the same in-place write through an open HEAD.json (held files)
     peek_last_envelope(path) -> (size, Envelope) | None    O(1) look at the end of a file
-    start_anchor(path) -> Anchor              for a new file: checks the head, writes the "started" head
+    start_anchor(path, known=) -> Anchor      for a new file: checks the head, writes the "started" head
     check_append(path, tail, fresh) -> None   before appending to a non-empty file: refuses late or cut files
     link_problem(anchor, previous) -> str | None
     LinkChecker(folder)                        the read-side checks, file by file in date order
@@ -24,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -32,10 +34,12 @@ import msgspec
 from avwap.core.canonical import canonical_json
 from avwap.core.errors import LedgerIntegrityError
 from avwap.core.files import atomic_write_bytes, fsync, fsync_folder
+from avwap.ledger import held as held_files
 from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, Envelope, envelope_of, scan
 from avwap.ledger.paths import ledger_date, newest_ledger_names
 
 HEAD_NAME: Final = "HEAD.json"
+KnownTail = Callable[[Path, int], ChainTail | None]
 _PEEK_WINDOW = 1 << 16
 _HEAD_SIZE = 256  # bytes, padded: well inside one 512-byte sector
 
@@ -95,6 +99,12 @@ def write_head(folder: Path, head: Head, *, durable: bool = False) -> None:
         fsync_folder(Path(folder))  # the new file the head names must survive a power cut too
 
 
+def write_head_to(descriptor: int, head: Head) -> None:
+    """:func:`write_head` (not durable) through ``descriptor``, a ``HEAD.json`` already created and sized
+    that this process keeps open with the day file it holds locked (:mod:`avwap.ledger.held`)."""
+    os.pwrite(descriptor, _head_bytes(head), 0)
+
+
 def _last_line(descriptor: int, size: int) -> bytes:
     window = _PEEK_WINDOW
     while True:
@@ -127,6 +137,11 @@ def peek_last_envelope(path: Path) -> tuple[int, Envelope] | None:
     Meant for cheap "has this file changed?" checks; the line's own hash is checked but not its link to
     earlier lines. None when the file is absent, empty or does not end in a sound line.
     """
+    held = held_files.held_file(os.path.abspath(path))
+    if held is not None:
+        with held.guard:  # this process holds the file's exclusive lock: look through its descriptor
+            if held.open:
+                return _peek(held.descriptor, Path(path))
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -150,12 +165,14 @@ def _tail_of(descriptor: int, path: Path) -> ChainTail:
     return result.tail  # a torn last line is not part of the chain; it is quarantined on the next open
 
 
-def start_anchor(path: Path) -> Anchor:
+def start_anchor(path: Path, *, known: KnownTail | None = None) -> Anchor:
     """The anchor of the first line of the new file ``path`` (called under its exclusive lock).
 
     The predecessor (newest earlier file with a line) is read under a shared lock held until the durable
     "started" head names ``path``: from then on an append to the predecessor is refused
-    (:func:`check_append`), so the anchor can never go stale."""
+    (:func:`check_append`), so the anchor can never go stale. ``known(previous, descriptor)``: the
+    predecessor's end when the caller already knows it for that very file (else None: its last line is
+    read)."""
     path = Path(path)
     if ledger_date(path) is None:
         return GENESIS_ANCHOR  # an undated file outside the folder layout stands alone
@@ -165,7 +182,9 @@ def start_anchor(path: Path) -> Anchor:
         descriptor = os.open(previous, os.O_RDONLY | os.O_CLOEXEC)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_SH)
-            tail = _tail_of(descriptor, previous)
+            tail = (known(previous, descriptor) if known is not None else None) or _tail_of(
+                descriptor, previous
+            )
             if tail.seq == 0:
                 continue  # an empty file holds nothing to commit to
             anchor = Anchor(previous.name, tail.seq, tail.hash)

@@ -27,6 +27,9 @@ Public API::
 Files of one folder are linked (see :mod:`avwap.ledger.links`): the first append to a new day file reads
 the predecessor's last line and writes ``HEAD.json`` durably before the line; every batch then checks that
 the head names this file (an older day can no longer grow) and, after its fsync, moves the head forward.
+
+Under a backtest run folder only, a day file stays open and locked between batches (:mod:`avwap.ledger.held`):
+a batch then skips the open, lock, tail and head checks it would repeat; its bytes are the same.
 """
 
 from __future__ import annotations
@@ -42,9 +45,18 @@ from typing import Any, NamedTuple
 import msgspec
 
 from avwap.core.canonical import to_plain
-from avwap.core.files import fsync, fsync_folder
-from avwap.ledger.chain import Anchor, ChainScan, ChainTail, Envelope, scan, seal
-from avwap.ledger.links import Head, check_append, peek_last_envelope, start_anchor, write_head
+from avwap.core.files import deferral_epoch, deferred_root, fsync, fsync_folder
+from avwap.ledger import held as held_files
+from avwap.ledger.chain import Anchor, ChainScan, ChainTail, Envelope, scan, seal_plain
+from avwap.ledger.links import (
+    Head,
+    check_append,
+    head_path,
+    peek_last_envelope,
+    start_anchor,
+    write_head,
+    write_head_to,
+)
 from avwap.ledger.paths import ledger_date, quarantine_path
 from avwap.ledger.records import encode_record
 
@@ -76,6 +88,16 @@ def _read_from(descriptor: int, start: int) -> bytes:
     return b"".join(chunks)
 
 
+def _cached_tail(path: Path, descriptor: int) -> ChainTail | None:
+    """The cached tail of ``path`` (open as ``descriptor``, locked) when the file is unchanged since."""
+    mark = _TAILS.get(str(Path(path).absolute()))
+    if mark is None:
+        return None
+    status = os.fstat(descriptor)
+    unchanged = (mark.device, mark.inode, mark.size) == (status.st_dev, status.st_ino, status.st_size)
+    return mark.tail if unchanged else None
+
+
 def _plain_record(record: Any) -> dict[str, Any]:
     if isinstance(record, msgspec.Struct):
         return encode_record(record)  # type: ignore[arg-type]
@@ -94,21 +116,28 @@ class LedgerBatch:
         self._descriptor = descriptor
         self.tail = tail
         self.written = 0
+        self.size = 0  # bytes written
 
     def _anchor(self) -> Anchor | None:
-        """The first line's anchor, learned (and the head started) only when a first line is written."""
-        return start_anchor(self._store.path) if self.tail.seq == 0 else None
+        """The first line's anchor, learned (and the head started) only when a first line is written.
+        In a backtest run folder the predecessor's end is the one this process cached, when the file is
+        still the one it wrote (same device, inode and size): it appended every line of it itself."""
+        if self.tail.seq != 0:
+            return None
+        known = _cached_tail if self._store._deferred_root() is not None else None
+        return start_anchor(self._store.path, known=known)
 
     def append(self, record: Any) -> Envelope:
         """Append one record (a typed Record or a JSON-ready mapping) and return its envelope."""
         plain = _plain_record(record)
         self._store.check_date(plain)
-        envelope, line = seal(plain, self.tail, self._anchor())
+        envelope, line = seal_plain(plain, self.tail, self._anchor())
         view = memoryview(line)
         while view:  # regular files take the whole line at once; the loop only guards a short write
             view = view[os.write(self._descriptor, view) :]
         self.tail = envelope.tail
         self.written += 1
+        self.size += len(line)
         return envelope
 
     def append_group(self, records: list[Any]) -> list[Envelope]:
@@ -123,15 +152,17 @@ class LedgerBatch:
             self._store.check_date(plain)
         anchor = self._anchor() if plains else None
         for plain in plains:
-            envelope, line = seal(plain, tail, anchor)
+            envelope, line = seal_plain(plain, tail, anchor)
             envelopes.append(envelope)
             lines.append(line)
             tail = envelope.tail
-        view = memoryview(b"".join(lines))
+        data = b"".join(lines)
+        view = memoryview(data)
         while view:
             view = view[os.write(self._descriptor, view) :]
         self.tail = tail
         self.written += len(envelopes)
+        self.size += len(data)
         return envelopes
 
 
@@ -141,7 +172,10 @@ class LedgerStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._key = str(self.path.absolute())
+        self._held_key = os.path.abspath(self.path)  # normalized, as the held files' registry keys them
+        self._folder_key = os.path.dirname(self._held_key)
         self._file_date = ledger_date(self.path)
+        self._deferral: tuple[int, str | None] | None = None
 
     def __repr__(self) -> str:
         return f"LedgerStore({str(self.path)!r})"
@@ -160,6 +194,39 @@ class LedgerStore:
     @contextmanager
     def batch(self) -> Iterator[LedgerBatch]:
         """Hold the lock for several appends and fsync once at the end (also when the block raises)."""
+        root = self._deferred_root()
+        if root is not None:
+            held = held_files.held_file(self._held_key)
+            if held is not None:
+                with held.guard:
+                    if held.open:
+                        with self._held_batch(held) as batch:
+                            yield batch
+                        return
+            held_files.release_folder_except(self._folder_key, self._held_key)
+        with self._locked_batch(root) as batch:
+            yield batch
+
+    @contextmanager
+    def _held_batch(self, held: held_files.HeldFile) -> Iterator[LedgerBatch]:
+        """A batch on a file this process kept locked since its last batch (a backtest run folder): the
+        tail and the head are the ones it wrote, so nothing is re-read; no fsync (deferred)."""
+        batch = LedgerBatch(self, held.descriptor, held.tail)
+        try:
+            yield batch
+        except BaseException:
+            _TAILS.pop(self._key, None)  # a failed write may have left a partial line
+            held_files.release(self._held_key)  # the next batch takes the checked path
+            raise
+        if batch.written:
+            write_head_to(held.head_descriptor, Head(self.path.name, batch.tail.seq, batch.tail.hash))
+            held.tail, held.size = batch.tail, held.size + batch.size
+            _TAILS[self._key] = _TailMark(held.device, held.inode, held.size, held.tail)
+
+    @contextmanager
+    def _locked_batch(self, root: str | None) -> Iterator[LedgerBatch]:
+        """Open, lock, learn and check the tail, append, fsync, move the head, close; under a deferred
+        ``root``, keep the file open and locked instead of closing it (see :mod:`avwap.ledger.held`)."""
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         try:
             descriptor = os.open(self.path, flags, 0o644)
@@ -187,8 +254,34 @@ class LedgerStore:
                 # Only after the fsync: the head may lag the file (a crash here), never lead it.
                 write_head(self.path.parent, Head(self.path.name, batch.tail.seq, batch.tail.hash))
             self._remember(descriptor, batch.tail)
+            if root is not None and batch.tail.seq > 0 and self._hold(root, descriptor, batch.tail):
+                return  # kept open and locked for the next batch
         finally:
-            os.close(descriptor)  # closing releases the flock
+            if held_files.held_file(self._held_key) is None:
+                os.close(descriptor)  # closing releases the flock
+
+    def _deferred_root(self) -> str | None:
+        """The deferred-durability folder this dated file lies under (None: live), kept until one is
+        registered or released."""
+        if self._file_date is None:
+            return None
+        epoch = deferral_epoch()
+        if self._deferral is None or self._deferral[0] != epoch:
+            self._deferral = (epoch, deferred_root(self._held_key))
+        return self._deferral[1]
+
+    def _hold(self, root: str, descriptor: int, tail: ChainTail) -> bool:
+        """Keep the checked, locked file open for the run (the head names it: written or checked above)."""
+        try:
+            head_descriptor = os.open(head_path(self.path.parent), os.O_WRONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        mark = _TAILS[self._key]
+        held = held_files.HeldFile(
+            descriptor, head_descriptor, tail, mark.size, mark.device, mark.inode, self._folder_key
+        )
+        held_files.hold(root, self._held_key, held)
+        return True
 
     def read_envelopes(self) -> list[Envelope]:
         """Every envelope in file order; a torn tail is quarantined first. [] when the file is absent."""
@@ -217,6 +310,7 @@ class LedgerStore:
         """Quarantine and truncate a torn last line now; True when there was one."""
         if not self.path.exists():
             return False
+        held_files.release(self._held_key)  # a held file is locked by this process: release it, then repair
         descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
@@ -229,6 +323,11 @@ class LedgerStore:
             os.close(descriptor)
 
     def _read_shared(self) -> ChainScan | None:
+        held = held_files.held_file(self._held_key)
+        if held is not None:
+            with held.guard:  # this process holds the exclusive lock: read through its descriptor
+                if held.open:
+                    return scan(_read_from(held.descriptor, 0), path=str(self.path))
         try:
             descriptor = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:

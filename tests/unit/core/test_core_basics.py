@@ -173,3 +173,39 @@ def test_to_plain_fast_paths_keep_the_canonical_forms() -> None:
     plain = to_plain(value)
     assert plain == {"1": ["red", 2, [True, None]], "m": {"k": "2.0"}}
     assert canonical_json(value) == b'{"1":["red",2,[true,null]],"m":{"k":"2.0"}}'
+
+
+def test_to_plain_leaves_in_containers_take_the_same_path_as_alone() -> None:
+    """Leaves of exact builtin types are kept as they are inside dicts and lists; every other leaf (enums,
+    Decimals, datetimes, non-finite floats, numpy scalars) is converted (or refused) exactly as alone."""
+    import numpy as np
+
+    class Color(enum.StrEnum):
+        RED = "red"
+
+    leaves: list[object] = [
+        Color.RED,
+        Decimal("1.50"),
+        dt.date(2026, 3, 9),
+        dt.datetime(2026, 3, 9, 13, 30, tzinfo=dt.UTC),
+        np.float64(2.5),
+        np.int64(7),
+        1.25,
+        "s",
+        3,
+        False,
+        None,
+    ]
+    for leaf in leaves:
+        alone = to_plain(leaf)
+        for wrapped, unwrap in (
+            ({"k": leaf}, lambda p: p["k"]),
+            ([leaf], lambda p: p[0]),
+            ((leaf,), lambda p: p[0]),
+        ):
+            inner = unwrap(to_plain(wrapped))
+            assert inner == alone and type(inner) is type(alone)
+    for bad in (float("nan"), Decimal("Infinity")):
+        with pytest.raises(ValueError, match="non-finite"):
+            to_plain({"k": [bad]})
+    assert to_plain({True: 1, 2: {3: "x"}}) == {"True": 1, "2": {"3": "x"}}

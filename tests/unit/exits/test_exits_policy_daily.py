@@ -71,3 +71,33 @@ def test_todays_bar_is_never_read() -> None:
     first = resolve_daily_stop(position("47.00", resolved=False), before, at(10, 0))
     second = resolve_daily_stop(position("47.00", resolved=False), with_today, at(10, 0))
     assert first.stop_price == second.stop_price
+
+
+def test_daily_stop_answers_from_its_memo_exactly_what_it_computes() -> None:
+    """daily_stop memoizes by the bytes it reads: every window (and a window changed in one byte, other
+    rules, the ATR buffer) gets the answer computed afresh, also when asked a second time."""
+    from dataclasses import replace
+
+    from avwap.exits import candidates
+
+    generator = np.random.default_rng(7)
+    lows = list(50 + np.cumsum(generator.normal(0, 1, 20)))
+    bars = daily(lows, nyse().previous_session(DAY))
+    rules_set = [DEFAULT_RULES, replace(DEFAULT_RULES, buffer_atr_fraction=Decimal("0.5"), daily_left=3)]
+    candidates._DAILY_STOPS.clear()
+    for rules in rules_set:
+        for stop in range(5, len(bars) + 1):
+            window = bars.window(0, stop)
+            history = candidates.daily_window(window, rules)
+            fresh = candidates.daily_swing_low(history, rules, candidates.buffer_amount(history, rules))
+            assert daily_stop(window, rules) == fresh
+            assert daily_stop(window, rules) == fresh  # the memo's answer
+    assert len(candidates._DAILY_STOPS) == 2 * (len(bars) - 4)
+    changed_low = bars.low.copy()
+    changed_low[-3] -= 5.0  # a new, deeper swing low: another key, another answer
+    changed = BarArrays(bars.start_ns, bars.open, bars.high, changed_low, bars.close)
+    history = candidates.daily_window(changed, DEFAULT_RULES)
+    expected = candidates.daily_swing_low(
+        history, DEFAULT_RULES, candidates.buffer_amount(history, DEFAULT_RULES)
+    )
+    assert daily_stop(changed, DEFAULT_RULES) == expected != daily_stop(bars, DEFAULT_RULES)

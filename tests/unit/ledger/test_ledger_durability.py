@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from tests.unit.ledger.factories import deposit, round_trip
 
-from avwap.core.canonical import canonical_json
+from avwap.core.canonical import canonical_json, to_plain
 from avwap.core.files import atomic_write_bytes, deferred_durability, is_durable
 from avwap.ledger import store as store_module
-from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, _digest, line_fields, scan, seal
+from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, _digest, line_fields, scan, seal, seal_plain
 from avwap.ledger.paths import dated_file_names, ledger_file, newest_ledger_names
 from avwap.ledger.router import Ledger
 
@@ -151,3 +151,4 @@ def test_seal_serializes_the_record_once_into_the_canonical_envelope(
     assert envelope.hash == _digest(tail.seq + 1, prev_hash, record, committed)
     assert line == canonical_json(line_fields(envelope)) + b"\n"
     assert scan(line, tail).error is None
+    assert seal_plain(to_plain(record), tail, anchor) == (envelope, line)  # the writer's path, same bytes
