@@ -32,6 +32,7 @@ from avwap.control.sizing import SizedEntry, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import DataError
 from avwap.core.ids import client_order_id
+from avwap.execution.advisory_sizing import sized_down
 from avwap.execution.arbitration import conflict_rules, held_claims, is_blocked, record_resolution
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
@@ -167,26 +168,28 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         sleeve=sleeve_view(deps, facts, intent.strategy_id, intent.symbol),
     )
     verdict = evaluate_entry(context)
-    outcome = OUTCOME.get(verdict.action, DecisionOutcome.REJECT)
+    plane = (OUTCOME.get(verdict.action, DecisionOutcome.REJECT), verdict.quantity, tuple(verdict.reasons))
+    # ML_ADVISORY_SIZE_DOWN (off by default): after the gates, a smaller quantity only
+    outcome, quantity, codes = sized_down(deps, facts, intent.symbol, plane)
     record = Decision(
         **facts.stamp(deps.book.book_id),
         strategy_id=intent.strategy_id,
         decision_id=record_ids.decision_id(
             intent_id=intent.intent_id,
             outcome=outcome,
-            approved_quantity=verdict.quantity,
-            reason_codes=verdict.reasons,
+            approved_quantity=quantity,
+            reason_codes=codes,
         ),
         intent_id=intent.intent_id,
         symbol=intent.symbol,
         outcome=outcome,
-        approved_quantity=verdict.quantity if outcome != DecisionOutcome.REJECT else 0,
-        reason_codes=verdict.reasons,
+        approved_quantity=quantity if outcome != DecisionOutcome.REJECT else 0,
+        reason_codes=codes,
         ruleset_version=intent.ruleset_version,
     )
     deps.book.record(record)
     deps.hooks.reach(AFTER_DECISION_WRITE, symbol=intent.symbol, intent_id=intent.intent_id)
-    facts.note(EntryDecision(intent.symbol, str(outcome), tuple(verdict.reasons)))
+    facts.note(EntryDecision(intent.symbol, str(outcome), codes))
     return record
 
 
