@@ -83,33 +83,39 @@ class TrailingSeries:
         import pandas as pd
 
         self.sectors = {symbol: sector for symbol, sector in (sectors or {}).items() if sector}
-        days = bars["timestamp"].dt.tz_convert("America/New_York").dt.date
-        frame = pd.DataFrame(
-            {
-                "symbol": bars["symbol"].astype(str),
-                "day": days,
-                "open": bars["open"],
-                "close": bars["close"],
-                "volume": bars["volume"],
-            }
-        ).sort_values(["symbol", "day"], kind="stable")
-        self.series: dict[str, tuple[np.ndarray, ...]] = {}
-        momenta = []
-        for symbol, group in frame.groupby("symbol", sort=True):
-            close = group["close"].to_numpy(dtype=np.float64)
-            dollars = pd.Series(close * group["volume"].to_numpy(dtype=np.float64))
-            liquidity = dollars.rolling(LIQUIDITY_BARS, min_periods=LIQUIDITY_BARS).mean().to_numpy()
-            momentum = np.full(close.shape, np.nan)
-            momentum[MOMENTUM_BARS:] = close[MOMENTUM_BARS:] / close[:-MOMENTUM_BARS] - 1.0
-            dates = np.array(group["day"].tolist(), dtype="datetime64[D]")
-            opened = group["open"].to_numpy(dtype=np.float64)
-            self.series[str(symbol)] = (dates, liquidity, momentum, opened, close)
-            sector = self.sectors.get(str(symbol))
-            if sector is not None:
-                momenta.append(pd.DataFrame({"sector": sector, "day": dates, "momentum": momentum}))
+        # One pass over every bar (no per-symbol pandas work): sort by (symbol, NY date), then each trailing
+        # value from its own window only, so removing later bars changes no earlier value.
+        local = bars["timestamp"].dt.tz_convert("America/New_York").dt.tz_localize(None)
+        days = local.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        symbols = bars["symbol"].astype(str).to_numpy()
+        order = np.lexsort((days, symbols))
+        symbols, days = symbols[order], days[order]
+        opened, close, volume = (
+            bars[name].to_numpy(dtype=np.float64)[order] for name in ("open", "close", "volume")
+        )
+        starts = (
+            np.flatnonzero(np.r_[True, symbols[1:] != symbols[:-1]]) if len(symbols) else np.array([], int)
+        )
+        ends = np.r_[starts[1:], len(symbols)].astype(int)
+        position = np.arange(len(symbols)) - np.repeat(starts, ends - starts)
+        liquidity = _trailing_mean(close * volume, LIQUIDITY_BARS, position)
+        momentum = np.full(close.shape, np.nan)
+        later = position >= MOMENTUM_BARS
+        momentum[later] = close[later] / close[np.flatnonzero(later) - MOMENTUM_BARS] - 1.0
+        self.series: dict[str, tuple[np.ndarray, ...]] = {
+            str(symbols[first]): tuple(
+                values[first:last] for values in (days, liquidity, momentum, opened, close)
+            )
+            for first, last in zip(starts.tolist(), ends.tolist(), strict=True)
+        }
         self.sector_series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if momenta:
-            means = pd.concat(momenta).groupby(["sector", "day"], sort=True)["momentum"].mean()
+        sector_of = np.array([self.sectors.get(symbol, "") for symbol in symbols], dtype=object)
+        known = sector_of != ""
+        if known.any():
+            frame = pd.DataFrame(
+                {"sector": sector_of[known], "day": days[known], "momentum": momentum[known]}
+            )
+            means = frame.groupby(["sector", "day"], sort=True)["momentum"].mean()
             for name, values in means.groupby(level="sector", sort=True):
                 days_of = values.index.get_level_values("day").to_numpy(dtype="datetime64[D]")
                 self.sector_series[str(name)] = (days_of, values.to_numpy(dtype=np.float64))
@@ -144,6 +150,17 @@ class TrailingSeries:
         dates, means = found
         index = int(np.searchsorted(dates, day, side="right")) - 1
         return float(means[index]) if index >= 0 else float("nan")
+
+
+def _trailing_mean(values: np.ndarray, window: int, position: np.ndarray) -> np.ndarray:
+    """Mean of each value and the ``window`` − 1 before it within its symbol (NaN before the window fills):
+    each mean sums its own window only, so it does not depend on any other bar."""
+    result = np.full(values.shape, np.nan)
+    if len(values) >= window:
+        means = np.lib.stride_tricks.sliding_window_view(values, window).mean(axis=1)
+        full = position[window - 1 :] >= window - 1
+        result[window - 1 :][full] = means[full]
+    return result
 
 
 def _last_earnings(
