@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import pickle
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.core.calendar import nyse
 from avwap.data.store import BarStore
 from avwap.data.synthetic import SyntheticMarketSpec, generate_market
-from avwap.ml.features import build_features
+from avwap.ml.features import FEATURE_SET_VERSION, build_features
 from avwap.ml.labels import forward_labels
 
 START, END = dt.date(2023, 6, 1), dt.date(2025, 6, 30)
@@ -89,3 +93,28 @@ def write_store(root: Path) -> None:
     BarStore(root).write(pd.concat([bars, benchmark], ignore_index=True), "1d")
     (root / "universe").mkdir(parents=True, exist_ok=True)
     (root / "universe" / "holdings.csv").write_bytes(holdings(sectors()))
+
+
+class RandomScores:
+    """A stand-in model: seeded random P(R1) per row (the scores are arbitrary data for the property)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        digest = hashlib.sha256(f"{self.seed}:{matrix.tobytes().hex()}".encode()).digest()
+        rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+        positive = rng.random(len(matrix))
+        return np.column_stack([1 - positive, positive])
+
+
+def random_model(folder: Path, seed: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = pickle.dumps(RandomScores(seed), protocol=5)
+    (folder / "model.pkl").write_bytes(data)
+    card = {
+        "feature_set_version": FEATURE_SET_VERSION,
+        "hashes": {"model_sha256": hashlib.sha256(data).hexdigest()},
+    }
+    (folder / "model_card.json").write_text(json.dumps(card))
+    return folder

@@ -6,19 +6,16 @@ random scores against the same run without them: entries a subset, quantities sm
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
-import pickle
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.ml.market import random_model
 
 from avwap.backtest.run import run_backtest
 from avwap.control import reasons
@@ -30,7 +27,6 @@ from avwap.ledger.paths import BACKTEST
 from avwap.ledger.record_enums import DecisionOutcome, OrderPurpose
 from avwap.ledger.records import Decision, OrderSubmitted, PositionClosed, Record
 from avwap.ledger.router import Ledger
-from avwap.ml.features import FEATURE_SET_VERSION
 from avwap.watchlist.advisory import AdvisoryScore, AdvisoryScores, size_multipliers
 
 PROBABILITY = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
@@ -88,31 +84,6 @@ SPEC = SyntheticMarketSpec(
     seed=7, symbols=30, daily_start=dt.date(2025, 9, 2), daily_end=dt.date(2026, 11, 30), intraday_start=None
 )
 START, END = dt.date(2026, 9, 1), dt.date(2026, 9, 30)
-
-
-class RandomScores:
-    """A stand-in model: seeded random P(R1) per row (the scores are arbitrary data for the property)."""
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-
-    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
-        digest = hashlib.sha256(f"{self.seed}:{matrix.tobytes().hex()}".encode()).digest()
-        rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
-        positive = rng.random(len(matrix))
-        return np.column_stack([1 - positive, positive])
-
-
-def random_model(folder: Path, seed: int) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    data = pickle.dumps(RandomScores(seed), protocol=5)
-    (folder / "model.pkl").write_bytes(data)
-    card = {
-        "feature_set_version": FEATURE_SET_VERSION,
-        "hashes": {"model_sha256": hashlib.sha256(data).hexdigest()},
-    }
-    (folder / "model_card.json").write_text(json.dumps(card))
-    return folder
 
 
 @cache
