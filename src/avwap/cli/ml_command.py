@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from avwap.cli.output import JSON_OPTION, load_cli_config, print_json, print_table, run_guarded
-from avwap.core.errors import ConfigurationError, DataError
+from avwap.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,11 +55,9 @@ def _reactions(path: Path | None) -> dict[str, tuple[dt.date, ...]] | None:
     """The earnings reaction sessions per symbol of an earnings file (as ``avwap scan --earnings``)."""
     if path is None:
         return None
-    from avwap.data.earnings import EarningsCalendar
+    from avwap.data.earnings import reaction_sessions
 
-    if not path.is_file():
-        raise DataError(f"earnings file not found: {path}")
-    return {symbol: tuple(days) for symbol, days in EarningsCalendar.from_file(path).reaction_map().items()}
+    return reaction_sessions(path)
 
 
 @dataclass(frozen=True)
