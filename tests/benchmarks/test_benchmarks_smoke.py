@@ -138,7 +138,12 @@ def _attribution(result: dict[str, Any]) -> None:
 def _ml(result: dict[str, Any]) -> None:
     assert result["features"] > 0 and 0 < result["labels"] <= result["features"]
     assert result["feature_build_seconds_median"] > 0 and result["target_feature_build_seconds"] == 10.0
-    assert set(result["score_300"]) == {"logistic_ms_median", "gbt_ms_median"}
+    assert set(result["score_300"]) == {
+        "logistic_ms_median",
+        "gbt_ms_median",
+        "logistic_with_features_ms_median",
+        "gbt_with_features_ms_median",
+    }
 
 
 def _backtest_scan(result: dict[str, Any]) -> None:

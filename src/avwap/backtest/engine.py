@@ -67,6 +67,7 @@ from avwap.ledger.audit import seal_day
 from avwap.ledger.paths import ledger_file
 from avwap.ledger.records import Note
 from avwap.ledger.router import Ledger, read_file_records
+from avwap.scanning.advisory import score_scan, write_advisory
 from avwap.scanning.job import run_scan
 from avwap.signals.scan_records import Candidate, ScanResult
 from avwap.signals.scan_rules import ScanRules
@@ -283,6 +284,10 @@ class BacktestEngine:
         write_candidates(
             self.config.artifacts_dir, day, result, provenance, rules_hash=scan_rules_hash(self.rules)
         )
+        if self.config.ml_advisory:  # as the scan job does: the day's scores after its candidates
+            excluded = self.config.excluded_from_candidates(self.rules.benchmark_symbol)
+            advisory = score_scan(self.config, BarStore(self.data_root), result, excluded)
+            write_advisory(self.config.artifacts_dir, as_of, advisory)
         self.result.candidates[day] = tuple(candidate.symbol for candidate in candidates)
 
     def scan_job(self, day: dt.date) -> None:

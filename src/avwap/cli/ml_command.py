@@ -9,12 +9,14 @@ metrics (exit 1 when a feature leaks the label); ``train`` writes the model and 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from avwap.cli.output import JSON_OPTION, load_cli_config, print_json, print_table, run_guarded
+from avwap.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +38,11 @@ AS_OF_OPTION = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="As-of d
 TRADING_DATE_OPTION = typer.Option(
     None, "--trading-date", formats=["%Y-%m-%d"], help="Score the candidates artifact of this trading day."
 )
+EARNINGS_OPTION = typer.Option(
+    None, "--earnings", help="Earnings dates CSV (as avwap scan --earnings): anchors and earnings features."
+)
+LABELS_OPTION = typer.Option("forward", "--labels", help="forward (simulation) or engine (a run's trades).")
+RUN_OPTION = typer.Option(None, "--run", help="Backtest run folder whose trades label (--labels engine).")
 LOOKBACK_DAYS = 500  # calendar days of bars before the first as-of date: the scan's panel and SMAs
 LABEL_DAYS = 40  # calendar days after the last as-of date: the label horizon's bars
 
@@ -44,35 +51,38 @@ def _folder(home: Path | None, folder: Path | None) -> Path:
     return folder or load_cli_config(home=home).artifacts_dir / "ml"
 
 
-def recorded_regimes(ledger_dir: Path, start: dt.date, end: dt.date) -> dict[dt.date, str]:
-    """The REGIME_E1 label recorded for each date of [start, end] (empty when the stream does not exist)."""
-    from avwap.ledger.paths import REGIME_E1
+def _reactions(path: Path | None) -> dict[str, tuple[dt.date, ...]] | None:
+    """The earnings reaction sessions per symbol of an earnings file (as ``avwap scan --earnings``)."""
+    if path is None:
+        return None
+    from avwap.data.earnings import reaction_sessions
 
-    if not (ledger_dir / REGIME_E1).is_dir():
-        return {}
-    from avwap.jobs.regime import read_recorded
-
-    return {record.date_ny: record.label for record in read_recorded(ledger_dir, start, end)}
+    return reaction_sessions(path)
 
 
-def build_store(  # noqa: PLR0917 - the range, folders, horizon and context
-    data_root: Path,
-    start: dt.date,
-    end: dt.date,
-    folder: Path,
-    horizon: int,
-    excluded: frozenset[str],
-    regimes: dict[dt.date, str] | None = None,
+@dataclass(frozen=True)
+class BuildInputs:
+    """What ``ml build`` reads besides the bar store: the scan's exclusions and context, and the labels."""
+
+    excluded: frozenset[str]
+    regimes: dict[dt.date, str] | None = None
+    earnings: dict[str, tuple[dt.date, ...]] | None = None
+    labels: str = "forward"  # or "engine": the trades of ``run_dir``
+    run_dir: Path | None = None
+
+
+def build_store(  # noqa: PLR0917 - the range, folders, horizon and inputs
+    data_root: Path, start: dt.date, end: dt.date, folder: Path, horizon: int, inputs: BuildInputs
 ) -> dict[str, Any]:
     """Scan every session of [start, end], write features and labels; returns counts and hashes.
 
-    ``excluded``: symbols never offered as candidates (the benchmarks, as in ``avwap scan``); ``regimes``:
-    the recorded REGIME_E1 label of each date."""
+    ``inputs.excluded``: symbols never offered as candidates (the benchmarks, as in ``avwap scan``);
+    ``regimes``: the recorded REGIME_E1 label of each date; ``earnings``: reaction sessions per symbol."""
     from avwap.backtest.scan_panel import scan_all_dates
     from avwap.core.calendar import nyse
     from avwap.data.store import BarStore
     from avwap.ml.features import build_features
-    from avwap.ml.labels import forward_labels
+    from avwap.ml.serving import known_sectors
     from avwap.ml.store import write_table
     from avwap.signals.scan_rules import ScanRules
 
@@ -87,15 +97,36 @@ def build_store(  # noqa: PLR0917 - the range, folders, horizon and context
     # labels read bars after ``end``; the scan and the features never do
     known = bars[bars["timestamp"].dt.tz_convert("America/New_York").dt.date <= end]
     benchmark = known[known["symbol"] == rules.benchmark_symbol]
-    offered = ~known["symbol"].isin(sorted(excluded))
-    scanned = scan_all_dates(known[offered], as_of_dates, rules=rules, benchmark=benchmark, sessions=sessions)
-    features = build_features(known[offered], scanned.candidates, scanned.gates, regimes)
-    labels = forward_labels(features, bars, horizon)
+    offered = known[~known["symbol"].isin(sorted(inputs.excluded))]
+    scanned = scan_all_dates(
+        offered, as_of_dates, rules=rules, benchmark=benchmark, earnings=inputs.earnings, sessions=sessions
+    )
+    features = build_features(
+        offered, scanned.candidates, scanned.gates, inputs.regimes, inputs.earnings, known_sectors(data_root)
+    )
+    summary: dict[str, Any] = {}
+    if inputs.labels == "engine":
+        from avwap.ml.engine_labels import engine_labels, read_trades
+
+        if inputs.run_dir is None:
+            raise ConfigurationError("--run", "--labels engine needs the backtest run folder")
+        found = engine_labels(read_trades(inputs.run_dir), features, bars)
+        labels = found.labels
+        summary = {"engine_trades": found.trades, "engine_trades_without_features": found.unmatched}
+    elif inputs.labels == "forward":
+        from avwap.ml.labels import forward_labels
+
+        labels = forward_labels(features, bars, horizon)
+    else:
+        raise ConfigurationError("--labels", f"expected forward or engine, got {inputs.labels!r}")
     return {
         "features": len(features),
         "labels": len(labels),
+        "labels_from": inputs.labels,
+        **summary,
         "as_of_dates": len(as_of_dates),
-        "regime_dates": len(regimes or {}),
+        "regime_dates": len(inputs.regimes or {}),
+        "earnings_symbols": len(inputs.earnings or {}),
         "features_sha256": write_table(features, folder / "features.parquet"),
         "labels_sha256": write_table(labels, folder / "labels.parquet"),
     }
@@ -110,7 +141,11 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
 
 
 def _scoring_rows(
-    config: Config, root: Path, as_of: dt.datetime | None, trading_date: dt.datetime | None
+    config: Config,
+    root: Path,
+    as_of: dt.datetime | None,
+    trading_date: dt.datetime | None,
+    earnings: Path | None,
 ) -> tuple[dt.date, pd.DataFrame]:
     """(as-of date, feature rows to score): the store's rows of --as-of, or the rows of the candidates
     artifact of --trading-date (as of its data_through date)."""
@@ -121,10 +156,13 @@ def _scoring_rows(
     assert trading_date is not None  # the caller checked that exactly one is given
     from avwap.data.store import BarStore
     from avwap.ml.serving import artifact_features
+    from avwap.signals.scan_rules import ScanRules
 
-    day = trading_date.date()
-    regimes = recorded_regimes(config.ledger_dir, day - dt.timedelta(days=10), day)
-    return artifact_features(config.artifacts_dir, day, BarStore(config.data_dir), regimes)
+    excluded = config.excluded_from_candidates(ScanRules().benchmark_symbol)
+    return artifact_features(
+        config.artifacts_dir, trading_date.date(), BarStore(config.data_dir), excluded, config.ledger_dir,
+        _reactions(earnings),
+    )  # fmt: skip
 
 
 def _print_validation(title: str, validation: dict[str, Any]) -> None:
@@ -152,20 +190,29 @@ def register(app: typer.Typer) -> None:
         data: Path | None = DATA_OPTION,
         folder: Path | None = DIR_OPTION,
         horizon: int = HORIZON_OPTION,
+        earnings: Path | None = EARNINGS_OPTION,
+        labels: str = LABELS_OPTION,
+        run_dir: Path | None = RUN_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
-        """Build the feature store and labels for every session of the range."""
+        """Build the feature store and labels for every session of the range (labels: forward simulation,
+        or --labels engine --run DIR: the trades of a backtest run)."""
 
         def body() -> None:
+            from avwap.regimes.recorded import recorded_labels
             from avwap.signals.scan_rules import ScanRules
 
             config = load_cli_config(home=home)
-            excluded = config.excluded_from_candidates(ScanRules().benchmark_symbol)
-            regimes = recorded_regimes(config.ledger_dir, start.date(), end.date())
+            inputs = BuildInputs(
+                excluded=config.excluded_from_candidates(ScanRules().benchmark_symbol),
+                regimes=recorded_labels(config.ledger_dir, start.date(), end.date()),
+                earnings=_reactions(earnings),
+                labels=labels,
+                run_dir=run_dir,
+            )
             summary = build_store(
-                data or config.data_dir, start.date(), end.date(), _folder(home, folder), horizon, excluded,
-                regimes,
-            )  # fmt: skip
+                data or config.data_dir, start.date(), end.date(), _folder(home, folder), horizon, inputs
+            )
             if as_json:
                 print_json(summary)
             else:
@@ -240,6 +287,7 @@ def register(app: typer.Typer) -> None:
         folder: Path | None = DIR_OPTION,
         model_dir: Path | None = MODEL_DIR_OPTION,
         model: str = MODEL_OPTION,
+        earnings: Path | None = EARNINGS_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Write the advisory_scores artifact of one as-of date (needs ML_ADVISORY=1): from the feature
@@ -247,7 +295,6 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from avwap.core.canonical import canonical_json
-            from avwap.core.errors import ConfigurationError
             from avwap.core.files import atomic_write_bytes
             from avwap.ml.training import advisory_scores
 
@@ -259,7 +306,7 @@ def register(app: typer.Typer) -> None:
             if (as_of is None) == (trading_date is None):
                 raise ConfigurationError("--as-of/--trading-date", "give exactly one of them")
             root = _folder(home, folder)
-            day, features = _scoring_rows(config, root, as_of, trading_date)
+            day, features = _scoring_rows(config, root, as_of, trading_date, earnings)
             artifact = advisory_scores(model_dir or root / f"model-{model}", features, day)
             path = root / f"advisory_scores_{day.isoformat()}.json"
             atomic_write_bytes(path, canonical_json(artifact) + b"\n")

@@ -60,7 +60,7 @@ SYMBOL_ARGUMENT = typer.Argument(..., help="Ticker symbol, e.g. AAPL.")
 
 def _advisory(config: Config, explanation: Explanation) -> dict[str, Any] | None:
     """The symbol's ML advisory score of the explained day (ML_ADVISORY=1 only; docs/ML.md)."""
-    from avwap.scanning.advisory import advisory_score
+    from avwap.watchlist.advisory import advisory_score
 
     return advisory_score(config.artifacts_dir, explanation.data_through, explanation.symbol)
 

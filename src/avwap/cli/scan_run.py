@@ -58,12 +58,9 @@ def _universe(path: Path | None, data_dir: Path) -> tuple[str, ...] | None:
 def _earnings(path: Path | None) -> dict[str, tuple[dt.date, ...]] | None:
     if path is None:
         return None
-    from avwap.core.errors import DataError
-    from avwap.data.earnings import EarningsCalendar
+    from avwap.data.earnings import reaction_sessions
 
-    if not path.is_file():
-        raise DataError(f"earnings file not found: {path}")
-    return {symbol: tuple(days) for symbol, days in EarningsCalendar.from_file(path).reaction_map().items()}
+    return reaction_sessions(path)
 
 
 def _job_record(job: ScanJobResult) -> dict[str, Any]:

@@ -74,6 +74,8 @@ SLEEVE_DAILY_LOSS_REACHED: Final = "SLEEVE_DAILY_LOSS_REACHED"
 SLEEVE_MAX_NEW_ENTRIES_REACHED: Final = "SLEEVE_MAX_NEW_ENTRIES_REACHED"
 SLEEVE_MAX_POSITIONS_REACHED: Final = "SLEEVE_MAX_POSITIONS_REACHED"
 SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED: Final = "SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED"
+# -- risk reduction after the gates (never an approval of its own) ----------------------------------
+ML_ADVISORY_SIZED_DOWN: Final = "ML_ADVISORY_SIZED_DOWN"
 # -- the plane itself -------------------------------------------------------------------------------
 GATE_ERROR: Final = "GATE_ERROR"
 
@@ -138,6 +140,10 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         SLEEVE_MAX_NEW_ENTRIES_REACHED: "the strategy's entries today reached its max_new_entries_per_day",
         SLEEVE_MAX_POSITIONS_REACHED: "the strategy's open positions reached its sleeve's max_positions",
         SLEEVE_MAX_GROSS_EXPOSURE_EXCEEDED: "the strategy's gross after entry exceeds its max_gross_exposure",
+        ML_ADVISORY_SIZED_DOWN: (
+            "ML_ADVISORY_SIZE_DOWN=1 and a bottom-scored candidate: the approved quantity was scaled down "
+            "(never up; at least one share)"
+        ),
         GATE_ERROR: "a gate raised an unexpected error (a bug): the entry is blocked",
     }
 )

@@ -137,6 +137,19 @@ def size_entry(
     return SizedEntry(shares, price, stop, scale, allocation, allocation_capped=wanted > ceiling)
 
 
+def scale_down(quantity: int, multiplier: object) -> int:
+    """``quantity`` × ``multiplier`` rounded down, kept between 1 share and ``quantity``: a size input that
+    can only reduce (``ML_ADVISORY_SIZE_DOWN``). A multiplier above 1 counts as 1; one that is not a finite
+    number is ignored (the quantity is unchanged: an unreadable advice is no advice). A quantity < 1 (no
+    entry) stays as it is: scaling never creates an entry."""
+    factor = finite_decimal(multiplier)
+    if quantity < 1 or factor is None or factor >= 1:
+        return quantity
+    with decimal.localcontext(ARITHMETIC):
+        scaled = int((quantity * max(Decimal(0), factor)).to_integral_value(rounding=ROUND_FLOOR))
+    return min(quantity, max(1, scaled))
+
+
 def _invalid_rules(rules: SizingRules) -> str:
     """Names of the sizing limits that are not usable, comma-separated (a scalar for a record's detail)."""
     positive = {

@@ -269,6 +269,11 @@ def parse_priorities(variable: str, raw: object) -> tuple[tuple[str, int], ...]:
 DATA_FEEDS: Final = ("iex", "sip", "delayed_sip")
 INTRADAY_REFRESH_CHOICES: Final = ("alpaca", "off")
 MAX_INTRADAY_LAG_MINUTES: Final = 390  # one regular session
+ML_ADVISORY_MODELS: Final = ("logistic", "gbt")  # avwap.ml.model.MODEL_KINDS (core cannot import ml)
+
+
+def parse_advisory_model(variable: str, raw: object) -> str:
+    return _parse_choice(variable, raw, ML_ADVISORY_MODELS)
 
 
 def _parse_choice(variable: str, raw: object, choices: tuple[str, ...]) -> str:
@@ -514,6 +519,12 @@ class Config:
     e2_regime_modulation: bool = False
     # ML advisory (Phase F, docs/ML.md): off means no run-time command imports avwap.ml.
     ml_advisory: bool = False
+    ml_advisory_model: str = "logistic"  # the scan scores with <artifacts>/ml/model-<this>
+    ml_advisory_model_dir: Path | None = None  # ... unless this names the model folder
+    # Risk reduction only (needs ML_ADVISORY=1): the bottom share of a day's scores is sized down.
+    ml_advisory_size_down: bool = False
+    ml_advisory_size_down_bottom: Decimal = Decimal("0.5")
+    ml_advisory_size_down_multiplier: Decimal = Decimal("0.5")
     e2_confidence_threshold: Decimal = Decimal("0.6")
     e2_multipliers_risk_on: tuple[Decimal, Decimal] = (Decimal("1"), Decimal("1"))
     e2_multipliers_neutral: tuple[Decimal, Decimal] = (Decimal("0.6"), Decimal("0.7"))
@@ -578,6 +589,10 @@ class Config:
         check_ranges(self)
         if self.s2_sleeves_json is not None and self.s2_sleeves_file is not None:
             raise ConfigurationError("S2_SLEEVES_FILE", "set S2_SLEEVES_JSON or S2_SLEEVES_FILE, not both")
+        if self.ml_advisory_size_down and not self.ml_advisory:
+            raise ConfigurationError(
+                "ML_ADVISORY_SIZE_DOWN", "sizing down by the advisory scores needs the opt-in ML_ADVISORY=1"
+            )
 
     @property
     def sleeves(self) -> dict[str, Sleeve] | None:
@@ -896,6 +911,38 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "ml_advisory",
         parse_bool,
         help="1: the operator opts in to ML advisory scores (docs/ML.md); advisory only, never orders",
+    ),
+    Setting(
+        "ML_ADVISORY_MODEL",
+        "ml_advisory_model",
+        parse_advisory_model,
+        help="logistic or gbt: the model the scan scores with (<artifacts>/ml/model-<name>)",
+    ),
+    Setting(
+        "ML_ADVISORY_MODEL_DIR",
+        "ml_advisory_model_dir",
+        parse_optional_path,
+        help="the model folder the scan scores with (default <artifacts>/ml/model-<ML_ADVISORY_MODEL>)",
+    ),
+    Setting(
+        "ML_ADVISORY_SIZE_DOWN",
+        "ml_advisory_size_down",
+        parse_bool,
+        help="1 (needs ML_ADVISORY=1): bottom-scored entries sized down; never up, never a new entry",
+    ),
+    Setting(
+        "ML_ADVISORY_SIZE_DOWN_BOTTOM",
+        "ml_advisory_size_down_bottom",
+        parse_decimal,
+        help="share of a day's scored candidates, lowest first, that is sized down",
+        range=RATIO,
+    ),
+    Setting(
+        "ML_ADVISORY_SIZE_DOWN_MULTIPLIER",
+        "ml_advisory_size_down_multiplier",
+        parse_decimal,
+        help="their size multiplier (at least 1 share is kept)",
+        range=RATIO,
     ),
     Setting("E2_CONFIDENCE_THRESHOLD", "e2_confidence_threshold", parse_decimal, range=RATIO),
     Setting("E2_MULTIPLIERS_RISK_ON", "e2_multipliers_risk_on", parse_multipliers, help="risk,new_positions"),

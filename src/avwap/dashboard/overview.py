@@ -36,12 +36,13 @@ from avwap.dashboard.health import JobHealth, job_health, newest_dated
 from avwap.dashboard.signature import MemoCache, folder_signature
 from avwap.execution.reconcile_render import read_report, report_path
 from avwap.execution.reconcile_schema import ReconciliationReport
-from avwap.jobs.regime import newest_recorded, read_recorded
+from avwap.jobs.regime import newest_recorded
 from avwap.ledger.links import HEAD_NAME
 from avwap.ledger.paths import ledger_date
 from avwap.ledger.projection import BookState
 from avwap.ledger.projection_state import lot_order
 from avwap.ledger.records import Alert, Record
+from avwap.regimes.recorded import read_recorded
 
 ALERTS_SHOWN = 8
 

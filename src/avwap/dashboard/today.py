@@ -13,7 +13,6 @@ Public API::
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from avwap.ledger.records import (
     TradeIntent,
 )
 from avwap.signals.scan_records import Candidate
+from avwap.watchlist.advisory import read_advisory
 from avwap.watchlist.artifact import read_candidates
 
 ORDER_TYPES = (OrderSubmitted, OrderAcknowledged, OrderRejected, OrderCanceled, OrderReplaced, Fill)
@@ -56,15 +56,16 @@ def ledger_days(records: Sequence[Record]) -> list[dt.date]:
 
 
 def _advisory(config: Config, as_of: dt.date) -> dict[str, Any]:
-    """``<artifacts>/ml/advisory_scores_<as_of>.json`` (what ``avwap ml score --trading-date D`` writes,
-    named by the candidates' data-through date): symbol -> P(R1); empty when absent or unreadable."""
-    path = config.artifacts_dir / "ml" / f"advisory_scores_{as_of.isoformat()}.json"
-    try:
-        data = json.loads(path.read_bytes())
-        scores = {str(row["symbol"]): row["p_hit_r1"] for row in data["scores"]}
-        return {"model": str(data.get("model_sha256", ""))[:12], "scores": scores}
-    except (OSError, ValueError, KeyError, TypeError):
+    """The scores of ``<artifacts>/ml/advisory_scores_<as_of>.json`` (the scan's, or ``avwap ml score``'s,
+    read by the same reader as ``scan explain`` and the cycle): symbol -> P(R1); empty when absent or not a
+    well-formed advisory artifact of that date."""
+    scores = read_advisory(config.artifacts_dir, as_of)
+    if scores is None:
         return {}
+    return {
+        "model": scores.model_sha256[:12],
+        "scores": {item.symbol: item.p_hit_r1 for item in scores.scores},
+    }
 
 
 def today_view(config: Config, records: Sequence[Record], day: dt.date | None, code: str) -> TodayView:

@@ -185,3 +185,11 @@ class EarningsCalendar:
 def sessions_until_next_earnings(calendar: EarningsCalendar, symbol: str, as_of: dt.date) -> int | None:
     """Function form of :meth:`EarningsCalendar.sessions_until_next_earnings`."""
     return calendar.sessions_until_next_earnings(symbol, as_of)
+
+
+def reaction_sessions(path: Path) -> dict[str, tuple[dt.date, ...]]:
+    """The reaction sessions per symbol of an earnings file: the ``earnings`` input of the scan (``avwap
+    scan --earnings``, ``avwap ml build|score --earnings``); a missing file is a DataError."""
+    if not Path(path).is_file():
+        raise DataError(f"earnings file not found: {path}")
+    return {symbol: tuple(days) for symbol, days in EarningsCalendar.from_file(path).reaction_map().items()}

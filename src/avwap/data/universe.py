@@ -164,6 +164,16 @@ def load_universe(holdings_file: Path | None, data_dir: Path) -> Universe:
     return Universe(fallback_members(), "fallback", "avwap.data/fallback_universe.csv")
 
 
+def sector_map(data_dir: Path) -> dict[str, str]:
+    """Sector by symbol of the universe :func:`load_universe` finds for ``data_dir`` (blank: UNKNOWN); empty
+    when none can be read (every symbol then falls in the UNKNOWN bucket)."""
+    try:
+        universe = load_universe(None, data_dir)
+    except (AvwapError, OSError):
+        return {}
+    return {member.symbol: member.sector.strip() or "UNKNOWN" for member in universe.members}
+
+
 # ---------------------------------------------------------------------------------------------- rules
 
 

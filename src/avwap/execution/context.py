@@ -47,6 +47,8 @@ class CycleCache:
         self.sizes: dict[tuple[Any, ...], Any] = {}  # size_entry results, by every input
         # decision_enforcement.EnforcementState: today's decision artifact check and recorded outcomes
         self.enforcement: Any = None
+        # advisory_sizing: ((artifact path, its file key), size multiplier by symbol) of the day's scores
+        self.advisory: tuple[tuple[Any, ...], dict[str, Decimal]] | None = None
 
     def memo(self, strategy_id: str) -> dict[str, Any]:
         return self.memos.setdefault(strategy_id, {})

@@ -34,6 +34,7 @@ from avwap.control.sizing import SizedEntry, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import DataError
 from avwap.core.ids import client_order_id
+from avwap.execution.advisory_sizing import sized_down
 from avwap.execution.arbitration import conflict_rules, held_claims, is_blocked, record_resolution
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
@@ -170,6 +171,8 @@ def decide(deps: CycleDependencies, facts: CycleFacts, intent: TradeIntent) -> D
         sleeve=sleeve_view(deps, facts, intent.strategy_id, intent.symbol),
     )
     verdict = evaluate_entry(context)
+    # ML_ADVISORY_SIZE_DOWN (off by default): after the gates, a smaller quantity only
+    verdict = sized_down(deps, facts, verdict)
     record = decision_record(
         **facts.stamp(deps.book.book_id),
         strategy_id=intent.strategy_id,

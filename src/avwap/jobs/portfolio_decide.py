@@ -221,13 +221,10 @@ def load_returns(
 
 
 def load_sectors(data_dir: Path) -> dict[str, str]:
-    from avwap.data.universe import load_universe
+    """The universe's sector by symbol (:func:`avwap.data.universe.sector_map`)."""
+    from avwap.data.universe import sector_map
 
-    try:
-        universe = load_universe(None, data_dir)
-    except (AvwapError, OSError):
-        return {}  # every symbol falls in the UNKNOWN bucket
-    return {member.symbol: member.sector.strip() or "UNKNOWN" for member in universe.members}
+    return sector_map(data_dir)
 
 
 def reconciliation_problem(artifacts_dir: Path, book_id: str, day: dt.date) -> str | None:

@@ -13,7 +13,7 @@ Public API::
     label_history(config, start, end, data_dir=None) -> RegimeHistory
     regime_record(day, history, ts) -> RegimeRecorded
     record_history(config, history, clock) -> RecordOutcome
-    read_recorded(ledger_dir, start, end) -> list[RegimeRecorded]
+    (reading the stream back: avwap.regimes.recorded.read_recorded)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config
 from avwap.ledger.paths import REGIME_E1, ledger_date, list_ledger_files
 from avwap.ledger.records import RegimeRecorded
-from avwap.ledger.router import Ledger, decode_envelope, read_linked
+from avwap.ledger.router import Ledger
 from avwap.regimes.classifier import RegimeDay, label_sessions
 from avwap.regimes.rules import RULES_VERSION, rules_from_config
 
@@ -169,20 +169,6 @@ def record_history(config: Config, history: RegimeHistory, clock: Clock) -> Reco
         ledger.append(regime_record(day, history, clock.now()))
         written.append(day.date)
     return RecordOutcome(written, already)
-
-
-def read_recorded(ledger_dir: Path, start: dt.date, end: dt.date) -> list[RegimeRecorded]:
-    """The recorded regimes of ``[start, end]`` (every file's links checked: a cut stream fails closed)."""
-    found: list[RegimeRecorded] = []
-    for path, envelopes in read_linked(ledger_dir, REGIME_E1):
-        day = ledger_date(path)
-        if day is None or not start <= day <= end:
-            continue
-        for envelope in envelopes:
-            record = decode_envelope(path, envelope)
-            if isinstance(record, RegimeRecorded):
-                found.append(record)
-    return found
 
 
 # Whole-history labels per (data folder, its daily partitions' names/sizes/mtimes, Config hash): a backtest

@@ -30,19 +30,49 @@ def make_estimator(kind: str, seed: int) -> Any:
 
         # L2 with C=0.1: strong shrinkage, the features are correlated (score, distance, trend score)
         return make_pipeline(
-            SimpleImputer(strategy="median"),
+            # keep_empty_features: a column with no value at all (no earnings calendar given) stays, as 0
+            SimpleImputer(strategy="median", keep_empty_features=True),
             StandardScaler(),
             LogisticRegression(C=0.1, max_iter=2000, random_state=seed),
         )
     if kind == "gbt":
         from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.pipeline import make_pipeline
 
         # shallow, slow and early-stopped by a fixed iteration count (no validation split drawn at random)
-        return HistGradientBoostingClassifier(
-            max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=40, l2_regularization=1.0,
-            early_stopping=False, random_state=seed,
+        return make_pipeline(
+            EmptyColumnsAsZero(),
+            HistGradientBoostingClassifier(
+                max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=40, l2_regularization=1.0,
+                early_stopping=False, random_state=seed,
+            ),
         )  # fmt: skip
     raise ConfigurationError("--model", f"expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
+
+
+class EmptyColumnsAsZero:
+    """Columns without a single value when fitted (no earnings calendar was given) become 0; others keep
+    their NaNs, which the trees handle natively (their binning cannot fit a column with no value)."""
+
+    def fit(self, matrix: npt.NDArray[np.float64], labels: object = None) -> EmptyColumnsAsZero:
+        self.empty_ = np.isnan(matrix).all(axis=0)
+        return self
+
+    def transform(self, matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        result = np.array(matrix, dtype=np.float64, copy=True)
+        result[:, self.empty_] = 0.0
+        return result
+
+    def fit_transform(
+        self, matrix: npt.NDArray[np.float64], labels: object = None
+    ) -> npt.NDArray[np.float64]:
+        return self.fit(matrix, labels).transform(matrix)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {}
+
+    def set_params(self, **params: Any) -> EmptyColumnsAsZero:
+        return self
 
 
 def join(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from avwap.presentation.report import Section, Table, render_report
 from avwap.presentation.svg import Chart
 from avwap.signals.scan_records import Candidate, Diagnostic, ScanResult
 from avwap.signals.scan_rules import REASON_CODES
+from avwap.watchlist.advisory import AdvisoryScores
 
 NEXT_IN_LINE_SHOWN: Final = 20
 CANDIDATE_COLUMNS: Final = (
@@ -105,14 +106,34 @@ def _next_in_line(diagnostics: Sequence[Diagnostic]) -> Section | None:
     return Section("Next in line", tables=[Table("", ("symbol", "rank", "detail"), rows)])
 
 
-def render_scan_report(
+def advisory_section(advisory: AdvisoryScores | None, note: str) -> Section:
+    """The ML advisory scores of the candidates (``ML_ADVISORY=1`` only), or why there are none."""
+    heading = "ML advisory (advisory only, never an order)"
+    paragraphs = [note] if note else []
+    if advisory is None:
+        return Section(heading, paragraphs=paragraphs or ["No advisory scores for this date."])
+    rows = [
+        [str(item.rank), item.symbol, f"{item.p_hit_r1:.4f}"]
+        for item in sorted(advisory.scores, key=lambda score: score.rank)
+    ]
+    paragraphs.append(
+        f"P(R1 before stop) by the model {advisory.model_sha256[:12]} (docs/ML.md); on the measured data it "
+        "ranks R1 hits modestly better than chance but showed no edge in forward R."
+    )
+    table = Table("", ("rank", "symbol", "P(R1 before stop)"), rows)
+    return Section(heading, tables=[table], paragraphs=paragraphs)
+
+
+def render_scan_report(  # noqa: PLR0917 - the scan's result and, with ML_ADVISORY=1, its advice
     trading_date: dt.date,
     result: ScanResult,
     counts: Mapping[str, int],
     charts: Sequence[Chart],
     provenance: Provenance,
+    advisory: Section | None = None,
 ) -> str:
-    """The report as one HTML document (``charts`` in candidate rank order)."""
+    """The report as one HTML document (``charts`` in candidate rank order); ``advisory``: the
+    :func:`advisory_section` shown after the candidates table (None, the default: no such section)."""
     meta = (
         f"trading day {trading_date.isoformat()} · data through {result.as_of.isoformat()} · "
         f"code {provenance.code_version} · config {provenance.config_hash[:12]} · "
@@ -124,6 +145,7 @@ def render_scan_report(
     sections = [
         _summary(trading_date, result, counts),
         Section("Candidates", tables=[table], paragraphs=[note]),
+        *([advisory] if advisory is not None else []),
         *(
             Section(_chart_heading(candidate), charts=[chart])
             for candidate, chart in zip(ranked, charts, strict=True)

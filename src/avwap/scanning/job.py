@@ -9,6 +9,8 @@ hash of the store's daily bars, as-of date = the data's last session):
 ``<artifacts>/diagnostics/D.json``     why every other symbol is not a candidate (:mod:`.diagnostics`)
 ``<artifacts>/watchlists/D.txt``       TradingView watchlist (:mod:`.tradingview`)
 ``<reports>/scan-D.html``              summary and one chart per candidate (:mod:`.scan_report`)
+``<artifacts>/ml/advisory_scores_A``   ``ML_ADVISORY=1`` only, after the candidates (A: the as-of
+                                       date): the ML advisory scores, shown in the HTML too (:mod:`.advisory`)
 =====================================  =================================================================
 
 Everything is computed before the first write, and the candidates JSON (what freshness checks read) is
@@ -35,7 +37,8 @@ from avwap.data.store import BarStore
 from avwap.integrations.slack import AlertEvent, Notifier, NullNotifier, build_notifier, scan_summary_event
 from avwap.ledger.atomic import Provenance, build_provenance, detect_code_version
 from avwap.presentation.scan_charts import candidate_chart
-from avwap.presentation.scan_report import render_scan_report, write_scan_report
+from avwap.presentation.scan_report import advisory_section, render_scan_report, write_scan_report
+from avwap.scanning.advisory import score_scan, write_advisory
 from avwap.scanning.bar_reader import DAILY
 from avwap.scanning.check_details import details_of_checks
 from avwap.scanning.diagnostics import quarantined_bars, reason_counts, write_diagnostics
@@ -56,7 +59,8 @@ ScanProgress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class ScanJobResult:
-    """What one scan decided and wrote (``files`` in write order; the candidates JSON is last)."""
+    """What one scan decided and wrote (``files`` in write order; the candidates JSON is last but for the
+    advisory scores of ``ML_ADVISORY=1``; ``advisory_note``: why there are no fresh scores, if so)."""
 
     trading_date: dt.date
     as_of: dt.date
@@ -67,6 +71,7 @@ class ScanJobResult:
     store_root: Path
     summary_sent: bool
     rules_hash: str = ""  # :func:`~avwap.signals.scan_rules_file.scan_rules_hash` of the rules used
+    advisory_note: str = ""
 
     @property
     def scanned(self) -> int:
@@ -246,12 +251,15 @@ def run_scan(
         ruleset_version=config.ruleset_version,
     )
     counts = reason_counts(result)
-    html = render_scan_report(trading_date, result, counts, charts, provenance)
+    excluded = config.excluded_from_candidates(chosen.benchmark_symbol)
+    advisory = score_scan(config, store, result, excluded, earnings) if config.ml_advisory else None
+    section = advisory_section(advisory.scores, advisory.note) if advisory is not None else None
+    html = render_scan_report(trading_date, result, counts, charts, provenance, section)
     quarantined = quarantined_bars(store.quarantine(DAILY), inputs.universe)
     rules_hash = scan_rules_hash(chosen)
     report("writing", 0, 1)
     artifacts = config.artifacts_dir
-    files = (
+    files: tuple[Path, ...] = (
         write_diagnostics(
             artifacts,
             trading_date,
@@ -266,6 +274,8 @@ def run_scan(
         candidates_path(artifacts, trading_date, "csv"),
         write_candidates(artifacts, trading_date, result, provenance, rules_hash=rules_hash),
     )
+    scored = write_advisory(artifacts, as_of, advisory) if advisory is not None else None
+    files = (*files, scored) if scored is not None else files
     LOGGER.info(
         "scan %s (data through %s): %d candidates from %d symbols",
         trading_date,
@@ -275,4 +285,7 @@ def run_scan(
     )
     sent = send_summary(summary_event(trading_date, result, counts), config, clock, notifier)
     report("writing", 1, 1)
-    return ScanJobResult(trading_date, as_of, result, counts, files, provenance, store.root, sent, rules_hash)
+    note = advisory.note if advisory is not None else ""
+    return ScanJobResult(
+        trading_date, as_of, result, counts, files, provenance, store.root, sent, rules_hash, note
+    )

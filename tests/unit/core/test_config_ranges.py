@@ -29,6 +29,8 @@ TABLE = {
     "PORTFOLIO_MAX_BOOK_CORRELATION": (("0", "0.9", "1"), ("1.5", "-1")),
     "REGIME_NO_BREADTH_CONFIDENCE": (("0", "0.75", "1"), ("1.01", "-0.1", "75")),
     "E2_CONFIDENCE_THRESHOLD": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "ML_ADVISORY_SIZE_DOWN_BOTTOM": (("0", "0.5", "1"), ("1.01", "-0.1", "50")),
+    "ML_ADVISORY_SIZE_DOWN_MULTIPLIER": (("0", "0.5", "1"), ("1.5", "-0.5", "2")),
 }
 CASES = [
     (variable, value, accepted)

@@ -42,7 +42,7 @@ def test_build_validate_train_and_score_end_to_end(home: Path) -> None:
     features, version, digest = read_table(folder / "features.parquet")
     labels, _, labels_digest = read_table(folder / "labels.parquet")
     assert (summary["features_sha256"], summary["labels_sha256"]) == (digest, labels_digest)
-    assert version == "f2" and len(features) == summary["features"] > 1000
+    assert version == "f3" and len(features) == summary["features"] > 1000
     assert not {"SPY", "IWM"} & set(features["symbol"])  # benchmarks are never candidates, as in the scan
     assert max(features["as_of"]).isoformat() == "2025-05-30"
     assert max(labels["label_known"]).isoformat() > "2025-05-30"  # labels read bars after the range
@@ -112,7 +112,9 @@ def test_scoring_the_scans_candidates_artifact_uses_the_rows_the_store_would_hol
     assert _invoke(home, "train", "--model", "logistic")[0] == 0
     scanned = runner.invoke(build_app(), ["scan", "--as-of", "2025-06-02", "--home", str(home)], env={})
     assert scanned.exit_code == 0, scanned.output
-    as_of, served = artifact_features(home / "artifacts", dt.date(2025, 6, 2), BarStore(home / "data"))
+    as_of, served = artifact_features(
+        home / "artifacts", dt.date(2025, 6, 2), BarStore(home / "data"), {"SPY"}, home / "ledger"
+    )
     stored, _, _ = read_table(home / "artifacts" / "ml" / "features.parquet")
     expected = stored[stored["as_of"] == as_of].reset_index(drop=True)
     assert as_of.isoformat() == "2025-05-30" and len(served) == len(expected) > 0

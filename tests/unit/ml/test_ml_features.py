@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.ml.market import as_of_dates, features_and_labels, market
+from tests.unit.ml.market import as_of_dates, earnings, features_and_labels, market, scan_sessions, sectors
 
 from avwap.backtest.scan_panel import scan_all_dates
 from avwap.core.errors import DataError
@@ -33,11 +33,17 @@ def test_a_feature_as_of_t_is_unchanged_when_later_bars_are_removed(offset: int)
     days = sorted(set(features["as_of"]))  # dates with candidates (the market gate closes on others)
     day = days[offset % len(days)]
     truncated = _until(bars, day)
-    scanned = scan_all_dates(truncated, [day], benchmark=_until(benchmark, day))
-    again = build_features(truncated, scanned.candidates, scanned.gates)
+    scanned = scan_all_dates(
+        truncated, [day], benchmark=_until(benchmark, day), earnings=earnings(), sessions=scan_sessions()
+    )
+    # the earnings calendar too is cut at T: a reaction after T is not known as of T
+    known = {symbol: tuple(item for item in days if item <= day) for symbol, days in earnings().items()}
+    again = build_features(truncated, scanned.candidates, scanned.gates, None, known, sectors())
     whole = features[features["as_of"] == day].reset_index(drop=True)
     assert len(whole) > 0
     pd.testing.assert_frame_equal(again, whole)
+    # the earnings and sector features are covered: present on these rows, not all missing
+    assert whole["earnings_age_bars"].notna().any() and whole["sector_return_20"].notna().any()
 
 
 def test_every_feature_row_is_point_in_time_and_finite_where_it_must_be() -> None:
@@ -63,7 +69,7 @@ def test_the_store_round_trips_with_version_and_hash_and_refuses_a_changed_file(
     digest = write_table(features, path)
     assert write_table(features.sample(frac=1.0, random_state=1), tmp_path / "shuffled.parquet") == digest
     frame, version, stored = read_table(path)
-    assert (version, stored) == ("f2", digest)
+    assert (version, stored) == ("f3", digest)
     pd.testing.assert_frame_equal(frame, features)
     import pyarrow as pa
     import pyarrow.parquet as pq

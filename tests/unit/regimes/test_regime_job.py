@@ -19,10 +19,11 @@ from avwap.core.clock import FixedClock
 from avwap.core.config import Config, load_config
 from avwap.data.bars import normalize_bars
 from avwap.data.store import BarStore
-from avwap.jobs.regime import label_history, read_recorded, record_history
+from avwap.jobs.regime import label_history, record_history
 from avwap.ledger.paths import REGIME_E1
 from avwap.ledger.verify import verify_path
 from avwap.regimes import rules as codes
+from avwap.regimes.recorded import read_recorded
 from avwap.regimes.rules import Regime
 
 runner = CliRunner()
