@@ -29,6 +29,10 @@ TABLE = {
     "PORTFOLIO_MAX_BOOK_CORRELATION": (("0", "0.9", "1"), ("1.5", "-1")),
     "REGIME_NO_BREADTH_CONFIDENCE": (("0", "0.75", "1"), ("1.01", "-0.1", "75")),
     "E2_CONFIDENCE_THRESHOLD": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "E2_GROSS_EXPOSURE_RISK_ON": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "E2_GROSS_EXPOSURE_NEUTRAL": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "E2_GROSS_EXPOSURE_RISK_OFF": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "E2_GROSS_EXPOSURE_STRESSED": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
 }
 CASES = [
     (variable, value, accepted)
