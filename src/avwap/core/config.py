@@ -562,10 +562,15 @@ class Config:
         return values
 
     def config_hash(self) -> str:
-        """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash."""
-        excluded = {spec.variable for spec in SETTINGS if spec.secret} | PATH_VARIABLES
-        public = {name: value for name, value in self.public_values().items() if name not in excluded}
-        return content_hash(public)
+        """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash. Computed once
+        per Config (it is frozen; a backtest asks for it with every telemetry record it writes)."""
+        cached = self.__dict__.get("_config_hash")
+        if cached is None:
+            excluded = {spec.variable for spec in SETTINGS if spec.secret} | PATH_VARIABLES
+            public = {name: value for name, value in self.public_values().items() if name not in excluded}
+            cached = content_hash(public)
+            object.__setattr__(self, "_config_hash", cached)
+        return str(cached)
 
 
 @dataclass(frozen=True)
