@@ -116,7 +116,7 @@ def test_a_cap_below_one_share_blocks_the_entry_with_its_code(home: Path, watchl
     assert orders(scenario, OrderPurpose.ENTRY) == ["AAA"]
 
 
-def test_exits_are_not_capped(home: Path, watchlist: Path) -> None:
+def test_the_protective_stop_covers_the_whole_capped_position(home: Path, watchlist: Path) -> None:
     decisions = (allow("AAA", 1, D("1000.00"), BASELINE),)
     write_artifact(home, document(batch(home, decisions, e2=True)))
     scenario = SimScenario(home, environ=ENFORCE)
