@@ -18,6 +18,7 @@ from avwap.demo import replay as replay_module
 from avwap.demo.home import prepare_demo_home
 from avwap.demo.run import DemoOutcome, run_demo
 from avwap.execution import entries
+from avwap.execution.decision_enforcement import OPEN
 from avwap.execution.reconcile_render import read_report
 from avwap.integrations.slack.messages import AlertKind, Severity
 from avwap.ledger.paths import PAPER_SIM, PORTFOLIO_DECISIONS, PORTFOLIO_ENFORCEMENT
@@ -41,6 +42,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Demo
     with pytest.MonkeyPatch.context() as patch:
         # The code as it was before 2B and the demo wiring: no enforcement hook, no decisions, no reconcile.
         patch.setattr(entries, "admits", lambda *_: True)
+        patch.setattr(entries, "admission", lambda *_: OPEN)  # allowed, no E2 order cap
         patch.setattr(BacktestEngine, "decide", lambda self, day: None)
         patch.setattr(BacktestEngine, "reconcile", lambda self, day: None)
         environ = {"PORTFOLIO_DECISION_ENFORCE": "0"}

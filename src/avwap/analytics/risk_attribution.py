@@ -33,6 +33,7 @@ from typing import Final
 from avwap.control import reasons
 from avwap.control.portfolio.records import PortfolioDecision, PortfolioDecisionBatch, Verdict
 from avwap.control.portfolio.regime import RegimeModulation, RegimePolicy
+from avwap.control.sizing import whole_shares
 from avwap.control.values import ARITHMETIC
 from avwap.core.canonical import content_hash
 from avwap.core.ids import stable_id
@@ -81,7 +82,7 @@ def _percent(delta: Decimal | int, base: Decimal | int) -> Decimal | None:
 
 def _shares(notional: Decimal, price: Decimal | None) -> int | None:
     """floor(notional / price): the sizing rule's share count (None when the price is unknown)."""
-    return None if price is None or not price.is_finite() or price <= 0 else int(notional // price)
+    return None if price is None or not price.is_finite() or price <= 0 else whole_shares(notional, price)
 
 
 def _components(item: PortfolioDecision, baseline: Decimal) -> tuple[AttributionComponent, ...]:

@@ -131,10 +131,19 @@ def size_entry(
         wanted = equity_value * rules.base_risk_pct / HUNDRED * scale
         ceiling = equity_value * rules.max_allocation_pct / HUNDRED
         allocation = min(wanted, ceiling).quantize(CENT, rounding=ROUND_FLOOR)
-        shares = int(allocation // price)
+        shares = whole_shares(allocation, price)
     if shares < 1:
         return SizingRejection(reasons.SIZED_TO_ZERO, {"allocation": allocation, "entry_price": price})
     return SizedEntry(shares, price, stop, scale, allocation, allocation_capped=wanted > ceiling)
+
+
+def whole_shares(notional: Decimal, price: Decimal) -> int:
+    """The whole shares ``notional`` buys at ``price``, rounded down: the one share-count rule of sizing,
+    the E2 order cap and the E3 attribution events (0 when either is not a positive finite number)."""
+    if not (notional.is_finite() and price.is_finite() and notional > 0 and price > 0):
+        return 0
+    with decimal.localcontext(ARITHMETIC):
+        return int((notional / price).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def scale_down(quantity: int, multiplier: object) -> int:

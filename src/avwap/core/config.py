@@ -530,6 +530,11 @@ class Config:
     e2_multipliers_neutral: tuple[Decimal, Decimal] = (Decimal("0.6"), Decimal("0.7"))
     e2_multipliers_risk_off: tuple[Decimal, Decimal] = (Decimal("0.2"), Decimal("0.3"))
     e2_multipliers_stressed: tuple[Decimal, Decimal] = (Decimal("0"), Decimal("0"))
+    # E2 gross exposure cap per label, a multiplier of PORTFOLIO_MAX_GROSS_PCT (default: the risk multiplier).
+    e2_gross_exposure_risk_on: Decimal = Decimal("1")
+    e2_gross_exposure_neutral: Decimal = Decimal("0.6")
+    e2_gross_exposure_risk_off: Decimal = Decimal("0.2")
+    e2_gross_exposure_stressed: Decimal = Decimal("0")
     # The ruleset version whose values were applied (avwap.control.rulesets); not a setting of its own.
     ruleset_version: str = ""
     # The audit trail (avwap.ledger.audit): both live OUTSIDE the home, so that whoever can write the home
@@ -625,15 +630,20 @@ class Config:
     def config_hash(self) -> str:
         """sha256 over non-secret settings; paths excluded so a moved checkout keeps its hash, and the
         measurement-only E3 switches (ANALYTICS_VARIABLES) and the dashboard's address, which decide
-        nothing."""
-        excluded = (
-            {spec.variable for spec in SETTINGS if spec.secret}
-            | PATH_VARIABLES
-            | ANALYTICS_VARIABLES
-            | PRESENTATION_VARIABLES
-        )
-        public = {name: value for name, value in self.public_values().items() if name not in excluded}
-        return content_hash(public)
+        nothing. Computed once per Config (it is frozen; a backtest asks for it with every telemetry record
+        it writes)."""
+        cached = self.__dict__.get("_config_hash")
+        if cached is None:
+            excluded = (
+                {spec.variable for spec in SETTINGS if spec.secret}
+                | PATH_VARIABLES
+                | ANALYTICS_VARIABLES
+                | PRESENTATION_VARIABLES
+            )
+            public = {name: value for name, value in self.public_values().items() if name not in excluded}
+            cached = content_hash(public)
+            object.__setattr__(self, "_config_hash", cached)
+        return str(cached)
 
 
 @dataclass(frozen=True)
@@ -949,6 +959,22 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("E2_MULTIPLIERS_NEUTRAL", "e2_multipliers_neutral", parse_multipliers),
     Setting("E2_MULTIPLIERS_RISK_OFF", "e2_multipliers_risk_off", parse_multipliers),
     Setting("E2_MULTIPLIERS_STRESSED", "e2_multipliers_stressed", parse_multipliers, help="also UNKNOWN"),
+    Setting(
+        "E2_GROSS_EXPOSURE_RISK_ON",
+        "e2_gross_exposure_risk_on",
+        parse_decimal,
+        range=RATIO,
+        help="share of PORTFOLIO_MAX_GROSS_PCT allowed in RISK_ON",
+    ),
+    Setting("E2_GROSS_EXPOSURE_NEUTRAL", "e2_gross_exposure_neutral", parse_decimal, range=RATIO),
+    Setting("E2_GROSS_EXPOSURE_RISK_OFF", "e2_gross_exposure_risk_off", parse_decimal, range=RATIO),
+    Setting(
+        "E2_GROSS_EXPOSURE_STRESSED",
+        "e2_gross_exposure_stressed",
+        parse_decimal,
+        range=RATIO,
+        help="also UNKNOWN",
+    ),
     Setting(
         "AVWAP_AUDIT_KEY_FILE",
         "audit_key_file",

@@ -4,7 +4,9 @@ Off (the default) :func:`admits` answers True without reading or writing anythin
 exactly as without this module. On, an entry (a new plan, or a pending intent about to be decided or
 submitted) goes on only when today's decision artifact
 ``<artifacts>/portfolio_decisions/<BOOK>/<D>.json`` is usable and ALLOWs its (strategy, symbol); the
-rules are the pure gate :mod:`avwap.control.portfolio.enforcement`. Exits and stops never come here.
+rules are the pure gate :mod:`avwap.control.portfolio.enforcement`. An ALLOW decided under
+``E2_REGIME_MODULATION=1`` also caps the order's quantity at its regime-scaled notional (:func:`admission`
+returns it; :mod:`avwap.control.portfolio.order_cap` applies it). Exits and stops never come here.
 
 The artifact and today's candidates artifact (whose sha256 the batch must name) are read at most once per
 cycle and again only when either file changed (size, times, inode). Every outcome is appended to the
@@ -20,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from avwap.control import reasons
 from avwap.control.portfolio.artifact import decisions_path, parse_batch
@@ -33,6 +35,8 @@ from avwap.ledger.paths import PORTFOLIO_ENFORCEMENT
 from avwap.ledger.records import PortfolioEnforcementRecorded
 from avwap.ledger.router import Ledger, read_file_records
 from avwap.watchlist.artifact import candidates_path
+
+OPEN: Final = EntryVerdict(True, None)  # enforcement off: every entry goes on, uncapped
 
 
 @dataclass
@@ -165,8 +169,16 @@ def _record(
 
 def admits(deps: CycleDependencies, facts: CycleFacts, strategy_id: str, symbol: str, intent_id: str) -> bool:
     """Whether the entry of ``strategy_id`` on ``symbol`` (intent id ``intent_id``) may go on this cycle."""
+    return admission(deps, facts, strategy_id, symbol, intent_id).allowed
+
+
+def admission(
+    deps: CycleDependencies, facts: CycleFacts, strategy_id: str, symbol: str, intent_id: str
+) -> EntryVerdict:
+    """:func:`admits` with the verdict itself: an ALLOW decided under E2 carries ``max_notional``, the cap
+    on the order's quantity (:mod:`avwap.control.portfolio.order_cap`). Off: allowed, no cap."""
     if not deps.config.portfolio_decision_enforce:
-        return True
+        return OPEN
     check = artifact_check(deps, facts)
     verdict = entry_verdict(check, strategy_id, symbol)
     if not _record(deps, facts, check, verdict, (strategy_id, symbol, intent_id)):
@@ -174,4 +186,4 @@ def admits(deps: CycleDependencies, facts: CycleFacts, strategy_id: str, symbol:
     if not verdict.allowed:
         assert verdict.code is not None
         facts.note(EntryEnforcementBlocked(strategy_id, symbol, verdict.code, verdict.decision_reasons))
-    return verdict.allowed
+    return verdict

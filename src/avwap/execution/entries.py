@@ -30,7 +30,8 @@ from avwap.control.conflicts import BUY, Claim, resolve
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView
 from avwap.control.decision_records import decision_record
 from avwap.control.plane import evaluate_entry
-from avwap.control.sizing import SizedEntry, SizingRules, size_entry
+from avwap.control.portfolio.order_cap import CappedEntry, cap_entry
+from avwap.control.sizing import SizedEntry, SizingRejection, SizingRules, size_entry
 from avwap.core.config import ExecutionMode
 from avwap.core.errors import DataError
 from avwap.core.ids import client_order_id
@@ -39,8 +40,8 @@ from avwap.execution.arbitration import conflict_rules, held_claims, is_blocked,
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.execution.broker_sync import send
 from avwap.execution.context import CycleDependencies, CycleFacts
-from avwap.execution.decision_enforcement import admits
-from avwap.execution.events import EntriesBlocked, EntryDecision, EntrySubmitted
+from avwap.execution.decision_enforcement import admission, admits
+from avwap.execution.events import EntriesBlocked, EntryDecision, EntryEnforcementBlocked, EntrySubmitted
 from avwap.execution.hooks import AFTER_DECISION_WRITE, AFTER_INTENT_WRITE
 from avwap.execution.sleeves import sleeve_view
 from avwap.ledger import record_ids
@@ -280,21 +281,34 @@ def size_plan(
     return sizes[key]
 
 
+def regime_capped(facts: CycleFacts, plan: EntryPlan, capped: CappedEntry) -> SizedEntry | SizingRejection:
+    """The entry within its ALLOW's regime-scaled notional (E2); a cap below one share blocks it (the
+    rejection is noted like an unsizable plan, and said in the cycle's entry-blocked alert)."""
+    if not isinstance(capped.result, SizedEntry):
+        code = reasons.PORTFOLIO_DECISION_SIZED_TO_ZERO
+        facts.note(EntryEnforcementBlocked(plan.strategy_id, plan.symbol, code))
+    return capped.result
+
+
 def consider(
     deps: CycleDependencies, facts: CycleFacts, plan: EntryPlan, sized: Any = None, cap: int | None = None
 ) -> bool:
-    """One plan: delay, sizing (``sized``: already done), at most ``cap`` shares (a conflict rule's
-    resize), intent, decision, order. True when an entry order was recorded."""
+    """One plan: delay, portfolio decision enforcement, sizing (``sized``: already done), at most ``cap``
+    shares (a conflict rule's resize) and at most its ALLOW's regime-scaled notional (E2), intent,
+    decision, order. True when an entry order was recorded."""
     probe = intent_probe(deps, facts, plan.strategy_id, plan.symbol, plan.setup)
     if already_considered(deps, probe):
         return False
     if facts.now < plan.decided_at + entry_delay(probe, deps.config.entry_delay_max_seconds):
         return False
-    if not admits(deps, facts, plan.strategy_id, plan.symbol, probe):
+    admitted = admission(deps, facts, plan.strategy_id, plan.symbol, probe)
+    if not admitted.allowed:
         return False  # portfolio decision enforcement (2B): no intent, so the next cycle asks again
     sized = sized if sized is not None else size_plan(deps, facts, plan)
     if isinstance(sized, SizedEntry) and cap is not None and 0 < cap < sized.shares:
         sized = dataclasses.replace(sized, shares=cap)
+    if isinstance(sized, SizedEntry) and admitted.max_notional is not None:
+        sized = regime_capped(facts, plan, cap_entry(sized, admitted.max_notional))
     if not isinstance(sized, SizedEntry):
         # Not an intent (no valid size): a note naming the would-be intent id, so the book knows (also
         # after a restart) that this setup was already considered today.

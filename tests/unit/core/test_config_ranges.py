@@ -31,6 +31,10 @@ TABLE = {
     "E2_CONFIDENCE_THRESHOLD": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
     "ML_ADVISORY_SIZE_DOWN_BOTTOM": (("0", "0.5", "1"), ("1.01", "-0.1", "50")),
     "ML_ADVISORY_SIZE_DOWN_MULTIPLIER": (("0", "0.5", "1"), ("1.5", "-0.5", "2")),
+    "E2_GROSS_EXPOSURE_RISK_ON": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "E2_GROSS_EXPOSURE_NEUTRAL": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "E2_GROSS_EXPOSURE_RISK_OFF": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
+    "E2_GROSS_EXPOSURE_STRESSED": (("0", "0.6", "1"), ("1.5", "-0.2", "60")),
 }
 CASES = [
     (variable, value, accepted)

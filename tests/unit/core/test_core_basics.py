@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import json
@@ -135,6 +136,15 @@ def test_config_hash_ignores_secrets_and_paths() -> None:
     where_people_look = {"AVWAP_DASHBOARD_PORT": "9000", "AVWAP_DASHBOARD_RUNS_DIR": "/runs"}
     assert base.config_hash() == load_config(where_people_look).config_hash()
     assert "sekrit-value" not in repr(load_config({"ALPACA_API_KEY": "sekrit-value"}))
+
+
+def test_the_memoized_config_hash_follows_every_new_config() -> None:
+    base = load_config({})
+    first = base.config_hash()
+    assert base.config_hash() == first and base == load_config({})  # the memo is no field
+    changed = dataclasses.replace(base, max_positions=base.max_positions + 1)
+    assert changed.config_hash() == load_config({"MAX_POSITIONS": str(base.max_positions + 1)}).config_hash()
+    assert changed.config_hash() != first and "_config_hash" not in repr(base)
 
 
 def test_demo_sessions_must_be_positive() -> None:

@@ -1,12 +1,15 @@
 """E2 inside the backtest (through the decision layer's seam, ``jobs.portfolio_decide.build_batch``): each
 morning's batch carries the regime of the previous close computed from the engine's bars; the scan's
 candidates (the signals) are byte-identical with the flag on and off; with enforcement, entries stay
-within the modulated ALLOWs."""
+within the modulated ALLOWs and their quantities within the ALLOW's scaled notional; with the flag off (or
+0) the trading ledger is the one written before E2 existed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import pytest
@@ -42,6 +45,69 @@ def runs(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
         _run(base / "market", base / "off"),
         _run(base / "market", base / "on", E2_REGIME_MODULATION="1"),
     )
+
+
+@pytest.fixture(scope="module")
+def half(runs):  # type: ignore[no-untyped-def]
+    """E2 on with RISK_ON scaled to half the risk (the synthetic market is RISK_ON every morning)."""
+    base = runs[0]
+    return _run(base / "market", base / "half", E2_REGIME_MODULATION="1", E2_MULTIPLIERS_RISK_ON="0.5,1")
+
+
+def _entries(base: Path, name: str) -> list[OrderSubmitted]:
+    records = Ledger(base / name / "home" / "ledger").read_book(BACKTEST)
+    return [
+        item for item in records if isinstance(item, OrderSubmitted) and item.purpose == OrderPurpose.ENTRY
+    ]
+
+
+# sha256 of the BACKTEST ledger's records of the "off" run (E2 off, enforcement on), each as canonical JSON
+# without ``data_version``, computed on the commit before E2 reached order sizes (86762e2). ``data_version``
+# is the sha256 of the candidates artifact, whose provenance holds the Config hash, which any new setting
+# changes; every other byte of every trading record is pinned.
+OFF_LEDGER_SHA256 = "081fc0d8a733b8e0c6de07042f3fc8c5ec3008ece633dac92216f471890f1ec0"
+
+
+def _records_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_bytes().splitlines():
+            record = json.loads(line)["record"]
+            record.pop("data_version", None)
+            digest.update(json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def test_flag_off_or_zero_leaves_the_ledgers_byte_identical(runs) -> None:  # type: ignore[no-untyped-def]
+    base = runs[0]
+    _run(base / "market", base / "zero", E2_REGIME_MODULATION="0")
+    homes = [base / name / "home" / "ledger" for name in ("off", "zero")]
+    files = [sorted(path.relative_to(home) for path in home.rglob("*") if path.is_file()) for home in homes]
+    assert files[0] == files[1] and len(files[0]) > 20
+    for name in files[0]:
+        assert (homes[0] / name).read_bytes() == (homes[1] / name).read_bytes(), name
+    assert _records_digest(homes[0] / BACKTEST) == OFF_LEDGER_SHA256
+
+
+def test_the_regime_scaled_notional_caps_each_entry(runs, half) -> None:  # type: ignore[no-untyped-def]
+    """Every entry's quantity is at most floor(ALLOW's scaled notional / entry price); on the first trading
+    day (same book in both runs) each entry is exactly min(the unmodulated order, that cap)."""
+    base = runs[0]
+    on = _entries(base, "half")
+    off = {(item.date_ny, item.symbol): item.quantity for item in _entries(base, "off")}
+    first = min(item.date_ny for item in on)
+    reduced = 0
+    for order in on:
+        decision = half.result.decisions[order.date_ny].verdict_for(order.strategy_id, order.symbol)
+        assert decision is not None and decision.baseline_notional is not None
+        assert decision.proposed_notional == (decision.baseline_notional / 2).quantize(Decimal("0.01"))
+        assert order.stop_price is not None  # a daily buy-stop at the entry price
+        cap = int((decision.proposed_notional / order.stop_price).to_integral_value(rounding=ROUND_FLOOR))
+        assert order.quantity <= cap
+        if order.date_ny == first:
+            assert order.quantity == min(off[(first, order.symbol)], cap)
+            reduced += order.quantity < off[(first, order.symbol)]
+    assert reduced >= 1  # the cap did bind
 
 
 def test_every_morning_batch_carries_the_previous_close_regime(runs) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,8 @@ With ``PORTFOLIO_DECISION_ENFORCE=1`` the execution cycle reads the day's decisi
   book, or decisions made on other candidates than today's -> one distinct code, and every entry is blocked.
 * :func:`entry_verdict`: may this (strategy, symbol) enter? Only an ALLOW lets it through; no decision
   (``PORTFOLIO_DECISION_UNDECIDED``) or a BLOCK (``PORTFOLIO_DECISION_BLOCKED``, with the decision's own
-  portfolio reason codes) is blocked.
+  portfolio reason codes) is blocked. An ALLOW decided under E2 also carries the notional that caps the
+  order's quantity (``max_notional``, see :mod:`.order_cap`).
 
 Exits never reach this module.
 """
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from avwap.control import reasons
+from avwap.control.portfolio.order_cap import decision_cap
 from avwap.control.portfolio.records import PortfolioDecisionBatch, Verdict
 
 
@@ -41,6 +44,7 @@ class EntryVerdict:
     allowed: bool
     code: str | None  # the enforcement reason when blocked
     decision_reasons: tuple[str, ...] = ()  # the portfolio decision's own codes (a BLOCK's rules)
+    max_notional: Decimal | None = None  # E2: an ALLOW's regime-scaled notional, a cap on the order
 
 
 def check_artifact(
@@ -86,4 +90,4 @@ def entry_verdict(check: ArtifactCheck, strategy_id: str, symbol: str) -> EntryV
         return EntryVerdict(False, reasons.PORTFOLIO_DECISION_UNDECIDED)
     if decision.verdict is not Verdict.ALLOW:
         return EntryVerdict(False, reasons.PORTFOLIO_DECISION_BLOCKED, decision.reason_codes)
-    return EntryVerdict(True, None)
+    return EntryVerdict(True, None, max_notional=decision_cap(check.batch, decision))

@@ -35,7 +35,7 @@ from avwap.control.portfolio.records import (
     PortfolioDecisionBatch,
     Verdict,
 )
-from avwap.control.portfolio.regime import RegimeModulation, entry_quota
+from avwap.control.portfolio.regime import RegimeModulation, entry_quota, gross_cap_pct
 from avwap.control.portfolio.rules import HUNDRED, BookSoFar, Proposal, run_rules
 from avwap.control.portfolio.sleeves import SleeveBook, SleeveRules, allow, sleeve_books, sleeve_codes
 from avwap.control.portfolio.sleeves import snapshot as sleeve_snapshot
@@ -86,6 +86,7 @@ def _decide_strategy(
     if regime is not None:
         state.regime_entry_quota = entry_quota(limits.max_new_entries, regime)
         state.regime_no_risk = regime.risk_multiplier == 0
+        state.regime_gross_pct = gross_cap_pct(limits.max_gross_pct, regime)
     for held in book.positions:
         sector = sectors.get(held.symbol, UNKNOWN_SECTOR)
         state.positions[held.symbol] = state.positions.get(held.symbol, Decimal("0")) + abs(held.market_value)

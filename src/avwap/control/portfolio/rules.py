@@ -34,6 +34,7 @@ class BookSoFar:
     new_entries: int = 0
     regime_entry_quota: int | None = None  # E2: the regime's share of the new-entry limit (None: off)
     regime_no_risk: bool = False  # E2: the regime's risk multiplier is 0
+    regime_gross_pct: Decimal | None = None  # E2: the regime's gross exposure cap, % of equity (None: off)
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,19 @@ def drawdown_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) 
 
 
 def regime_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) -> tuple[str, ...]:
-    """E2 (off unless the batch carries a regime): no entries at a zero risk multiplier, and no more than
-    the regime's share of the day's new-entry quota."""
+    """E2 (off unless the batch carries a regime): no entries at a zero risk multiplier; otherwise no more
+    than the regime's share of the day's new-entry quota, and gross exposure after entry within the
+    regime's share of PORTFOLIO_MAX_GROSS_PCT (each its own code)."""
     if book.regime_no_risk:
         return (reasons.PORTFOLIO_REGIME_NO_RISK,)
+    codes: list[str] = []
     if book.regime_entry_quota is not None and book.new_entries >= book.regime_entry_quota:
-        return (reasons.PORTFOLIO_REGIME_ENTRY_THROTTLE,)
-    return PASS
+        codes.append(reasons.PORTFOLIO_REGIME_ENTRY_THROTTLE)
+    if book.regime_gross_pct is not None and _above(
+        book.gross + proposal.notional, book.regime_gross_pct, book.equity
+    ):
+        codes.append(reasons.PORTFOLIO_REGIME_EXPOSURE_CAP)
+    return tuple(codes)
 
 
 def new_entries_rule(book: BookSoFar, proposal: Proposal, limits: GuardrailLimits) -> tuple[str, ...]:
