@@ -196,6 +196,16 @@ def _parse(raw: bytes) -> Any:
     return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
 
 
+def _without_hash(canonical: bytes, recorded: Any) -> bytes:
+    """The hashed body (:func:`_digest`'s bytes) cut out of the canonical JSON of the whole envelope: with
+    sorted keys and compact separators, dropping the ``"hash"`` member leaves exactly the canonical JSON of
+    the other members, so a line is encoded once, not twice. A bare ``"hash":`` can only be a key (inside a
+    JSON string a quote is escaped) and the only object before it is the anchor, whose keys are checked."""
+    start = canonical.index(b'"hash":')
+    end = start + len(b'"hash":') + len(canonical_json(recorded)) + 1  # the member and its comma
+    return canonical[:start] + canonical[end:]
+
+
 def _check(parsed: Any, raw: bytes, tail: ChainTail) -> str | None:
     """Why ``parsed`` (the line ``raw``) cannot follow ``tail``; None when it can.
 
@@ -219,8 +229,8 @@ def _check(parsed: Any, raw: bytes, tail: ChainTail) -> str | None:
     if not isinstance(parsed["record"], dict):
         return "record is not a JSON object"
     try:
-        expected = _digest(seq, parsed["prev_hash"], parsed["record"], parsed.get("anchor"))
         canonical = canonical_json(parsed)
+        expected = sha256_hex(_without_hash(canonical, parsed["hash"]))
     except (TypeError, ValueError) as error:
         return f"record cannot be serialized canonically: {error}"
     if parsed["hash"] != expected:

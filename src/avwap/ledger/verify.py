@@ -83,10 +83,12 @@ def _read_locked(path: Path) -> bytes:
         os.close(descriptor)
 
 
-def _record_problem(envelope: Envelope, path: Path, book_id: str | None) -> tuple[FileStatus, str] | None:
+def _record_problem(
+    envelope: Envelope, file_day: str | None, book_id: str | None
+) -> tuple[FileStatus, str] | None:
+    """``file_day``: the file's date (ISO), parsed from its name once per file, not once per record."""
     record = envelope.record
-    file_day = ledger_date(path)
-    if file_day is not None and "date_ny" in record and record["date_ny"] != file_day.isoformat():
+    if file_day is not None and "date_ny" in record and record["date_ny"] != file_day:
         return (
             FileStatus.MISROUTED,
             f"record date_ny {record['date_ny']!r} does not match file date {file_day}",
@@ -122,8 +124,10 @@ def verify_alone(path: Path, book_records: bool | None = None) -> tuple[FileRepo
         return FileReport(str(path), status, len(result.envelopes), tail.seq, tail.hash, bad_line, reason)
 
     envelopes = result.envelopes
+    day = ledger_date(path)
+    file_day = None if day is None else day.isoformat()
     for envelope in envelopes:
-        problem = _record_problem(envelope, path, book_id)
+        problem = _record_problem(envelope, file_day, book_id)
         if problem is not None:
             return report(problem[0], envelope.seq, problem[1]), envelopes
     if result.error is not None:

@@ -52,6 +52,7 @@ _BRACE_STATE = hashlib.sha256(b"{")  # never updated: only copied
 _SHA256 = type(_BRACE_STATE)
 _AFTER_HASH = operator.itemgetter(slice(75, None))  # from '"prev_hash"' on: the hashed body without its "{"
 _HEX = 64
+_DIGEST = 32
 
 # One JSON value per line: decoding to Raw validates the line without building Python objects, and a
 # line holding anything but exactly one value (two values, trailing bytes, nothing) fails its own decode.
@@ -71,11 +72,13 @@ def _seq_endings(count: int) -> list[bytes]:
 
 class _Hashes:
     """Just enough of a list of envelopes for :class:`LinkChecker`: the first line's anchor, and every later
-    line's hash sliced out of the concatenated hex on demand (the checker reads two or three of them)."""
+    line's hash from the concatenated binary digests on demand (the checker reads two or three of them).
+    Binary, not hex: a worker sends these back to the parent, and 32 bytes a line pickle in half the time
+    of 64 (about 32 MB less through the pipes for a year of a busy book)."""
 
-    def __init__(self, first: Envelope, recorded: bytes) -> None:
-        self.first, self.recorded = first, recorded
-        self.count = 1 + len(recorded) // _HEX
+    def __init__(self, first: Envelope, digests: bytes) -> None:
+        self.first, self.digests = first, digests
+        self.count = 1 + len(digests) // _DIGEST
 
     def __len__(self) -> int:
         return self.count
@@ -95,7 +98,7 @@ class _Hashes:
         position = self.count - 1 if position is None else position
         if position == 0:
             return self.first.hash
-        return self.recorded[(position - 1) * _HEX : position * _HEX].decode("ascii")
+        return self.digests[(position - 1) * _DIGEST : position * _DIGEST].hex()
 
 
 def _fast_scan(data: bytes) -> _Hashes | None:
@@ -137,7 +140,7 @@ def _fast_scan(data: bytes) -> _Hashes | None:
         or not all(map(bytes.endswith, rest, _seq_endings(count)))
     ):
         return None
-    return _Hashes(first_envelope, recorded)
+    return _Hashes(first_envelope, digests)
 
 
 def _scan_file(path: str) -> tuple[int, _Hashes | None]:

@@ -13,10 +13,20 @@ from pathlib import Path
 import pytest
 from tests.unit.ledger.factories import deposit, round_trip
 
-from avwap.core.canonical import canonical_json, to_plain
+from avwap.core.canonical import canonical_json, sha256_hex, to_plain
 from avwap.core.files import atomic_write_bytes, deferred_durability, is_durable
 from avwap.ledger import store as store_module
-from avwap.ledger.chain import GENESIS_ANCHOR, Anchor, ChainTail, _digest, line_fields, scan, seal, seal_plain
+from avwap.ledger.chain import (
+    GENESIS_ANCHOR,
+    Anchor,
+    ChainTail,
+    _digest,
+    _without_hash,
+    line_fields,
+    scan,
+    seal,
+    seal_plain,
+)
 from avwap.ledger.paths import dated_file_names, ledger_file, newest_ledger_names
 from avwap.ledger.router import Ledger
 
@@ -150,5 +160,7 @@ def test_seal_serializes_the_record_once_into_the_canonical_envelope(
     prev_hash = first.hash if tail.seq == 0 else tail.hash
     assert envelope.hash == _digest(tail.seq + 1, prev_hash, record, committed)
     assert line == canonical_json(line_fields(envelope)) + b"\n"
+    # the verifier's one encoding: the line without its hash member is the hashed body
+    assert sha256_hex(_without_hash(line[:-1], envelope.hash)) == envelope.hash
     assert scan(line, tail).error is None
     assert seal_plain(to_plain(record), tail, anchor) == (envelope, line)  # the writer's path, same bytes
