@@ -4,7 +4,9 @@
 stream (``--check`` writes nothing: exit 1 when a file on disk differs from its rebuild). ``report
 --modulated RUN --baseline RUN`` compares two backtest runs of the same book, with and without E2, from
 their ledgers and artifacts: hypothetical vs realized exposure deltas and attribution-aware performance
-(advisory; it changes nothing). Exit 4 when an input is missing.
+(advisory; it changes nothing). ``review`` recomputes that report and records the operator's conclusion in
+the ``REGIME_REVIEWS`` stream (:mod:`avwap.jobs.regime_review`; no setting changes); ``reviews`` lists them.
+Exit 4 when an input is missing, 2 for a bad option.
 """
 
 from __future__ import annotations
@@ -98,6 +100,38 @@ def _summarize(day: dt.date, home: Path | None, check: bool) -> int:
     return 0
 
 
+def _review(home: Path | None, report: dict[str, Any], request: Any, as_json: bool) -> None:
+    from avwap.core.clock import SystemClock
+    from avwap.jobs.regime_review import CONCLUSIONS, record_review
+
+    config = load_cli_config(home=home)
+    note, appended = record_review(config, SystemClock(), report, request)
+    if as_json:
+        print_json({"appended": appended, "review": note})
+        return
+    state = "recorded" if appended else "already recorded (nothing appended)"
+    console.print(f"review {state}: {note.message}")
+    advice = CONCLUSIONS[str(note.detail["conclusion"])]
+    console.print(f"report sha256 {note.detail['report_sha256']}; advisory: {advice}")
+    console.print("No setting was changed: E2 is switched by a ruleset (`avwap rules`) or the environment.")
+
+
+def _list_reviews(home: Path | None, as_json: bool) -> None:
+    from avwap.jobs.regime_review import reviews
+
+    config = load_cli_config(home=home)
+    found = reviews(config.ledger_dir)
+    if as_json:
+        print_json({"reviews": found})
+        return
+    rows = [
+        (note.ts.isoformat(), str(note.detail["reviewer"]), str(note.detail["conclusion"]),
+         f"{note.detail['from']} .. {note.detail['to']}", str(note.detail["report_sha256"])[:12])
+        for note in found
+    ]  # fmt: skip
+    print_table("E2 attribution reviews", ("recorded", "reviewer", "conclusion", "range", "report"), rows)
+
+
 def register(regime_app: typer.Typer) -> None:
     attribution = typer.Typer(help="Risk attribution (E3): summaries and diagnostics.", no_args_is_help=True)
     regime_app.add_typer(attribution, name="attribution")
@@ -117,6 +151,37 @@ def register(regime_app: typer.Typer) -> None:
             print_json(report)
         else:
             _print_report(report)
+
+    @attribution.command("review")
+    def review_command(  # noqa: PLR0917 - one option each (typer passes them by name)
+        modulated: Path = MODULATED_OPTION,
+        baseline: Path = BASELINE_OPTION,
+        reviewer: str = typer.Option(..., "--reviewer", help="Who reviewed the report."),
+        conclusion: str = typer.Option(
+            ..., "--conclusion", help="KEEP_OFF, KEEP_ON, ENABLE, DISABLE or MORE_DATA."
+        ),
+        note: str = typer.Option("", "--note", help="Why (at most 500 characters)."),
+        start: str | None = FROM_OPTION,
+        end: str | None = TO_OPTION,
+        book: str = BOOK_OPTION,
+        home: Path | None = HOME_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Record an operator's conclusion on the diagnostics report (advisory; changes no setting)."""
+        from avwap.jobs.regime_review import ReviewRequest, validate
+
+        request = run_guarded(
+            lambda: validate(
+                ReviewRequest(reviewer, conclusion, note, modulated, baseline, book.strip().upper())
+            )
+        )
+        report = run_guarded(lambda: _report(modulated, baseline, start, end, request.book))
+        run_guarded(lambda: _review(home, report, request, as_json))
+
+    @attribution.command("reviews")
+    def reviews_command(home: Path | None = HOME_OPTION, as_json: bool = JSON_OPTION) -> None:
+        """List the recorded reviews of the E2 diagnostics."""
+        run_guarded(lambda: _list_reviews(home, as_json))
 
     @attribution.command("summarize")
     def summarize_command(

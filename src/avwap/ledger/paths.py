@@ -42,6 +42,9 @@ PORTFOLIO_RISK_ATTRIBUTION: Final = "PORTFOLIO_RISK_ATTRIBUTION"
 ALERTS: Final = "ALERTS"
 RULESETS: Final = "RULESETS"
 SLACK_REPLIES: Final = "SLACK_REPLIES"  # operator replies to manual-book tickets (avwap.ledger.confirmations)
+REGIME_REVIEWS: Final = (
+    "REGIME_REVIEWS"  # operator reviews of the E3.4 diagnostics (`avwap regime attribution review`)
+)
 BROKER_SNAPSHOTS: Final = (
     "BROKER_SNAPSHOTS"  # read-only broker truth of manual books (`avwap schwab snapshot`)
 )
@@ -56,6 +59,7 @@ STREAM_NAMES: Final = frozenset(
         RULESETS,
         SLACK_REPLIES,
         BROKER_SNAPSHOTS,
+        REGIME_REVIEWS,
     }
 )
 

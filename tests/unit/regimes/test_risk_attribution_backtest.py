@@ -26,6 +26,7 @@ from avwap.analytics.risk_attribution_store import (
 )
 from avwap.backtest.run import run_backtest
 from avwap.cli import regime_command
+from avwap.core.canonical import content_hash
 from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
 from avwap.jobs import risk_attribution
 from avwap.ledger.paths import BACKTEST, PORTFOLIO_RISK_ATTRIBUTION
@@ -201,3 +202,31 @@ def test_summarize_check_confirms_the_summaries_rebuild(runs: dict[str, Any]) ->
         assert CliRunner().invoke(app, arguments).exit_code == 1
     finally:
         path.write_bytes(original)
+
+
+def test_an_operator_review_of_the_report_is_recorded_once_and_listed(
+    runs: dict[str, Any], tmp_path: Path
+) -> None:
+    base = runs["base"]
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    regime_command.register(app)
+    where = ["--home", str(tmp_path / "home")]
+    review = ["regime", "attribution", "review", "--modulated", str(base / "attributed"),
+              "--baseline", str(base / "baseline"), "--reviewer", "Dana", "--conclusion", "more_data",
+              "--note", "one synthetic window", *where]  # fmt: skip
+    first = CliRunner().invoke(app, review)
+    assert first.exit_code == 0, first.output
+    assert "review recorded: Dana: MORE_DATA" in first.stdout and "No setting was changed" in first.stdout
+    again = CliRunner().invoke(app, review)
+    assert again.exit_code == 0 and "already recorded" in again.stdout
+    refused = CliRunner().invoke(app, [*review[:-4], "--conclusion", "SHIP_IT", *where])
+    assert refused.exit_code == 3 and "--conclusion" in refused.output
+    listed = CliRunner().invoke(app, ["regime", "attribution", "reviews", "--json", *where])
+    assert listed.exit_code == 0, listed.output
+    [note] = json.loads(listed.stdout)["reviews"]
+    report = diagnostics(
+        load_run(base / "attributed", BACKTEST), load_run(base / "baseline", BACKTEST), BACKTEST
+    )
+    assert note["detail"]["report_sha256"] == content_hash(report)
+    assert note["detail"]["conclusion"] == "MORE_DATA" and note["detail"]["e2_enabled"] is False
