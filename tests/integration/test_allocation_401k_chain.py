@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from slack_sdk import WebClient
 from tests.fakes.slack_server import FakeSlackServer
+from tests.integration.allocation_files import CHANNEL, TARGETS
 
 from avwap.analytics.attribution_artifact import attribution_from_home
 from avwap.cli.tickets_command import send_tickets
@@ -33,18 +34,9 @@ from avwap.ledger.records import AllocationTradeIntent, CashMovement, Decision, 
 from avwap.ledger.router import Ledger
 
 pytestmark = pytest.mark.integration
-CHANNEL = "C0TICKETS"
 DAY_1, DAY_2 = dt.date(2026, 12, 15), dt.date(2026, 12, 16)
 CLOCK_1 = FixedClock(dt.datetime(2026, 12, 15, 15, 0, tzinfo=dt.UTC))
 CLOCK_2 = FixedClock(dt.datetime(2026, 12, 16, 15, 0, tzinfo=dt.UTC))
-TARGETS = """
-menu = ["FXAIX", "FSPSX", "FXNAX"]
-drift_band = "0.05"
-[targets]
-FXAIX = "0.6"
-FSPSX = "0.25"
-FXNAX = "0.15"
-"""
 # An empty book of $10,000: buys FSPSX 50 ($2,500), FXAIX 30 ($6,000), FXNAX 150 ($1,500), in that order.
 HOLDINGS = """
 cash = "10000"

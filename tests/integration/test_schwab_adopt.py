@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
+from tests.integration.allocation_files import TARGETS
 from typer.testing import CliRunner
 
 from avwap.analytics.attribution_artifact import attribution_from_home
@@ -35,14 +36,6 @@ from avwap.ledger.router import Ledger
 pytestmark = pytest.mark.integration
 DAY_1, DAY_2 = dt.date(2026, 12, 14), dt.date(2026, 12, 15)
 CLOCK = FixedClock(dt.datetime(2026, 12, 14, 22, 0, tzinfo=dt.UTC))
-TARGETS = """
-menu = ["FXAIX", "FSPSX", "FXNAX"]
-drift_band = "0.05"
-[targets]
-FXAIX = "0.6"
-FSPSX = "0.25"
-FXNAX = "0.15"
-"""
 HEADER = '"Symbol","Description","Qty (Quantity)","Price","Mkt Val (Market Value)","Security Type",'
 # 300 x 201.10 + 200 x 50.25 + 1,000 x 10.02 + 1,250.40 cash = 81,650.40
 HOLDINGS = {"FXAIX": (300, "201.10"), "FSPSX": (200, "50.25"), "FXNAX": (1000, "10.02")}

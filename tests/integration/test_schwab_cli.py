@@ -18,6 +18,7 @@ import pytest
 import typer
 from tests.fakes.schwab_server import FakeSchwabServer
 from tests.fakes.slack_server import FakeSlackServer
+from tests.integration.allocation_files import CHANNEL, HOLDINGS, TARGETS
 from typer.testing import CliRunner
 
 from avwap.cli import schwab_command, tickets_command
@@ -26,25 +27,6 @@ from avwap.ledger.confirmations import ConfirmationLedger, ReplyFacts
 from avwap.ledger.record_enums import ConfirmationKind
 
 pytestmark = pytest.mark.integration
-CHANNEL = "C0TICKETS"
-TARGETS = """
-menu = ["FXAIX", "FSPSX", "FXNAX"]
-drift_band = "0.05"
-[targets]
-FXAIX = "0.6"
-FSPSX = "0.25"
-FXNAX = "0.15"
-"""
-HOLDINGS = """
-cash = "0"
-[positions]
-FXAIX = 400
-FSPSX = 400
-[prices]
-FXAIX = "200"
-FSPSX = "50"
-FXNAX = "10"
-"""
 DAY = "2026-12-15"
 
 

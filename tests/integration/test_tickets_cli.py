@@ -9,30 +9,12 @@ from pathlib import Path
 import pytest
 import typer
 from tests.fakes.slack_server import FakeSlackServer
+from tests.integration.allocation_files import CHANNEL, HOLDINGS, TARGETS
 from typer.testing import CliRunner
 
 from avwap.cli.tickets_command import register
 
 pytestmark = pytest.mark.integration
-CHANNEL = "C0TICKETS"
-TARGETS = """
-menu = ["FXAIX", "FSPSX", "FXNAX"]
-drift_band = "0.05"
-[targets]
-FXAIX = "0.6"
-FSPSX = "0.25"
-FXNAX = "0.15"
-"""
-HOLDINGS = """
-cash = "0"
-[positions]
-FXAIX = 400
-FSPSX = 400
-[prices]
-FXAIX = "200"
-FSPSX = "50"
-FXNAX = "10"
-"""
 
 
 @pytest.fixture
