@@ -111,20 +111,46 @@ def signal_for(candidate: Candidate, inputs: StrategyInputs) -> EntrySignal | No
     return signal
 
 
-def plan(candidate: Candidate, signal: EntrySignal, inputs: StrategyInputs) -> EntryPlan:
-    entry_price = round_price(signal.hold_close)
+def candidate_plan(
+    candidate: Candidate,
+    inputs: StrategyInputs,
+    *,
+    metadata: StrategyMetadata,
+    setup: str,
+    entry_price: Decimal,
+    decided_at: dt.datetime,
+    reason: str,
+    thesis: str = "",
+    tag: str | None = None,
+) -> EntryPlan:
+    """An entry plan for ``candidate`` at ``entry_price``, filled as every AVWAP strategy fills it: the
+    initial stop from :func:`initial_stop`, the distance from the anchored VWAP, the scan's rank, score and
+    tier as the thesis (``thesis`` appended), the candidate's tags, its anchor type and ``tag``."""
+    tags = {*candidate.tags, candidate.anchor_type, *((tag,) if tag else ())}
     return EntryPlan(
-        strategy_id=S1_AVWAP_CORE,
+        strategy_id=metadata.strategy_id,
         symbol=candidate.symbol,
-        setup=setup_key(candidate),
+        setup=setup,
         entry_price=entry_price,
         initial_stop=initial_stop(inputs.market, candidate.symbol, inputs.today, inputs.stop_rules),
         distance_pct=(entry_price - candidate.avwap) / candidate.avwap * 100,
+        decided_at=decided_at,
+        model_version=model_version(metadata),
+        reason=reason,
+        thesis=f"rank {candidate.rank} score {candidate.score} tier {candidate.trend_tier}{thesis}",
+        tags=tuple(sorted(tags)),
+    )
+
+
+def plan(candidate: Candidate, signal: EntrySignal, inputs: StrategyInputs) -> EntryPlan:
+    return candidate_plan(
+        candidate,
+        inputs,
+        metadata=METADATA,
+        setup=setup_key(candidate),
+        entry_price=round_price(signal.hold_close),
         decided_at=signal.decided_at,
-        model_version=model_version(METADATA),
         reason=f"breakout-and-hold above {candidate.avwap} confirmed {signal.decided_at.isoformat()}",
-        thesis=f"rank {candidate.rank} score {candidate.score} tier {candidate.trend_tier}",
-        tags=tuple(sorted({*candidate.tags, candidate.anchor_type})),
     )
 
 

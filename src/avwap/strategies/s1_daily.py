@@ -18,9 +18,9 @@ from typing import Final
 
 from avwap.core.money import round_price
 from avwap.signals.scan_records import Candidate
-from avwap.strategies.protocol import EntryPlan, StrategyInputs, model_version
-from avwap.strategies.registry import S1_AVWAP_CORE, StrategyMetadata
-from avwap.strategies.s1 import METADATA, initial_stop, setup_key
+from avwap.strategies.protocol import EntryPlan, StrategyInputs
+from avwap.strategies.registry import StrategyMetadata
+from avwap.strategies.s1 import METADATA, candidate_plan, setup_key
 from avwap.strategies.s1_trigger import entry_window
 
 DAILY_RULE: Final = "daily stop-entry at the anchored VWAP, filled at max(open, level)"
@@ -33,18 +33,15 @@ def entry_level(candidate: Candidate) -> Decimal:
 
 def plan(candidate: Candidate, inputs: StrategyInputs, decided_at: dt.datetime) -> EntryPlan:
     level = entry_level(candidate)
-    return EntryPlan(
-        strategy_id=S1_AVWAP_CORE,
-        symbol=candidate.symbol,
+    return candidate_plan(
+        candidate,
+        inputs,
+        metadata=METADATA,
         setup=setup_key(candidate),
         entry_price=level,
-        initial_stop=initial_stop(inputs.market, candidate.symbol, inputs.today, inputs.stop_rules),
-        distance_pct=(level - candidate.avwap) / candidate.avwap * 100,
         decided_at=decided_at,
-        model_version=model_version(METADATA),
         reason=f"{DAILY_RULE} {level}",
-        thesis=f"rank {candidate.rank} score {candidate.score} tier {candidate.trend_tier}",
-        tags=tuple(sorted({*candidate.tags, candidate.anchor_type, "daily"})),
+        tag="daily",
     )
 
 

@@ -28,9 +28,9 @@ from typing import Final
 from avwap.core.money import round_price
 from avwap.exits.bar_arrays import BarArrays, bar_arrays, empty_arrays
 from avwap.signals.scan_records import Candidate
-from avwap.strategies.protocol import EntryPlan, MarketView, StrategyInputs, model_version
+from avwap.strategies.protocol import EntryPlan, MarketView, StrategyInputs
 from avwap.strategies.registry import S2_AVWAP_SWING, RiskProfile, StrategyMetadata
-from avwap.strategies.s1 import initial_stop
+from avwap.strategies.s1 import candidate_plan
 from avwap.strategies.s1_trigger import entry_window, ten_minute_closes
 
 METADATA: Final = StrategyMetadata(
@@ -82,18 +82,16 @@ def plan(
     decided_at: dt.datetime,
     rule: str,
 ) -> EntryPlan:
-    return EntryPlan(
-        strategy_id=S2_AVWAP_SWING,
-        symbol=candidate.symbol,
+    return candidate_plan(
+        candidate,
+        inputs,
+        metadata=METADATA,
         setup=setup_key(candidate),
         entry_price=price,
-        initial_stop=initial_stop(inputs.market, candidate.symbol, inputs.today, inputs.stop_rules),
-        distance_pct=(price - candidate.avwap) / candidate.avwap * 100,
         decided_at=decided_at,
-        model_version=model_version(METADATA),
         reason=f"{rule} {level} (prior close above the anchored VWAP {candidate.avwap})",
-        thesis=f"rank {candidate.rank} score {candidate.score} tier {candidate.trend_tier}; swing hold",
-        tags=tuple(sorted({*candidate.tags, candidate.anchor_type, "swing"})),
+        thesis="; swing hold",
+        tag="swing",
     )
 
 
