@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from avwap.cli.ml_causal_command import register_causal
 from avwap.cli.output import JSON_OPTION, load_cli_config, print_json, print_table, run_guarded
 from avwap.core.errors import ConfigurationError
 
@@ -181,6 +182,7 @@ def _print_validation(title: str, validation: dict[str, Any]) -> None:
 def register(app: typer.Typer) -> None:
     ml_app = typer.Typer(name="ml", help="ML advisory (Phase F): advisory scores only.", no_args_is_help=True)
     app.add_typer(ml_app, name="ml")
+    register_causal(ml_app)
 
     @ml_app.command("build")
     def build(  # noqa: PLR0917 - one option each (typer passes them by name)

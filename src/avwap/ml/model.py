@@ -1,6 +1,7 @@
 """The advisory models: a regularized logistic regression and gradient-boosted trees (scikit-learn, seeded).
 
-scikit-learn is imported inside :func:`make_estimator` only: importing this module costs nothing.
+scikit-learn is imported inside :func:`make_estimator` and :func:`make_regressor` only: importing this module
+costs nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 
 MODEL_KINDS: Final = ("logistic", "gbt")
 JOIN_KEYS: Final = ["as_of", "symbol"]
+# shallow, slow and stopped by a fixed iteration count (no validation split drawn at random)
+TREE_PARAMETERS: Final[dict[str, Any]] = {
+    "max_iter": 150,
+    "learning_rate": 0.05,
+    "max_depth": 3,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
 
 
 def make_estimator(kind: str, seed: int) -> Any:
@@ -39,13 +49,32 @@ def make_estimator(kind: str, seed: int) -> Any:
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.pipeline import make_pipeline
 
-        # shallow, slow and early-stopped by a fixed iteration count (no validation split drawn at random)
         return make_pipeline(
             EmptyColumnsAsZero(),
-            HistGradientBoostingClassifier(
-                max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=40, l2_regularization=1.0,
-                early_stopping=False, random_state=seed,
-            ),
+            HistGradientBoostingClassifier(**TREE_PARAMETERS, random_state=seed),
+        )  # fmt: skip
+    raise ConfigurationError("--model", f"expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
+
+
+def make_regressor(kind: str, seed: int) -> Any:
+    """An unfitted, deterministic regressor of an outcome (the causal analysis' outcome models): ridge on
+    standardized features for ``logistic`` (the linear family), shallow boosted trees for ``gbt``."""
+    if kind == "logistic":
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(), Ridge(alpha=1.0)
+        )
+    if kind == "gbt":
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        from sklearn.pipeline import make_pipeline
+
+        return make_pipeline(
+            EmptyColumnsAsZero(),
+            HistGradientBoostingRegressor(**TREE_PARAMETERS, random_state=seed),
         )  # fmt: skip
     raise ConfigurationError("--model", f"expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
 

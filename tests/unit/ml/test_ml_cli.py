@@ -1,4 +1,4 @@
-"""``avwap ml build|validate|train|score`` on a synthetic bar store; ``score`` needs ML_ADVISORY=1."""
+"""``avwap ml build|validate|train|score|causal`` on a synthetic bar store; ``score`` needs ML_ADVISORY=1."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from tests.unit.ml.market import write_store
 from typer.testing import CliRunner
 
 from avwap.cli import ml_command
+from avwap.cli.ml_causal_command import report_path
+from avwap.cli.output import EXIT_CONFIGURATION, EXIT_DATA
 from avwap.ml.store import read_table
 from avwap.ml.training import CARD_FILE
 
@@ -162,3 +164,47 @@ def test_scan_explain_shows_the_advisory_score_only_with_the_opt_in(home: Path) 
         "model_sha256": json.loads(output)["model_sha256"],
     }  # fmt: skip
     assert on == json.loads(json_off)
+
+
+def test_causal_writes_a_reproducible_report_of_the_built_store(home: Path) -> None:
+    write_store(home / "data")
+    code, output = _invoke(home, "build", "--from", "2024-03-01", "--to", "2025-05-30", "--json")
+    assert code == 0, output
+    folder = home / "artifacts" / "ml"
+    features, _, features_hash = read_table(folder / "features.parquet")
+    middle = round(float(features["distance"].median()), 4)
+    treatment = f"distance<{middle}"
+    arguments = ("causal", "--treatment", treatment, "--bootstrap", "100", "--folds", "3", "--json")
+    code, output = _invoke(home, *arguments)
+    assert code in (0, 1), output  # 1: the report's own checks failed; the report is written either way
+    printed = json.loads(output)
+    path = Path(printed.pop("path"))
+    assert path == report_path(folder, f"distance<{float(middle)}", "forward_r") and path.name.startswith(
+        "distance_lt_"
+    )
+    written = path.read_bytes()
+    assert json.loads(written) == printed
+    assert printed["advisory_only"] is True and printed["hashes"]["features_sha256"] == features_hash
+    assert (code == 1) == bool(printed["flags"])
+    treated = int((features["distance"] < middle).sum())
+    assert printed["treatment"]["treated"] <= treated  # rows without a label are not in the analysis
+    assert set(printed["estimates"]) == {"naive", "ipw", "aipw"}
+    assert _invoke(home, *arguments)[0] == code and path.read_bytes() == written  # byte-identical rerun
+
+    code, output = _invoke(
+        home, "causal", "--treatment", "distance<0", "--outcome", "hit_r1", "--bootstrap", "100"
+    )
+    assert code == EXIT_DATA and "each group needs" in output  # no candidate has a negative distance
+
+
+def test_causal_refusals_name_the_option(home: Path) -> None:
+    for arguments, option in (
+        (("--treatment", "distance"), "--treatment"),
+        (("--treatment", "distance<1", "--outcome", "pnl"), "--outcome"),
+        (("--treatment", "distance<1", "--confounders", "trend_score,bogus"), "--confounders"),
+        (("--treatment", "distance<1", "--model", "forest"), "--model"),
+    ):
+        code, output = _invoke(home, "causal", *arguments)
+        assert code == EXIT_CONFIGURATION and option in output, output
+    code, output = _invoke(home, "causal", "--treatment", "distance<1")
+    assert code == EXIT_DATA  # no feature store yet: a data error, not a crash
