@@ -40,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cycle as market_setup
 from avwap.core.calendar import NEW_YORK, nyse
 from avwap.core.clock import SimulatedClock
-from avwap.core.config import ExecutionMode, load_config
+from avwap.core.config import load_config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.data.bars import normalize_bars
 from avwap.execution.book import BookRecorder
 from avwap.execution.context import CycleDependencies

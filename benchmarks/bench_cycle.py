@@ -30,7 +30,8 @@ import pandas as pd
 
 from avwap.core.calendar import NEW_YORK, nyse
 from avwap.core.clock import SimulatedClock
-from avwap.core.config import ExecutionMode, load_config
+from avwap.core.config import load_config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.data.bars import normalize_bars
 from avwap.execution.book import BookRecorder
 from avwap.execution.context import CycleDependencies

@@ -31,7 +31,8 @@ import pandas as pd
 from avwap.core.calendar import NEW_YORK, nyse
 from avwap.core.canonical import to_plain
 from avwap.core.clock import Clock, FixedClock
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.data.bars import normalize_bars
 from avwap.execution.book import BookRecorder
 from avwap.execution.broker import Broker

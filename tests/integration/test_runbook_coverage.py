@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from avwap.control import reasons
-from avwap.core.config import SETTINGS
+from avwap.core.config_settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = (ROOT / "docs" / "RUNBOOK.md").read_text(encoding="utf-8")

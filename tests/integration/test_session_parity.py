@@ -51,7 +51,8 @@ from avwap.cli.execute_command import assemble
 from avwap.control.reasons import INTRADAY_DATA_STALE
 from avwap.core.calendar import NEW_YORK, nyse
 from avwap.core.clock import SimulatedClock
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.core.money import to_decimal
 from avwap.data.store import BarStore
 from avwap.data.synthetic import SyntheticMarketSpec, ensure_market

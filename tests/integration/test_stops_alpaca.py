@@ -33,7 +33,8 @@ from tests.integration.test_stops_harness import (
 )
 
 from avwap.core.clock import SimulatedClock
-from avwap.core.config import ExecutionMode, load_config
+from avwap.core.config import load_config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.alpaca_broker import AlpacaBroker
 from avwap.ledger.paths import ALPACA_PAPER
 from avwap.ledger.projection import fold_book

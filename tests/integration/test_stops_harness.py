@@ -22,7 +22,8 @@ import pytest
 
 from avwap.core.calendar import NEW_YORK, nyse
 from avwap.core.clock import SimulatedClock
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.data.bars import normalize_bars
 from avwap.execution.book import BookRecorder
 from avwap.execution.broker import Broker, BrokerFill

@@ -18,7 +18,8 @@ from tests.unit.strategies.test_strategy_plugin import TINY_MODULE
 
 from avwap.core.calendar import NEW_YORK
 from avwap.core.clock import FixedClock, SimulatedClock
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.cycle import run_cycle
 from avwap.ledger.paths import ALPACA_PAPER
 from avwap.ledger.projection import fold_book

@@ -26,8 +26,9 @@ from avwap.backtest.metrics import PerformanceSummary
 from avwap.backtest.outputs import write_outputs
 from avwap.backtest.report import render_backtest_report
 from avwap.core.canonical import pretty_json
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
 from avwap.core.errors import ConfigurationError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.core.files import atomic_write_bytes, deferred_durability
 from avwap.ledger.atomic import Provenance, build_provenance, detect_code_version
 from avwap.ledger.paths import BACKTEST

@@ -35,7 +35,7 @@ from avwap.backtest.sweep_tasks import RunPayload, RunTask, run_task
 from avwap.backtest.sweep_workers import RunFunction, Runner, Workers, executor
 from avwap.backtest.walk_forward import METRICS, WalkForwardSpec, Window, choose, walk_forward_windows
 from avwap.core.canonical import pretty_json
-from avwap.core.config import SETTINGS
+from avwap.core.config_settings import SETTINGS
 from avwap.core.errors import ConfigurationError
 from avwap.core.files import atomic_write_bytes
 

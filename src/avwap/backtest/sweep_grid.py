@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from avwap.core.config import SETTINGS, load_config
+from avwap.core.config import load_config
+from avwap.core.config_settings import SETTINGS
 from avwap.core.errors import ConfigurationError
 from avwap.signals.scan_rules import ScanRules
 from avwap.signals.scan_rules_file import ANCHORS_TABLE, scan_rules_from_mapping

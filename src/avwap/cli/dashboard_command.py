@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
             import uvicorn
 
             from avwap.core.clock import SystemClock
-            from avwap.core.config import parse_host, parse_port
+            from avwap.core.config_parsers import parse_host, parse_port
             from avwap.dashboard.app import create_app
 
             overrides = {

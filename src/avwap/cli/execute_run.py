@@ -29,7 +29,8 @@ from avwap.core.errors import AvwapError
 
 if TYPE_CHECKING:
     from avwap.core.clock import Clock
-    from avwap.core.config import Config, ExecutionMode
+    from avwap.core.config import Config
+    from avwap.core.execution_mode import ExecutionMode
     from avwap.execution.broker import Broker
     from avwap.execution.cycle import CycleReport
     from avwap.execution.runner import Assembly, LoopOutcome, LoopSettings

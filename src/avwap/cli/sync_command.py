@@ -80,7 +80,7 @@ def _as_of(text: str | None) -> dt.date:
 
 
 def _symbols(symbols: str | None, universe_file: Path | None, config: Config) -> tuple[str, ...]:
-    from avwap.core.config import parse_symbols
+    from avwap.core.config_parsers import parse_symbols
     from avwap.core.errors import DataError
     from avwap.data.universe import load_universe
 

@@ -22,7 +22,9 @@ from typing import Any, Final
 
 from avwap.control.live_gate import ModeResolution
 from avwap.control.sizing import DEFAULT_MAX_RISK_PER_SHARE
-from avwap.core.config import Config, ExecutionMode, Sleeve
+from avwap.core.config import Config
+from avwap.core.config_parsers import Sleeve
+from avwap.core.execution_mode import ExecutionMode
 
 BUY: Final = "buy"
 STOP_KIND: Final = "stop"

@@ -26,7 +26,7 @@ from avwap.control.values import (
     shown,
     symbol_set,
 )
-from avwap.core.config import ExecutionMode
+from avwap.core.execution_mode import ExecutionMode
 
 # Books that trade through a broker whose market clock must agree with the calendar.
 BROKER_CLOCK_MODES: Final = frozenset({ExecutionMode.ALPACA_PAPER, ExecutionMode.LIVE})

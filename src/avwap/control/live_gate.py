@@ -27,7 +27,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from avwap.control import reasons
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config
+from avwap.core.execution_mode import ExecutionMode
 
 LIVE_TRADING_HOST: Final = "api.alpaca.markets"
 PAPER_TRADING_HOST: Final = "paper-api.alpaca.markets"

@@ -25,7 +25,8 @@ from avwap.control.live_gate import (
 from avwap.control.plane import GATE_ORDER
 from avwap.control.sizing import SizingRules
 from avwap.control.state_files import KILL_SWITCH_FILE, TOKEN_FILE, StateFiles
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config
+from avwap.core.execution_mode import ExecutionMode
 
 # Which cap (by variable name) each cap gate enforces; runtime gates depend on each cycle's state.
 CAP_GATES = {

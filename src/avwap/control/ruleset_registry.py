@@ -30,8 +30,9 @@ from typing import Final
 from avwap.control.rulesets import Ruleset, apply_ruleset, load_ruleset
 from avwap.core.calendar import TradingCalendar, ny_date, nyse
 from avwap.core.clock import Clock
-from avwap.core.config import Config, ExecutionMode, explicit_variables
+from avwap.core.config import Config, explicit_variables
 from avwap.core.errors import ConfigurationError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.ledger.paths import ALPACA_LIVE, RULESETS, list_ledger_files
 from avwap.ledger.records import RulesetActivated
 from avwap.ledger.router import Ledger, decode_envelope, read_linked

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from avwap.core.canonical import content_hash, to_plain
-from avwap.core.config import SETTINGS, Config
+from avwap.core.config import Config
+from avwap.core.config_settings import SETTINGS
 from avwap.core.errors import ConfigurationError
 from avwap.signals.scan_rules import ScanRules
 from avwap.signals.scan_rules_file import ANCHORS_TABLE, scan_rules_from_mapping

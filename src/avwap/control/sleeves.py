@@ -25,7 +25,7 @@ from avwap.control import reasons
 from avwap.control.caps import intent_figures
 from avwap.control.context import PASS, GateContext, GateResult
 from avwap.control.values import count, non_negative_amount, shown
-from avwap.core.config import Sleeve
+from avwap.core.config_parsers import Sleeve
 
 NOT_CONFIGURED: Final = GateResult(allowed=True, detail={"sleeves": "not configured"})
 

@@ -40,7 +40,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Final
 
-from avwap.core.config import Config, parse_bool
+from avwap.core.config import Config
+from avwap.core.config_parsers import parse_bool
 from avwap.core.errors import AvwapError, ConfigurationError, DataError
 from avwap.core.files import atomic_write_bytes
 from avwap.data.universe_metrics import MetricsProvider, SymbolMetrics

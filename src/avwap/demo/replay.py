@@ -19,8 +19,10 @@ from avwap.backtest.engine import BacktestEngine, BacktestResult, Progress
 from avwap.backtest.market import BAR_MINUTES, five_minute_bars
 from avwap.backtest.preset import Preset
 from avwap.core.calendar import nyse
-from avwap.core.config import Config, ExecutionMode, load_config, parse_sleeves
+from avwap.core.config import Config, load_config
+from avwap.core.config_parsers import parse_sleeves
 from avwap.core.errors import DataError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.data.store import BarStore
 from avwap.ledger.audit_key import DEMO_AUDIT_KEY
 from avwap.ledger.paths import PAPER_SIM

@@ -13,8 +13,8 @@ import logging
 from decimal import Decimal
 from typing import Final
 
-from avwap.core.config import ExecutionMode
 from avwap.core.errors import LedgerIntegrityError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.exits.position_state import ExitBook, ExitFold
 from avwap.ledger.paths import ALPACA_LIVE, ALPACA_PAPER, BACKTEST, PAPER_SIM, SCHWAB_401K_MANUAL
 from avwap.ledger.projection import BookState, fold_book

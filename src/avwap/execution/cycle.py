@@ -16,8 +16,8 @@ from typing import Any
 from avwap.control.live_gate import ModeResolution, resolve_mode
 from avwap.control.state_files import kill_switch_active, read_token_file
 from avwap.core.calendar import ny_date, nyse
-from avwap.core.config import ExecutionMode
 from avwap.core.errors import BrokerError, CalendarError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.alerts import send_alerts
 from avwap.execution.broker_sync import synchronize
 from avwap.execution.context import CycleDependencies, CycleFacts

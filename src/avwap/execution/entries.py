@@ -32,8 +32,8 @@ from avwap.control.decision_records import decision_record
 from avwap.control.plane import evaluate_entry
 from avwap.control.portfolio.order_cap import CappedEntry, cap_entry
 from avwap.control.sizing import SizedEntry, SizingRejection, SizingRules, size_entry
-from avwap.core.config import ExecutionMode
 from avwap.core.errors import DataError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.core.ids import client_order_id
 from avwap.execution.advisory_sizing import sized_down
 from avwap.execution.arbitration import conflict_rules, held_claims, is_blocked, record_resolution

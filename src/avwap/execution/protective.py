@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from avwap.core.config import ExecutionMode
 from avwap.core.errors import BrokerError, BrokerRejectedError, DataError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.core.ids import client_order_id
 from avwap.execution.broker import Broker, BrokerOrder, RejectCode, replace_idempotent
 from avwap.execution.broker_sync import ingest_fills, send

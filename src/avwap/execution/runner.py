@@ -27,8 +27,9 @@ from avwap.control.live_gate import ModeResolution, resolve_mode
 from avwap.control.state_files import read_token_file
 from avwap.core.calendar import ny_date
 from avwap.core.clock import Clock
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config
 from avwap.core.errors import ConfigurationError, LedgerIntegrityError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.bar_refresh import BarRefresher, NoRefresh, refresh_safely
 from avwap.execution.book import BOOK_FOR_MODE, BookRecorder
 from avwap.execution.broker import Broker

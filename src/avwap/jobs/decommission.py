@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 from avwap.control.state_files import KILL_SWITCH_FILE, kill_switch_file_present
 from avwap.core.canonical import format_utc
 from avwap.core.clock import Clock
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config
 from avwap.core.errors import ConfigurationError, LedgerIntegrityError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.ledger.paths import BOOK_IDS, list_ledger_files
 from avwap.ledger.projection import fold_book
 from avwap.ledger.projection_state import lot_order

@@ -27,8 +27,9 @@ from typing import Final
 
 from avwap.core.calendar import ny_date, nyse
 from avwap.core.clock import Clock
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
 from avwap.core.errors import AvwapError
+from avwap.core.execution_mode import ExecutionMode
 
 OK: Final = "OK"
 PROBLEM: Final = "PROBLEM"

@@ -20,8 +20,9 @@ from typing import Any, Final
 from avwap.core.calendar import ny_date
 from avwap.core.canonical import content_hash
 from avwap.core.clock import Clock
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config
 from avwap.core.errors import ConfigurationError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.ledger.paths import ALPACA_LIVE, REGIME_REVIEWS, list_ledger_files
 from avwap.ledger.records import Note
 from avwap.ledger.router import Ledger, decode_envelope, read_linked

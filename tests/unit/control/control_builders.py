@@ -14,7 +14,7 @@ from typing import Any
 
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView
 from avwap.control.live_gate import ModeResolution
-from avwap.core.config import ExecutionMode
+from avwap.core.execution_mode import ExecutionMode
 
 TODAY = dt.date(2026, 4, 1)
 

@@ -13,7 +13,7 @@ from avwap.control.context import EntryIntent, GateContext, GateRules, Portfolio
 from avwap.control.live_gate import ModeResolution
 from avwap.control.plane import Action, TradingState, evaluate_entry, evaluate_exit, run_gates
 from avwap.core.canonical import canonical_json
-from avwap.core.config import ExecutionMode
+from avwap.core.execution_mode import ExecutionMode
 
 TODAY = dt.date(2026, 4, 1)
 GARBAGE = st.sampled_from([None, "1", "", 1.5, float("nan"), Decimal("NaN"), Decimal("-1"), [], True])

@@ -18,7 +18,7 @@ from avwap.control import reasons as r
 from avwap.control.context import GateContext
 from avwap.control.live_gate import ModeResolution
 from avwap.control.plane import Action, evaluate_entry, evaluate_exit
-from avwap.core.config import ExecutionMode
+from avwap.core.execution_mode import ExecutionMode
 
 A, RS, RJ = Action.APPROVE, Action.RESIZE, Action.REJECT
 D = Decimal

@@ -16,7 +16,8 @@ from avwap.control import reasons as r
 from avwap.control.context import GateRules
 from avwap.control.live_gate import ModeResolution, endpoint_host, is_live_endpoint, resolve_mode
 from avwap.control.plane import Decision, ExitDecision, evaluate_entry, evaluate_exit
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
+from avwap.core.execution_mode import ExecutionMode
 
 TODAY = dt.date(2026, 4, 1)
 LIVE_URL = "https://api.alpaca.markets"

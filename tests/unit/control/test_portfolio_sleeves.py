@@ -12,7 +12,7 @@ from avwap.control import reasons as r
 from avwap.control.portfolio.engine import decide
 from avwap.control.portfolio.records import BookInput, GuardrailLimits, HeldInput
 from avwap.control.portfolio.sleeves import SLEEVE_CODES, SleeveRules
-from avwap.core.config import Sleeve
+from avwap.core.config_parsers import Sleeve
 from avwap.ledger.records import SLEEVE_SAMPLE
 from avwap.strategies.registry import S1_AVWAP_CORE, S1_AVWAP_CORE_SHADOW, S2_AVWAP_SWING
 

@@ -24,7 +24,8 @@ from avwap.control.ruleset_registry import (
 )
 from avwap.control.rulesets import RULE_VARIABLES, apply_ruleset, parse_ruleset, render_ruleset
 from avwap.core.clock import FixedClock
-from avwap.core.config import SETTINGS, Config, load_config
+from avwap.core.config import Config, load_config
+from avwap.core.config_settings import SETTINGS
 from avwap.core.errors import ConfigurationError
 from avwap.ledger.atomic import atomic_write_json, build_provenance
 from avwap.ledger.paths import RULESETS, list_ledger_files

@@ -13,7 +13,8 @@ from tests.unit.control.control_builders import build
 from avwap.control import reasons
 from avwap.control.context import SleeveView
 from avwap.control.plane import Action, evaluate_entry, evaluate_exit
-from avwap.core.config import Sleeve, load_config
+from avwap.core.config import load_config
+from avwap.core.config_parsers import Sleeve
 from avwap.core.errors import ConfigurationError
 from avwap.strategies.registry import check_strategy_ids
 

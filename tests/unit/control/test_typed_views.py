@@ -24,7 +24,7 @@ from avwap.control.context import (
     well_formed,
 )
 from avwap.control.plane import Action, TradingState, evaluate_entry, evaluate_exit
-from avwap.core.config import ExecutionMode
+from avwap.core.execution_mode import ExecutionMode
 
 CONTROL = Path(__file__).resolve().parents[3] / "src" / "avwap" / "control"
 

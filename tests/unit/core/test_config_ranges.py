@@ -10,7 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from avwap.cli import config_check_command
-from avwap.core.config import SETTINGS, Config, load_config
+from avwap.core.config import Config, load_config
+from avwap.core.config_settings import SETTINGS
 from avwap.core.errors import ConfigurationError
 
 # variable: (accepted values, refused values); the bounds are inclusive unless the setting must be positive.

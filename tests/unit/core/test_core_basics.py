@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from avwap.core.canonical import canonical_json, content_hash, pretty_json, to_plain
 from avwap.core.clock import FixedClock, SimulatedClock
-from avwap.core.config import ExecutionMode, load_config
+from avwap.core.config import load_config
 from avwap.core.errors import ConfigurationError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.core.ids import client_order_id, stable_id
 from avwap.core.money import is_valid_tick, round_money, round_price, tick_size
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config
 from avwap.core.errors import ConfigurationError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.adapters import ADAPTERS, AdapterKind, adapter_spec, build_adapter
 from avwap.execution.book import BOOK_FOR_MODE
 from avwap.ledger.paths import (

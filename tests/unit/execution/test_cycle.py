@@ -14,7 +14,7 @@ from tests.integration.crash_driver import DAY, SimScenario, write_watchlist
 
 from avwap.control import reasons
 from avwap.core.calendar import NEW_YORK
-from avwap.core.config import ExecutionMode
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.book import DRY_RUN_BOOK, BookRecorder
 from avwap.execution.broker import OrderRequest, OrderSide, OrderType
 from avwap.execution.events import StopSubmitted

@@ -12,8 +12,9 @@ from tests.integration.crash_driver import DAY, market, write_watchlist
 
 from avwap.control import reasons
 from avwap.core.clock import SimulatedClock
-from avwap.core.config import Config, ExecutionMode, load_config
+from avwap.core.config import Config, load_config
 from avwap.core.errors import ConfigurationError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.book import DRY_RUN_BOOK, BookRecorder
 from avwap.execution.context import CycleDependencies
 from avwap.execution.cycle import CycleReport

@@ -24,8 +24,8 @@ from tests.integration.test_stops_harness import (
     stop_orders,
 )
 
-from avwap.core.config import ExecutionMode
 from avwap.core.errors import BrokerRejectedError, BrokerUnavailableError, DataError
+from avwap.core.execution_mode import ExecutionMode
 from avwap.execution.broker import OrderRequest, OrderSide, OrderType, RejectCode, TimeInForce
 from avwap.execution.cycle import establish_facts
 from avwap.execution.events import CycleEvent

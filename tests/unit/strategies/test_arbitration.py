@@ -135,8 +135,8 @@ def test_an_intent_of_an_unregistered_strategy_is_rejected_as_unknown(
 
 def test_an_intent_without_its_candidates_artifact_has_no_data_version() -> None:
     from avwap.control.live_gate import ModeResolution
-    from avwap.core.config import ExecutionMode
     from avwap.core.errors import DataError
+    from avwap.core.execution_mode import ExecutionMode
     from avwap.execution.context import CycleFacts
     from avwap.execution.entries import data_version
 

@@ -12,7 +12,8 @@ from avwap.control.conflicts import BUY, SELL, Claim, ConflictRules, Resolution,
 from avwap.control.context import EntryIntent, GateContext, GateRules, PortfolioView, SessionView, SleeveView
 from avwap.control.live_gate import ModeResolution
 from avwap.control.plane import evaluate_entry
-from avwap.core.config import ExecutionMode, Sleeve
+from avwap.core.config_parsers import Sleeve
+from avwap.core.execution_mode import ExecutionMode
 
 DOC = (Path(__file__).resolve().parents[3] / "docs" / "STRATEGIES.md").read_text(encoding="utf-8")
 S1, S2 = "S1_AVWAP_CORE", "S2_AVWAP_SWING"

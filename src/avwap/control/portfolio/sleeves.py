@@ -17,7 +17,8 @@ from decimal import Decimal
 
 from avwap.control import reasons
 from avwap.control.portfolio.records import BookInput, PortfolioDecision, Verdict
-from avwap.core.config import Config, Sleeve
+from avwap.core.config import Config
+from avwap.core.config_parsers import Sleeve
 from avwap.ledger.records import SLEEVE_SAMPLE, SleeveEnforcement, SleeveLine
 
 SLEEVE_CODES = frozenset(

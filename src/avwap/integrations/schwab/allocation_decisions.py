@@ -42,7 +42,8 @@ from avwap.control.live_gate import ModeResolution
 from avwap.control.plane import Action, evaluate_entry, evaluate_exit
 from avwap.control.plane import Decision as PlaneDecision
 from avwap.core.calendar import TradingCalendar
-from avwap.core.config import Config, ExecutionMode
+from avwap.core.config import Config
+from avwap.core.execution_mode import ExecutionMode
 from avwap.integrations.schwab.tickets import allocation_intent_id
 from avwap.ledger.record_enums import Side
 from avwap.ledger.records import AllocationTradeIntent, Decision, Record
