@@ -15,13 +15,13 @@ from avwap.ledger.scope import BOOK_SCOPED
 
 
 def struct_types() -> dict[str, type[msgspec.Struct]]:
-    """Every msgspec Struct class defined in avwap.ledger.records."""
+    """Every msgspec Struct of the record modules (avwap.ledger.record_*), which records exports."""
     return {
         name: value
         for name, value in vars(records).items()
         if inspect.isclass(value)
         and issubclass(value, msgspec.Struct)
-        and value.__module__ == records.__name__
+        and value.__module__.startswith("avwap.ledger.record_")
     }
 
 
