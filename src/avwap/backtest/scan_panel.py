@@ -225,6 +225,7 @@ def scan_all_dates(
     survivors = prefilter(history, ends, dates, chosen)
     survivors &= np.array([gate.is_open for gate in gates])[None, :]
     found: dict[dt.date, tuple[Candidate, ...]] = dict.fromkeys(dates, ())
+    date_days = np.array(dates, dtype="datetime64[D]")  # converted once, not per stacked row
     for rows, columns in _batches(survivors):
         if rows.size == 0:
             continue
@@ -233,7 +234,7 @@ def scan_all_dates(
         upcoming = _upcoming(panel.symbols, days, earnings or {}, sessions)
         evaluation = evaluate_panel(
             panel,
-            np.array(days, dtype="datetime64[D]"),
+            date_days[columns],
             [gates[column] for column in columns.tolist()],
             upcoming,
             rules=chosen,

@@ -153,7 +153,8 @@ def measure(panel: BarPanel, as_of: AsOf, rules: ScanRules, sessions_to_next: Fl
     slow_slope = sma_slope_percent(slow_series, rules.sma_slope_bars)[:, -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         atr_series, adx_series = atr_and_adx(high, low, close, rules.atr_bars, rules.adx_bars)
-        atr_pct_series = 100.0 * atr_series / close
+        recent = slice(-rules.atr_pct_median_bars, None)  # all the median reads (elementwise: same values)
+        atr_pct_series = 100.0 * atr_series[:, recent] / close[:, recent]
     median = trailing_median(atr_pct_series, rules.atr_pct_median_bars, rules.atr_pct_median_min_bars)
     last_close = close[:, -1]
     sma_fast, sma_slow = _last_sma(close, rules.fast_sma_bars), slow_series[:, -1]

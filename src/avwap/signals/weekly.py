@@ -12,13 +12,14 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 DateArray = npt.NDArray[np.datetime64]
+NAT_DAY = np.iinfo(np.int64).min  # NaT as a day number
 THURSDAY_OFFSET = 3  # 1970-01-01 (day 0) was a Thursday: day + 3 puts Mondays on multiples of 7
 
 
 def iso_week_numbers(dates: DateArray) -> npt.NDArray[np.int64]:
     """A number per date, equal for the days of one ISO week and increasing week by week (−1 at NaT)."""
-    days = dates.astype("datetime64[D]").astype(np.int64)
-    weeks: npt.NDArray[np.int64] = np.where(np.isnat(dates), -1, (days + THURSDAY_OFFSET) // 7)
+    days = dates.astype("datetime64[D]", copy=False).view(np.int64)  # day numbers; NaT is the smallest int
+    weeks: npt.NDArray[np.int64] = np.where(days == NAT_DAY, -1, (days + THURSDAY_OFFSET) // 7)
     return weeks
 
 
@@ -31,14 +32,16 @@ def last_weekly_closes(dates: DateArray, close: FloatArray, weeks: int) -> Float
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1, got {weeks}")
     week = iso_week_numbers(dates)
-    valid = week >= 0
-    following = np.concatenate([week[:, 1:], np.full((week.shape[0], 1), np.iinfo(np.int64).max)], axis=1)
-    week_end = valid & (week != following)  # the last bar of each week (and each row's last bar)
-    from_end = np.cumsum(week_end[:, ::-1], axis=1)[:, ::-1]  # 1 at the latest week's last bar
-    keep = week_end & (from_end <= weeks)
-    rows, columns = np.nonzero(keep)
+    week_end = week >= 0
+    week_end[:, :-1] &= week[:, :-1] != week[:, 1:]  # the last bar of each week (and each row's last bar)
+    rows, columns = np.nonzero(week_end)  # row-major: each row's week ends, oldest first
+    per_row = np.bincount(rows, minlength=close.shape[0])
+    row_start = np.cumsum(per_row) - per_row
+    from_end = per_row[rows] - (np.arange(rows.size) - row_start[rows])  # 1 at the latest week's last bar
+    keep = from_end <= weeks
+    rows, columns, from_end = rows[keep], columns[keep], from_end[keep]
     result = np.full((close.shape[0], weeks), np.nan)
-    result[rows, weeks - from_end[rows, columns]] = close[rows, columns]
+    result[rows, weeks - from_end] = close[rows, columns]
     return result
 
 
