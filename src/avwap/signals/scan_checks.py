@@ -250,14 +250,14 @@ def _gate_check(gate: MarketGate | Sequence[MarketGate], count: int) -> Check:
     )
 
 
-def _weekly_checks(m: Measures, rules: ScanRules) -> list[Check]:
+def weekly_checks(
+    weekly_close: FloatArray, weekly_sma_fast: FloatArray, weekly_sma_slow: FloatArray, rules: ScanRules
+) -> list[Check]:
     """WEEKLY_MISALIGNED as two legs, so the diagnostic names the leg that failed with its own numbers."""
     fast, slow = f"weekly SMA{rules.weekly_fast_sma_bars}", f"weekly SMA{rules.weekly_slow_sma_bars}"
     return [
-        threshold_check(
-            "WEEKLY_MISALIGNED", f"weekly close vs {fast}", m.weekly_close, ">", m.weekly_sma_fast
-        ),
-        threshold_check("WEEKLY_MISALIGNED", f"{fast} vs {slow}", m.weekly_sma_fast, ">=", m.weekly_sma_slow),
+        threshold_check("WEEKLY_MISALIGNED", f"weekly close vs {fast}", weekly_close, ">", weekly_sma_fast),
+        threshold_check("WEEKLY_MISALIGNED", f"{fast} vs {slow}", weekly_sma_fast, ">=", weekly_sma_slow),
     ]
 
 
@@ -310,7 +310,7 @@ def symbol_checks(
             ">",
             rules.earnings_skip_sessions,
         ),
-        *_weekly_checks(m, rules),
+        *weekly_checks(m.weekly_close, m.weekly_sma_fast, m.weekly_sma_slow, rules),
         _trend_check(m, rules),
         threshold_check("ATR_TOO_SMALL", "ATR", m.atr, ">=", rules.min_atr),
         threshold_check("ATR_PCT_TOO_HIGH", "ATR%", m.atr_pct, "<=", rules.max_atr_pct),
