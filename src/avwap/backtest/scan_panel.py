@@ -12,7 +12,8 @@ Speed comes from two things, not from a second implementation of any rule:
 * a prefilter over the whole history at once: the market gate per session (``gate_of_panel`` on a window of
   the benchmark) and the symbol checks that are time-invariant series (bar on ``d``, history, price,
   liquidity, trend tier), evaluated with the scan's own functions on full series (``sma``,
-  ``sma_slope_percent``, ``trend_tiers``, ``threshold_check``). A row failing any of these fails the scan
+  ``sma_slope_percent``, ``trend_tiers``, ``threshold_check``), then the weekly alignment of the rows left
+  (``weekly_checks`` on ``weekly_closes_at`` the history's ends). A row failing any of these fails the scan
   too, so it cannot be a candidate; it is dropped before the expensive part;
 * the surviving (symbol, session) windows of many sessions are stacked into one panel and evaluated in one
   call of :func:`avwap.signals.scan.evaluate_panel`, the function the daily scan itself runs. Each session's
@@ -40,15 +41,23 @@ from avwap.signals.avwap import Engine
 from avwap.signals.indicators import sma
 from avwap.signals.panel import BarPanel, build_panel
 from avwap.signals.scan import evaluate_panel, gate_of_panel, market_gate
-from avwap.signals.scan_checks import sessions_to_earnings, sma_slope_percent, threshold_check, trend_tiers
+from avwap.signals.scan_checks import (
+    sessions_to_earnings,
+    sma_slope_percent,
+    threshold_check,
+    trend_tiers,
+    weekly_checks,
+)
 from avwap.signals.scan_output import build_candidate
 from avwap.signals.scan_records import Candidate, MarketGate
 from avwap.signals.scan_rules import ScanRules
+from avwap.signals.weekly import weekly_closes_at, weekly_trend_of
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 ROWS_PER_BATCH = 4096  # stacked windows evaluated at once: ~10 MB per array at 300 bars
+WEEKLY_ROWS_PER_BLOCK = 65_536  # prefilter rows whose weekly closes are gathered at once (~20 MB at 40 weeks)
 
 
 class PanelScan(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -142,7 +151,27 @@ def prefilter(
     passing = has_bar & (np.take_along_axis(tiers, np.clip(ends, 0, None), axis=1) > 0)
     for check in checks:
         passing &= ~check.failed
-    return np.asarray(passing, dtype=np.bool_)
+    return _weekly_prefilter(history, ends, np.asarray(passing, dtype=np.bool_), rules)
+
+
+def _weekly_prefilter(history: History, ends: IntArray, passing: BoolArray, rules: ScanRules) -> BoolArray:
+    """``passing`` without the rows failing the weekly alignment, decided by the scan's ``weekly_checks`` on
+    the weekly closes of the whole history up to each row's end (``weekly_closes_at``, the function the
+    window's own weekly trend is). A window holding all the weeks the SMAs read has exactly these closes;
+    one holding fewer has a NaN SMA and fails in the scan anyway, so no row the scan passes is dropped."""
+    fast, slow = rules.weekly_fast_sma_bars, rules.weekly_slow_sma_bars
+    symbols, columns = np.nonzero(passing)
+    for start in range(0, symbols.size, WEEKLY_ROWS_PER_BLOCK):
+        rows, dates = (
+            symbols[start : start + WEEKLY_ROWS_PER_BLOCK],
+            columns[start : start + WEEKLY_ROWS_PER_BLOCK],
+        )
+        closes = weekly_closes_at(
+            history.panel.dates, history.panel.close, rows, ends[rows, dates], max(fast, slow)
+        )
+        for check in weekly_checks(*weekly_trend_of(closes, fast, slow), rules):
+            passing[rows[check.failed], dates[check.failed]] = False
+    return passing
 
 
 def _gates(
@@ -225,6 +254,7 @@ def scan_all_dates(
     survivors = prefilter(history, ends, dates, chosen)
     survivors &= np.array([gate.is_open for gate in gates])[None, :]
     found: dict[dt.date, tuple[Candidate, ...]] = dict.fromkeys(dates, ())
+    date_days = np.array(dates, dtype="datetime64[D]")  # converted once, not per stacked row
     for rows, columns in _batches(survivors):
         if rows.size == 0:
             continue
@@ -233,7 +263,7 @@ def scan_all_dates(
         upcoming = _upcoming(panel.symbols, days, earnings or {}, sessions)
         evaluation = evaluate_panel(
             panel,
-            np.array(days, dtype="datetime64[D]"),
+            date_days[columns],
             [gates[column] for column in columns.tolist()],
             upcoming,
             rules=chosen,

@@ -66,18 +66,29 @@ def sma(values: npt.ArrayLike, window: int) -> FloatArray:
     return rolling_sum(values, window) / window
 
 
+def _rolling_extreme(values: npt.ArrayLike, window: int, pick: np.ufunc) -> FloatArray:
+    """``pick`` (np.maximum / np.minimum) of the last ``window`` bars: the window's bars folded in one
+    shifted column block at a time. The extreme is one of the bars (NaN if any is NaN), as a reduction
+    over each window gives, but without a short inner loop per window (~10x slower at 5 bars)."""
+    output, windows = _windowed(values, window)
+    count = windows.shape[1]
+    if count:
+        rows = _rows(values)
+        result = output[:, window - 1 :]
+        np.copyto(result, rows[:, :count])
+        for offset in range(1, window):
+            pick(result, rows[:, offset : offset + count], out=result)
+    return _like(output, values)
+
+
 def rolling_high(values: npt.ArrayLike, window: int) -> FloatArray:
     """Highest value of the last ``window`` bars (the N-bar high when given highs)."""
-    output, windows = _windowed(values, window)
-    output[:, window - 1 :] = windows.max(axis=-1)
-    return _like(output, values)
+    return _rolling_extreme(values, window, np.maximum)
 
 
 def rolling_low(values: npt.ArrayLike, window: int) -> FloatArray:
     """Lowest value of the last ``window`` bars (the N-bar low when given lows)."""
-    output, windows = _windowed(values, window)
-    output[:, window - 1 :] = windows.min(axis=-1)
-    return _like(output, values)
+    return _rolling_extreme(values, window, np.minimum)
 
 
 def _sorted_median(ordered: FloatArray, required: int) -> FloatArray:
@@ -131,11 +142,16 @@ def fractional_slope(values: npt.ArrayLike, bars: int) -> FloatArray:
 
 def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) -> FloatArray:
     """max(H − L, |H − previous C|, |L − previous C|); NaN on the first bar (no previous close)."""
-    highs, lows = _rows(high), _rows(low)
-    previous_close = _rows(shift(close, 1))
-    ranges = np.maximum(
-        highs - lows, np.maximum(np.abs(highs - previous_close), np.abs(lows - previous_close))
-    )
+    highs, lows, closes = _rows(high), _rows(low), _rows(close)
+    ranges = np.full(highs.shape, np.nan)  # the first bar: max(H − L, NaN, NaN) is NaN
+    if highs.shape[1] > 1:  # the same operations on bars 1.., in place (no shifted copy of the closes)
+        today_high, today_low, previous_close = highs[:, 1:], lows[:, 1:], closes[:, :-1]
+        up = np.abs(today_high - previous_close)
+        down = np.subtract(today_low, previous_close)
+        np.abs(down, out=down)
+        np.maximum(up, down, out=up)
+        np.subtract(today_high, today_low, out=down)
+        np.maximum(down, up, out=ranges[:, 1:])
     return _like(ranges, high)
 
 

@@ -25,7 +25,7 @@ from avwap.signals.scan_anchors import (
     anchor_ages,
     anchor_rejections,
     anchor_scores,
-    best_anchor,
+    best_anchors,
     merged_priorities,
 )
 from avwap.signals.scan_checks import (
@@ -149,8 +149,10 @@ class PanelEvaluation:
 
     def ranked(self, rows: Sequence[int]) -> list[int]:
         """The eligible ``rows`` in candidate order (see :func:`candidate_order`)."""
-        tiers = [int(self.context.measures.tier[row]) for row in rows]
-        scores = [float(self.context.scores[row, self.best[row]]) for row in rows]
+        picked = np.asarray(rows, dtype=np.int64)
+        columns = np.asarray(self.best, dtype=np.int64)[picked]
+        tiers = self.context.measures.tier[picked].tolist()
+        scores = self.context.scores[picked, columns].tolist()
         return candidate_order(rows, tiers, scores, [self.context.panel.symbols[row] for row in rows])
 
 
@@ -180,13 +182,10 @@ def evaluate_panel(
     reasons, values, thresholds = anchor_rejections(snapshot, stops, rules, ages)
     priorities = merged_priorities(indices, rules.anchors)
     scores = anchor_scores(priorities, measures.trend_score, snapshot.distance, snapshot.reclaim, rules)
-    rows = range(len(panel.symbols))
-    best = [  # a symbol failing a check is no candidate whatever its anchors: skip the per-row search
-        NO_ANCHOR
-        if any_failed[row]
-        else best_anchor(scores[row], priorities[row], indices[row], reasons[row] == ELIGIBLE)
-        for row in rows
-    ]
+    # a symbol failing a check is no candidate whatever its anchors
+    best_columns = np.where(
+        any_failed, NO_ANCHOR, best_anchors(scores, priorities, indices, reasons == ELIGIBLE)
+    )
     context = SymbolContext(
         panel=panel,
         as_of=as_of if isinstance(as_of, dt.date) else dt.date.min,
@@ -201,8 +200,8 @@ def evaluate_panel(
         anchor_values=values,
         anchor_thresholds=thresholds,
     )
-    eligible = [row for row in rows if not any_failed[row] and best[row] >= 0]
-    return PanelEvaluation(context, checks, first_check, any_failed, best, eligible)
+    eligible = np.flatnonzero(best_columns >= 0).tolist()
+    return PanelEvaluation(context, checks, first_check, any_failed, best_columns.tolist(), eligible)
 
 
 def scan_panel(

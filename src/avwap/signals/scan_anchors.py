@@ -109,10 +109,32 @@ def anchor_scores(
     )
 
 
-def best_anchor(scores: FloatArray, priorities: IntArray, indices: IntArray, eligible: BoolArray) -> int:
-    """Column of the best eligible anchor of one symbol (−1 when none): highest score, then priority, then
-    the most recent bar, then :data:`ANCHOR_TYPES` order (fully deterministic)."""
+def best_anchors(
+    scores: FloatArray, priorities: IntArray, indices: IntArray, eligible: BoolArray
+) -> IntArray:
+    """Column of each row's best eligible anchor (−1 when none): highest score, then priority, then the
+    most recent bar, then :data:`ANCHOR_TYPES` order (fully deterministic). Rows × anchors in, one pass.
+
+    Each key narrows the tied set (a lexicographic minimum); a row whose eligible scores are not all
+    comparable (NaN) is decided by Python's tuple order, as it always was.
+    """
+    tied = np.asarray(eligible, dtype=np.bool_).copy()
+    for key in (scores, priorities, indices):
+        keyed = np.where(tied, np.asarray(key, dtype=np.float64), -np.inf)
+        tied &= keyed == keyed.max(axis=1, keepdims=True)
+    best: IntArray = np.where(tied.any(axis=1), tied.argmax(axis=1), NO_ANCHOR).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        unordered = np.flatnonzero((eligible & np.isnan(scores)).any(axis=1))
+    for row in unordered.tolist():
+        best[row] = _best_by_tuples(scores[row], priorities[row], indices[row], eligible[row])
+    return best
+
+
+def _best_by_tuples(scores: FloatArray, priorities: IntArray, indices: IntArray, eligible: BoolArray) -> int:
     columns = [column for column in range(scores.size) if eligible[column]]
-    if not columns:
-        return NO_ANCHOR
     return min(columns, key=lambda column: (-scores[column], -priorities[column], -indices[column], column))
+
+
+def best_anchor(scores: FloatArray, priorities: IntArray, indices: IntArray, eligible: BoolArray) -> int:
+    """:func:`best_anchors` of one symbol (1-D arrays over its anchors)."""
+    return int(best_anchors(scores[None, :], priorities[None, :], indices[None, :], eligible[None, :])[0])

@@ -153,7 +153,8 @@ def measure(panel: BarPanel, as_of: AsOf, rules: ScanRules, sessions_to_next: Fl
     slow_slope = sma_slope_percent(slow_series, rules.sma_slope_bars)[:, -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         atr_series, adx_series = atr_and_adx(high, low, close, rules.atr_bars, rules.adx_bars)
-        atr_pct_series = 100.0 * atr_series / close
+        recent = slice(-rules.atr_pct_median_bars, None)  # all the median reads (elementwise: same values)
+        atr_pct_series = 100.0 * atr_series[:, recent] / close[:, recent]
     median = trailing_median(atr_pct_series, rules.atr_pct_median_bars, rules.atr_pct_median_min_bars)
     last_close = close[:, -1]
     sma_fast, sma_slow = _last_sma(close, rules.fast_sma_bars), slow_series[:, -1]
@@ -249,14 +250,14 @@ def _gate_check(gate: MarketGate | Sequence[MarketGate], count: int) -> Check:
     )
 
 
-def _weekly_checks(m: Measures, rules: ScanRules) -> list[Check]:
+def weekly_checks(
+    weekly_close: FloatArray, weekly_sma_fast: FloatArray, weekly_sma_slow: FloatArray, rules: ScanRules
+) -> list[Check]:
     """WEEKLY_MISALIGNED as two legs, so the diagnostic names the leg that failed with its own numbers."""
     fast, slow = f"weekly SMA{rules.weekly_fast_sma_bars}", f"weekly SMA{rules.weekly_slow_sma_bars}"
     return [
-        threshold_check(
-            "WEEKLY_MISALIGNED", f"weekly close vs {fast}", m.weekly_close, ">", m.weekly_sma_fast
-        ),
-        threshold_check("WEEKLY_MISALIGNED", f"{fast} vs {slow}", m.weekly_sma_fast, ">=", m.weekly_sma_slow),
+        threshold_check("WEEKLY_MISALIGNED", f"weekly close vs {fast}", weekly_close, ">", weekly_sma_fast),
+        threshold_check("WEEKLY_MISALIGNED", f"{fast} vs {slow}", weekly_sma_fast, ">=", weekly_sma_slow),
     ]
 
 
@@ -309,7 +310,7 @@ def symbol_checks(
             ">",
             rules.earnings_skip_sessions,
         ),
-        *_weekly_checks(m, rules),
+        *weekly_checks(m.weekly_close, m.weekly_sma_fast, m.weekly_sma_slow, rules),
         _trend_check(m, rules),
         threshold_check("ATR_TOO_SMALL", "ATR", m.atr, ">=", rules.min_atr),
         threshold_check("ATR_PCT_TOO_HIGH", "ATR%", m.atr_pct, "<=", rules.max_atr_pct),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -47,12 +48,18 @@ class SymbolContext:
     def anchor_date(self, row: int, column: int) -> dt.date:
         return self.panel.dates[row, self.indices[row, column]].astype(object)  # type: ignore[no-any-return]
 
+    @cached_property  # one table per scan, not one per record
+    def type_order(self) -> tuple[str, ...]:
+        """The anchor types highest priority first (ties by name): the order merged types are listed in."""
+        table = self.rules.anchors.priorities()
+        return tuple(sorted(ANCHOR_TYPES, key=lambda name: (-table[name], name)))
+
     def merged_types(self, row: int, column: int) -> tuple[str, ...]:
         """Every anchor type on the same bar as ``column``, highest priority first."""
-        table = self.rules.anchors.priorities()
-        bars = self.indices[row].tolist()  # plain ints: numpy scalars cost ~10x per access
-        names = [name for other, name in enumerate(ANCHOR_TYPES) if bars[other] == bars[column]]
-        return tuple(sorted(names, key=lambda name: (-table[name], name)))
+        bars = dict(
+            zip(ANCHOR_TYPES, self.indices[row].tolist(), strict=True)
+        )  # plain ints: numpy's cost ~10x
+        return tuple(name for name in self.type_order if bars[name] == bars[ANCHOR_TYPES[column]])
 
 
 def ratio(value: float) -> float | None:
@@ -71,7 +78,7 @@ def measured(value: float, name: str) -> float:
     return number
 
 
-def _setup_tags(context: SymbolContext, row: int, column: int) -> tuple[str, ...]:
+def _setup_tags(context: SymbolContext, row: int, column: int, types: tuple[str, ...]) -> tuple[str, ...]:
     rules, snapshot = context.rules, context.snapshot
     distance = snapshot.distance[row, column]
     tags = []
@@ -82,7 +89,7 @@ def _setup_tags(context: SymbolContext, row: int, column: int) -> tuple[str, ...
     # with σ = 0 the band is the AVWAP itself: "above the band" would only repeat "above the AVWAP"
     if snapshot.sigma[row, column] > 0.0 and context.measures.close[row] > snapshot.upper_1[row, column]:
         tags.append("ABOVE_UPPER_1")
-    if len(context.merged_types(row, column)) > 1:
+    if len(types) > 1:  # types: context.merged_types(row, column), found once per candidate
         tags.append("MERGED_ANCHOR")
     return tuple(sorted(tags))
 
@@ -123,7 +130,7 @@ def build_candidate(context: SymbolContext, row: int, column: int, rank: int) ->
         target_r2=entry + 2 * risk,
         score=measured(context.scores[row, column], "score"),
         reclaim=bool(snapshot.reclaim[row, column]),
-        tags=_setup_tags(context, row, column),
+        tags=_setup_tags(context, row, column, types),
     )
 
 

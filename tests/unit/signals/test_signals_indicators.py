@@ -162,3 +162,23 @@ def test_bad_arguments_are_refused() -> None:
         rolling_median([1.0, 2.0], 2, min_periods=3)
     with pytest.raises(ValueError, match="1-D or 2-D"):
         sma(np.zeros((2, 2, 2)), 2)
+
+
+def test_rolling_high_and_low_are_the_windows_own_maximum_and_minimum() -> None:
+    """Folded over shifted column blocks, the result is bit for bit each window's reduction (NaN inside a
+    window gives NaN), for windows shorter than, equal to and longer than the series."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from avwap.signals.indicators import rolling_high, rolling_low
+
+    rng = np.random.default_rng(9)
+    values = rng.random((30, 40)) * 100.0
+    values[:4, :12] = np.nan
+    values[7, 20] = np.nan
+    for window in (1, 2, 5, 20, 40, 41):
+        for function, reduction in ((rolling_high, np.max), (rolling_low, np.min)):
+            expected = np.full(values.shape, np.nan)
+            if window <= values.shape[1]:
+                expected[:, window - 1 :] = reduction(sliding_window_view(values, window, axis=-1), axis=-1)
+            np.testing.assert_array_equal(function(values, window), expected)
+            np.testing.assert_array_equal(function(values[3], window), expected[3])

@@ -16,7 +16,7 @@ from avwap.signals.scan import scan
 from avwap.signals.scan_anchors import ANCHOR_REASONS, ELIGIBLE, anchor_ages, anchor_rejections
 from avwap.signals.scan_checks import sessions_to_earnings, trading_day_after
 from avwap.signals.scan_rules import REASON_CODES, ScanRules
-from avwap.signals.weekly import last_weekly_closes, weekly_trend
+from avwap.signals.weekly import last_weekly_closes, weekly_closes_at, weekly_trend
 
 NAN = math.nan
 D = dt.date
@@ -41,6 +41,23 @@ def test_weekly_closes_are_the_last_close_of_each_iso_week() -> None:
     closes = last_weekly_closes(WEEK_DATES, WEEK_CLOSES, 3)
     np.testing.assert_array_equal(closes, [[NAN, 3.0, 5.0], [9.0, 13.0, 14.0]])
     np.testing.assert_array_equal(last_weekly_closes(WEEK_DATES, WEEK_CLOSES, 1), [[5.0], [14.0]])
+
+
+def test_weekly_closes_at_an_end_are_those_of_the_row_cut_there() -> None:
+    """The backtest prefilter reads weekly closes at many ends of one history: each must be, bit for bit,
+    what the window ending there gives (same closes, same NaN padding when the history is too short)."""
+    rng = np.random.default_rng(5)
+    days = np.sort(np.stack([rng.choice(400, 120, replace=False) for _ in range(6)]), axis=1) + 19_000
+    dates = days.astype("datetime64[D]")
+    dates[0, :30] = np.datetime64("NaT")  # a late listing: left padding
+    closes = np.where(np.isnat(dates), NAN, rng.random(dates.shape) * 50.0)
+    rows = np.repeat(np.arange(6), 40)
+    ends = rng.integers(0, 120, rows.size)
+    found = weekly_closes_at(dates, closes, rows, ends, 12)
+    for index, (row, end) in enumerate(zip(rows.tolist(), ends.tolist(), strict=True)):
+        cut = last_weekly_closes(dates[row : row + 1, : end + 1], closes[row : row + 1, : end + 1], 12)[0]
+        np.testing.assert_array_equal(found[index], cut)
+    assert np.isnan(found[rows == 0][ends[rows == 0] < 30]).all()  # before the listing: no week at all
 
 
 def test_weekly_trend_values_and_undefined_when_too_short() -> None:

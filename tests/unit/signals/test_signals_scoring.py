@@ -16,6 +16,7 @@ from avwap.signals.scan_anchors import (
     anchor_rejections,
     anchor_scores,
     best_anchor,
+    best_anchors,
     merged_priorities,
 )
 from avwap.signals.scan_rules import ScanRules
@@ -104,6 +105,24 @@ def test_best_anchor_tie_breaks() -> None:
     assert best_anchor(scores, priorities, indices, eligible) == 2  # equal score: priority, then latest bar
     assert best_anchor(scores, priorities, indices, np.array([True, False, False, True])) == 0
     assert best_anchor(scores, priorities, indices, np.zeros(4, bool)) == -1
+
+
+def test_best_anchors_of_many_rows_equal_the_tuple_order_of_each_row() -> None:
+    """The vectorized search picks, row by row, the column Python's min over (−score, −priority, −bar,
+    column) picks, ties included (few distinct values make ties common); NaN scores keep that order too."""
+    rng = np.random.default_rng(3)
+    shape = (400, 7)
+    scores = rng.choice([100.0, 120.5, 150.0, -3.0], size=shape)
+    scores[5, 2] = np.nan
+    priorities = rng.choice([40, 90, 100], size=shape)
+    indices = rng.choice([-1, 10, 20, 30], size=shape)
+    eligible = rng.random(shape) < 0.6
+    eligible[5] = True
+    best = best_anchors(scores, priorities, indices, eligible)
+    for row in range(shape[0]):
+        columns = [column for column in range(shape[1]) if eligible[row, column]]
+        key = lambda column: (-scores[row, column], -priorities[row, column], -indices[row, column], column)  # noqa: E731, B023
+        assert best[row] == (min(columns, key=key) if columns else -1), row
 
 
 def test_candidate_order_is_tier_then_score_then_symbol() -> None:
