@@ -205,7 +205,7 @@ def _seal_problems(
 def _entry_problems(root: Path, entries: list[dict[str, Any]], lines: _Lines) -> list[str]:
     reasons = []
     for entry in entries:
-        path = root / str(entry.get("name")) / str(entry.get("file"))
+        path = root.joinpath(str(entry.get("name")), str(entry.get("file")))
         found = lines.hash_at(path, int(entry.get("seq", 0)))
         if found != entry.get("hash"):
             what = "is missing" if found is None else "differs"

@@ -314,8 +314,9 @@ def _chains(
         scanned = list(map(_scan_file, paths))
         side_result = side() if side is not None else None
     reports: list[FileReport] = []
+    listed = [path for folder in folders for path in files[folder]]  # the Paths already made, not anew
     known: dict[Path, Callable[[int], str | None]] = {
-        Path(path): hashes.hash_of for path, (_, hashes) in zip(paths, scanned, strict=True) if hashes
+        path: hashes.hash_of for path, (_, hashes) in zip(listed, scanned, strict=True) if hashes
     }
     start = 0
     for folder in folders:
