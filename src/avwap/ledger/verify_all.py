@@ -32,10 +32,10 @@ import hashlib
 import multiprocessing
 import operator
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -294,8 +294,9 @@ def _chains(
     """:func:`verify_chains`, plus the line hashes of every file whose own chain the fast path verified,
     plus the result of ``side`` (run in a worker beside the scans, else here after them).
 
-    The files are scanned one task per few files (``workers`` processes when > 1, so a home with a few big
-    folders still splits evenly); links and heads are then checked folder by folder in this process."""
+    The files are scanned a few per task (``workers`` processes when > 1, so a home with a few big folders
+    still splits evenly); links and heads are checked folder by folder in this process, each folder as soon
+    as its files are scanned (while the workers scan the next ones)."""
     folders = [Path(root) / name for name in list_ledger_names(root)]
     files = {folder: list_ledger_files(folder.parent, folder.name) for folder in folders}
     paths = [str(path) for folder in folders for path in files[folder]]
@@ -308,22 +309,30 @@ def _chains(
                 pool.submit(_scan_chunk, paths[chunk.start : chunk.stop], keep[chunk.start : chunk.stop])
                 for chunk in _chunks(len(paths), workers)
             ]
-            scanned = [item for task in tasks for item in task.result()]
+            results = (item for task in tasks for item in task.result())  # in file order
+            reports, scanned = _check_folders(folders, files, results)
             side_result = beside.result() if beside is not None else None
     else:
-        scanned = list(map(_scan_file, paths))
+        reports, scanned = _check_folders(folders, files, map(_scan_file, paths))
         side_result = side() if side is not None else None
-    reports: list[FileReport] = []
     listed = [path for folder in folders for path in files[folder]]  # the Paths already made, not anew
     known: dict[Path, Callable[[int], str | None]] = {
         path: hashes.hash_of for path, (_, hashes) in zip(listed, scanned, strict=True) if hashes
     }
-    start = 0
-    for folder in folders:
-        count = len(files[folder])
-        reports += _check_folder(folder, files[folder], scanned[start : start + count])
-        start += count
     return reports, sum(size for size, _ in scanned), known, side_result
+
+
+def _check_folders(
+    folders: list[Path], files: dict[Path, list[Path]], results: Iterator[tuple[int, _Hashes | None]]
+) -> tuple[list[FileReport], list[tuple[int, _Hashes | None]]]:
+    """Every folder's reports (:func:`_check_folder`) from the scans of its files, taken in file order."""
+    reports: list[FileReport] = []
+    scanned: list[tuple[int, _Hashes | None]] = []
+    for folder in folders:
+        batch = list(islice(results, len(files[folder])))
+        reports += _check_folder(folder, files[folder], batch)
+        scanned += batch
+    return reports, scanned
 
 
 def _head_line(folder: Path) -> dict[str, int]:
