@@ -298,11 +298,12 @@ def _chains(
     still splits evenly); links and heads are checked folder by folder in this process, each folder as soon
     as its files are scanned (while the workers scan the next ones)."""
     folders = [Path(root) / name for name in list_ledger_names(root)]
-    files = {folder: list_ledger_files(folder.parent, folder.name) for folder in folders}
-    paths = [str(path) for folder in folders for path in files[folder]]
-    if workers > 1 and len(paths) > 1:
+    if workers > 1 and folders:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_FORK) as pool:
-            beside = pool.submit(side) if side is not None else None  # first: the longest single task
+            # first, before the files are listed here: the longest single task, and a worker busy meanwhile
+            beside = pool.submit(side) if side is not None else None
+            files = {folder: list_ledger_files(folder.parent, folder.name) for folder in folders}
+            paths = [str(path) for folder in folders for path in files[folder]]
             heads = {folder: _head_line(folder) for folder in folders}
             keep = [heads[folder].get(path.name, 0) for folder in folders for path in files[folder]]
             tasks = [
@@ -313,6 +314,8 @@ def _chains(
             reports, scanned = _check_folders(folders, files, results)
             side_result = beside.result() if beside is not None else None
     else:
+        files = {folder: list_ledger_files(folder.parent, folder.name) for folder in folders}
+        paths = [str(path) for folder in folders for path in files[folder]]
         reports, scanned = _check_folders(folders, files, map(_scan_file, paths))
         side_result = side() if side is not None else None
     listed = [path for folder in folders for path in files[folder]]  # the Paths already made, not anew
