@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from tests.unit.ledger.test_audit import KEY, evening
+from tests.unit.ledger.test_audit import KEY, evening, rewrite_folder
 
 from avwap.ledger.audit import seal_day
 from avwap.ledger.links import Head, read_head, write_head
@@ -80,6 +80,22 @@ def test_a_break_found_by_any_worker_is_reported_at_the_first_file_and_line(
     alone = verify_all(root, KEY)
     assert alone.first_break is not None and alone.first_break[0] == expected
     assert "CORRUPT" in alone.first_break[1]
+    assert verify_all(root, KEY, workers=2) == alone
+
+
+def test_a_forger_is_named_by_the_seals_read_in_a_worker(home: Path) -> None:
+    """Every hash, link and head recomputed after an edit: the chains pass, the seal read by the side task
+    names the first sealed line that differs, in the same words and order as in one process."""
+    root = _build(home)
+    rewrite_folder(
+        root / "EXIT_EVENTS", lambda record: {**record, "number": 7} if record["number"] == 3 else record
+    )
+    alone = verify_all(root, KEY)
+    assert all(item.ok for item in alone.files) and len(alone.audit.problems) == len(DAYS)
+    assert alone.first_break is not None and alone.first_break[0].endswith(
+        f"AUDIT/{DAYS[0].isoformat()}.jsonl:1"
+    )
+    assert "EXIT_EVENTS" in alone.first_break[1] and "differs since sealed" in alone.first_break[1]
     assert verify_all(root, KEY, workers=2) == alone
 
 
