@@ -4,12 +4,16 @@ audit seal (root, HMAC, sealed lines, external anchors). Exit 5 on any break, na
 Speed: a home holds millions of lines, so the chains are checked on bytes. A line the writer made is
 canonical JSON with its keys sorted (``hash`` < ``prev_hash`` < ``record`` < ``seq``), so the hashed body
 ``{"prev_hash":..,"record":..,"seq":N}`` is the line itself without its ``"hash":"<64 hex>",`` prefix: one
-sha256 over a slice per line, no JSON re-encoding. If the slice hashes to the recorded hash it *is* the
-canonical body (short of a sha256 collision), so canonicality comes free; one msgspec decode per file
-checks every line is JSON with the envelope's fields. Anything unusual in a folder (a torn tail, a bad
-line, a broken link or head) sends that folder through the full verifier (:mod:`avwap.ledger.verify`),
-which names the first bad line. Record contracts of books (typed records, the fold) are checked by plain
-``avwap ledger verify``; ``--all`` is about integrity across the whole history.
+sha256 over a slice per line, no JSON re-encoding. If the slice hashes to the recorded hash it is the
+body that was hashed: for a line the ledger wrote, the canonical one, so canonicality comes free; one
+msgspec decode per line checks every line is JSON with the envelope's fields. (Not checked here: a line
+rewritten in a non-canonical form, e.g. ``"quantity": 11``, by someone who also recomputed its hash and
+every later one. ``avwap ledger verify`` refuses it as a hash mismatch; here, as for any rewrite with
+recomputed hashes, the day's seal names it once the day is sealed.) Anything unusual in a folder (a
+torn tail, a bad line, a broken link or head) sends that folder through the full verifier
+(:mod:`avwap.ledger.verify`), which names the first bad line. Record contracts of books (typed records,
+the fold) are checked by plain ``avwap ledger verify``; ``--all`` is about integrity across the whole
+history.
 
 With ``workers > 1`` the files are scanned by forked worker processes, a few consecutive files per task
 (large tasks first, small ones last, so that the workers finish together), and the seals are read and
@@ -269,6 +273,9 @@ def verify_chains(root: Path, *, workers: int = 1) -> tuple[list[FileReport], in
     return reports, size
 
 
+_SMALLEST_TASK = 4
+
+
 def _chunks(count: int, workers: int) -> list[range]:
     """Consecutive ranges of ``count`` files, one task each, from large to small ("guided" scheduling):
     few tasks, so the parent spends little on handing them out and collecting them (~0.5 ms each), and
@@ -279,9 +286,6 @@ def _chunks(count: int, workers: int) -> list[range]:
         chunks.append(range(start, min(count, start + size)))
         start += size
     return chunks
-
-
-_SMALLEST_TASK = 4
 
 
 def _scan_chunk(paths: list[str], keep: list[int]) -> list[tuple[int, _Hashes | None]]:
