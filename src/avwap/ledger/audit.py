@@ -18,6 +18,8 @@ Public API::
     seal_day(root, day, key, clock, *, anchor_file=None, home=None) -> dict   append the seal, return it
     day_entries(root, day) -> list[dict]      the entries a seal of ``day`` commits to (chains checked)
     verify_seals(root, key, anchors=None) -> AuditCheck
+    read_seals(root, key, anchors=None) -> SealsRead; check_sealed_lines(root, read, known) -> AuditCheck
+                                              the same in two halves (the first needs no ledger file)
     AuditProblem(path, line, reason); AuditCheck(seals, sealed_days, unsealed_days, problems, authenticated)
 """
 
@@ -159,7 +161,10 @@ class _Lines:
 
     def hash_at(self, path: Path, seq: int) -> str | None:
         if path in self.known:  # hashes of a file whose chain was just verified (``ledger verify --all``)
-            return self.known[path](seq)
+            try:
+                return self.known[path](seq)
+            except LookupError:  # the file changed since: read it as any other file
+                pass
         peeked = peek_last_envelope(path) if path not in self.cache else None
         if peeked is not None and peeked[1].seq == seq:
             return peeked[
@@ -176,11 +181,13 @@ class _Lines:
 
 
 def _seal_problems(
-    root: Path, record: dict[str, Any], previous_mac: str | None, key: AuditKey | None, lines: _Lines | None
-) -> list[str]:
+    record: dict[str, Any], previous_mac: str | None, key: AuditKey | None
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """What is wrong with one seal on its own (mac chain, root, key, HMAC), and the entries whose sealed
+    lines remain to be compared with the files (:func:`_entry_problems`)."""
     day, entries = record.get("sealed_day"), record.get("entries")
     if not isinstance(day, str) or not isinstance(entries, list):
-        return ["not an AuditSeal (sealed_day, entries)"]
+        return ["not an AuditSeal (sealed_day, entries)"], []
     reasons = []
     if record.get("previous_mac") != previous_mac:
         reasons.append("previous_mac does not name the seal before it: a seal was removed or reordered")
@@ -192,10 +199,13 @@ def _seal_problems(
         expected = key.mac(_mac_message(day, key.key_id, record.get("previous_mac"), str(record.get("root"))))
         if expected != record.get("mac"):
             reasons.append(f"HMAC of the {day} root does not match: the seal was rewritten without the key")
-    if lines is None:
-        return reasons
+    return reasons, entries
+
+
+def _entry_problems(root: Path, entries: list[dict[str, Any]], lines: _Lines) -> list[str]:
+    reasons = []
     for entry in entries:
-        path = root / str(entry.get("name")) / str(entry.get("file"))
+        path = root.joinpath(str(entry.get("name")), str(entry.get("file")))
         found = lines.hash_at(path, int(entry.get("seq", 0)))
         if found != entry.get("hash"):
             what = "is missing" if found is None else "differs"
@@ -203,6 +213,85 @@ def _seal_problems(
                 f"{entry.get('name')}/{entry.get('file')} line {entry.get('seq')} {what} since sealed"
             )
     return reasons
+
+
+class SealCheck(msgspec.Struct, frozen=True):
+    """One seal checked on its own: where it is, what is wrong with it, and the entries still to compare
+    with the ledger files (none for a seal past ``until`` or one that is not a seal)."""
+
+    path: str
+    line: int
+    reasons: list[str]
+    entries: list[dict[str, Any]]
+
+
+class SealsRead(msgspec.Struct, frozen=True):
+    """Everything :func:`verify_seals` checks that does not read the sealed files (:func:`read_seals`)."""
+
+    seals: list[SealCheck]
+    stream_problems: list[AuditProblem]
+    anchor_problems: list[AuditProblem]
+    sealed_days: list[str]
+    unsealed_days: list[str]
+    authenticated: bool
+
+
+def read_seals(
+    root: Path,
+    key: AuditKey | None,
+    anchors: list[dict[str, Any]] | None = None,
+    *,
+    until: dt.date | None = None,
+) -> SealsRead:
+    """The first half of :func:`verify_seals`: the AUDIT stream read, every seal's mac chain, root and HMAC,
+    the external anchors and the unsealed days; the sealed lines are compared by :func:`check_sealed_lines`.
+    Picklable both ways, so ``verify --all`` runs it in a worker while other workers scan the chains."""
+    root = Path(root)
+    stream_problems: list[AuditProblem] = []
+    seals: list[tuple[Path, Envelope]] = []
+    if (root / AUDIT).is_dir():
+        try:
+            seals = _seals(root)
+        except LedgerIntegrityError as error:
+            stream_problems.append(AuditProblem(error.path, error.line_number, "AUDIT stream: " + str(error)))
+    previous_mac: str | None = None
+    checks = []
+    for path, envelope in seals:
+        later = until is not None and str(envelope.record.get("sealed_day")) > until.isoformat()
+        reasons, entries = _seal_problems(envelope.record, previous_mac, key)
+        checks.append(SealCheck(str(path), envelope.seq, reasons, [] if later else entries))
+        previous_mac = envelope.record.get("mac")
+    days = {str(envelope.record.get("sealed_day")) for _, envelope in seals}
+    sealed = sorted(day for day in days if until is None or day <= until.isoformat())
+    macs = {envelope.record.get("mac") for _, envelope in seals}
+    anchor_problems = [
+        AuditProblem(
+            str(root / AUDIT),
+            None,
+            f"the seal of {anchor.get('day')} anchored outside the home is missing from the AUDIT "
+            "stream: history was rewritten or cut",
+        )
+        for anchor in anchors or []
+        if anchor.get("mac") not in macs
+    ]
+    return SealsRead(
+        checks, stream_problems, anchor_problems, sealed, _unsealed(root, set(sealed)), key is not None
+    )
+
+
+def check_sealed_lines(
+    root: Path, read: SealsRead, known: Mapping[Path, Callable[[int], str | None]] | None = None
+) -> AuditCheck:
+    """The second half of :func:`verify_seals`: every entry's sealed line still in its file (``known``: the
+    line hashes of files whose chains the caller has just verified, so they are not read again)."""
+    root = Path(root)
+    lines = _Lines(known)
+    problems = list(read.stream_problems)
+    for seal in read.seals:
+        for reason in seal.reasons + _entry_problems(root, seal.entries, lines):
+            problems.append(AuditProblem(seal.path, seal.line, reason))
+    problems += read.anchor_problems
+    return AuditCheck(len(read.seals), read.sealed_days, read.unsealed_days, problems, read.authenticated)
 
 
 def verify_seals(
@@ -218,35 +307,7 @@ def verify_seals(
     ``until`` (an audit bundle's last day): seals of later days keep their mac checks, not their lines.
     ``known``: the line hashes (by 1-based seq) of files whose chains the caller has just verified, so
     they are not read again."""
-    root = Path(root)
-    problems: list[AuditProblem] = []
-    seals: list[tuple[Path, Envelope]] = []
-    if (root / AUDIT).is_dir():
-        try:
-            seals = _seals(root)
-        except LedgerIntegrityError as error:
-            problems.append(AuditProblem(error.path, error.line_number, "AUDIT stream: " + str(error)))
-    previous_mac: str | None = None
-    lines = _Lines(known)
-    for path, envelope in seals:
-        later = until is not None and str(envelope.record.get("sealed_day")) > until.isoformat()
-        for reason in _seal_problems(root, envelope.record, previous_mac, key, None if later else lines):
-            problems.append(AuditProblem(str(path), envelope.seq, reason))
-        previous_mac = envelope.record.get("mac")
-    days = {str(envelope.record.get("sealed_day")) for _, envelope in seals}
-    sealed = sorted(day for day in days if until is None or day <= until.isoformat())
-    macs = {envelope.record.get("mac") for _, envelope in seals}
-    for anchor in anchors or []:
-        if anchor.get("mac") not in macs:
-            problems.append(
-                AuditProblem(
-                    str(root / AUDIT),
-                    None,
-                    f"the seal of {anchor.get('day')} anchored outside the home is missing from the AUDIT "
-                    "stream: history was rewritten or cut",
-                )
-            )
-    return AuditCheck(len(seals), sealed, _unsealed(root, set(sealed)), problems, key is not None)
+    return check_sealed_lines(root, read_seals(root, key, anchors, until=until), known)
 
 
 def _unsealed(root: Path, sealed: set[str]) -> list[str]:
