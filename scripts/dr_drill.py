@@ -57,6 +57,11 @@ def _step(title: str, arguments: list[str], environment: dict[str, str], expecte
     lines = [line for line in (finished.stdout + finished.stderr).splitlines() if line.strip()]
     for line in lines[:6] + (["  ...", *lines[-3:]] if len(lines) > 9 else lines[6:]):
         print(f"  | {line}")
+    problems = [line for line in lines[6:-3] if line.startswith(("MISMATCH", "MISSING"))]
+    for line in problems[:5]:  # a rebuild's problems are never hidden by the shortening above
+        print(f"  | {line}")
+    if len(problems) > 5:
+        print(f"  | ... {len(problems)} MISMATCH/MISSING lines in all")
     return good, wall
 
 
