@@ -65,6 +65,20 @@ def _step(title: str, arguments: list[str], environment: dict[str, str], expecte
     return good, wall
 
 
+def _compare_code_versions(archive: Path) -> None:
+    """Step 1: the new server runs the code version that wrote the backup, or its rebuild reports every
+    decisions batch as MISMATCH (each artifact's provenance names the version)."""
+    import json
+
+    from avwap.ledger.atomic import detect_code_version
+
+    manifest = archive / "manifest.json"
+    written = json.loads(manifest.read_bytes()).get("code_version") if manifest.is_file() else None
+    here = detect_code_version()
+    verdict = "same" if written == here else "DIFFERENT: expect MISMATCH from the rebuild"
+    print(f"  backup written by code {written}; this checkout {here}: {verdict}")
+
+
 def main(old: Path, work: Path) -> int:
     from avwap.demo.home import MARKER
     from avwap.demo.replay import DEMO_PRESET
@@ -86,6 +100,7 @@ def main(old: Path, work: Path) -> int:
     results = [_step("old server: nightly backup", ["backup", str(backups), "--keep", "14"], old_server, 0)]
     archive = backups / "backup-000001"
     print(f"  backup: {_megabytes(archive):.1f} MB in {results[0][1]:.2f} s")
+    _compare_code_versions(archive)
     steps: list[tuple[str, list[str], int]] = [
         ("3. restore", ["restore", str(archive)], 0),
         ("3. restore again: a home that is not empty is refused", ["restore", str(archive)], 4),

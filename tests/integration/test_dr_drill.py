@@ -25,6 +25,7 @@ def test_the_drill_restores_a_demo_home_byte_for_byte(demo_home_once: Path, tmp_
     assert "exit 3 (expected 3)" in output  # PAPER_SIM's broker exists only inside the replay
     assert "OK: every chain, link, head and seal verifies" in output
     assert "is not empty; restore over it only with --force" in output
+    assert "; this checkout " in output and ": same" in output  # step 1: the code that wrote the backup
 
 
 def test_the_drill_fails_on_a_home_whose_ledger_was_altered(demo_home_once: Path, tmp_path: Path) -> None:
