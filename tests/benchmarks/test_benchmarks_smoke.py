@@ -103,12 +103,13 @@ def _ledger_verify(result: dict[str, Any]) -> None:
 
 
 def _recovery(result: dict[str, Any]) -> None:
-    assert result["ledger_records"] == 3 * 4 * 40 + 3 and result["demo_sessions"] == 2
+    assert result["year_sessions"] == 2 and result["busy_ledger_records"] == 3 * 4 * 40 + 3
     assert result["byte_identical"] is True and result["rebuilt_files"] > 0
-    assert (
-        result["restore_seconds"] > 0 and result["verify_all_seconds"] > 0 and result["rebuild_seconds"] > 0
-    )
-    assert result["recovery_seconds_year_estimate"] >= result["rebuild_seconds_year_estimate"] > 0
+    assert result["year_ledger_records"] > 0 and result["year_megabytes"] > 0
+    assert result["backup_mb_per_second"] > 0 and result["restore_mb_per_second"] > 0
+    measured = result["restore_seconds"] + result["verify_all_seconds"] + result["rebuild_seconds"]
+    assert result["rebuild_seconds"] > 0 and abs(result["recovery_seconds_year"] - measured) < 0.1
+    assert result["busy_restore_seconds"] > 0 and result["busy_verify_all_seconds"] > 0
 
 
 def _reply_parser(result: dict[str, Any]) -> None:
@@ -233,7 +234,7 @@ EXPECTED: dict[str, tuple[set[str], Check]] = {
             "restore_seconds",
             "verify_all_seconds",
             "rebuild_seconds_per_session",
-            "recovery_seconds_year_estimate",
+            "recovery_seconds_year",
             "load_average",
         },
         _recovery,

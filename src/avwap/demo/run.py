@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from avwap.backtest.engine import BacktestResult, Progress
+from avwap.core.calendar import nyse
 from avwap.core.canonical import to_plain
 from avwap.core.config import Config
 from avwap.data.synthetic import SyntheticMarketSpec, ensure_market
@@ -45,6 +48,21 @@ class DemoOutcome:
         )
 
 
+def demo_market_spec(seed: int, sessions: int) -> SyntheticMarketSpec:
+    """The embedded market of ``seed``; a replay longer than its five intraday weeks gets 5-minute bars on
+    its last ``sessions`` sessions instead (``avwap demo --sessions 252``: a year of trading, what the
+    disaster recovery drill rebuilds), so the demo never replays fewer sessions than asked for. A longer
+    window is another market (its planted reclaims move the daily bars too), as deterministic as the
+    default."""
+    spec = SyntheticMarketSpec(seed=seed)
+    assert spec.intraday_start is not None  # the embedded market has intraday bars
+    calendar = nyse()
+    if sessions <= len(calendar.sessions(spec.intraday_start, spec.daily_end)):
+        return spec
+    daily = calendar.sessions(spec.daily_start, spec.daily_end)
+    return msgspec.structs.replace(spec, intraday_start=daily[-min(sessions, len(daily))])
+
+
 def run_demo(
     environ: dict[str, str],
     home: Path,
@@ -55,16 +73,17 @@ def run_demo(
 ) -> DemoOutcome:
     """Reset the demo home, make sure there is a market, run the engine's demo preset, write the report."""
     config = demo_config(environ, prepare_demo_home(home))
+    count = sessions or config.demo_sessions
     if data_dir is None:
         # data/ lives inside the marked demo home, so bars left there by a killed run are the demo's own.
-        spec = SyntheticMarketSpec(seed=config.demo_seed)
+        spec = demo_market_spec(config.demo_seed, count)
         summary = ensure_market(spec, config.data_dir, owned=True)
         data_root = config.data_dir
         market = f"synthetic (seed {config.demo_seed}, content {summary.content_hash[:12]})"
     else:
         data_root = Path(data_dir)
         market = f"imported bars from {data_root}"
-    engine = demo_engine(config, data_root, sessions or config.demo_sessions, progress)
+    engine = demo_engine(config, data_root, count, progress)
     result = engine.run()
     records = Ledger(config.ledger_dir).read_book(engine.book.book_id)
     meta = (

@@ -56,7 +56,8 @@ class AuditKey:
 
 # The demo seals its days with this fixed key so that two demo runs stay byte-identical. It is public (it is
 # in the source), so a demo seal proves nothing: DEMO ONLY, never configure it for a real book.
-DEMO_AUDIT_KEY: Final = AuditKey(b"avwap-demo-audit-key--DEMO-ONLY--not-a-secret")
+DEMO_AUDIT_SECRET: Final = b"avwap-demo-audit-key--DEMO-ONLY--not-a-secret"  # the key file of a demo DR drill
+DEMO_AUDIT_KEY: Final = AuditKey(DEMO_AUDIT_SECRET)
 
 
 def _outside_home(variable: str, path: Path, home: Path) -> Path:

@@ -72,3 +72,23 @@ def test_the_production_scan_leaves_benchmarks_out_of_an_explicit_universe(tmp_p
     assert universe_symbols(store, ["AAPL", "qqq", "SPY", "DIA"], "SPY", excluded) == ("AAPL",)
     opted_in = load_config({"CANDIDATES_INCLUDE_BENCHMARKS": "1"}).excluded_from_candidates("SPY")
     assert universe_symbols(store, ["AAPL", "QQQ"], "SPY", opted_in) == ("AAPL", "QQQ")
+
+
+def test_the_demo_market_has_intraday_bars_on_every_replayed_session() -> None:
+    from avwap.core.calendar import nyse
+    from avwap.demo.run import demo_market_spec
+
+    default = SyntheticMarketSpec(seed=7)
+    assert demo_market_spec(7, 20) == default  # up to the five embedded weeks: the embedded market itself
+    assert demo_market_spec(7, 25) == default
+    year = demo_market_spec(7, 252)
+    assert year.intraday_start is not None
+    replayed = nyse().sessions(year.intraday_start, year.daily_end)
+    assert len(replayed) == 252  # a year of 5-minute bars, the same daily range, seed and stocks
+    assert (year.seed, year.symbols, year.daily_start, year.daily_end) == (
+        default.seed,
+        default.symbols,
+        default.daily_start,
+        default.daily_end,
+    )
+    assert year.spec_hash != default.spec_hash  # another market: ensure_market regenerates it
