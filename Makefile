@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test bench lint install clean lock
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml src/avwap/ledger/_line_hashes.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock 2>&1 \
 		| { grep -v "is ignored: it is neither" || test $$? -eq 1; }
@@ -39,4 +39,4 @@ lock:
 
 # Build outputs only: never ./var, which may hold real ledgers (AVWAP_HOME defaults to ./var).
 clean:
-	rm -rf $(VENV) build src/*.egg-info var/demo var/numba-cache
+	rm -rf $(VENV) build src/*.egg-info var/demo var/numba-cache src/avwap/ledger/_line_hashes.*.so

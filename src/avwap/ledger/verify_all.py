@@ -54,6 +54,19 @@ from avwap.ledger.links import LinkChecker, read_head
 from avwap.ledger.paths import list_ledger_files, list_ledger_names
 from avwap.ledger.verify import FileReport, FileStatus, _read_locked, _verify_folder
 
+
+def _compiled_checks() -> Callable[[bytes, int, bytes], bytes | None] | None:
+    """The optional C loop (pyproject's ext-modules), or None where it was not built (no compiler or no
+    OpenSSL headers at install): :func:`_chained_digests` then, with the same answers."""
+    try:
+        from avwap.ledger._line_hashes import chained_digests as compiled
+    except ImportError:  # pragma: no cover - depends on the install
+        return None
+    return compiled
+
+
+_C_CHAINED_DIGESTS = _compiled_checks()
+
 # A line after the first: {"hash":"<64 hex>","prev_hash":"<64 hex>","record":{...},"seq":N}
 _HASH_PREFIX = b'{"hash":"'
 _PREV_KEY = b'","prev_hash":"'
@@ -155,9 +168,38 @@ class _Hashes:
 def _fast_scan(data: bytes, path: str = "") -> _Hashes | None:
     """The hashes of a sound file's lines, or None when anything is unusual (the full verifier decides).
 
-    Every per-line step runs in C (map over slices, one msgspec decode per line, sha256, list comparisons;
-    the fixed-width fronts of the lines are compared column-wise as one numpy grid): the Python loop per
-    line is what would cost, not the hashing."""
+    With the optional C loop (``_line_hashes.chained_digests``): the first line by the full rules, the
+    chain's byte checks of every later line in one C call (fronts, hash of each body, links, seq endings:
+    each line begins with '{"hash":"' and ends with ',"seq":N}'), then one msgspec pass over the whole file
+    that must find exactly one JSON value per line. That count is the per-line check: a line cannot hold
+    two values without another holding none, no line is empty, and no value can run on into the next line
+    (after a line's closing '}' comes '{', which JSON refuses inside a value; a string cannot hold a raw
+    newline). Without it, :func:`_fast_scan_python` (the same answers; tested)."""
+    if _C_CHAINED_DIGESTS is None:
+        return _fast_scan_python(data, path)
+    if not data.endswith(b"\n"):
+        return None  # empty, or a torn tail
+    first_end = data.index(b"\n") + 1
+    first = scan(data[:first_end])  # the first line carries the anchor: checked by the full rules
+    if first.error is not None or not first.envelopes:
+        return None
+    first_envelope = first.envelopes[0]
+    digests = _C_CHAINED_DIGESTS(data, first_end, first_envelope.hash.encode("ascii"))
+    if digests is None:
+        return None
+    try:
+        values = _LINE.decode_lines(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if len(values) != 1 + len(digests) // _DIGEST:
+        return None
+    return _Hashes(first_envelope, digests, path)
+
+
+def _fast_scan_python(data: bytes, path: str = "") -> _Hashes | None:
+    """:func:`_fast_scan` where the C loop was not built: every per-line step still runs in C calls (map
+    over slices, one msgspec decode per line, :func:`_chained_digests`): a Python loop per line is what
+    would cost, not the hashing."""
     if not data.endswith(b"\n"):
         return None  # empty, or a torn tail
     lines = data.split(b"\n")
@@ -170,7 +212,17 @@ def _fast_scan(data: bytes, path: str = "") -> _Hashes | None:
     if first.error is not None or not first.envelopes:
         return None
     first_envelope = first.envelopes[0]
-    rest = lines[1:]
+    digests = _chained_digests(lines[1:], first_envelope.hash)
+    if digests is None:
+        return None
+    return _Hashes(first_envelope, digests, path)
+
+
+def _chained_digests(rest: list[bytes], first_hash: str) -> bytes | None:
+    """The lines after the first checked on bytes (module docstring): their fixed-width fronts, each
+    recorded hash the sha256 of its body, each prev_hash the previous line's hash, each seq its line
+    number; their digests, or None when anything is unusual. Python's twin of the optional C loop
+    (``_line_hashes.chained_digests``), used where it was not built; tested equal."""
     count = len(rest)
     fronts = b"".join(map(_FRONT, rest))
     if len(fronts) != count * _FRONT_WIDTH:
@@ -182,16 +234,15 @@ def _fast_scan(data: bytes, path: str = "") -> _Hashes | None:
     states = list(map(_SHA256.copy, repeat(_BRACE_STATE, count)))
     deque(map(_SHA256.update, states, map(_AFTER_HASH, rest)), maxlen=0)
     digests = b"".join(map(_SHA256.digest, states))
-    first_hash = first_envelope.hash.encode("ascii")
     if (
         digests.hex().encode("ascii") != recorded
-        or grid[:, 88:152].tobytes() != (first_hash + recorded)[: count * _HEX]
+        or grid[:, 88:152].tobytes() != (first_hash.encode("ascii") + recorded)[: count * _HEX]
         or grid[:, 0:9].tobytes() != _HASH_PREFIX * count
         or grid[:, 73:88].tobytes() != _PREV_KEY * count
         or not all(map(bytes.endswith, rest, _seq_endings(count)))
     ):
         return None
-    return _Hashes(first_envelope, digests, path)
+    return digests
 
 
 def _scan_file(path: str) -> tuple[int, _Hashes | None]:
