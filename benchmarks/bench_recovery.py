@@ -23,7 +23,6 @@ instead of building one; it is only read.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from avwap.demo.replay import DEMO_PRESET, demo_config
 from avwap.demo.run import run_demo
 from avwap.jobs.rebuild import rebuild_home
 from avwap.ledger.backup import create_backup, restore_backup
+from avwap.ledger.manifest import tree_digests, tree_megabytes
 from avwap.ledger.verify_all import verify_all
 from avwap.scanning.job import rescan
 from bench_ledger_verify import FULL, KEY, SMOKE, build_home
@@ -52,15 +52,7 @@ def _timed(action: Any) -> tuple[Any, float, float]:
 
 
 def _hashes(home: Path) -> dict[str, str]:
-    return {
-        path.relative_to(home).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(home.rglob("*"))
-        if path.is_file() and path.name != "execute.lock"
-    }
-
-
-def _megabytes(folder: Path) -> float:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
+    return tree_digests(home, ignore=frozenset({"execute.lock"}))  # the lock file holds a pid
 
 
 def _year(scratch: Path, sessions: int, existing: Path | None) -> dict[str, Any]:
@@ -71,7 +63,7 @@ def _year(scratch: Path, sessions: int, existing: Path | None) -> dict[str, Any]
     else:
         sessions = len(list((original / "artifacts" / "snapshots" / DEMO_PRESET.book_id).glob("*.json")))
     before = _hashes(original)
-    megabytes = _megabytes(original)
+    megabytes = tree_megabytes(original)
     archive, backup_wall, backup_cpu = _timed(lambda: create_backup(original, scratch / "backups", keep=1))
     home = scratch / "new-server" / "home"
     _, restore_wall, restore_cpu = _timed(lambda: restore_backup(archive, home))
@@ -138,7 +130,7 @@ def _busy_ledgers(scratch: Path, sizes: dict[str, int]) -> dict[str, Any]:
     return {
         "busy_ledger_sessions": len(sessions),
         "busy_ledger_records": records,
-        "busy_ledger_megabytes": round(_megabytes(home), 1),
+        "busy_ledger_megabytes": round(tree_megabytes(home), 1),
         "busy_restore_seconds": round(restore_wall, 2),
         "busy_restore_cpu_seconds": round(restore_cpu, 2),
         "busy_verify_all_seconds": round(verify_wall, 2),

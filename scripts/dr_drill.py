@@ -19,7 +19,6 @@ command ended with the expected code and the homes are byte-identical, else 1.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import resource
 import subprocess
@@ -27,19 +26,13 @@ import sys
 import time
 from pathlib import Path
 
+from avwap.ledger.manifest import tree_digests, tree_megabytes
+
 AVWAP = Path(sys.executable).with_name("avwap")
 
 
 def _hashes(home: Path) -> dict[str, str]:
-    return {
-        path.relative_to(home).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(home.rglob("*"))
-        if path.is_file() and path.name != "execute.lock"
-    }
-
-
-def _megabytes(folder: Path) -> float:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
+    return tree_digests(home, ignore=frozenset({"execute.lock"}))  # the lock file holds a pid
 
 
 def _step(title: str, arguments: list[str], environment: dict[str, str], expected: int) -> tuple[bool, float]:
@@ -99,7 +92,7 @@ def main(old: Path, work: Path) -> int:
     new_server = {**base, "AVWAP_HOME": str(home), "AVWAP_AUDIT_KEY_FILE": str(key), "KILL_SWITCH": "1"}
     results = [_step("old server: nightly backup", ["backup", str(backups), "--keep", "14"], old_server, 0)]
     archive = backups / "backup-000001"
-    print(f"  backup: {_megabytes(archive):.1f} MB in {results[0][1]:.2f} s")
+    print(f"  backup: {tree_megabytes(archive):.1f} MB in {results[0][1]:.2f} s")
     _compare_code_versions(archive)
     steps: list[tuple[str, list[str], int]] = [
         ("3. restore", ["restore", str(archive)], 0),
@@ -112,7 +105,7 @@ def main(old: Path, work: Path) -> int:
     ]
     for title, arguments, expected in steps:
         results.append(_step(title, arguments, new_server, expected))
-    print(f"  restore: {_megabytes(home):.1f} MB in {results[1][1]:.2f} s")
+    print(f"  restore: {tree_megabytes(home):.1f} MB in {results[1][1]:.2f} s")
     identical = _hashes(home) == _hashes(old)
     print(f"\nnew home byte-identical to the old one: {identical}")
     print(f"load average at end: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")

@@ -3,6 +3,7 @@ and the anchor file outside the home and the seal posted to a fake Slack."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -14,7 +15,12 @@ from typer.testing import CliRunner
 
 from avwap.cli.main import build_app
 from avwap.cli.output import EXIT_CONFIGURATION, EXIT_DATA, EXIT_LEDGER_INTEGRITY, EXIT_PROBLEM
+from avwap.control.ruleset_registry import activate, rulesets_dir
+from avwap.core.clock import FixedClock
+from avwap.core.config import load_config
+from avwap.ledger.audit_export import FORMAT
 from avwap.ledger.audit_key import read_anchors
+from avwap.ledger.manifest import write_manifest
 from avwap.ledger.paths import PAPER_SIM
 from avwap.ledger.router import Ledger
 
@@ -119,3 +125,41 @@ def test_backup_and_restore_commands(setup: dict[str, str], tmp_path: Path) -> N
     assert invoke(target, "ledger", "verify").exit_code == 0
     refused = invoke(target, "restore", str(backups / "backup-000001"))
     assert refused.exit_code == EXIT_DATA and "--force" in refused.stderr
+
+
+RULESET_V1 = 'version = "v1"\n[config]\nMAX_POSITIONS = 4\n[scan]\ntop_n = 15\n'
+
+
+def test_the_bundle_carries_the_rulesets_and_verify_checks_each_activated_hash(
+    setup: dict[str, str], tmp_path: Path
+) -> None:
+    home = Path(setup["AVWAP_HOME"])
+    config = load_config({}, home=home)
+    rulesets_dir(config).mkdir(parents=True)
+    (rulesets_dir(config) / "v1.toml").write_text(RULESET_V1, encoding="utf-8")
+    recorded = activate(config, "v1", FixedClock(dt.datetime.combine(DAY, dt.time(14), dt.UTC)))
+    assert invoke(setup, "audit", "seal", "--date", DAY.isoformat()).exit_code == 0
+    bundle = tmp_path / "bundle"
+    day = DAY.isoformat()
+    assert invoke(setup, "audit", "export", "--from", day, "--to", day, str(bundle)).exit_code == 0
+    meta = json.loads((bundle / "meta.json").read_text())
+    assert meta["rulesets"]["files"] == ["v1.toml"]
+    assert meta["rulesets"]["activations"] == [
+        {"recorded": day, "effective_from": recorded.effective_from_ny.isoformat(), "version": "v1",
+         "ruleset_sha256": recorded.ruleset_sha256, "action": "ACTIVATE"}
+    ]  # fmt: skip
+    assert meta["rulesets"]["in_force"] == {"from": None, "to": None}  # it governs the next session on
+    assert (bundle / "rulesets" / "v1.toml").read_text() == RULESET_V1
+    key = ["--key", setup["AVWAP_AUDIT_KEY_FILE"], "--anchors", setup["AVWAP_AUDIT_ANCHOR_FILE"]]
+    other_machine = {"AVWAP_HOME": str(tmp_path / "elsewhere")}
+    assert invoke(other_machine, "audit", "verify", str(bundle), *key).exit_code == 0
+    # a forger edits the ruleset and rewrites the manifest: the recorded activation still names its hash
+    (bundle / "rulesets" / "v1.toml").write_text(RULESET_V1.replace("= 4", "= 40"), encoding="utf-8")
+    write_manifest(bundle, {"format": FORMAT})
+    forged = invoke(other_machine, "audit", "verify", str(bundle), *key)
+    assert forged.exit_code == EXIT_DATA and "ruleset not as activated" in forged.stderr
+    assert f"the activation recorded {recorded.ruleset_sha256}" in forged.stderr
+    (bundle / "rulesets" / "v1.toml").unlink()
+    write_manifest(bundle, {"format": FORMAT})
+    missing = invoke(other_machine, "audit", "verify", str(bundle), *key)
+    assert missing.exit_code == EXIT_DATA and "v1.toml: missing" in missing.stderr

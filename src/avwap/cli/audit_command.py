@@ -26,6 +26,7 @@ from avwap.cli.output import (
     run_guarded,
 )
 from avwap.core.clock import Clock
+from avwap.core.errors import DataError
 
 HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (default: AVWAP_HOME or ./var).")
 DATE_OPTION = typer.Option(
@@ -170,6 +171,11 @@ def register(app: typer.Typer) -> None:
             anchor_path = anchors or config.audit_anchor_file
             anchor_lines = read_anchors(anchor_path) if anchor_path else None
             meta, report = verify_bundle(bundle, key, anchor_lines)
+            from avwap.control.ruleset_registry import check_bundle_rulesets
+
+            problems = check_bundle_rulesets(bundle)
+            if problems:
+                raise DataError("ruleset not as activated: " + "; ".join(problems))
             return print_full_report(
                 report, as_json, f"Audit bundle {bundle} ({meta['from']}..{meta['to']})", {"meta": meta}
             )

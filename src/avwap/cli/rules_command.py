@@ -44,7 +44,8 @@ def _activation_rows(config: Config) -> list[dict[str, Any]]:
 
 def _show_all(config: Config, as_json: bool) -> None:
     from avwap.cli.scan_command import today_ny
-    from avwap.control.ruleset_registry import activation_in_force, activations, list_versions
+    from avwap.control.ruleset_registry import activations, list_versions
+    from avwap.ledger.rulesets_stream import activation_in_force
 
     day = today_ny()
     current = activation_in_force(run_guarded(lambda: activations(config)), day)

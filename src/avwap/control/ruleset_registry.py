@@ -13,17 +13,18 @@ Public API::
     list_versions(config) -> list[str]
     read_ruleset(config, version) -> Ruleset
     activations(config) -> list[RulesetActivated]             ledger order
-    activation_in_force(records, day) -> RulesetActivated | None
+    activation_in_force(records, day) -> RulesetActivated | None   (avwap.ledger.rulesets_stream)
     ruleset_in_force(config, day) -> Ruleset | None           hash-checked
     activate(config, version, clock, effective_from=None, *, action="ACTIVATE") -> RulesetActivated
     rollback(config, clock) -> RulesetActivated
     config_in_force(config, environ, day) -> Config            the ruleset's values applied (CLI start-up)
+    check_bundle_rulesets(bundle) -> list[str]                  an audit bundle's ruleset files vs its ledger
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
@@ -33,9 +34,10 @@ from avwap.core.clock import Clock
 from avwap.core.config import Config, explicit_variables
 from avwap.core.errors import ConfigurationError
 from avwap.core.execution_mode import ExecutionMode
-from avwap.ledger.paths import ALPACA_LIVE, RULESETS, list_ledger_files
+from avwap.ledger.paths import ALPACA_LIVE, RULESETS
 from avwap.ledger.records import RulesetActivated
-from avwap.ledger.router import Ledger, decode_envelope, read_linked
+from avwap.ledger.router import Ledger
+from avwap.ledger.rulesets_stream import activation_in_force, read_activations
 
 RULESETS_FOLDER: Final = "rulesets"
 
@@ -61,21 +63,7 @@ def read_ruleset(config: Config, version: str) -> Ruleset:
 
 def activations(config: Config) -> list[RulesetActivated]:
     """Every activation, in ledger order (the chain and file links are checked while reading)."""
-    if not list_ledger_files(config.ledger_dir, RULESETS):
-        return []
-    found: list[RulesetActivated] = []
-    for path, envelopes in read_linked(config.ledger_dir, RULESETS):
-        for envelope in envelopes:
-            record = decode_envelope(path, envelope)
-            if isinstance(record, RulesetActivated):
-                found.append(record)
-    return found
-
-
-def activation_in_force(records: Sequence[RulesetActivated], day: dt.date) -> RulesetActivated | None:
-    effective = [(record.effective_from_ny, index) for index, record in enumerate(records)]
-    chosen = max((item for item in effective if item[0] <= day), default=None)
-    return None if chosen is None else records[chosen[1]]
+    return read_activations(config.ledger_dir)
 
 
 def _checked(config: Config, record: RulesetActivated) -> Ruleset:
@@ -154,3 +142,24 @@ def config_in_force(config: Config, environ: Mapping[str, str], day: dt.date) ->
     """``config`` with the ruleset in force on ``day`` applied (unchanged when none was ever activated)."""
     ruleset = ruleset_in_force(config, day)
     return config if ruleset is None else apply_ruleset(config, ruleset, explicit_variables(environ))
+
+
+def check_bundle_rulesets(bundle: Path) -> list[str]:
+    """Problems of an audit bundle's rulesets (none: every version its RULESETS stream activated is in
+    ``bundle/rulesets/`` with the content hash the activation recorded)."""
+    problems = []
+    for record in read_activations(bundle / "ledger"):
+        path = bundle / RULESETS_FOLDER / f"{record.version}.toml"
+        if not path.is_file():
+            problems.append(
+                f"{path}: missing (activated on {record.date_ny} from {record.effective_from_ny})"
+            )
+            continue
+        try:
+            found = load_ruleset(path).sha256
+        except ConfigurationError as error:
+            problems.append(f"{path}: unreadable ({error})")
+            continue
+        if found != record.ruleset_sha256:
+            problems.append(f"{path}: content hash {found}, the activation recorded {record.ruleset_sha256}")
+    return list(dict.fromkeys(problems))

@@ -6,8 +6,13 @@ The bundle (a folder) holds:
   from its first line without the home), with a ``HEAD.json`` per folder naming the last file included;
   the ``AUDIT`` stream's seals of those days come with it.
 * ``artifacts/`` and ``reports/``: the home's files whose path carries a date in ``[--from, --to]``.
+* ``rulesets/``: every ruleset file of the home (``<home>/rulesets/<version>.toml``), as is.
 * ``verification.json``: what ``verify --all`` found at export (records, seals, sealed/unsealed days).
-* ``meta.json``: format, range, code version, config hash, audit key id (never the key).
+* ``meta.json``: format, range, code version, config hash, audit key id (never the key), and the rulesets:
+  every activation recorded through ``--to`` (version, its content hash, the first session it governs) and
+  the version in force on each of ``--from`` and ``--to``. ``avwap audit verify`` also checks that each
+  activated version's file is in the bundle with the recorded content hash
+  (:func:`avwap.control.ruleset_registry.check_bundle_rulesets`: hashing a ruleset is the control layer's).
 * ``manifest.json``: sha256 and size of every other file.
 
 Export refuses a home whose verification fails (exit 5): a bundle certifies a sound history.
@@ -38,11 +43,14 @@ from avwap.ledger.audit_key import AuditKey
 from avwap.ledger.links import HEAD_NAME, Head, peek_last_envelope, write_head
 from avwap.ledger.manifest import check_manifest, copy_ledger, fsync_tree, write_manifest
 from avwap.ledger.paths import list_ledger_files, list_ledger_names
+from avwap.ledger.records import RulesetActivated
+from avwap.ledger.rulesets_stream import activation_in_force, read_activations
 from avwap.ledger.verify_all import FullReport, verify_all
 
 FORMAT: Final = "avwap-audit-bundle-v1"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ARTIFACT_FOLDERS: Final = ("artifacts", "reports")
+RULESETS_FOLDER: Final = "rulesets"  # as avwap.control.ruleset_registry names it (a layer above)
 
 
 def _bundle_heads(root: Path) -> None:
@@ -75,6 +83,40 @@ def _copy_artifacts(home: Path, target: Path, day_from: dt.date, day_to: dt.date
                 shutil.copy2(path, target / relative)
                 copied += 1
     return copied
+
+
+def _copy_rulesets(home: Path, target: Path) -> list[str]:
+    """The home's ruleset files copied as they are; their names."""
+    folder = home / RULESETS_FOLDER
+    names = sorted(path.name for path in folder.glob("*.toml")) if folder.is_dir() else []
+    if names:
+        (target / RULESETS_FOLDER).mkdir()
+    for name in names:
+        shutil.copy2(folder / name, target / RULESETS_FOLDER / name)
+    return names
+
+
+def _in_force(records: list[RulesetActivated], day: dt.date) -> str | None:
+    found = activation_in_force(records, day)
+    return None if found is None else found.version
+
+
+def _rulesets(ledger: Path, files: list[str], day_from: dt.date, day_to: dt.date) -> dict[str, Any]:
+    records = [record for record in read_activations(ledger) if record.date_ny <= day_to]
+    return {
+        "files": files,
+        "activations": [
+            {
+                "recorded": record.date_ny,
+                "effective_from": record.effective_from_ny,
+                "version": record.version,
+                "ruleset_sha256": record.ruleset_sha256,
+                "action": record.action,
+            }
+            for record in records
+        ],
+        "in_force": {"from": _in_force(records, day_from), "to": _in_force(records, day_to)},
+    }
 
 
 def _summary(report: FullReport) -> dict[str, Any]:
@@ -112,6 +154,7 @@ def export_bundle(
         location, reason = report.first_break
         raise LedgerIntegrityError(location, 0, f"not exported: {reason}")
     artifacts = _copy_artifacts(home, partial, day_from, day_to)
+    rulesets = _rulesets(partial / "ledger", _copy_rulesets(home, partial), day_from, day_to)
     (partial / "verification.json").write_text(pretty_json(_summary(report)), encoding="utf-8")
     meta = {
         "format": FORMAT,
@@ -121,6 +164,7 @@ def export_bundle(
         "config_hash": config_hash,
         "key_id": key.key_id if key is not None else None,
         "artifacts": artifacts,
+        "rulesets": rulesets,
     }
     (partial / "meta.json").write_text(pretty_json(meta), encoding="utf-8")
     write_manifest(partial, {"format": FORMAT})

@@ -46,6 +46,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def tree_digests(folder: Path, *, ignore: frozenset[str] = frozenset()) -> dict[str, str]:
+    """sha256 of every file under ``folder`` by its relative POSIX path (file names in ``ignore`` left out):
+    what a restored or rebuilt home is compared by."""
+    return {
+        path.relative_to(folder).as_posix(): file_sha256(path)
+        for path in sorted(Path(folder).rglob("*"))
+        if path.is_file() and path.name not in ignore
+    }
+
+
+def tree_megabytes(folder: Path) -> float:
+    """The size of every file under ``folder``, in MB (10^6 bytes)."""
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 1e6
+
+
 def _files(folder: Path) -> list[Path]:
     return sorted(
         path

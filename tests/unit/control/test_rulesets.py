@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from avwap.cli import rules_command
 from avwap.control.ruleset_registry import (
     activate,
-    activation_in_force,
     activations,
     config_in_force,
     rollback,
@@ -31,6 +30,7 @@ from avwap.ledger.atomic import atomic_write_json, build_provenance
 from avwap.ledger.paths import RULESETS, list_ledger_files
 from avwap.ledger.records import Decision, TradeIntent, decode_record, encode_record
 from avwap.ledger.router import read_linked
+from avwap.ledger.rulesets_stream import activation_in_force
 from avwap.signals.scan_rules import ScanRules
 
 # 2026-04-01 is a Wednesday session; 10:30 New York (14:30 UTC) is mid-session.
