@@ -11,7 +11,10 @@ market-data API is the fake of tests/fakes on 127.0.0.1 serving deterministic da
 fallback universe, so nothing leaves the machine. Differences from a real start, each on purpose: paths are
 rebased under ROOT, and the loop's ``--max-cycles 90`` runs one cycle (``--max-cycles 1``).
 
-Usage: ``python scripts/deploy_drill.py [ROOT]`` (default: a new temporary folder). Prints each command
+Usage: ``python scripts/deploy_drill.py [ROOT]`` (default: a new temporary folder), as the current user;
+``python scripts/deploy_drill.py --as-user NAME [ROOT]`` (as root): the same drill run as the unprivileged
+system user NAME (created when missing, given ROOT), with the system's python of this version. Prints each
+command
 with its exit code; exit 0 and ``DRILL OK`` when every command ended as expected, else 1 naming the first
 unit that did not.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import configparser
 import datetime as dt
 import os
+import pwd
 import shlex
 import shutil
 import site
@@ -72,7 +76,10 @@ def _make_venv(checkout: Path) -> Path:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    dependencies = [path for path in site.getsitepackages() if Path(path).is_dir()]
+    # the running interpreter's site-packages, and those on its path (an unprivileged drill user runs the
+    # system's python with the checkout's virtualenv on PYTHONPATH: see --as-user)
+    found = [*site.getsitepackages(), *(entry for entry in sys.path if Path(entry).name == "site-packages")]
+    dependencies = [path for path in dict.fromkeys(found) if Path(path).is_dir()]
     (Path(purelib) / "avwap_drill.pth").write_text("\n".join([str(checkout / "src"), *dependencies]) + "\n")
     script = venv / "bin" / "avwap"
     script.write_text(f"#!{python}\nimport sys\nfrom avwap.cli.main import main\nsys.exit(main())\n")
@@ -196,7 +203,37 @@ def run_doctor(paths: dict[str, str]) -> list[str]:
     return [] if completed.returncode == 0 else [f"avwap doctor exited {completed.returncode}"]
 
 
+def _as_user(user: str, root: Path) -> int:
+    """Run the drill again as ``user``, an unprivileged system user (created when missing), owning ``root``:
+    the system's python of this version (an interpreter under root's home is not readable by others) with
+    the checkout and this interpreter's site-packages on PYTHONPATH."""
+    if os.geteuid() != 0:
+        print("--as-user needs root (to create the user and hand it the drill folder)", file=sys.stderr)
+        return 2
+    system_python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    if not system_python.is_file():
+        print(f"--as-user: no {system_python} an unprivileged user could run", file=sys.stderr)
+        return 2
+    if subprocess.run(["id", user], capture_output=True, check=False).returncode != 0:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user], check=True
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.chown(root, user)
+    packages = [entry for entry in sys.path if Path(entry).name == "site-packages"]
+    environment = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(root),
+        "PYTHONPATH": os.pathsep.join([str(REPOSITORY / "src"), *packages]),
+    }
+    command = ["runuser", "-u", user, "--", "env", *(f"{key}={value}" for key, value in environment.items())]
+    return subprocess.run([*command, str(system_python), __file__, str(root)], check=False).returncode
+
+
 def main(arguments: list[str]) -> int:
+    if arguments[:1] == ["--as-user"]:
+        root = Path(arguments[2]) if len(arguments) > 2 else Path(tempfile.mkdtemp(prefix="avwap-drill-"))
+        return _as_user(arguments[1], root)
     sys.path.insert(0, str(REPOSITORY))
     from tests.fakes.alpaca_data_server import make_bars, running_fake_alpaca_data
 
@@ -211,7 +248,8 @@ def main(arguments: list[str]) -> int:
     with running_fake_alpaca_data() as fake:
         fake.add_frame(make_bars(symbols, last - dt.timedelta(days=760), last))
         paths = install(root, fake.url)
-        print(f"installed into {root}")
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        print(f"installed into {root} as {user} (uid {os.geteuid()}{', root' if os.geteuid() == 0 else ''})")
         failures = run_units(REPOSITORY / "ops", paths)
         failures += run_doctor(paths)
     print("DRILL OK" if not failures else f"DRILL FAILED: {failures[0]}")

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -109,3 +110,22 @@ def test_the_full_drill_runs_every_unit_once(tmp_path: Path) -> None:
     assert result.returncode == 0 and "DRILL OK" in result.stdout, (
         result.stdout[-4000:] + result.stderr[-4000:]
     )
+
+
+@pytest.mark.skipif(
+    os.environ.get("AVWAP_DEPLOY_DRILL") != "1" or os.geteuid() != 0,
+    reason="opt-in (AVWAP_DEPLOY_DRILL=1), and as root: it creates the system user avwap-drill",
+)
+def test_the_full_drill_runs_as_an_unprivileged_system_user() -> None:
+    parent = Path(tempfile.mkdtemp(prefix="avwap-drill-"))  # not pytest's tmp_path: root's, 0700
+    parent.chmod(0o755)
+    root = parent / "drill"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deploy_drill.py"), "--as-user", "avwap-drill", str(root)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    output = result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 0 and "DRILL OK" in result.stdout, output
+    assert "as avwap-drill (uid " in result.stdout and ", root)" not in result.stdout, output
+    assert (root / "var" / "lib" / "avwap").stat().st_uid != 0  # the home belongs to the drill user
+    shutil.rmtree(parent)
