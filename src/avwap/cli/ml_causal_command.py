@@ -15,7 +15,8 @@ from typing import Any
 
 import typer
 
-from avwap.cli.output import JSON_OPTION, load_cli_config, print_json, print_table, run_guarded
+from avwap.cli.ml_command import DIR_OPTION, HOME_OPTION, feature_tables, ml_folder
+from avwap.cli.output import JSON_OPTION, print_json, print_table, run_guarded
 
 TREATMENT_OPTION = typer.Option(
     ...,
@@ -28,8 +29,6 @@ CONFOUNDERS_OPTION = typer.Option(
     "--confounders",
     help="Comma-separated feature columns (default: every feature but the treatment's).",
 )
-HOME_OPTION = typer.Option(None, "--home", help="avwap home folder (overrides AVWAP_HOME).")
-DIR_OPTION = typer.Option(None, "--dir", help="Feature store folder (default: <home>/artifacts/ml).")
 MODEL_OPTION = typer.Option("logistic", "--model", help="Nuisance models: logistic (+ ridge) or gbt.")
 FOLDS_OPTION = typer.Option(5, "--folds", min=2, help="Cross-fitting blocks of as-of dates.")
 EMBARGO_OPTION = typer.Option(5, "--embargo", min=0, help="As-of dates dropped after each block.")
@@ -98,29 +97,22 @@ def register_causal(ml_app: typer.Typer) -> None:
                 default_confounders,
                 parse_treatment,
             )
-            from avwap.ml.model import MODEL_KINDS, join
-            from avwap.ml.store import read_table
+            from avwap.ml.model import checked_kind, join
 
-            if model not in MODEL_KINDS:
-                from avwap.core.errors import ConfigurationError
-
-                raise ConfigurationError(
-                    "--model", f"expected one of {', '.join(MODEL_KINDS)}, got {model!r}"
-                )
+            checked_kind(model)
             question = parse_treatment(treatment)
             checked_outcome(outcome)
             names = [name.strip() for name in confounders.split(",")] if confounders is not None else None
             adjusted = (
                 checked_confounders(names, question) if names is not None else default_confounders(question)
             )
-            root = folder or load_cli_config(home=home).artifacts_dir / "ml"
-            features, _, features_hash = read_table(root / "features.parquet")
-            labels, _, labels_hash = read_table(root / "labels.parquet")
+            root = ml_folder(home, folder)
+            features, labels, hashes = feature_tables(root)
             settings = CausalSettings(
                 model=model, folds=folds, embargo=embargo, trim=trim, replicates=bootstrap, seed=seed
             )
             report = analyse(join(features, labels), question, adjusted, outcome, settings)
-            report["hashes"] = {"features_sha256": features_hash, "labels_sha256": labels_hash}
+            report["hashes"] = hashes
             path = report_path(root, question.expression, outcome)
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(path, canonical_json(report) + b"\n")

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from avwap.cli.ml_causal_command import register_causal
 from avwap.cli.output import JSON_OPTION, load_cli_config, print_json, print_table, run_guarded
 from avwap.core.errors import ConfigurationError
 
@@ -48,7 +47,8 @@ LOOKBACK_DAYS = 500  # calendar days of bars before the first as-of date: the sc
 LABEL_DAYS = 40  # calendar days after the last as-of date: the label horizon's bars
 
 
-def _folder(home: Path | None, folder: Path | None) -> Path:
+def ml_folder(home: Path | None, folder: Path | None) -> Path:
+    """The feature store folder: ``--dir``, else ``<home>/artifacts/ml``."""
     return folder or load_cli_config(home=home).artifacts_dir / "ml"
 
 
@@ -133,7 +133,8 @@ def build_store(  # noqa: PLR0917 - the range, folders, horizon and inputs
     }
 
 
-def _tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+def feature_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """The store's features and labels, and their content hashes."""
     from avwap.ml.store import read_table
 
     features, _, features_hash = read_table(folder / "features.parquet")
@@ -182,6 +183,8 @@ def _print_validation(title: str, validation: dict[str, Any]) -> None:
 def register(app: typer.Typer) -> None:
     ml_app = typer.Typer(name="ml", help="ML advisory (Phase F): advisory scores only.", no_args_is_help=True)
     app.add_typer(ml_app, name="ml")
+    from avwap.cli.ml_causal_command import register_causal  # it imports this module's options
+
     register_causal(ml_app)
 
     @ml_app.command("build")
@@ -213,7 +216,7 @@ def register(app: typer.Typer) -> None:
                 run_dir=run_dir,
             )
             summary = build_store(
-                data or config.data_dir, start.date(), end.date(), _folder(home, folder), horizon, inputs
+                data or config.data_dir, start.date(), end.date(), ml_folder(home, folder), horizon, inputs
             )
             if as_json:
                 print_json(summary)
@@ -238,7 +241,7 @@ def register(app: typer.Typer) -> None:
             from avwap.ml.model import join
             from avwap.ml.training import cross_validate
 
-            features, labels, _ = _tables(_folder(home, folder))
+            features, labels, _ = feature_tables(ml_folder(home, folder))
             validation = cross_validate(
                 join(features, labels), kind=model, seed=seed, folds=folds, embargo=embargo
             )
@@ -267,8 +270,8 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from avwap.ml.training import train as train_model
 
-            root = _folder(home, folder)
-            features, labels, hashes = _tables(root)
+            root = ml_folder(home, folder)
+            features, labels, hashes = feature_tables(root)
             target = model_dir or root / f"model-{model}"
             card = train_model(
                 features, labels, target, kind=model, seed=seed, folds=folds, embargo=embargo,
@@ -307,7 +310,7 @@ def register(app: typer.Typer) -> None:
                 )
             if (as_of is None) == (trading_date is None):
                 raise ConfigurationError("--as-of/--trading-date", "give exactly one of them")
-            root = _folder(home, folder)
+            root = ml_folder(home, folder)
             day, features = _scoring_rows(config, root, as_of, trading_date, earnings)
             artifact = advisory_scores(model_dir or root / f"model-{model}", features, day)
             path = root / f"advisory_scores_{day.isoformat()}.json"

@@ -30,8 +30,16 @@ TREE_PARAMETERS: Final[dict[str, Any]] = {
 }
 
 
+def checked_kind(kind: str) -> str:
+    """``kind`` when it is a model kind, else the ConfigurationError naming ``--model``."""
+    if kind not in MODEL_KINDS:
+        raise ConfigurationError("--model", f"expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
+    return kind
+
+
 def make_estimator(kind: str, seed: int) -> Any:
     """An unfitted, deterministic classifier of R1-before-stop."""
+    checked_kind(kind)
     if kind == "logistic":
         from sklearn.impute import SimpleImputer
         from sklearn.linear_model import LogisticRegression
@@ -53,12 +61,13 @@ def make_estimator(kind: str, seed: int) -> Any:
             EmptyColumnsAsZero(),
             HistGradientBoostingClassifier(**TREE_PARAMETERS, random_state=seed),
         )  # fmt: skip
-    raise ConfigurationError("--model", f"expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
+    raise AssertionError(kind)  # checked_kind refused it above
 
 
 def make_regressor(kind: str, seed: int) -> Any:
     """An unfitted, deterministic regressor of an outcome (the causal analysis' outcome models): ridge on
     standardized features for ``logistic`` (the linear family), shallow boosted trees for ``gbt``."""
+    checked_kind(kind)
     if kind == "logistic":
         from sklearn.impute import SimpleImputer
         from sklearn.linear_model import Ridge
@@ -76,7 +85,7 @@ def make_regressor(kind: str, seed: int) -> Any:
             EmptyColumnsAsZero(),
             HistGradientBoostingRegressor(**TREE_PARAMETERS, random_state=seed),
         )  # fmt: skip
-    raise ConfigurationError("--model", f"expected one of {', '.join(MODEL_KINDS)}, got {kind!r}")
+    raise AssertionError(kind)  # checked_kind refused it above
 
 
 class EmptyColumnsAsZero:
