@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
 
 from avwap.control.rulesets import Ruleset, apply_ruleset, load_ruleset
 from avwap.core.calendar import TradingCalendar, ny_date, nyse
@@ -37,9 +36,7 @@ from avwap.core.execution_mode import ExecutionMode
 from avwap.ledger.paths import ALPACA_LIVE, RULESETS
 from avwap.ledger.records import RulesetActivated
 from avwap.ledger.router import Ledger
-from avwap.ledger.rulesets_stream import activation_in_force, read_activations
-
-RULESETS_FOLDER: Final = "rulesets"
+from avwap.ledger.rulesets_stream import RULESETS_FOLDER, activation_in_force, read_activations
 
 
 def rulesets_dir(config: Config) -> Path:

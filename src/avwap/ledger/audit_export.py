@@ -44,13 +44,12 @@ from avwap.ledger.links import HEAD_NAME, Head, peek_last_envelope, write_head
 from avwap.ledger.manifest import check_manifest, copy_ledger, fsync_tree, write_manifest
 from avwap.ledger.paths import list_ledger_files, list_ledger_names
 from avwap.ledger.records import RulesetActivated
-from avwap.ledger.rulesets_stream import activation_in_force, read_activations
+from avwap.ledger.rulesets_stream import RULESETS_FOLDER, activation_in_force, read_activations
 from avwap.ledger.verify_all import FullReport, verify_all
 
 FORMAT: Final = "avwap-audit-bundle-v1"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ARTIFACT_FOLDERS: Final = ("artifacts", "reports")
-RULESETS_FOLDER: Final = "rulesets"  # as avwap.control.ruleset_registry names it (a layer above)
 
 
 def _bundle_heads(root: Path) -> None:

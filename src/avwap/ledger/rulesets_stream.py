@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from avwap.ledger.paths import RULESETS, list_ledger_files
 from avwap.ledger.records import RulesetActivated
 from avwap.ledger.router import decode_envelope, read_linked
+
+RULESETS_FOLDER: Final = "rulesets"  # <home>/rulesets/<version>.toml, and the same in an audit bundle
 
 
 def read_activations(ledger_dir: Path) -> list[RulesetActivated]:
