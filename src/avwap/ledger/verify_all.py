@@ -180,10 +180,9 @@ def _fast_scan(data: bytes, path: str = "") -> _Hashes | None:
     if not data.endswith(b"\n"):
         return None  # empty, or a torn tail
     first_end = data.index(b"\n") + 1
-    first = scan(data[:first_end])  # the first line carries the anchor: checked by the full rules
-    if first.error is not None or not first.envelopes:
+    first_envelope = _first_envelope(data[:first_end])
+    if first_envelope is None:
         return None
-    first_envelope = first.envelopes[0]
     digests = _C_CHAINED_DIGESTS(data, first_end, first_envelope.hash.encode("ascii"))
     if digests is None:
         return None
@@ -194,6 +193,12 @@ def _fast_scan(data: bytes, path: str = "") -> _Hashes | None:
     if len(values) != 1 + len(digests) // _DIGEST:
         return None
     return _Hashes(first_envelope, digests, path)
+
+
+def _first_envelope(line: bytes) -> Envelope | None:
+    """The first line's envelope, by the full rules (it carries the anchor); None when it is not sound."""
+    first = scan(line)
+    return first.envelopes[0] if first.error is None and first.envelopes else None
 
 
 def _fast_scan_python(data: bytes, path: str = "") -> _Hashes | None:
@@ -208,10 +213,9 @@ def _fast_scan_python(data: bytes, path: str = "") -> _Hashes | None:
         deque(map(_LINE.decode, lines), maxlen=0)  # every line is one JSON value (a flipped brace is caught)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    first = scan(lines[0] + b"\n")  # the first line carries the anchor: checked by the full rules
-    if first.error is not None or not first.envelopes:
+    first_envelope = _first_envelope(lines[0] + b"\n")
+    if first_envelope is None:
         return None
-    first_envelope = first.envelopes[0]
     digests = _chained_digests(lines[1:], first_envelope.hash)
     if digests is None:
         return None
